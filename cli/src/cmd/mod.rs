@@ -1,0 +1,2 @@
+//! One module per verb (or verb group). Each turns its arguments into core types, calls core,
+//! and renders the result; decisions live in core.

@@ -1,0 +1,137 @@
+//! The one `Event` enum every front end subscribes to, and the bus that carries it.
+//!
+//! Core publishes; the CLI renders events as progress bars and lines, the app as tray state
+//! and notifications, the MCP server as progress notifications. Front ends never invent
+//! state of their own: if it is not an event (or a facade call's result), it did not happen.
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// Life-cycle state of the sandbox VM, as front ends show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VmState {
+    /// No instance exists yet.
+    Absent,
+    Stopped,
+    Starting,
+    Running,
+    Stopping,
+    /// Lima says the instance is broken (e.g. host agent alive, driver dead); `stop -f` recovers.
+    Broken,
+    /// Any state Lima reports that we do not model (including Lima's empty status).
+    Unknown,
+}
+
+/// One step of a long operation (`up`, `down`, provisioning, sync apply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Which operation: "up", "down", "provision", …
+    pub operation: String,
+    /// Short machine-readable step id, e.g. "download", "boot", "requirement", "ready".
+    pub step: String,
+    /// Human text for the step.
+    pub message: String,
+    /// Overall completion in 0.0..=1.0 when known.
+    pub fraction: Option<f32>,
+}
+
+/// Direction of a blocked connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+    /// A DNS query for a domain outside the allowlist.
+    Dns,
+}
+
+/// A (possibly aggregated) blocked connection, as alerts show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockedConnection {
+    pub direction: Direction,
+    /// "tcp", "udp", "icmp", … as the kernel logged it.
+    pub proto: Option<String>,
+    pub src: Option<String>,
+    pub dst: Option<String>,
+    pub dport: Option<u16>,
+    /// The domain, when the denial came from the resolver or is known from it.
+    pub domain: Option<String>,
+    /// How many denials this alert stands for (after de-duplication/throttling).
+    pub count: u64,
+}
+
+/// Everything core tells front ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The VM changed state.
+    StateChanged { instance: String, state: VmState },
+    /// A step of a long operation.
+    Progress(Progress),
+    /// A note worth showing the user (already redacted).
+    Notice { message: String },
+    /// Something failed; `message` says what happened and what to do.
+    Error { message: String },
+    /// The agent (or the user, or a quiet period) asked for a sync review.
+    SyncRequested { id: String, message: Option<String>, changes: usize, blocked: bool },
+    /// A sync request was applied to the host.
+    SyncApplied { id: String, files: usize },
+    /// A sync request was rejected by the user.
+    SyncRejected { id: String },
+    /// The overlay's upper layer changed (from the in-VM audit watcher).
+    OverlayChanged { path: String, action: String },
+    /// The firewall dropped traffic or the resolver refused a domain.
+    FirewallBlocked(BlockedConnection),
+}
+
+/// A cheap, cloneable broadcast bus for [`Event`]s.
+#[derive(Debug, Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new(256)
+    }
+}
+
+impl EventBus {
+    /// A bus that buffers up to `capacity` events per slow subscriber.
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity.max(1));
+        EventBus { tx }
+    }
+
+    /// Publish; having no subscriber is fine.
+    pub fn publish(&self, event: Event) {
+        let _ = self.tx.send(event);
+    }
+
+    /// Subscribe to every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_receive_published_events() {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        bus.publish(Event::Notice { message: "hi".into() });
+        assert_eq!(rx.recv().await.unwrap(), Event::Notice { message: "hi".into() });
+    }
+
+    #[test]
+    fn events_serialize_with_a_type_tag() {
+        let e = Event::StateChanged { instance: "x".into(), state: VmState::Running };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["type"], "state_changed");
+        assert_eq!(v["state"], "running");
+    }
+}

@@ -1,0 +1,14 @@
+//! `sandbox-core`: all of OpenClaw Sandbox's domain logic. No UI, no Tauri, no clap.
+//!
+//! Front ends (the `sandbox` CLI, the MCP server, the menu-bar app) turn their input into the
+//! validated types here, call the facade, and render [`events::Event`]s.
+
+pub mod events;
+pub mod firewall;
+pub mod lima;
+pub mod paths;
+pub mod profile;
+pub mod scan;
+pub mod secrets;
+pub mod sync;
+pub mod vm;

@@ -1,0 +1,1 @@
+//! The user's profile: TOML on disk → validated `Profile`.

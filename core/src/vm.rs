@@ -1,0 +1,56 @@
+//! The `Vm` trait: what the rest of core needs from "a Linux VM we can run things in".
+//!
+//! `lima::LimaVm` implements it over `limactl`; unit tests implement it with recording fakes.
+//! Secret values and tar streams travel over `stdin`, never in `argv`.
+
+use async_trait::async_trait;
+use std::path::Path;
+
+/// Result of running one command in the VM.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The remote command's exit code (-1 if it was killed by a signal).
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    pub fn success(&self) -> bool {
+        self.status == 0
+    }
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Failure to run something in the VM at all (not a non-zero remote exit code).
+#[derive(Debug, thiserror::Error)]
+pub enum VmError {
+    #[error("the sandbox VM `{instance}` is not running; start it with `sandbox up`")]
+    NotRunning { instance: String },
+    #[error("`{what}` in the sandbox VM timed out after {secs} s; check `sandbox status`, then retry")]
+    Timeout { what: String, secs: u64 },
+    #[error(transparent)]
+    Lima(#[from] crate::lima::LimaError),
+}
+
+/// A running Linux VM that core can execute commands in.
+#[async_trait]
+pub trait Vm: Send + Sync {
+    /// The instance name.
+    fn name(&self) -> &str;
+
+    /// Run `argv` in the VM as the VM's admin user, feeding `stdin` if given, collecting
+    /// stdout/stderr. A non-zero remote exit code is `Ok` with that status.
+    async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError>;
+
+    /// Copy a host file into the VM.
+    async fn copy_in(&self, host: &Path, guest: &str) -> Result<(), VmError>;
+
+    /// Copy a VM file to the host.
+    async fn copy_out(&self, guest: &str, host: &Path) -> Result<(), VmError>;
+}
