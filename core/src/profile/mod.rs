@@ -1,4 +1,24 @@
-//! The user's profile: TOML on disk → validated `Profile`.
+//! The user's profile: a TOML file → a validated [`Profile`].
+//!
+//! Parsing keeps source spans (see `raw`), so every problem names the field, the line and the
+//! fix. Paths may use `~` and may be relative to the profile's own folder; mounted folders
+//! must exist. Sections owned by other modules (`[network]`, `[sync]`) are validated by them.
+
+mod draft;
+mod error;
+mod import;
+mod raw;
+mod size;
+
+pub use draft::Draft;
+pub use error::{line_col, Problem, ProfileError};
+pub use import::{import_reference, ImportOutcome};
+pub use size::ByteSize;
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
 
 /// One problem with one profile field, before line numbers are attached.
 /// Domain modules that own a profile section (`[network]`, `[sync]`) report these with
@@ -7,6 +27,501 @@
 pub struct FieldIssue {
     /// Dotted path of the field, e.g. `network.allowed_domains[2]`.
     pub field: String,
-    /// What is wrong and how to fix it, e.g. "`*.` must be followed by a domain; write `*.example.com`".
+    /// What is wrong and how to fix it.
     pub message: String,
 }
+
+/// The default Lima instance name.
+pub const DEFAULT_NAME: &str = "openclaw-sandbox";
+/// The OpenClaw gateway's port, forwarded to the host's loopback.
+pub const DEFAULT_GATEWAY_PORT: u16 = 18789;
+
+/// How much the agent may change directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Read-only mounts, writes in an overlay, changes reach the host only through the gate.
+    Secure,
+    /// Like secure, but the gate runs by itself every few seconds (still scanned, still gated).
+    Yolo,
+    /// Writable host mounts, no overlay, no gate. For throwaway projects only.
+    YoloUnsafe,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "secure" => Some(Mode::Secure),
+            "yolo" => Some(Mode::Yolo),
+            "yolo-unsafe" | "yolo_unsafe" => Some(Mode::YoloUnsafe),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Secure => "secure",
+            Mode::Yolo => "yolo",
+            Mode::YoloUnsafe => "yolo-unsafe",
+        }
+    }
+    /// Whether host mounts are writable from the VM.
+    pub fn writable_mounts(self) -> bool {
+        self == Mode::YoloUnsafe
+    }
+}
+
+/// What a host folder is for; decides its mount point and writability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MountRole {
+    Project,
+    Vault,
+    Config,
+    AgentData,
+    Extra,
+}
+
+/// A host folder shared with the VM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    pub role: MountRole,
+    /// Absolute host path.
+    pub host: PathBuf,
+    /// Where it appears in the VM.
+    pub guest: String,
+    /// Whether the VM may write to it directly (only agent data, or everything in yolo-unsafe).
+    pub writable: bool,
+}
+
+/// VM size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Resources {
+    pub cpus: u32,
+    pub memory: ByteSize,
+    pub disk: ByteSize,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources { cpus: 4, memory: ByteSize::gib(8), disk: ByteSize::gib(50) }
+    }
+}
+
+/// Optional components in the VM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Features {
+    pub docker: bool,
+    pub gh: bool,
+    pub vault: bool,
+    pub telegram: bool,
+    pub tailscale: bool,
+    pub cadence: bool,
+    pub buildlog: bool,
+    pub qortex: bool,
+}
+
+/// A validated profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// The Lima instance name.
+    pub name: String,
+    pub mode: Mode,
+    /// Project first, then vault, config, agent data, extras.
+    pub mounts: Vec<Mount>,
+    pub resources: Resources,
+    /// The `[network]` table as written (validated by the firewall module).
+    pub network: toml::Table,
+    /// The gateway port forwarded to the host's 127.0.0.1.
+    pub gateway_port: u16,
+    /// Names of the secrets the VM gets (values live in the OS keychain only).
+    pub secrets: Vec<String>,
+    pub features: Features,
+    /// Extra CA certificates (PEM files) the VM must trust (corporate proxies).
+    pub ca_certs: Vec<PathBuf>,
+    /// Extra provisioning variables, passed through to the in-VM apply step.
+    pub vars: BTreeMap<String, toml::Value>,
+    /// The `[sync]` table as written (validated by the sync module).
+    pub sync: toml::Table,
+    /// The file this was loaded from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Profile {
+    /// The project mount (always present).
+    pub fn project(&self) -> &Mount {
+        self.mounts.iter().find(|m| m.role == MountRole::Project).expect("validated profiles have a project")
+    }
+
+    /// The mount with this role, if any.
+    pub fn mount(&self, role: MountRole) -> Option<&Mount> {
+        self.mounts.iter().find(|m| m.role == role)
+    }
+
+    /// Load and validate a profile file.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ProfileError::NotFound { path: path.to_path_buf() })
+            }
+            Err(e) => return Err(ProfileError::Read { path: path.to_path_buf(), source: e }),
+        };
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let mut p = Self::parse(&text, path, &base)?;
+        p.source = Some(path.to_path_buf());
+        Ok(p)
+    }
+
+    /// Parse and validate profile text. `path` is only used in messages; relative paths in
+    /// the profile resolve against `base`.
+    pub fn parse(text: &str, path: &Path, base: &Path) -> Result<Profile, ProfileError> {
+        let raw: raw::RawProfile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            ProfileError::Syntax { path: path.to_path_buf(), line, column, message: friendly(e.message()) }
+        })?;
+        let mut v = Validator { text, base, problems: Vec::new() };
+        let profile = v.profile(raw);
+        if v.problems.is_empty() {
+            Ok(profile)
+        } else {
+            Err(ProfileError::Invalid { path: path.to_path_buf(), problems: v.problems })
+        }
+    }
+}
+
+/// Make serde's type words readable: "expected i64" → "expected a whole number".
+fn friendly(message: &str) -> String {
+    message
+        .trim()
+        .replace("expected i64", "expected a whole number (integer)")
+        .replace("expected a boolean", "expected true or false")
+        .replace("expected a string", "expected a quoted string")
+}
+
+/// Guest mount points, as the reference product uses them (tools in the VM expect these).
+pub fn guest_mount_point(role: MountRole) -> &'static str {
+    match role {
+        MountRole::Project => "/mnt/openclaw",
+        MountRole::Vault => "/mnt/obsidian",
+        MountRole::Config => "/mnt/openclaw-config",
+        MountRole::AgentData => "/mnt/openclaw-agents",
+        MountRole::Extra => "/mnt/extra",
+    }
+}
+
+/// Check a Lima instance name (Lima's own rules, `pkg/identifiers`).
+pub fn check_instance_name(name: &str) -> Result<(), String> {
+    let ok_chars = !name.is_empty()
+        && name.split(['.', '_', '-']).all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+    if !ok_chars {
+        return Err(format!(
+            "`{name}` is not a valid instance name: use letters and digits, optionally joined by single `.`, `_` or `-` (e.g. \"openclaw-sandbox\")"
+        ));
+    }
+    if name.len() > 76 {
+        return Err(format!("is {} characters long; Lima allows at most 76", name.len()));
+    }
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        return Err("must not end in .yaml or .yml".into());
+    }
+    Ok(())
+}
+
+/// Check a secret's name: upper-case letters, digits and `_`, not starting with a digit.
+pub fn check_secret_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_');
+    if !first_ok || !name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+        return Err(format!(
+            "`{name}` is not a valid secret name: use upper-case letters, digits and `_`, not starting with a digit (e.g. \"ANTHROPIC_API_KEY\")"
+        ));
+    }
+    Ok(())
+}
+
+/// Expand `~` and make `p` absolute against `base`. Does not touch the file system.
+pub fn expand_path(p: &str, base: &Path) -> Result<PathBuf, String> {
+    let p = p.trim();
+    if p.is_empty() {
+        return Err("is empty; give a folder path".into());
+    }
+    let expanded = if p == "~" || p.starts_with("~/") {
+        let home = dirs::home_dir().ok_or("uses `~` but the home folder is unknown; write the full path")?;
+        home.join(p.trim_start_matches('~').trim_start_matches('/'))
+    } else if p.starts_with('~') {
+        return Err(format!("`{p}`: `~user` paths are not supported; write the full path"));
+    } else {
+        PathBuf::from(p)
+    };
+    let abs = if expanded.is_absolute() { expanded } else { base.join(expanded) };
+    Ok(normalize(&abs))
+}
+
+/// Remove `.` and resolve `..` lexically (the folder may not exist yet).
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+const SYSTEM_GUEST_PATHS: &[&str] =
+    &["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/workspace"];
+
+struct Validator<'a> {
+    text: &'a str,
+    base: &'a Path,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn line_of<T>(&self, s: &Spanned<T>) -> Option<usize> {
+        Some(line_col(self.text, s.span().start).0)
+    }
+
+    fn problem(&mut self, field: impl Into<String>, line: Option<usize>, message: impl Into<String>) {
+        self.problems.push(Problem { field: field.into(), line, message: message.into() });
+    }
+
+    fn profile(&mut self, raw: raw::RawProfile) -> Profile {
+        if let Some(v) = &raw.version {
+            if *v.get_ref() != 1 {
+                self.problem("version", self.line_of(v), format!("is {}; this sandbox reads profile version 1", v.get_ref()));
+            }
+        }
+        let name = match &raw.name {
+            Some(n) => {
+                if let Err(m) = check_instance_name(n.get_ref()) {
+                    self.problem("name", self.line_of(n), m);
+                }
+                n.get_ref().clone()
+            }
+            None => DEFAULT_NAME.to_string(),
+        };
+        let mode = match &raw.mode {
+            Some(m) => Mode::parse(m.get_ref()).unwrap_or_else(|| {
+                self.problem("mode", self.line_of(m), format!("is `{}`; use \"secure\", \"yolo\" or \"yolo-unsafe\"", m.get_ref()));
+                Mode::Secure
+            }),
+            None => Mode::Secure,
+        };
+        let mounts = self.mounts(raw.mounts, mode);
+        let resources = self.resources(raw.resources.unwrap_or_default());
+        let (network, gateway_port) = self.network(raw.network);
+        let secrets = self.secrets(raw.secrets.unwrap_or_default());
+        let f = raw.features.unwrap_or_default();
+        let has_vault = mounts.iter().any(|m| m.role == MountRole::Vault);
+        let features = Features {
+            docker: f.docker.unwrap_or(true),
+            gh: f.gh.unwrap_or(true),
+            vault: f.vault.unwrap_or(has_vault),
+            telegram: f.telegram.unwrap_or(false),
+            tailscale: f.tailscale.unwrap_or(false),
+            cadence: f.cadence.unwrap_or(false),
+            buildlog: f.buildlog.unwrap_or(false),
+            qortex: f.qortex.unwrap_or(false),
+        };
+        if features.vault && !has_vault {
+            self.problem("features.vault", None, "is on but `mounts.vault` is not set; add the vault folder or turn the feature off");
+        }
+        let (ca_certs, vars) = self.provisioning(raw.provisioning.unwrap_or_default());
+        let sync = raw.sync.map(|s| s.into_inner()).unwrap_or_default();
+        Profile { name, mode, mounts, resources, network, gateway_port, secrets, features, ca_certs, vars, sync, source: None }
+    }
+
+    fn folder(&mut self, field: &str, s: &Spanned<String>) -> Option<PathBuf> {
+        let line = self.line_of(s);
+        match expand_path(s.get_ref(), self.base) {
+            Err(m) => {
+                self.problem(field, line, m);
+                None
+            }
+            Ok(p) if !p.exists() => {
+                self.problem(field, line, format!("points to {}, which does not exist; create the folder or fix the path", p.display()));
+                None
+            }
+            Ok(p) if !p.is_dir() => {
+                self.problem(field, line, format!("points to {}, which is not a folder", p.display()));
+                None
+            }
+            Ok(p) => Some(p),
+        }
+    }
+
+    fn mounts(&mut self, raw: Option<Spanned<raw::RawMounts>>, mode: Mode) -> Vec<Mount> {
+        let Some(raw) = raw else {
+            self.problem("mounts.project", None, "is missing; add a [mounts] section with project = \"/path/to/your/project\"");
+            return Vec::new();
+        };
+        let section_line = self.line_of(&raw);
+        let raw = raw.into_inner();
+        let mut out = Vec::new();
+        match &raw.project {
+            None => self.problem("mounts.project", section_line, "is missing; set it to the folder the agent works on"),
+            Some(s) => {
+                if let Some(p) = self.folder("mounts.project", s) {
+                    let home = dirs::home_dir();
+                    if p == Path::new("/") || home.as_deref() == Some(p.as_path()) {
+                        self.problem(
+                            "mounts.project",
+                            self.line_of(s),
+                            format!("is {}: sharing your whole home or root folder would show the agent your SSH keys and credentials; pick the project's own folder", p.display()),
+                        );
+                    } else {
+                        out.push(Mount { role: MountRole::Project, guest: guest_mount_point(MountRole::Project).into(), writable: mode.writable_mounts(), host: p });
+                    }
+                }
+            }
+        }
+        for (role, field, value) in [
+            (MountRole::Vault, "mounts.vault", &raw.vault),
+            (MountRole::Config, "mounts.config", &raw.config),
+            (MountRole::AgentData, "mounts.agent_data", &raw.agent_data),
+        ] {
+            if let Some(s) = value {
+                if let Some(p) = self.folder(field, s) {
+                    let writable = role == MountRole::AgentData || mode.writable_mounts();
+                    out.push(Mount { role, guest: guest_mount_point(role).into(), writable, host: p });
+                }
+            }
+        }
+        let mut guests: BTreeSet<String> = out.iter().map(|m| m.guest.clone()).collect();
+        for (i, e) in raw.extra.iter().enumerate() {
+            let field = format!("mounts.extra[{i}]");
+            let e_line = self.line_of(e);
+            let e = e.get_ref();
+            let Some(host) = self.folder(&format!("{field}.path"), &e.path) else { continue };
+            let guest = match &e.mount_point {
+                Some(mp) => {
+                    let g = mp.get_ref().trim_end_matches('/').to_string();
+                    if !g.starts_with('/') || g.contains("/../") || g.ends_with("/..") {
+                        self.problem(format!("{field}.mount_point"), self.line_of(mp), format!("is `{}`; use an absolute path such as \"/mnt/data\"", mp.get_ref()));
+                        continue;
+                    }
+                    if SYSTEM_GUEST_PATHS.contains(&g.as_str()) || g.is_empty() {
+                        self.problem(format!("{field}.mount_point"), self.line_of(mp), format!("is the system path `{}`; use a path under /mnt", mp.get_ref()));
+                        continue;
+                    }
+                    g
+                }
+                None => {
+                    let base = host.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| format!("extra{i}"));
+                    format!("{}/{}", guest_mount_point(MountRole::Extra), base)
+                }
+            };
+            if !guests.insert(guest.clone()) {
+                self.problem(field.clone(), e_line, format!("mounts to {guest}, which another mount already uses; set a distinct mount_point"));
+                continue;
+            }
+            // Extra mounts are reference material: read-only even in yolo-unsafe.
+            out.push(Mount { role: MountRole::Extra, host, guest, writable: false });
+        }
+        out
+    }
+
+    fn resources(&mut self, raw: raw::RawResources) -> Resources {
+        let mut r = Resources::default();
+        if let Some(c) = &raw.cpus {
+            match u32::try_from(*c.get_ref()) {
+                Ok(n) if (1..=64).contains(&n) => r.cpus = n,
+                _ => self.problem("resources.cpus", self.line_of(c), format!("is {}; use a whole number from 1 to 64", c.get_ref())),
+            }
+        }
+        for (field, value, min, slot) in [
+            ("resources.memory", &raw.memory, ByteSize::gib(2), &mut r.memory),
+            ("resources.disk", &raw.disk, ByteSize::gib(10), &mut r.disk),
+        ] {
+            if let Some(s) = value {
+                let line = Some(line_col(self.text, s.span().start).0);
+                match ByteSize::parse(s.get_ref()) {
+                    Err(m) => self.problems.push(Problem { field: field.into(), line, message: m }),
+                    Ok(b) if b < min => self.problems.push(Problem {
+                        field: field.into(),
+                        line,
+                        message: format!("is {b}; the sandbox needs at least {min}"),
+                    }),
+                    Ok(b) => *slot = b,
+                }
+            }
+        }
+        r
+    }
+
+    fn network(&mut self, raw: Option<Spanned<toml::Table>>) -> (toml::Table, u16) {
+        let Some(raw) = raw else { return (toml::Table::new(), DEFAULT_GATEWAY_PORT) };
+        let line = self.line_of(&raw);
+        let table = raw.into_inner();
+        let port = match table.get("gateway_port") {
+            None => DEFAULT_GATEWAY_PORT,
+            Some(toml::Value::Integer(n)) if (1..=65535).contains(n) => *n as u16,
+            Some(other) => {
+                self.problem("network.gateway_port", line, format!("is {other}; use a port number from 1 to 65535 (default 18789)"));
+                DEFAULT_GATEWAY_PORT
+            }
+        };
+        (table, port)
+    }
+
+    fn secrets(&mut self, raw: raw::RawSecrets) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, n) in raw.names.iter().enumerate() {
+            let field = format!("secrets.names[{i}]");
+            if let Err(m) = check_secret_name(n.get_ref()) {
+                self.problem(field, self.line_of(n), m);
+            } else if !seen.insert(n.get_ref().clone()) {
+                self.problem(field, self.line_of(n), format!("repeats `{}`; list each name once", n.get_ref()));
+            } else {
+                out.push(n.get_ref().clone());
+            }
+        }
+        out
+    }
+
+    fn provisioning(&mut self, raw: raw::RawProvisioning) -> (Vec<PathBuf>, BTreeMap<String, toml::Value>) {
+        let mut certs = Vec::new();
+        for (i, c) in raw.ca_certs.iter().enumerate() {
+            let field = format!("provisioning.ca_certs[{i}]");
+            match expand_path(c.get_ref(), self.base) {
+                Err(m) => self.problem(field, self.line_of(c), m),
+                Ok(p) if !p.is_file() => {
+                    self.problem(field, self.line_of(c), format!("points to {}, which is not a file; give the path of a PEM certificate", p.display()))
+                }
+                Ok(p) => certs.push(p),
+            }
+        }
+        let mut vars = BTreeMap::new();
+        if let Some(t) = raw.vars {
+            let line = self.line_of(&t);
+            for (k, v) in t.into_inner() {
+                let key_ok = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !key_ok {
+                    self.problem(format!("provisioning.vars.{k}"), line, "is not a valid variable name; use letters, digits and `_`");
+                    continue;
+                }
+                match &v {
+                    toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_) => {
+                        vars.insert(k, v);
+                    }
+                    toml::Value::Array(a) if a.iter().all(|x| !matches!(x, toml::Value::Table(_) | toml::Value::Array(_))) => {
+                        vars.insert(k, v);
+                    }
+                    _ => self.problem(format!("provisioning.vars.{k}"), line, "must be a string, number, boolean or a list of those"),
+                }
+            }
+        }
+        (certs, vars)
+    }
+}
+
+#[cfg(test)]
+mod tests;
