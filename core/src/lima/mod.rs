@@ -1,8 +1,19 @@
-//! Lima: rendering lima.yaml from a profile and driving `limactl`.
+//! Lima: rendering lima.yaml from a profile, driving `limactl`, and parsing what it prints.
 
-/// Errors from driving `limactl`.
-#[derive(Debug, thiserror::Error)]
-pub enum LimaError {
-    #[error("limactl was not found ({detail}). Install Lima (macOS: `brew install lima`) or set SANDBOX_LIMACTL to its path")]
-    NotFound { detail: String },
-}
+mod driver;
+mod error;
+mod list;
+mod progress;
+mod render;
+mod vm;
+
+pub use driver::{Limactl, Version, MINIMUM_VERSION};
+pub(crate) use driver::require_running;
+pub use error::LimaError;
+pub use list::{parse_list, Instance, InstanceStatus};
+pub use progress::{parse_line, ProgressTracker, RequirementKind, StartStep};
+pub use render::{render, to_yaml, HostOs, LimaConfig};
+pub use vm::LimaVm;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,331 @@
+//! The `limactl` driver: async process handling for create/start/stop/delete/list/shell/copy.
+//!
+//! The program is `$SANDBOX_LIMACTL` when set, else `limactl` on PATH (plus Homebrew's
+//! folders, which apps started from the Finder do not have on PATH). Every call is bounded by
+//! a timeout; secrets and tar streams go over stdin, never argv.
+
+use super::progress::{parse_line, StartStep};
+use super::{parse_list, Instance, InstanceStatus, LimaError};
+use crate::vm::ExecOutput;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+/// Oldest Lima we support (JSON Lines `list`, `--tty=false`, v1 mount defaults).
+pub const MINIMUM_VERSION: Version = Version { major: 1, minor: 0, patch: 0 };
+
+const QUICK: Duration = Duration::from_secs(60);
+const START: Duration = Duration::from_secs(20 * 60);
+/// Lima's own graceful stop waits up to 3m10s, then 3 more minutes.
+const STOP: Duration = Duration::from_secs(7 * 60);
+
+/// A Lima version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+impl Version {
+    /// From `limactl version 2.2.0`, `limactl version 2.2.0-153-g183a60d7.m`, `v1.0.3`.
+    pub fn parse_output(out: &str) -> Option<Version> {
+        let token = out.split_whitespace().last()?;
+        let token = token.trim_start_matches('v');
+        let core = token.split(['-', '+']).next()?;
+        let mut parts = core.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next().unwrap_or("0").parse().ok()?;
+        let patch = parts.next().unwrap_or("0").parse().ok()?;
+        Some(Version { major, minor, patch })
+    }
+}
+
+/// A located `limactl`.
+#[derive(Debug, Clone)]
+pub struct Limactl {
+    program: PathBuf,
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+/// The message of the most relevant stderr line (last fatal/error, else the last line).
+fn stderr_message(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let pick = lines
+        .iter()
+        .rev()
+        .find(|l| l.contains("level=fatal") || l.contains("level=error") || l.contains("\"level\":\"fatal\""))
+        .or(lines.last());
+    match pick {
+        None => "no error message".into(),
+        Some(l) => match parse_line(l) {
+            Some(StartStep::Fatal { message }) => message,
+            _ => super::progress::message_of(l).trim().to_string(),
+        },
+    }
+}
+
+impl Limactl {
+    /// Use this program (no checks).
+    pub fn at(program: impl Into<PathBuf>) -> Self {
+        Limactl { program: program.into() }
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    /// Find limactl: `$SANDBOX_LIMACTL`, else PATH, else Homebrew's folders.
+    pub fn locate() -> Result<Self, LimaError> {
+        if let Some(p) = std::env::var_os("SANDBOX_LIMACTL").filter(|p| !p.is_empty()) {
+            let p = PathBuf::from(p);
+            return if is_executable(&p) {
+                Ok(Limactl { program: p })
+            } else {
+                Err(LimaError::NotFound { detail: format!("SANDBOX_LIMACTL is {}, which is not an executable file", p.display()) })
+            };
+        }
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+        dirs.extend([PathBuf::from("/opt/homebrew/bin"), PathBuf::from("/usr/local/bin")]);
+        for d in dirs {
+            let candidate = d.join("limactl");
+            if is_executable(&candidate) {
+                return Ok(Limactl { program: candidate });
+            }
+        }
+        Err(LimaError::NotFound { detail: "it is not on PATH".into() })
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.program);
+        c.args(args).kill_on_drop(true).stdin(Stdio::null());
+        c
+    }
+
+    /// Run limactl with `args`, optional stdin, bounded by `limit`; non-zero exit is `Ok`.
+    async fn run(&self, verb: &str, args: &[&str], stdin: Option<Vec<u8>>, limit: Duration) -> Result<ExecOutput, LimaError> {
+        let mut cmd = self.command(args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
+        let writer = match (stdin, child.stdin.take()) {
+            (Some(data), Some(mut pipe)) => Some(tokio::spawn(async move {
+                // A remote command that exits early closes the pipe: not an error of ours.
+                let _ = pipe.write_all(&data).await;
+                let _ = pipe.shutdown().await;
+            })),
+            _ => None,
+        };
+        let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+            Ok(r) => r.map_err(|e| self.spawn_error(e))?,
+            Err(_) => return Err(LimaError::Timeout { verb: verb.into(), secs: limit.as_secs() }),
+        };
+        if let Some(w) = writer {
+            let _ = w.await;
+        }
+        Ok(ExecOutput { status: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr: out.stderr })
+    }
+
+    fn spawn_error(&self, e: std::io::Error) -> LimaError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            LimaError::NotFound { detail: format!("{} does not exist", self.program.display()) }
+        } else {
+            LimaError::Spawn { program: self.program.clone(), source: e }
+        }
+    }
+
+    fn failed(verb: &str, out: &ExecOutput, hint: &str) -> LimaError {
+        LimaError::Failed { verb: verb.into(), code: out.status, message: stderr_message(&out.stderr_str()), hint: hint.into() }
+    }
+
+    /// `limactl --version`.
+    pub async fn version(&self) -> Result<Version, LimaError> {
+        let out = self.run("--version", &["--version"], None, QUICK).await?;
+        let text = out.stdout_str();
+        if !out.success() {
+            return Err(Self::failed("--version", &out, ""));
+        }
+        Version::parse_output(&text).ok_or(LimaError::BadVersion { output: text.trim().to_string() })
+    }
+
+    /// The version, refusing ones older than [`MINIMUM_VERSION`].
+    pub async fn checked_version(&self) -> Result<Version, LimaError> {
+        let v = self.version().await?;
+        if v < MINIMUM_VERSION {
+            return Err(LimaError::TooOld { found: v.to_string(), need: MINIMUM_VERSION.to_string() });
+        }
+        Ok(v)
+    }
+
+    /// `limactl list --json` (all instances).
+    pub async fn list(&self) -> Result<Vec<Instance>, LimaError> {
+        let out = self.run("list", &["list", "--json"], None, QUICK).await?;
+        if !out.success() {
+            return Err(Self::failed("list", &out, ""));
+        }
+        parse_list(&out.stdout_str())
+    }
+
+    /// One instance, or `None` when it does not exist.
+    pub async fn instance(&self, name: &str) -> Result<Option<Instance>, LimaError> {
+        Ok(self.list().await?.into_iter().find(|i| i.name == name))
+    }
+
+    /// `limactl start --tty=false` — creates the instance from `config` when it does not exist
+    /// yet. Each recognised stderr milestone is passed to `on_step` as it arrives.
+    pub async fn start(
+        &self,
+        name: &str,
+        config: Option<&Path>,
+        mut on_step: impl FnMut(&StartStep) + Send,
+    ) -> Result<(), LimaError> {
+        let mut args = vec!["--tty=false".to_string(), "start".to_string()];
+        match config {
+            Some(path) => {
+                args.push("--name".into());
+                args.push(name.into());
+                args.push(path.to_string_lossy().into_owned());
+            }
+            None => args.push(name.into()),
+        }
+        let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = self
+            .command(&arg_refs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut tail: Vec<String> = Vec::new();
+        let mut degraded: Option<String> = None;
+        let mut timed_out = false;
+        let read_all = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(step) = parse_line(&line) {
+                    match &step {
+                        StartStep::Degraded { hint } => degraded = Some(hint.clone()),
+                        StartStep::TimedOut => timed_out = true,
+                        _ => {}
+                    }
+                    on_step(&step);
+                }
+                tail.push(line);
+                if tail.len() > 40 {
+                    tail.remove(0);
+                }
+            }
+            child.wait().await
+        };
+        let status = match tokio::time::timeout(START, read_all).await {
+            Ok(s) => s.map_err(|e| LimaError::Spawn { program: self.program.clone(), source: e })?,
+            Err(_) => return Err(LimaError::Timeout { verb: "start".into(), secs: START.as_secs() }),
+        };
+        if status.success() {
+            return Ok(());
+        }
+        if let Some(hint) = degraded {
+            return Err(LimaError::Degraded { instance: name.into(), hint });
+        }
+        let out = ExecOutput { status: status.code().unwrap_or(-1), stdout: vec![], stderr: tail.join("\n").into_bytes() };
+        let hint = if timed_out {
+            ". The VM did not come up in time; see the instance's serial log (`limactl list` shows its folder)"
+        } else {
+            ""
+        };
+        Err(Self::failed("start", &out, hint))
+    }
+
+    /// `limactl stop` (graceful) or `stop -f` (kills; the recovery for Broken).
+    pub async fn stop(&self, name: &str, force: bool) -> Result<(), LimaError> {
+        let mut args = vec!["--tty=false", "stop"];
+        if force {
+            args.push("-f");
+        }
+        args.push(name);
+        let out = self.run("stop", &args, None, STOP).await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(Self::failed("stop", &out, if force { "" } else { ". If the VM is stuck, use `sandbox down --force`" }))
+        }
+    }
+
+    /// `limactl delete [-f]`.
+    pub async fn delete(&self, name: &str, force: bool) -> Result<(), LimaError> {
+        let mut args = vec!["--tty=false", "delete"];
+        if force {
+            args.push("-f");
+        }
+        args.push(name);
+        let out = self.run("delete", &args, None, STOP).await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(Self::failed("delete", &out, ""))
+        }
+    }
+
+    /// `limactl shell NAME -- ARGV…` with `stdin` fed and output collected; the remote exit
+    /// code is in the result. `limit` bounds the whole call.
+    pub async fn shell(&self, name: &str, argv: &[String], stdin: Option<Vec<u8>>, limit: Duration) -> Result<ExecOutput, LimaError> {
+        let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
+        args.extend(argv.iter().map(String::as_str));
+        self.run("shell", &args, stdin, limit).await
+    }
+
+    /// An interactive `limactl shell` on the caller's terminal; returns the exit code.
+    pub async fn shell_interactive(&self, name: &str, argv: &[String]) -> Result<i32, LimaError> {
+        let mut cmd = Command::new(&self.program);
+        cmd.arg("shell").arg(name);
+        if !argv.is_empty() {
+            cmd.arg("--").args(argv);
+        }
+        let status = cmd.status().await.map_err(|e| self.spawn_error(e))?;
+        Ok(status.code().unwrap_or(-1))
+    }
+
+    /// `limactl copy SRC DST` (one side is `NAME:PATH`).
+    pub async fn copy(&self, src: &str, dst: &str) -> Result<(), LimaError> {
+        let out = self.run("copy", &["copy", src, dst], None, START).await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(Self::failed("copy", &out, ""))
+        }
+    }
+}
+
+/// What core does with each status when it needs a running VM.
+pub(crate) fn require_running(instance: &Instance) -> Result<(), LimaError> {
+    match &instance.status {
+        InstanceStatus::Running => Ok(()),
+        InstanceStatus::Broken => Err(LimaError::Broken { instance: instance.name.clone(), detail: "host agent or driver died".into() }),
+        other => Err(LimaError::WrongState {
+            instance: instance.name.clone(),
+            status: other.label(),
+            what: "start it with `sandbox up`".into(),
+        }),
+    }
+}

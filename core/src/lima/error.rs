@@ -1,0 +1,50 @@
+//! Errors from driving `limactl`; each says what happened and what to do.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LimaError {
+    #[error("limactl was not found ({detail}). Install Lima (macOS: `brew install lima`; Linux: see https://lima-vm.io/docs/installation/) or set SANDBOX_LIMACTL to its path")]
+    NotFound { detail: String },
+
+    #[error("could not run {program}: {source}. Check that it is an executable limactl, or set SANDBOX_LIMACTL")]
+    Spawn {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("Lima {found} is too old: OpenClaw Sandbox needs Lima {need} or newer. Upgrade it (macOS: `brew upgrade lima`)")]
+    TooOld { found: String, need: String },
+
+    #[error("could not read Lima's version from `limactl --version` (it printed {output:?}). Reinstall Lima or set SANDBOX_LIMACTL to a working limactl")]
+    BadVersion { output: String },
+
+    #[error("`limactl {verb}` failed (exit {code}): {message}{hint}")]
+    Failed { verb: String, code: i32, message: String, hint: String },
+
+    #[error("`limactl {verb}` did not finish within {secs} s; check `sandbox status`, then retry (a stuck VM can be recovered with `sandbox down --force`)")]
+    Timeout { verb: String, secs: u64 },
+
+    #[error("the VM `{instance}` is Broken ({detail}). Recover with `sandbox down --force`, then `sandbox up`")]
+    Broken { instance: String, detail: String },
+
+    #[error("the VM `{instance}` started but is DEGRADED: file sharing and port forwarding may not work ({hint}). Try `sandbox down && sandbox up`")]
+    Degraded { instance: String, hint: String },
+
+    #[error("the VM `{instance}` is {status}; {what}")]
+    WrongState { instance: String, status: String, what: String },
+
+    #[error("the VM `{instance}` does not exist; create it with `sandbox up`")]
+    NoInstance { instance: String },
+
+    #[error("could not understand `limactl list --json` output: {detail}. Is this limactl compatible with Lima ≥ 1.0?")]
+    BadList { detail: String },
+
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

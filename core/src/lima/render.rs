@@ -1,0 +1,192 @@
+//! Profile → `lima.yaml`, through serde types (no string templates).
+//! Field names and defaults follow Lima's `limatype.LimaYAML` (see shared/lima/LIMA-FACTS.md).
+
+use crate::profile::{Mode, Profile};
+use serde::Serialize;
+
+/// The host OS decides the VM driver and mount type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostOs {
+    MacOs,
+    Linux,
+}
+
+impl HostOs {
+    pub fn current() -> Self {
+        if cfg!(target_os = "macos") {
+            HostOs::MacOs
+        } else {
+            HostOs::Linux
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LimaConfig {
+    pub minimum_lima_version: String,
+    pub vm_type: String,
+    pub images: Vec<Image>,
+    pub cpus: u32,
+    pub memory: String,
+    pub disk: String,
+    pub mounts: Vec<LimaMount>,
+    pub mount_type: String,
+    pub ssh: Ssh,
+    pub containerd: Containerd,
+    pub port_forwards: Vec<PortForward>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_certs: Option<CaCerts>,
+    pub provision: Vec<Provision>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Image {
+    pub location: String,
+    pub arch: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LimaMount {
+    pub location: String,
+    pub mount_point: String,
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ssh {
+    pub local_port: u16,
+    #[serde(rename = "loadDotSSHPubKeys")]
+    pub load_dot_ssh_pub_keys: bool,
+    pub forward_agent: bool,
+    pub forward_x11: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Containerd {
+    pub system: bool,
+    pub user: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortForward {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest_port_range: Option<[u16; 2]>,
+    #[serde(rename = "hostIP", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<u16>,
+    pub proto: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignore: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaCerts {
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provision {
+    pub mode: String,
+    pub script: String,
+}
+
+/// Ubuntu 24.04 LTS cloud images: a dated release pinned by digest, then the rolling release
+/// as a fallback (the dated one disappears after some months), as Lima's own template does.
+fn images() -> Vec<Image> {
+    const DATED: &str = "https://cloud-images.ubuntu.com/releases/noble/release-20250430";
+    const LATEST: &str = "https://cloud-images.ubuntu.com/releases/noble/release";
+    vec![
+        Image {
+            location: format!("{DATED}/ubuntu-24.04-server-cloudimg-amd64.img"),
+            arch: "x86_64".into(),
+            digest: Some("sha256:bc471ca49de03b5129c65b70f9862b7f4b5e721622fd34ade78132f6f7999e2d".into()),
+        },
+        Image {
+            location: format!("{DATED}/ubuntu-24.04-server-cloudimg-arm64.img"),
+            arch: "aarch64".into(),
+            digest: Some("sha256:05317c8ea0f973af351e4e1da9c4cba82991c94d2529b4c7af09e88091f518c5".into()),
+        },
+        Image { location: format!("{LATEST}/ubuntu-24.04-server-cloudimg-amd64.img"), arch: "x86_64".into(), digest: None },
+        Image { location: format!("{LATEST}/ubuntu-24.04-server-cloudimg-arm64.img"), arch: "aarch64".into(), digest: None },
+    ]
+}
+
+/// Boot-time hand-over to our provisioning: records what this VM is; `sandbox up` pushes and
+/// runs the real, idempotent apply step over `limactl shell` after boot.
+fn boot_provision(profile: &Profile) -> Provision {
+    let script = format!(
+        "#!/bin/sh\n\
+         # OpenClaw Sandbox: the real provisioning is pushed by `sandbox up` after boot.\n\
+         set -eu\n\
+         install -d -m 0755 /etc/openclaw /var/lib/openclaw\n\
+         printf 'OPENCLAW_INSTANCE=%s\\nOPENCLAW_MODE=%s\\n' '{}' '{}' > /etc/openclaw/instance.env\n",
+        profile.name,
+        profile.mode.as_str()
+    );
+    Provision { mode: "system".into(), script }
+}
+
+/// Render the Lima config for `profile` on `host`.
+pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
+    let (vm_type, mount_type) = match host {
+        HostOs::MacOs => ("vz", "virtiofs"),
+        HostOs::Linux => ("qemu", "9p"),
+    };
+    let mounts = profile
+        .mounts
+        .iter()
+        .map(|m| LimaMount { location: m.host.to_string_lossy().into_owned(), mount_point: m.guest.clone(), writable: m.writable })
+        .collect();
+    let port_forwards = vec![
+        PortForward {
+            guest_port: Some(profile.gateway_port),
+            guest_port_range: None,
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(profile.gateway_port),
+            proto: "tcp".into(),
+            ignore: false,
+        },
+        // Nothing else the agent opens in the VM is forwarded to the host.
+        PortForward { guest_port: None, guest_port_range: Some([1, 65535]), host_ip: None, host_port: None, proto: "any".into(), ignore: true },
+    ];
+    let ca_certs = (!profile.ca_certs.is_empty())
+        .then(|| CaCerts { files: profile.ca_certs.iter().map(|p| p.to_string_lossy().into_owned()).collect() });
+    let mode_note = match profile.mode {
+        Mode::Secure => "secure: host folders are read-only; changes reach the host through `sandbox sync`",
+        Mode::Yolo => "yolo: host folders are read-only; the sync gate runs by itself",
+        Mode::YoloUnsafe => "yolo-unsafe: host folders are WRITABLE from this VM",
+    };
+    LimaConfig {
+        minimum_lima_version: "1.0.0".into(),
+        vm_type: vm_type.into(),
+        images: images(),
+        cpus: profile.resources.cpus,
+        memory: profile.resources.memory.to_string(),
+        disk: profile.resources.disk.to_string(),
+        mounts,
+        mount_type: mount_type.into(),
+        ssh: Ssh { local_port: 0, load_dot_ssh_pub_keys: false, forward_agent: false, forward_x11: false },
+        containerd: Containerd { system: false, user: false },
+        port_forwards,
+        ca_certs,
+        provision: vec![boot_provision(profile)],
+        message: format!("Managed by OpenClaw Sandbox ({mode_note}). Use `sandbox ssh` and `sandbox status`."),
+    }
+}
+
+/// The config as YAML, with a header saying where it came from.
+pub fn to_yaml(config: &LimaConfig, source: Option<&std::path::Path>) -> String {
+    let body = serde_yaml::to_string(config).expect("LimaConfig always serializes");
+    let from = source.map(|p| format!(" from {}", p.display())).unwrap_or_default();
+    format!("# Generated by OpenClaw Sandbox{from}. Do not edit: change the profile instead.\n{body}")
+}

@@ -1,0 +1,237 @@
+use super::*;
+use crate::profile::{Mode, Profile};
+use std::path::Path;
+
+const FIXTURES: &str = include_str!("../../tests/data/lima/list-json-fixtures.jsonl");
+
+fn profile(mode: &str, dir: &Path) -> Profile {
+    for d in ["p", "v", "a"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let text = format!(
+        "mode = \"{mode}\"\n[mounts]\nproject = \"p\"\nvault = \"v\"\nagent_data = \"a\"\n[resources]\ncpus = 3\nmemory = \"6GiB\"\ndisk = \"60GiB\"\n"
+    );
+    Profile::parse(&text, &dir.join("profile.toml"), dir).unwrap()
+}
+
+fn yaml(cfg: &LimaConfig) -> serde_yaml::Value {
+    serde_yaml::from_str(&to_yaml(cfg, None)).unwrap()
+}
+
+#[test]
+fn secure_mode_renders_read_only_mounts_except_agent_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile("secure", dir.path());
+    let y = yaml(&render(&p, HostOs::Linux));
+    let mounts = y["mounts"].as_sequence().unwrap();
+    let got: Vec<(&str, bool)> = mounts.iter().map(|m| (m["mountPoint"].as_str().unwrap(), m["writable"].as_bool().unwrap())).collect();
+    assert_eq!(got, vec![("/mnt/openclaw", false), ("/mnt/obsidian", false), ("/mnt/openclaw-agents", true)]);
+    assert_eq!(mounts[0]["location"].as_str().unwrap(), dir.path().join("p").to_str().unwrap());
+}
+
+#[test]
+fn yolo_is_read_only_and_yolo_unsafe_is_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (mode, writable) in [("yolo", false), ("yolo-unsafe", true)] {
+        let p = profile(mode, dir.path());
+        assert_eq!(p.mode, Mode::parse(mode).unwrap());
+        let y = yaml(&render(&p, HostOs::MacOs));
+        assert_eq!(y["mounts"][0]["writable"].as_bool(), Some(writable), "{mode}");
+        assert_eq!(y["mounts"][1]["writable"].as_bool(), Some(writable), "{mode}");
+    }
+}
+
+#[test]
+fn vm_type_and_mount_type_follow_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile("secure", dir.path());
+    let mac = yaml(&render(&p, HostOs::MacOs));
+    assert_eq!(mac["vmType"].as_str(), Some("vz"));
+    assert_eq!(mac["mountType"].as_str(), Some("virtiofs"));
+    let linux = yaml(&render(&p, HostOs::Linux));
+    assert_eq!(linux["vmType"].as_str(), Some("qemu"));
+    assert_eq!(linux["mountType"].as_str(), Some("9p"));
+}
+
+#[test]
+fn gateway_is_the_only_forwarded_port_and_only_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile("secure", dir.path());
+    let y = yaml(&render(&p, HostOs::Linux));
+    let fwd = y["portForwards"].as_sequence().unwrap();
+    assert_eq!(fwd[0]["guestPort"].as_u64(), Some(18789));
+    assert_eq!(fwd[0]["hostPort"].as_u64(), Some(18789));
+    assert_eq!(fwd[0]["hostIP"].as_str(), Some("127.0.0.1"));
+    assert_eq!(fwd[1]["ignore"].as_bool(), Some(true));
+    assert_eq!(fwd[1]["guestPortRange"][1].as_u64(), Some(65535));
+}
+
+#[test]
+fn resources_images_and_hardening_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile("secure", dir.path());
+    let y = yaml(&render(&p, HostOs::Linux));
+    assert_eq!(y["cpus"].as_u64(), Some(3));
+    assert_eq!(y["memory"].as_str(), Some("6GiB"));
+    assert_eq!(y["disk"].as_str(), Some("60GiB"));
+    assert_eq!(y["containerd"]["system"].as_bool(), Some(false));
+    assert_eq!(y["containerd"]["user"].as_bool(), Some(false));
+    assert_eq!(y["ssh"]["forwardAgent"].as_bool(), Some(false));
+    assert_eq!(y["ssh"]["loadDotSSHPubKeys"].as_bool(), Some(false));
+    let images = y["images"].as_sequence().unwrap();
+    for arch in ["x86_64", "aarch64"] {
+        let first = images.iter().find(|i| i["arch"].as_str() == Some(arch)).unwrap();
+        assert!(first["location"].as_str().unwrap().contains("ubuntu-24.04"));
+        assert!(first["digest"].as_str().unwrap().starts_with("sha256:"));
+    }
+    assert_eq!(y["provision"][0]["mode"].as_str(), Some("system"));
+    assert!(y["provision"][0]["script"].as_str().unwrap().starts_with("#!/bin/sh"));
+    assert!(y.get("caCerts").is_none());
+}
+
+#[test]
+fn ca_certs_are_rendered_when_set() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("p")).unwrap();
+    std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
+    let p = Profile::parse("[mounts]\nproject = \"p\"\n[provisioning]\nca_certs = [\"ca.pem\"]\n", &dir.path().join("x.toml"), dir.path()).unwrap();
+    let y = yaml(&render(&p, HostOs::Linux));
+    assert_eq!(y["caCerts"]["files"][0].as_str().unwrap(), dir.path().join("ca.pem").to_str().unwrap());
+}
+
+#[test]
+fn list_fixtures_parse_with_every_status() {
+    let list = parse_list(FIXTURES).unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0].name, "default");
+    assert_eq!(list[0].status, InstanceStatus::Running);
+    assert_eq!(list[0].ssh_local_port, Some(50123));
+    assert_eq!(list[0].host_agent_pid, list[0].driver_pid);
+    assert_eq!(list[0].memory, Some(4294967296));
+    assert_eq!(list[1].status, InstanceStatus::Stopped);
+    assert_eq!(list[1].host_agent_pid, None);
+    assert_eq!(list[2].status, InstanceStatus::Broken);
+    assert_eq!(list[2].errors[0]["Op"], "open");
+}
+
+#[test]
+fn list_tolerates_all_statuses_empty_output_and_pretty_json() {
+    let lines = ["Running", "Stopped", "Broken", "Installing", "Uninitialized", "", "Hibernating"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{{\"name\":\"i{i}\",\"status\":\"{s}\",\"errors\":[],\"protected\":false}}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let list = parse_list(&lines).unwrap();
+    let st: Vec<_> = list.iter().map(|i| i.status.clone()).collect();
+    assert_eq!(
+        st,
+        vec![
+            InstanceStatus::Running,
+            InstanceStatus::Stopped,
+            InstanceStatus::Broken,
+            InstanceStatus::Installing,
+            InstanceStatus::Uninitialized,
+            InstanceStatus::Unknown(String::new()),
+            InstanceStatus::Unknown("Hibernating".into()),
+        ]
+    );
+    assert!(parse_list("").unwrap().is_empty());
+    let pretty = "{\n    \"name\": \"a\",\n    \"status\": \"Running\"\n}\n{\n    \"name\": \"b\"\n}\n";
+    let l = parse_list(pretty).unwrap();
+    assert_eq!(l[1].status, InstanceStatus::Unknown(String::new()));
+}
+
+#[test]
+fn list_rejects_garbage_with_a_clear_error() {
+    let e = parse_list("{\"name\":\"a\"}\nnot json").unwrap_err();
+    assert!(e.to_string().contains("object 2"), "{e}");
+    let e = parse_list("{\"status\":\"Running\"}").unwrap_err();
+    assert!(e.to_string().contains("name"), "{e}");
+}
+
+fn start_log(quote: char) -> String {
+    let q = |s: &str| format!("{quote}{s}{quote}");
+    let lines = vec![
+        format!("Starting the instance {} with internal VM driver {}", q("box"), q("vz")),
+        "Attempting to download the image".to_string(),
+        format!("Downloaded the image from {}", q("https://example.invalid/img")),
+        format!("Converting {} (qcow2) to a raw disk {}", q("a"), q("b")),
+        "[hostagent] hostagent socket created at /x/ha.sock".to_string(),
+        format!("[hostagent] Starting VZ (hint: to watch the boot progress, see {})", q("/x/serial*.log")),
+        "SSH Local Port: 50123".to_string(),
+        format!("[hostagent] Waiting for the essential requirement 1 of 3: {}", q("ssh")),
+        "[hostagent] The essential requirement 1 of 3 is satisfied".to_string(),
+        format!("[hostagent] Waiting for the essential requirement 2 of 3: {}", q("user session is ready for ssh")),
+        "[hostagent] The essential requirement 2 of 3 is satisfied".to_string(),
+        format!("[hostagent] Waiting for the essential requirement 3 of 3: {}", q("Explicitly start ssh ControlMaster")),
+        "[hostagent] The essential requirement 3 of 3 is satisfied".to_string(),
+        format!("[hostagent] Waiting for the optional requirement 1 of 1: {}", q("systemd must be available")),
+        "[hostagent] The optional requirement 1 of 1 is satisfied".to_string(),
+        "[hostagent] Waiting for the guest agent to be running".to_string(),
+        format!("[hostagent] Waiting for the final requirement 1 of 1: {}", q("boot scripts must have finished")),
+        "[hostagent] The final requirement 1 of 1 is satisfied".to_string(),
+        format!("READY. Run {} to open the shell.", q("limactl shell box")),
+    ];
+    lines
+        .into_iter()
+        .map(|m| {
+            let escaped = m.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("time=\"2026-08-21T10:00:03+09:00\" level=info msg=\"{escaped}\"")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn start_log_parses_in_both_quote_styles() {
+    for quote in ['`', '"'] {
+        let steps: Vec<StartStep> = start_log(quote).lines().filter_map(parse_line).collect();
+        assert_eq!(steps[0], StartStep::Starting { driver: Some("vz".into()) }, "{quote}");
+        assert!(steps.contains(&StartStep::Downloading { what: "image".into() }));
+        assert!(steps.contains(&StartStep::Converting));
+        assert!(steps.contains(&StartStep::Booting));
+        assert!(steps.contains(&StartStep::SshPort(50123)));
+        assert!(steps.contains(&StartStep::Waiting {
+            kind: RequirementKind::Essential,
+            index: 2,
+            total: 3,
+            description: "user session is ready for ssh".into()
+        }));
+        assert!(steps.contains(&StartStep::Satisfied { kind: RequirementKind::Final, index: 1, total: 1 }));
+        assert_eq!(steps.last(), Some(&StartStep::Ready));
+        // the fraction only grows and ends at 1
+        let mut t = ProgressTracker::default();
+        let fractions: Vec<f32> = steps.iter().filter_map(|s| t.update(s)).map(|p| p.fraction.unwrap()).collect();
+        assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
+        assert_eq!(*fractions.last().unwrap(), 1.0);
+        assert!(fractions[fractions.len() / 2] > 0.2 && fractions[fractions.len() / 2] < 1.0);
+    }
+}
+
+#[test]
+fn failure_lines_are_recognised() {
+    let d = "time=\"t\" level=fatal msg=\"DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see `/x/ha.stderr.log`)\"";
+    assert_eq!(parse_line(d), Some(StartStep::Degraded { hint: "see `/x/ha.stderr.log`".into() }));
+    let t = "time=\"t\" level=fatal msg=\"did not receive an event with the \\\"running\\\" status\"";
+    assert_eq!(parse_line(t), Some(StartStep::TimedOut));
+    let f = "time=\"t\" level=fatal msg=\"expected status `Running`, got `Stopped` (maybe use `limactl stop -f`?)\"";
+    assert!(matches!(parse_line(f), Some(StartStep::Fatal { message }) if message.contains("expected status")));
+    assert_eq!(parse_line("{\"level\":\"info\",\"msg\":\"READY. Run `lima` to open the shell.\",\"time\":\"t\"}"), Some(StartStep::Ready));
+    assert_eq!(parse_line("INFO[0003] [hostagent] The essential requirement 1 of 4 is satisfied"), Some(StartStep::Satisfied { kind: RequirementKind::Essential, index: 1, total: 4 }));
+    assert_eq!(parse_line("time=\"t\" level=info msg=\"The instance \\\"x\\\" is already running. Run `limactl shell x` to open the shell.\""), Some(StartStep::AlreadyRunning));
+    // noise and garbage are ignored, never a panic
+    for junk in ["", "   ", "msg=", "time=\"unterminated", "level=info msg=\"Waiting for the essential requirement x of y: a\"", "\u{0}\u{ffff}", "{not json"] {
+        let _ = parse_line(junk);
+    }
+    assert_eq!(parse_line("level=info msg=\"hostagent socket created\""), None);
+}
+
+#[test]
+fn versions_parse_in_all_forms() {
+    assert_eq!(Version::parse_output("limactl version 2.2.0\n"), Some(Version { major: 2, minor: 2, patch: 0 }));
+    assert_eq!(Version::parse_output("limactl version 2.2.0-153-g183a60d7.m"), Some(Version { major: 2, minor: 2, patch: 0 }));
+    assert_eq!(Version::parse_output("v1.0.3"), Some(Version { major: 1, minor: 0, patch: 3 }));
+    assert_eq!(Version::parse_output("limactl version HEAD"), None);
+    assert!(Version { major: 0, minor: 23, patch: 2 } < MINIMUM_VERSION);
+}
