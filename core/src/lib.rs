@@ -4,11 +4,13 @@
 //! validated types here, call the facade, and render [`events::Event`]s.
 
 pub mod audit;
+pub mod doctor;
 pub mod events;
 pub mod firewall;
 pub mod lima;
 pub mod paths;
 pub mod profile;
+pub mod sandbox;
 pub mod scan;
 pub mod secrets;
 pub mod sync;

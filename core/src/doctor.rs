@@ -1,0 +1,123 @@
+//! `sandbox doctor`: is everything the sandbox needs in place? Each check says what it found
+//! and, when something is wrong, what to do.
+
+use crate::lima::{LimaError, Limactl, MINIMUM_VERSION};
+use crate::paths::Paths;
+use crate::profile::{Profile, ProfileError};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Ok,
+    Warn,
+    Fail,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub health: Health,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn new(name: &str, health: Health, detail: impl Into<String>, fix: Option<String>) -> Self {
+        Check { name: name.into(), health, detail: detail.into(), fix }
+    }
+}
+
+/// Free bytes on the file system holding `path` (or its nearest existing ancestor).
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    let mut p = path;
+    while !p.exists() {
+        p = p.parent().unwrap_or(Path::new("/"));
+    }
+    let st = rustix::fs::statvfs(p)?;
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// Disk thresholds: a VM disk grows up to the profile's size; below these, starting is risky.
+const WARN_FREE: u64 = 20 << 30;
+const FAIL_FREE: u64 = 5 << 30;
+
+/// Check limactl (found, version).
+pub async fn check_limactl() -> Check {
+    let limactl = match Limactl::locate() {
+        Ok(l) => l,
+        Err(e) => return Check::new("limactl", Health::Fail, e.to_string(), Some(install_hint())),
+    };
+    match limactl.checked_version().await {
+        Ok(v) => Check::new("limactl", Health::Ok, format!("{} (Lima {v})", limactl.program().display()), None),
+        Err(e @ LimaError::TooOld { .. }) => Check::new("limactl", Health::Fail, e.to_string(), Some(install_hint())),
+        Err(e) => Check::new("limactl", Health::Fail, e.to_string(), Some(install_hint())),
+    }
+}
+
+fn install_hint() -> String {
+    if cfg!(target_os = "macos") {
+        format!("brew install lima (Lima {MINIMUM_VERSION} or newer)")
+    } else {
+        format!("install Lima {MINIMUM_VERSION} or newer (https://lima-vm.io/docs/installation/), or set SANDBOX_LIMACTL")
+    }
+}
+
+/// Check the profile file.
+pub fn check_profile(path: &Path) -> (Check, Option<Profile>) {
+    match Profile::load(path) {
+        Ok(p) => (Check::new("profile", Health::Ok, format!("{} (instance `{}`, mode {})", path.display(), p.name, p.mode.as_str()), None), Some(p)),
+        Err(e @ ProfileError::NotFound { .. }) => (Check::new("profile", Health::Fail, e.to_string(), Some("sandbox init".into())), None),
+        Err(e) => (Check::new("profile", Health::Fail, e.to_string(), Some(format!("edit {}", path.display()))), None),
+    }
+}
+
+/// Check free disk space where the VM and state live.
+pub fn check_disk(paths: &Paths) -> Check {
+    let lima_home = std::env::var_os("LIMA_HOME").map(std::path::PathBuf::from).or_else(|| dirs::home_dir().map(|h| h.join(".lima")));
+    let target = lima_home.unwrap_or_else(|| paths.data_dir.clone());
+    match free_bytes(&target) {
+        Err(e) => Check::new("disk", Health::Warn, format!("cannot read free space at {}: {e}", target.display()), None),
+        Ok(free) => {
+            let gib = free as f64 / (1u64 << 30) as f64;
+            let detail = format!("{gib:.1} GiB free at {}", target.display());
+            if free < FAIL_FREE {
+                Check::new("disk", Health::Fail, detail, Some("free at least 5 GiB (the VM image alone needs ~3 GiB)".into()))
+            } else if free < WARN_FREE {
+                Check::new("disk", Health::Warn, detail, Some("20 GiB or more free is recommended".into()))
+            } else {
+                Check::new("disk", Health::Ok, detail, None)
+            }
+        }
+    }
+}
+
+/// Run every check.
+pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
+    let mut checks = vec![check_limactl().await];
+    checks.push(check_profile(profile_path).0);
+    checks.push(check_disk(paths));
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_bytes_walks_up_to_an_existing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = free_bytes(&dir.path().join("a/b/c")).unwrap();
+        assert!(n > 0);
+    }
+
+    #[test]
+    fn missing_profile_fails_with_init_hint() {
+        let (c, p) = check_profile(Path::new("/nonexistent/p.toml"));
+        assert_eq!(c.health, Health::Fail);
+        assert_eq!(c.fix.as_deref(), Some("sandbox init"));
+        assert!(p.is_none());
+    }
+}

@@ -1,0 +1,336 @@
+//! The facade front ends call: `up`, `down`, `destroy`, `status`, `ssh`, `restart_gateway`.
+//!
+//! It owns the order of things (render config → create/start → provision → ready), publishes
+//! [`Event`]s as it goes, and writes the audit log. Front ends only render.
+
+use crate::audit::{AuditError, AuditLog};
+use crate::events::{Event, EventBus, Progress, VmState};
+use crate::lima::{self, HostOs, Instance, InstanceStatus, LimaError, LimaVm, Limactl, ProgressTracker, StartStep};
+use crate::paths::Paths;
+use crate::profile::{Mode, MountRole, Profile};
+use crate::vm::{Vm, VmError};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The in-VM apply step (see provisioning/apply.sh).
+const APPLY_SCRIPT: &str = include_str!("../../provisioning/apply.sh");
+
+/// Errors of facade operations.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(transparent)]
+    Lima(#[from] LimaError),
+    #[error(transparent)]
+    Vm(#[from] VmError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("provisioning the VM failed (exit {code}): {message}. Run `sandbox up` again; if it keeps failing, `sandbox ssh` in and check /var/log")]
+    Provision { code: i32, message: String },
+    #[error("{what} failed in the VM (exit {code}): {message}")]
+    Remote { what: String, code: i32, message: String },
+}
+
+/// A forwarded port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forward {
+    pub name: String,
+    pub guest_port: u16,
+    pub host: String,
+}
+
+/// A mount as `status` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MountStatus {
+    pub role: MountRole,
+    pub host: PathBuf,
+    pub guest: String,
+    pub writable: bool,
+}
+
+/// What `sandbox status` shows (its `--json` form is documented in the README).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    pub instance: String,
+    pub state: VmState,
+    /// Lima's own status word ("" when absent).
+    pub lima_status: String,
+    pub mode: Mode,
+    pub mounts: Vec<MountStatus>,
+    pub forwarded_ports: Vec<Forward>,
+    pub ssh_port: Option<u16>,
+    pub cpus: Option<u32>,
+    pub memory_bytes: Option<u64>,
+    pub disk_bytes: Option<u64>,
+    pub vm_type: Option<String>,
+    pub lima_version: Option<String>,
+}
+
+/// What `up` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UpReport {
+    /// A new instance was created.
+    pub created: bool,
+    /// The VM was started (false when it was already running).
+    pub started: bool,
+    /// A Broken instance was force-stopped first.
+    pub recovered: bool,
+    /// Items the apply step changed (empty: nothing to do).
+    pub changed: Vec<String>,
+}
+
+/// What `down` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownOutcome {
+    Stopped,
+    AlreadyStopped,
+    Absent,
+}
+
+/// Map Lima's status to ours.
+pub fn vm_state(instance: Option<&Instance>) -> VmState {
+    match instance.map(|i| &i.status) {
+        None => VmState::Absent,
+        Some(InstanceStatus::Running) => VmState::Running,
+        Some(InstanceStatus::Stopped) => VmState::Stopped,
+        Some(InstanceStatus::Broken) => VmState::Broken,
+        Some(InstanceStatus::Installing) | Some(InstanceStatus::Uninitialized) => VmState::Starting,
+        Some(InstanceStatus::Unknown(_)) => VmState::Unknown,
+    }
+}
+
+/// One sandbox: a profile, where state lives, the limactl to drive, the event bus.
+pub struct Sandbox {
+    profile: Profile,
+    paths: Paths,
+    limactl: Limactl,
+    bus: EventBus,
+    host: HostOs,
+}
+
+impl Sandbox {
+    pub fn new(profile: Profile, paths: Paths, limactl: Limactl, bus: EventBus) -> Self {
+        Sandbox { profile, paths, limactl, bus, host: HostOs::current() }
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// The VM as a [`Vm`].
+    pub fn vm(&self) -> LimaVm {
+        LimaVm::new(self.limactl.clone(), self.profile.name.clone())
+    }
+
+    fn audit(&self) -> AuditLog {
+        AuditLog::in_dir(&self.paths.log_dir)
+    }
+
+    fn state(&self, state: VmState) {
+        self.bus.publish(Event::StateChanged { instance: self.profile.name.clone(), state });
+    }
+
+    fn progress(&self, operation: &str, step: &str, message: impl Into<String>, fraction: Option<f32>) {
+        self.bus.publish(Event::Progress(Progress { operation: operation.into(), step: step.into(), message: message.into(), fraction }));
+    }
+
+    /// The lima.yaml for this profile.
+    pub fn lima_yaml(&self) -> String {
+        lima::to_yaml(&lima::render(&self.profile, self.host), self.profile.source.as_deref())
+    }
+
+    fn write_lima_yaml(&self) -> Result<PathBuf, SandboxError> {
+        let dir = self.paths.data_dir.join("lima");
+        let path = dir.join(format!("{}.yaml", self.profile.name));
+        let io = |source| SandboxError::Io { path: path.clone(), source };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        std::fs::write(&path, self.lima_yaml()).map_err(io)?;
+        Ok(path)
+    }
+
+    /// Create or start the VM, then provision it. Idempotent: on a running, provisioned VM it
+    /// changes nothing and says so.
+    pub async fn up(&self) -> Result<UpReport, SandboxError> {
+        let name = self.profile.name.clone();
+        let mut report = UpReport::default();
+        self.limactl.checked_version().await?;
+        let config = self.write_lima_yaml()?;
+        let current = self.limactl.instance(&name).await?;
+        match current.as_ref().map(|i| &i.status) {
+            Some(InstanceStatus::Running) => {}
+            Some(InstanceStatus::Broken) => {
+                self.bus.publish(Event::Notice { message: format!("The VM `{name}` was Broken; force-stopping it before starting again") });
+                self.limactl.stop(&name, true).await?;
+                report.recovered = true;
+                self.start(None, &mut report).await?;
+            }
+            Some(InstanceStatus::Stopped) => self.start(None, &mut report).await?,
+            None => {
+                report.created = true;
+                self.start(Some(&config), &mut report).await?;
+            }
+            Some(other) => {
+                return Err(LimaError::WrongState {
+                    instance: name,
+                    status: other.label(),
+                    what: "wait for the other Lima operation to finish, or recover with `sandbox down --force`".into(),
+                }
+                .into())
+            }
+        }
+        if self.profile.mode == Mode::YoloUnsafe {
+            self.bus.publish(Event::Notice {
+                message: "WARNING: yolo-unsafe mode: the agent can write straight into your host folders. There is no overlay and no sync gate.".into(),
+            });
+        }
+        self.progress("up", "provision", "Provisioning", Some(1.0));
+        report.changed = self.provision().await?;
+        self.state(VmState::Running);
+        self.audit().append("up", serde_json::json!({"instance": name, "created": report.created, "started": report.started, "changed": report.changed}))?;
+        Ok(report)
+    }
+
+    async fn start(&self, config: Option<&std::path::Path>, report: &mut UpReport) -> Result<(), SandboxError> {
+        self.state(VmState::Starting);
+        let mut tracker = ProgressTracker::default();
+        let bus = self.bus.clone();
+        let result = self
+            .limactl
+            .start(&self.profile.name, config, |step: &StartStep| {
+                if let Some(p) = tracker.update(step) {
+                    bus.publish(Event::Progress(p));
+                }
+            })
+            .await;
+        if let Err(e) = result {
+            let state = self.limactl.instance(&self.profile.name).await.ok().flatten();
+            self.state(vm_state(state.as_ref()));
+            return Err(e.into());
+        }
+        report.started = true;
+        Ok(())
+    }
+
+    /// Run the idempotent apply step in the VM; returns the items it changed.
+    async fn provision(&self) -> Result<Vec<String>, SandboxError> {
+        let argv: Vec<String> = vec![
+            "sudo".into(),
+            "env".into(),
+            format!("OPENCLAW_INSTANCE={}", self.profile.name),
+            format!("OPENCLAW_MODE={}", self.profile.mode.as_str()),
+            format!("OPENCLAW_GATEWAY_PORT={}", self.profile.gateway_port),
+            "bash".into(),
+            "-s".into(),
+        ];
+        let out = self.vm().exec(&argv, Some(APPLY_SCRIPT.as_bytes().to_vec())).await?;
+        if !out.success() {
+            return Err(SandboxError::Provision { code: out.status, message: last_line(&out.stderr_str()) });
+        }
+        Ok(out.stdout_str().lines().filter_map(|l| l.strip_prefix("changed ")).map(str::to_string).collect())
+    }
+
+    /// Stop the VM (`force`: kill it — the recovery for Broken).
+    pub async fn down(&self, force: bool) -> Result<DownOutcome, SandboxError> {
+        let name = &self.profile.name;
+        let current = self.limactl.instance(name).await?;
+        let outcome = match current.as_ref().map(|i| &i.status) {
+            None => DownOutcome::Absent,
+            Some(InstanceStatus::Stopped) if !force => DownOutcome::AlreadyStopped,
+            Some(InstanceStatus::Broken) if !force => {
+                return Err(LimaError::Broken { instance: name.clone(), detail: "a graceful stop cannot work".into() }.into())
+            }
+            _ => {
+                self.state(VmState::Stopping);
+                self.progress("down", "stop", if force { "Force-stopping" } else { "Stopping" }, None);
+                if let Err(e) = self.limactl.stop(name, force).await {
+                    let state = self.limactl.instance(name).await.ok().flatten();
+                    self.state(vm_state(state.as_ref()));
+                    return Err(e.into());
+                }
+                DownOutcome::Stopped
+            }
+        };
+        if outcome != DownOutcome::Absent {
+            self.state(VmState::Stopped);
+        }
+        self.audit().append("down", serde_json::json!({"instance": name, "force": force, "outcome": outcome}))?;
+        Ok(outcome)
+    }
+
+    /// Stop (forcefully if needed) and delete the VM and its disk. Host folders are untouched.
+    pub async fn destroy(&self) -> Result<bool, SandboxError> {
+        let name = &self.profile.name;
+        let Some(_) = self.limactl.instance(name).await? else {
+            return Ok(false);
+        };
+        self.state(VmState::Stopping);
+        self.limactl.delete(name, true).await?;
+        let _ = std::fs::remove_file(self.paths.data_dir.join("lima").join(format!("{name}.yaml")));
+        self.state(VmState::Absent);
+        self.audit().append("destroy", serde_json::json!({"instance": name}))?;
+        Ok(true)
+    }
+
+    /// The sandbox's state, mounts, mode and forwarded ports.
+    pub async fn status(&self) -> Result<Status, SandboxError> {
+        let inst = self.limactl.instance(&self.profile.name).await?;
+        let p = &self.profile;
+        Ok(Status {
+            instance: p.name.clone(),
+            state: vm_state(inst.as_ref()),
+            lima_status: inst.as_ref().map(|i| i.status.label()).unwrap_or_default(),
+            mode: p.mode,
+            mounts: p.mounts.iter().map(|m| MountStatus { role: m.role, host: m.host.clone(), guest: m.guest.clone(), writable: m.writable }).collect(),
+            forwarded_ports: vec![Forward { name: "gateway".into(), guest_port: p.gateway_port, host: format!("127.0.0.1:{}", p.gateway_port) }],
+            ssh_port: inst.as_ref().and_then(|i| i.ssh_local_port),
+            cpus: inst.as_ref().and_then(|i| i.cpus),
+            memory_bytes: inst.as_ref().and_then(|i| i.memory),
+            disk_bytes: inst.as_ref().and_then(|i| i.disk),
+            vm_type: inst.as_ref().and_then(|i| i.vm_type.clone()),
+            lima_version: inst.as_ref().and_then(|i| i.lima_version.clone()),
+        })
+    }
+
+    async fn require_running(&self) -> Result<(), SandboxError> {
+        match self.limactl.instance(&self.profile.name).await? {
+            None => Err(LimaError::NoInstance { instance: self.profile.name.clone() }.into()),
+            Some(i) => Ok(lima::require_running(&i)?),
+        }
+    }
+
+    /// An interactive shell (or one command) in the VM on the caller's terminal.
+    pub async fn ssh(&self, argv: &[String]) -> Result<i32, SandboxError> {
+        self.require_running().await?;
+        Ok(self.limactl.shell_interactive(&self.profile.name, argv).await?)
+    }
+
+    /// Restart the OpenClaw gateway service in the VM.
+    pub async fn restart_gateway(&self) -> Result<(), SandboxError> {
+        self.require_running().await?;
+        let argv: Vec<String> = ["sudo", "systemctl", "restart", "openclaw-gateway.service"].iter().map(|s| s.to_string()).collect();
+        let out = self.vm().exec(&argv, None).await?;
+        if !out.success() {
+            let mut message = last_line(&out.stderr_str());
+            if message.contains("not found") || message.contains("not loaded") {
+                message.push_str(". The gateway service is not installed in this VM yet; run `sandbox up` to provision it");
+            }
+            return Err(SandboxError::Remote { what: "restarting the gateway".into(), code: out.status, message });
+        }
+        self.audit().append("gateway.restart", serde_json::json!({"instance": self.profile.name}))?;
+        Ok(())
+    }
+}
+
+fn last_line(s: &str) -> String {
+    s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim().to_string()
+}
