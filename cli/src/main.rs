@@ -3,8 +3,10 @@
 mod cmd;
 mod context;
 mod exit;
+mod render;
 
 use clap::{Parser, Subcommand};
+use sandbox_core::profile::ProfileError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,8 +23,51 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Create the profile (a wizard on a terminal; --non-interactive for scripts).
+    Init(cmd::init::InitArgs),
+    /// Create or start the VM and provision it (idempotent).
+    Up,
+    /// Stop the VM.
+    Down {
+        /// Kill the VM instead of shutting it down (the recovery for a Broken VM).
+        #[arg(long, short)]
+        force: bool,
+    },
+    /// Delete the VM and its disk (host folders are not touched).
+    Destroy {
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Show the VM's state, mounts, mode and forwarded ports.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open a shell in the VM, or run a command: sandbox ssh -- CMD...
+    Ssh {
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Restart the OpenClaw gateway service in the VM.
+    Restart,
+    /// Check that everything the sandbox needs is in place.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the lima.yaml rendered from the profile.
+    LimaConfig,
     /// Print where state is kept.
     Paths,
+}
+
+/// Exit code for an error: conflicts are 4, everything else 1.
+fn code_for(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<ProfileError>() {
+        Some(ProfileError::Exists { .. }) => exit::CONFLICT,
+        _ => exit::ERROR,
+    }
 }
 
 fn main() -> ExitCode {
@@ -36,7 +81,17 @@ fn main() -> ExitCode {
         }
     };
     let result: anyhow::Result<u8> = rt.block_on(async move {
+        use cmd::lifecycle;
         match cli.command {
+            Command::Init(a) => cmd::init::run(&ctx, a).await,
+            Command::Up => lifecycle::up(&ctx).await,
+            Command::Down { force } => lifecycle::down(&ctx, force).await,
+            Command::Destroy { yes } => lifecycle::destroy(&ctx, yes).await,
+            Command::Status { json } => lifecycle::status(&ctx, json).await,
+            Command::Ssh { command } => lifecycle::ssh(&ctx, command).await,
+            Command::Restart => lifecycle::restart(&ctx).await,
+            Command::Doctor { json } => cmd::doctor::run(&ctx, json).await,
+            Command::LimaConfig => lifecycle::lima_config(&ctx).await,
             Command::Paths => {
                 println!("profile: {}", ctx.profile_path.display());
                 println!("data:    {}", ctx.paths.data_dir.display());
@@ -49,7 +104,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(exit::ERROR)
+            ExitCode::from(code_for(&e))
         }
     }
 }

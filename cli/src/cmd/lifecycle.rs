@@ -1,0 +1,134 @@
+//! `up`, `down`, `destroy`, `status`, `ssh`, `restart`, `lima-config`.
+
+use crate::context::Ctx;
+use crate::exit;
+use crate::render;
+use sandbox_core::events::VmState;
+use sandbox_core::sandbox::{DownOutcome, Status};
+use std::io::{IsTerminal, Write};
+
+pub async fn up(ctx: &Ctx) -> anyhow::Result<u8> {
+    ctx.ensure_dirs()?;
+    let sb = ctx.sandbox()?;
+    let follower = render::follow(sb.bus());
+    let result = sb.up().await;
+    follower.finish().await;
+    let report = result?;
+    let name = &sb.profile().name;
+    match (report.created, report.started) {
+        (true, _) => println!("Created and started `{name}`."),
+        (false, true) => println!("Started `{name}`."),
+        (false, false) => println!("`{name}` was already running."),
+    }
+    if report.changed.is_empty() {
+        println!("Provisioning: nothing to change.");
+    } else {
+        println!("Provisioning changed: {}", report.changed.join(", "));
+    }
+    println!("Gateway: http://127.0.0.1:{}", sb.profile().gateway_port);
+    Ok(exit::OK)
+}
+
+pub async fn down(ctx: &Ctx, force: bool) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let follower = render::follow(sb.bus());
+    let result = sb.down(force).await;
+    follower.finish().await;
+    let name = &sb.profile().name;
+    match result? {
+        DownOutcome::Stopped => println!("Stopped `{name}`."),
+        DownOutcome::AlreadyStopped => println!("`{name}` is already stopped."),
+        DownOutcome::Absent => println!("`{name}` does not exist; nothing to stop."),
+    }
+    Ok(exit::OK)
+}
+
+pub async fn destroy(ctx: &Ctx, yes: bool) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let name = sb.profile().name.clone();
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!("error: `sandbox destroy` deletes the VM `{name}` and everything in it; confirm with --yes when not on a terminal");
+            return Ok(exit::USAGE);
+        }
+        eprint!("Delete the VM `{name}` and everything inside it, including agent changes not yet synced? Your host folders are not touched. [y/N] ");
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing deleted.");
+            return Ok(exit::OK);
+        }
+    }
+    if sb.destroy().await? {
+        println!("Deleted `{name}`.");
+    } else {
+        println!("`{name}` does not exist; nothing to delete.");
+    }
+    Ok(exit::OK)
+}
+
+fn state_word(s: VmState) -> &'static str {
+    match s {
+        VmState::Absent => "not created",
+        VmState::Stopped => "stopped",
+        VmState::Starting => "starting",
+        VmState::Running => "running",
+        VmState::Stopping => "stopping",
+        VmState::Broken => "BROKEN (recover with `sandbox down --force`)",
+        VmState::Unknown => "unknown",
+    }
+}
+
+fn print_status(s: &Status) {
+    println!("instance: {}", s.instance);
+    println!("state:    {}", state_word(s.state));
+    println!("mode:     {}", s.mode.as_str());
+    if let (Some(c), Some(m)) = (s.cpus, s.memory_bytes) {
+        println!("size:     {c} CPUs, {} GiB memory", m >> 30);
+    }
+    println!("mounts:");
+    for m in &s.mounts {
+        println!("  {} -> {} ({})", m.host.display(), m.guest, if m.writable { "writable" } else { "read-only" });
+    }
+    println!("ports:");
+    for f in &s.forwarded_ports {
+        println!("  {}: guest {} -> {}", f.name, f.guest_port, f.host);
+    }
+}
+
+pub async fn status(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let s = sb.status().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        print_status(&s);
+    }
+    Ok(exit::OK)
+}
+
+pub async fn ssh(ctx: &Ctx, argv: Vec<String>) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let code = sb.ssh(&argv).await?;
+    Ok(u8::try_from(code).unwrap_or(exit::ERROR))
+}
+
+pub async fn restart(ctx: &Ctx) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    sb.restart_gateway().await?;
+    println!("Restarted the gateway in `{}`.", sb.profile().name);
+    Ok(exit::OK)
+}
+
+pub async fn lima_config(ctx: &Ctx) -> anyhow::Result<u8> {
+    let profile = ctx.load_profile()?;
+    let sb = sandbox_core::sandbox::Sandbox::new(
+        profile,
+        ctx.paths.clone(),
+        sandbox_core::lima::Limactl::at("limactl"),
+        sandbox_core::events::EventBus::default(),
+    );
+    print!("{}", sb.lima_yaml());
+    Ok(exit::OK)
+}

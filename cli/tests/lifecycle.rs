@@ -1,0 +1,325 @@
+//! The `sandbox` CLI's lifecycle verbs, run as a user would, against the scripted limactl.
+
+mod support;
+use support::Env;
+
+const NAME: &str = "openclaw-sandbox";
+
+#[test]
+fn init_writes_a_valid_profile_and_refuses_to_overwrite() {
+    let env = Env::new();
+    let r = env.init(&["--cpus", "2", "--memory", "4GiB", "--mode", "yolo"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let text = std::fs::read_to_string(env.profile_path()).unwrap();
+    assert!(text.contains("mode = \"yolo\""), "{text}");
+    assert!(text.contains("cpus = 2"));
+    let again = env.init(&[]);
+    assert_eq!(again.code, 4, "{}", again.all());
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    let forced = env.init(&["--force", "--name", "other"]);
+    assert_eq!(forced.code, 0, "{}", forced.all());
+    assert!(std::fs::read_to_string(env.profile_path()).unwrap().contains("name = \"other\""));
+}
+
+#[test]
+fn init_rejects_bad_flags_without_writing() {
+    let env = Env::new();
+    for (args, needle) in [
+        (vec!["--mode", "fast"], "--mode fast"),
+        (vec!["--memory", "1GiB"], "resources.memory"),
+        (vec!["--cpus", "0"], "resources.cpus"),
+        (vec!["--vault", "/nonexistent/vault"], "--vault"),
+        (vec!["--name", "bad name"], "`name`"),
+    ] {
+        let r = env.init(&args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.all());
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(!env.profile_path().exists(), "{args:?} wrote a profile");
+    }
+    let r = env.run(&["init", "--non-interactive"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("--project"));
+    // no terminal and no --non-interactive: says how to script it
+    let r = env.run(&["init"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("--non-interactive"), "{}", r.stderr);
+}
+
+#[test]
+fn init_imports_a_reference_profile() {
+    let env = Env::new();
+    let src = env.path("sandbox-profile.toml");
+    std::fs::write(
+        &src,
+        format!("[mounts]\nopenclaw = \"{}\"\nsecrets = \"~/.secrets.env\"\n[mode]\nyolo = true\n[resources]\ncpus = 3\nmemory = \"6GiB\"\n", env.project().display()),
+    )
+    .unwrap();
+    let r = env.run(&["init", "--import", src.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("secrets import"), "{}", r.stdout);
+    let s = env.run(&["lima-config"]);
+    assert!(s.stdout.contains("cpus: 3"), "{}", s.stdout);
+    assert!(s.stdout.contains("memory: 6GiB"));
+}
+
+#[test]
+fn broken_profile_names_field_and_line() {
+    let env = Env::new();
+    let p = env.path("p.toml");
+    std::fs::write(&p, format!("[mounts]\nproject = \"{}\"\n\n[resources]\ncpus = 2\nmemory = \"lots\"\n", env.project().display())).unwrap();
+    let r = env.run(&["--profile", p.to_str().unwrap(), "status"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 6: `resources.memory`"), "{}", r.stderr);
+    std::fs::write(&p, "[mounts]\nproject = 3\n").unwrap();
+    let r = env.run(&["--profile", p.to_str().unwrap(), "up"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("line 2"), "{}", r.stderr);
+}
+
+#[test]
+fn up_without_lima_says_what_to_install() {
+    let env = Env::new();
+    env.init(&[]);
+    let mut c = env.command(&["up"]);
+    c.env("SANDBOX_LIMACTL", "").env("PATH", "/nonexistent");
+    let r = env.run_cmd(c);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("limactl was not found"), "{}", r.stderr);
+    assert!(r.stderr.contains("brew install lima"), "{}", r.stderr);
+    let mut c = env.command(&["up"]);
+    c.env("SANDBOX_LIMACTL", "/nonexistent/limactl");
+    let r = env.run_cmd(c);
+    assert!(r.stderr.contains("SANDBOX_LIMACTL is /nonexistent/limactl"), "{}", r.stderr);
+}
+
+#[test]
+fn up_refuses_a_too_old_lima() {
+    let env = Env::new();
+    env.init(&[]);
+    let mut c = env.command(&["up"]);
+    c.env("FAKE_LIMA_VERSION", "0.23.2");
+    let r = env.run_cmd(c);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Lima 0.23.2 is too old"), "{}", r.stderr);
+    assert!(env.verbs().is_empty(), "nothing may be started: {:?}", env.verbs());
+}
+
+#[test]
+fn full_lifecycle_up_status_down_up_destroy() {
+    let env = Env::new();
+    assert_eq!(env.init(&[]).code, 0);
+
+    // first up: creates from the rendered lima.yaml, shows progress, provisions over stdin
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("Created and started"), "{}", r.stdout);
+    assert!(r.stderr.contains("Waiting for ssh (1/3)"), "progress missing: {}", r.stderr);
+    assert!(r.stderr.contains("[100%] Ready"), "{}", r.stderr);
+    let calls = env.calls();
+    let start = calls.iter().find(|(a, _)| a.contains(&"start".to_string())).unwrap();
+    let yaml_path = start.0.last().unwrap();
+    assert!(start.0.windows(2).any(|w| w == ["--name", NAME]), "{:?}", start.0);
+    assert!(std::fs::read_to_string(yaml_path).unwrap().contains("mountPoint: /mnt/openclaw"));
+    let shell = calls.iter().find(|(a, _)| a[0] == "shell").unwrap();
+    assert!(shell.0.contains(&"bash".to_string()) && shell.0.contains(&"-s".to_string()), "{:?}", shell.0);
+    assert!(String::from_utf8_lossy(shell.1.as_ref().unwrap()).contains("OpenClaw Sandbox in-VM apply step"));
+
+    // status --json is stable
+    let s = env.run(&["status", "--json"]);
+    assert_eq!(s.code, 0, "{}", s.all());
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(v["instance"], NAME);
+    assert_eq!(v["state"], "running");
+    assert_eq!(v["mode"], "secure");
+    assert_eq!(v["mounts"][0]["guest"], "/mnt/openclaw");
+    assert_eq!(v["mounts"][0]["writable"], false);
+    assert_eq!(v["forwarded_ports"][0]["host"], "127.0.0.1:18789");
+    assert_eq!(v["ssh_port"], 60022);
+
+    // second up on a running VM starts nothing
+    env.clear_calls();
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("already running"), "{}", r.stdout);
+    assert!(!env.verbs().iter().any(|v| v.starts_with("start")), "{:?}", env.verbs());
+
+    // down, down again
+    let r = env.run(&["down"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("Stopped"));
+    let r = env.run(&["down"]);
+    assert!(r.stdout.contains("already stopped"), "{}", r.stdout);
+    let s = env.run(&["status", "--json"]);
+    assert!(s.stdout.contains("\"state\": \"stopped\""), "{}", s.stdout);
+
+    // up again starts the existing instance by name (no re-create)
+    env.clear_calls();
+    let r = env.run(&["up"]);
+    assert!(r.stdout.contains("Started `openclaw-sandbox`"), "{}", r.all());
+    assert!(env.verbs().iter().any(|v| v == &format!("start {NAME}")), "{:?}", env.verbs());
+
+    // destroy asks; --yes deletes
+    let r = env.run(&["destroy"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let r = env.run(&["destroy", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(env.verbs().iter().any(|v| v == &format!("delete -f {NAME}")), "{:?}", env.verbs());
+    let s = env.run(&["status", "--json"]);
+    assert!(s.stdout.contains("\"state\": \"absent\""), "{}", s.stdout);
+    let r = env.run(&["destroy", "--yes"]);
+    assert!(r.stdout.contains("does not exist"), "{}", r.stdout);
+
+    // the audit log recorded the life cycle
+    let audit = std::fs::read_to_string(env.path("home/logs/audit.jsonl")).unwrap();
+    for action in ["\"up\"", "\"down\"", "\"destroy\""] {
+        assert!(audit.contains(action), "{action} missing in {audit}");
+    }
+}
+
+#[test]
+fn broken_vm_needs_force_and_up_recovers_it() {
+    let env = Env::new();
+    env.init(&[]);
+    assert_eq!(env.run(&["up"]).code, 0);
+    env.set_status(NAME, "Broken");
+    let s = env.run(&["status"]);
+    assert!(s.stdout.contains("BROKEN"), "{}", s.stdout);
+    let r = env.run(&["down"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("sandbox down --force"), "{}", r.stderr);
+    let r = env.run(&["ssh", "--", "true"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Broken"), "{}", r.stderr);
+    // up recovers with stop -f, then start
+    env.clear_calls();
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("force-stopping"), "{}", r.stderr);
+    let v = env.verbs();
+    let stop = v.iter().position(|x| x == &format!("stop -f {NAME}")).expect("stop -f");
+    let start = v.iter().position(|x| x == &format!("start {NAME}")).expect("start");
+    assert!(stop < start);
+    // and down --force works on a broken VM
+    env.set_status(NAME, "Broken");
+    let r = env.run(&["down", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn odd_statuses_are_reported_not_guessed() {
+    let env = Env::new();
+    env.init(&[]);
+    std::fs::write(env.fake_dir().join("list-override.jsonl"), format!("{{\"name\":\"{NAME}\",\"status\":\"\",\"errors\":[{{}}]}}\n")).unwrap();
+    let s = env.run(&["status", "--json"]);
+    assert!(s.stdout.contains("\"state\": \"unknown\""), "{}", s.all());
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown state"), "{}", r.stderr);
+    std::fs::write(env.fake_dir().join("list-override.jsonl"), "this is not json\n").unwrap();
+    let r = env.run(&["status"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("could not understand `limactl list --json`"), "{}", r.stderr);
+}
+
+#[test]
+fn start_failures_are_explained() {
+    let env = Env::new();
+    env.init(&[]);
+    env.fail("start", 1, "time=\"t\" level=info msg=\"[hostagent] Waiting for the essential requirement 1 of 3: `ssh`\"\ntime=\"t\" level=fatal msg=\"DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see `/x/ha.stderr.log`)\"\n");
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("DEGRADED"), "{}", r.stderr);
+    assert!(r.stderr.contains("ha.stderr.log"), "{}", r.stderr);
+    env.fail("start", 1, "time=\"t\" level=fatal msg=\"did not receive an event with the \\\"running\\\" status\"\n");
+    let r = env.run(&["up"]);
+    assert!(r.stderr.contains("did not come up in time"), "{}", r.stderr);
+    env.fail("start", 1, "time=\"t\" level=fatal msg=\"failed to download the image: no route to host\"\n");
+    let r = env.run(&["up"]);
+    assert!(r.stderr.contains("`limactl start` failed (exit 1): failed to download the image"), "{}", r.stderr);
+}
+
+#[test]
+fn stop_failure_passes_limas_reason_through() {
+    let env = Env::new();
+    env.init(&[]);
+    env.run(&["up"]);
+    env.fail("stop", 1, "time=\"t\" level=fatal msg=\"timed out waiting for instance to shut down after 3 minutes\"\n");
+    let r = env.run(&["down"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("timed out waiting for instance to shut down"), "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+}
+
+#[test]
+fn provisioning_failure_is_an_error() {
+    let env = Env::new();
+    env.init(&[]);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "bash -s", "stderr": "apt-get: disk full\n", "exit": 100}]"#).unwrap();
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("provisioning the VM failed (exit 100): apt-get: disk full"), "{}", r.stderr);
+}
+
+#[test]
+fn provisioning_reports_changes_and_no_changes() {
+    let env = Env::new();
+    env.init(&[]);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "bash -s", "stdout": "changed /etc/openclaw/sandbox.env\n"}]"#).unwrap();
+    let r = env.run(&["up"]);
+    assert!(r.stdout.contains("Provisioning changed: /etc/openclaw/sandbox.env"), "{}", r.stdout);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "bash -s", "stdout": "unchanged /etc/openclaw/sandbox.env\n"}]"#).unwrap();
+    let r = env.run(&["up"]);
+    assert!(r.stdout.contains("Provisioning: nothing to change."), "{}", r.stdout);
+}
+
+#[test]
+fn ssh_passes_the_remote_exit_code() {
+    let env = Env::new();
+    env.init(&[]);
+    let r = env.run(&["ssh", "--", "true"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("does not exist; create it with `sandbox up`"), "{}", r.stderr);
+    env.run(&["up"]);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "exit-7", "stdout": "hi\n", "exit": 7}]"#).unwrap();
+    let r = env.run(&["ssh", "--", "exit-7"]);
+    assert_eq!(r.code, 7, "{}", r.all());
+    assert_eq!(r.stdout, "hi\n");
+}
+
+#[test]
+fn restart_explains_a_missing_gateway() {
+    let env = Env::new();
+    env.init(&[]);
+    env.run(&["up"]);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "systemctl restart", "stderr": "Failed to restart openclaw-gateway.service: Unit openclaw-gateway.service not found.\n", "exit": 5}]"#).unwrap();
+    let r = env.run(&["restart"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not installed in this VM yet"), "{}", r.stderr);
+    std::fs::write(env.fake_dir().join("shell.json"), "[]").unwrap();
+    let r = env.run(&["restart"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn doctor_reports_each_check() {
+    let env = Env::new();
+    let r = env.run(&["doctor", "--json"]);
+    assert_eq!(r.code, 1, "no profile yet: {}", r.all());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<&str> = v.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"limactl") && names.contains(&"profile") && names.contains(&"disk"), "{names:?}");
+    assert_eq!(v[0]["health"], "ok", "{}", r.stdout);
+    assert!(v[0]["detail"].as_str().unwrap().contains("Lima 2.2.0"));
+    env.init(&[]);
+    let r = env.run(&["doctor"]);
+    assert!(r.stdout.contains("[ok  ] profile"), "{}", r.stdout);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new();
+    let r = env.run(&["frobnicate"]);
+    assert_eq!(r.code, 2);
+    let r = env.run(&["status", "--bogus"]);
+    assert_eq!(r.code, 2);
+}
