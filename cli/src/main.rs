@@ -3,6 +3,7 @@
 mod cmd;
 mod context;
 mod exit;
+mod mcp;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -58,6 +59,8 @@ enum Command {
     },
     /// Print the lima.yaml rendered from the profile.
     LimaConfig,
+    /// Serve MCP on stdio for agents (status, up, down, exec, validate, …; never approvals).
+    Mcp,
     /// Print where state is kept.
     Paths,
 }
@@ -92,6 +95,11 @@ fn main() -> ExitCode {
             Command::Restart => lifecycle::restart(&ctx).await,
             Command::Doctor { json } => cmd::doctor::run(&ctx, json).await,
             Command::LimaConfig => lifecycle::lima_config(&ctx).await,
+            Command::Mcp => {
+                let api = sandbox_core::agent::AgentApi::new(ctx.paths.clone(), ctx.profile_path.clone(), sandbox_core::events::EventBus::default());
+                mcp::serve(api).await?;
+                Ok(exit::OK)
+            }
             Command::Paths => {
                 println!("profile: {}", ctx.profile_path.display());
                 println!("data:    {}", ctx.paths.data_dir.display());

@@ -3,6 +3,7 @@
 //! Front ends (the `sandbox` CLI, the MCP server, the menu-bar app) turn their input into the
 //! validated types here, call the facade, and render [`events::Event`]s.
 
+pub mod agent;
 pub mod audit;
 pub mod doctor;
 pub mod events;

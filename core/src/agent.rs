@@ -1,0 +1,198 @@
+//! What an agent may do (the MCP server's whole surface), as one type.
+//!
+//! The MCP server holds an [`AgentApi`] and nothing else, so security invariant 3 is
+//! structural: there is no method here to approve or apply a sync, change the firewall, read
+//! secrets, widen mounts, destroy or reset. Agents may look, start, stop, run commands as the
+//! unprivileged agent user, and *ask* the user for things.
+
+use crate::events::EventBus;
+use crate::lima::{LimaError, Limactl, LimaVm};
+use crate::paths::Paths;
+use crate::profile::{Profile, ProfileError};
+use crate::sandbox::{DownOutcome, Sandbox, SandboxError, Status, UpReport};
+use crate::vm::{Vm, VmError};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The in-VM user agents run as (no sudo, no root-equivalent groups).
+pub const AGENT_USER: &str = "openclaw";
+/// Output kept per stream of `exec`.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+/// Bounds of `exec`'s timeout.
+pub const MAX_EXEC_SECS: u64 = 600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Lima(#[from] LimaError),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    Vm(#[from] VmError),
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+/// Result of `exec`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExecResult {
+    pub exit_code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// Output beyond [`OUTPUT_CAP`] bytes per stream was cut.
+    pub truncated: bool,
+    /// The command was killed at its timeout.
+    pub timed_out: bool,
+}
+
+/// One profile problem, for `validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationProblem {
+    pub field: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Result of `validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Validation {
+    pub valid: bool,
+    pub profile_path: PathBuf,
+    pub problems: Vec<ValidationProblem>,
+    /// The whole message when the profile cannot be read at all.
+    pub error: Option<String>,
+}
+
+/// How to reach the VM over ssh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SshInfo {
+    pub instance: String,
+    pub running: bool,
+    pub ssh_port: Option<u16>,
+    pub ssh_config: Option<PathBuf>,
+    /// What a person types.
+    pub command: String,
+}
+
+/// Where the gateway is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GatewayInfo {
+    pub url: String,
+    pub port: u16,
+    /// A TCP connection to it succeeded just now.
+    pub reachable: bool,
+}
+
+/// The agent-safe API.
+#[derive(Debug, Clone)]
+pub struct AgentApi {
+    paths: Paths,
+    profile_path: PathBuf,
+    bus: EventBus,
+}
+
+fn cap(bytes: &[u8]) -> (String, bool) {
+    if bytes.len() <= OUTPUT_CAP {
+        (String::from_utf8_lossy(bytes).into_owned(), false)
+    } else {
+        (String::from_utf8_lossy(&bytes[..OUTPUT_CAP]).into_owned(), true)
+    }
+}
+
+impl AgentApi {
+    pub fn new(paths: Paths, profile_path: PathBuf, bus: EventBus) -> Self {
+        AgentApi { paths, profile_path, bus }
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// The facade over the current profile (re-read on every call: users edit it).
+    fn sandbox(&self) -> Result<Sandbox, AgentError> {
+        let profile = Profile::load(&self.profile_path)?;
+        Ok(Sandbox::new(profile, self.paths.clone(), Limactl::locate()?, self.bus.clone()))
+    }
+
+    pub async fn status(&self) -> Result<Status, AgentError> {
+        Ok(self.sandbox()?.status().await?)
+    }
+
+    pub async fn up(&self) -> Result<UpReport, AgentError> {
+        Ok(self.sandbox()?.up().await?)
+    }
+
+    /// A graceful stop only: killing the VM is the user's call.
+    pub async fn down(&self) -> Result<DownOutcome, AgentError> {
+        Ok(self.sandbox()?.down(false).await?)
+    }
+
+    /// Run `command` with bash as the agent user in the VM, killed after `timeout_secs`.
+    pub async fn exec(&self, command: &str, timeout_secs: u64) -> Result<ExecResult, AgentError> {
+        if command.trim().is_empty() {
+            return Err(AgentError::BadRequest("`command` is empty; give a shell command such as \"ls /workspace\"".into()));
+        }
+        if command.contains('\0') {
+            return Err(AgentError::BadRequest("`command` contains a NUL byte".into()));
+        }
+        if !(1..=MAX_EXEC_SECS).contains(&timeout_secs) {
+            return Err(AgentError::BadRequest(format!("`timeout_secs` is {timeout_secs}; use 1 to {MAX_EXEC_SECS}")));
+        }
+        let sb = self.sandbox()?;
+        let vm = LimaVm::new(Limactl::locate()?, sb.profile().name.clone()).with_timeout(Duration::from_secs(timeout_secs + 20));
+        match sb.status().await?.state {
+            crate::events::VmState::Running => {}
+            _ => return Err(VmError::NotRunning { instance: sb.profile().name.clone() }.into()),
+        }
+        let argv: Vec<String> = [
+            "sudo", "-n", "-u", AGENT_USER, "-H", "--", "timeout", "-k", "5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("{timeout_secs}s"), "bash".into(), "-c".into(), command.to_string()])
+        .collect();
+        let out = vm.exec(&argv, None).await?;
+        let (stdout, t1) = cap(&out.stdout);
+        let (stderr, t2) = cap(&out.stderr);
+        Ok(ExecResult { exit_code: out.status, stdout, stderr, truncated: t1 || t2, timed_out: out.status == 124 || out.status == 137 })
+    }
+
+    /// Check the profile without touching the VM.
+    pub fn validate(&self) -> Validation {
+        match Profile::load(&self.profile_path) {
+            Ok(_) => Validation { valid: true, profile_path: self.profile_path.clone(), problems: vec![], error: None },
+            Err(e) => Validation {
+                valid: false,
+                profile_path: self.profile_path.clone(),
+                problems: e.problems().iter().map(|p| ValidationProblem { field: p.field.clone(), line: p.line, message: p.message.clone() }).collect(),
+                error: Some(e.to_string()),
+            },
+        }
+    }
+
+    pub async fn ssh_info(&self) -> Result<SshInfo, AgentError> {
+        let sb = self.sandbox()?;
+        let name = sb.profile().name.clone();
+        let inst = Limactl::locate()?.instance(&name).await?;
+        Ok(SshInfo {
+            running: matches!(inst.as_ref().map(|i| &i.status), Some(crate::lima::InstanceStatus::Running)),
+            ssh_port: inst.as_ref().and_then(|i| i.ssh_local_port),
+            ssh_config: inst.as_ref().and_then(|i| i.dir.as_ref()).map(|d| PathBuf::from(d).join("ssh.config")),
+            command: "sandbox ssh".into(),
+            instance: name,
+        })
+    }
+
+    pub async fn gateway_info(&self) -> Result<GatewayInfo, AgentError> {
+        let profile = Profile::load(&self.profile_path)?;
+        let port = profile.gateway_port;
+        let reachable = matches!(
+            tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(("127.0.0.1", port))).await,
+            Ok(Ok(_))
+        );
+        Ok(GatewayInfo { url: format!("http://127.0.0.1:{port}"), port, reachable })
+    }
+}

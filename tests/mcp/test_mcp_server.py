@@ -1,0 +1,178 @@
+"""`sandbox mcp` driven by the official MCP Python SDK, against the scripted limactl stand-in."""
+import asyncio
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
+
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import McpError
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SANDBOX = os.environ.get("SANDBOX_BIN", str(ROOT / "target" / "debug" / "sandbox"))
+FAKE = str(ROOT / "tests" / "support" / "fake-limactl")
+
+EXPECTED_TOOLS = {
+    "sandbox_status", "sandbox_up", "sandbox_down", "sandbox_exec", "sandbox_validate",
+    "sandbox_ssh_info", "sandbox_gateway_info",
+}
+# Words no agent-callable tool may carry: approvals, firewall changes, secrets, destruction.
+FORBIDDEN = ["approve", "reject", "apply", "undo", "allow", "deny", "secret", "destroy", "reset", "delete", "force"]
+
+
+class Env:
+    def __init__(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = pathlib.Path(self.tmp.name)
+        for d in ["home", "fake", "project"]:
+            (self.root / d).mkdir()
+        self.env = dict(os.environ, SANDBOX_HOME=str(self.root / "home"), SANDBOX_LIMACTL=FAKE,
+                        FAKE_LIMA_DIR=str(self.root / "fake"), HOME=str(self.root / "home"))
+
+    def init(self):
+        subprocess.run([SANDBOX, "init", "--non-interactive", "--project", str(self.root / "project")],
+                       env=self.env, check=True, capture_output=True)
+
+    def calls(self):
+        p = self.root / "fake" / "calls.jsonl"
+        return [json.loads(l) for l in p.read_text().splitlines()] if p.exists() else []
+
+    def params(self):
+        return StdioServerParameters(command=SANDBOX, args=["mcp"], env=self.env)
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+async def with_session(env, fn):
+    async with stdio_client(env.params()) as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            return await fn(session, init)
+
+
+def test_tool_set_is_exactly_the_safe_one():
+    env = Env()
+
+    async def body(s, init):
+        assert init.capabilities.tools is not None
+        tools = (await s.list_tools()).tools
+        names = {t.name for t in tools}
+        assert names == EXPECTED_TOOLS, names
+        for t in tools:
+            text = (t.name + " " + (t.description or "")).lower()
+            for word in FORBIDDEN:
+                assert word not in t.name, (t.name, word)
+        exec_tool = next(t for t in tools if t.name == "sandbox_exec")
+        assert exec_tool.inputSchema["properties"]["command"]["type"] == "string"
+        assert "command" in exec_tool.inputSchema["required"]
+        assert "timeout_secs" in exec_tool.inputSchema["properties"]
+
+    run(with_session(env, body))
+
+
+def test_validate_without_profile_says_how_to_create_one():
+    env = Env()
+
+    async def body(s, _):
+        r = await s.call_tool("sandbox_validate", {})
+        assert not r.isError
+        assert r.structuredContent["valid"] is False
+        assert "sandbox init" in r.structuredContent["error"]
+        st = await s.call_tool("sandbox_status", {})
+        assert st.isError
+        assert "sandbox init" in st.content[0].text
+
+    run(with_session(env, body))
+
+
+def test_validate_names_field_and_line():
+    env = Env()
+    env.init()
+    prof = env.root / "home" / "config" / "profile.toml"
+    prof.write_text(prof.read_text().replace("cpus = 4", "cpus = 99"))
+
+    async def body(s, _):
+        r = await s.call_tool("sandbox_validate", {})
+        p = r.structuredContent["problems"]
+        assert p[0]["field"] == "resources.cpus"
+        assert p[0]["line"] is not None
+
+    run(with_session(env, body))
+
+
+def test_lifecycle_with_progress_exec_and_down():
+    env = Env()
+    env.init()
+    (env.root / "fake" / "shell.json").write_text(json.dumps([
+        {"match": "echo hello", "stdout": "hello\n", "stderr": "warn\n", "exit": 3}]))
+    progress = []
+
+    async def on_progress(p, total, message):
+        progress.append((p, total, message))
+
+    async def body(s, _):
+        st = await s.call_tool("sandbox_status", {})
+        assert st.structuredContent["state"] == "absent"
+        up = await s.call_tool("sandbox_up", {}, progress_callback=on_progress)
+        assert not up.isError, up.content
+        assert up.structuredContent["created"] is True
+        st = await s.call_tool("sandbox_status", {})
+        assert st.structuredContent["state"] == "running"
+        ex = await s.call_tool("sandbox_exec", {"command": "echo hello", "timeout_secs": 30})
+        assert not ex.isError, ex.content
+        assert ex.structuredContent == {"exit_code": 3, "stdout": "hello\n", "stderr": "warn\n",
+                                        "truncated": False, "timed_out": False}
+        info = await s.call_tool("sandbox_ssh_info", {})
+        assert info.structuredContent["running"] is True
+        gw = await s.call_tool("sandbox_gateway_info", {})
+        assert gw.structuredContent["url"] == "http://127.0.0.1:18789"
+        down = await s.call_tool("sandbox_down", {})
+        assert down.structuredContent == {"result": "stopped"}
+        ex = await s.call_tool("sandbox_exec", {"command": "echo hello"})
+        assert ex.isError and "not running" in ex.content[0].text
+
+    run(with_session(env, body))
+    assert any(m and "Ready" in m for _, _, m in progress), progress
+    # exec ran as the agent user, bounded by a timeout, the command as one argument
+    shell = [c["argv"] for c in env.calls() if c["argv"][0] == "shell" and "echo hello" in c["argv"]]
+    argv = shell[0]
+    i = argv.index("sudo")
+    assert argv[i:i + 6] == ["sudo", "-n", "-u", "openclaw", "-H", "--"]
+    assert argv[i + 6:i + 10] == ["timeout", "-k", "5", "30s"]
+    assert argv[-3:] == ["bash", "-c", "echo hello"]
+
+
+def test_bad_arguments_are_errors_and_the_server_survives():
+    env = Env()
+    env.init()
+
+    async def body(s, _):
+        r = await s.call_tool("sandbox_exec", {"command": "true", "timeout_secs": 0})
+        assert r.isError and "use 1 to 600" in r.content[0].text
+        r = await s.call_tool("sandbox_exec", {"command": "   "})
+        assert r.isError
+        for bad in [{"command": 5}, {}, {"command": "x", "bogus": 1}]:
+            try:
+                r = await s.call_tool("sandbox_exec", bad)
+                assert r.isError, bad
+            except McpError as e:
+                assert "invalid" in str(e).lower() or "parameters" in str(e).lower(), e
+        with pytest.raises(McpError):
+            await s.call_tool("sandbox_approve", {})
+        st = await s.call_tool("sandbox_status", {})
+        assert st.structuredContent["state"] == "absent"
+
+    run(with_session(env, body))
+
+
+def test_closed_stdin_ends_the_server_cleanly():
+    env = Env()
+    p = subprocess.Popen([SANDBOX, "mcp"], env=env.env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.close()
+    assert p.wait(timeout=10) == 0, p.stderr.read()
