@@ -6,6 +6,7 @@ mod list;
 mod progress;
 mod render;
 mod vm;
+mod watch;
 
 pub use driver::{Limactl, Version, MINIMUM_VERSION};
 pub(crate) use driver::require_running;
@@ -14,6 +15,7 @@ pub use list::{parse_list, Instance, InstanceStatus};
 pub use progress::{parse_line, ProgressTracker, RequirementKind, StartStep};
 pub use render::{render, to_yaml, HostOs, LimaConfig};
 pub use vm::LimaVm;
+pub use watch::{hinted_state, parse_watch_line, WatchEvent};
 
 #[cfg(test)]
 mod tests;
