@@ -35,6 +35,13 @@ async fn external_changes_become_events_and_old_lima_is_reported() {
     let bus2 = bus.clone();
     let follower = tokio::spawn(async move { l.follow_state("box", &bus2).await });
     assert_eq!(next_state(&mut rx).await, VmState::Stopped);
+    // the stand-in says when its watch has read the initial state
+    for _ in 0..200 {
+        if dir.path().join("watch-ready").exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     limactl(dir.path(), &["start", "box"]);
     assert_eq!(next_state(&mut rx).await, VmState::Running);
     limactl(dir.path(), &["stop", "box"]);

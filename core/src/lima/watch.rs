@@ -72,8 +72,6 @@ impl Limactl {
     /// process exits; an error means this limactl cannot watch (Lima < 2.1): callers then
     /// refresh with [`Limactl::instance`] after their own operations instead.
     pub async fn follow_state(&self, name: &str, bus: &EventBus) -> Result<(), LimaError> {
-        let mut last = vm_state(self.instance(name).await?.as_ref());
-        bus.publish(Event::StateChanged { instance: name.into(), state: last });
         let mut child = tokio::process::Command::new(self.program())
             .args(["watch", "--json", name])
             .stdin(Stdio::null())
@@ -82,6 +80,9 @@ impl Limactl {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| LimaError::Spawn { program: self.program().to_path_buf(), source: e })?;
+        // Read the state after the watch started, so no change falls between the two.
+        let mut last = vm_state(self.instance(name).await?.as_ref());
+        bus.publish(Event::StateChanged { instance: name.into(), state: last });
         let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             let Some(ev) = parse_watch_line(&line) else { continue };
