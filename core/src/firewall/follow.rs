@@ -1,0 +1,185 @@
+//! The alert follower: log lines in (any `AsyncBufRead`), throttled `FirewallBlocked` events out.
+//!
+//! The VM side is a stream of lines — `journalctl -f -o json -k -t dnsmasq …` run through the
+//! VM's streaming exec — so this module does not know about Lima; `follow_reconnecting` re-opens
+//! the stream (e.g. after the VM restarts) with bounded back-off.
+
+use super::logparse::parse_line;
+use super::throttle::{ThrottleConfig, Throttler};
+use crate::events::{Event, EventBus};
+use std::future::Future;
+use std::time::Duration;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+/// The command that streams the VM's denial logs as journal JSON (kernel + resolver).
+pub fn journal_follow_argv() -> Vec<String> {
+    ["journalctl", "--follow", "--output=json", "--lines=0", "--dmesg", "--identifier=dnsmasq"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// What one follow session saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FollowStats {
+    pub lines: u64,
+    pub denials: u64,
+    pub alerts: u64,
+}
+
+/// Read lines until end of input, publishing throttled alerts on `bus`. Pending counts are
+/// flushed at the end, so no denial is lost when the stream closes.
+pub async fn follow<R: AsyncBufRead + Unpin>(reader: R, bus: &EventBus, config: ThrottleConfig) -> std::io::Result<FollowStats> {
+    let mut throttler = Throttler::new(config);
+    let mut stats = FollowStats::default();
+    let mut lines = reader.lines();
+    let publish = |alerts: Vec<crate::events::BlockedConnection>, stats: &mut FollowStats| {
+        for a in alerts {
+            stats.alerts += 1;
+            bus.publish(Event::FirewallBlocked(a));
+        }
+    };
+    loop {
+        let next_due = throttler.next_due();
+        let sleep = async {
+            match next_due {
+                Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(line)) => {
+                    stats.lines += 1;
+                    if let Some(d) = parse_line(&line) {
+                        stats.denials += 1;
+                        if let Some(a) = throttler.observe(d, std::time::Instant::now()) {
+                            publish(vec![a], &mut stats);
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => { stats.lines += 1; } // not UTF-8: skip the line
+                Err(e) => {
+                    publish(throttler.drain(), &mut stats);
+                    return Err(e);
+                }
+            },
+            _ = sleep => publish(throttler.due(std::time::Instant::now()), &mut stats),
+        }
+    }
+    publish(throttler.drain(), &mut stats);
+    Ok(stats)
+}
+
+/// Follow streams from `open` until `stop` resolves: when a stream ends or fails to open
+/// (VM restarting), wait (1 s doubling up to `max_backoff`) and open a new one.
+pub async fn follow_reconnecting<R, F, Fut, S>(mut open: F, bus: &EventBus, config: ThrottleConfig, max_backoff: Duration, stop: S) -> FollowStats
+where
+    R: AsyncBufRead + Unpin,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::io::Result<R>>,
+    S: Future<Output = ()>,
+{
+    tokio::pin!(stop);
+    let mut total = FollowStats::default();
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let session = async {
+            match open().await {
+                Ok(r) => follow(r, bus, config).await.ok(),
+                Err(_) => None,
+            }
+        };
+        tokio::select! {
+            _ = &mut stop => return total,
+            s = session => {
+                match s {
+                    Some(s) if s.lines > 0 => {
+                        backoff = Duration::from_secs(1);
+                        total.lines += s.lines;
+                        total.denials += s.denials;
+                        total.alerts += s.alerts;
+                    }
+                    _ => backoff = (backoff * 2).min(max_backoff.max(Duration::from_millis(1))),
+                }
+            }
+        }
+        tokio::select! {
+            _ = &mut stop => return total,
+            _ = tokio::time::sleep(backoff.min(max_backoff)) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Direction;
+
+    fn collect(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<crate::events::BlockedConnection> {
+        let mut v = Vec::new();
+        while let Ok(Event::FirewallBlocked(b)) = rx.try_recv() {
+            v.push(b);
+        }
+        v
+    }
+
+    #[tokio::test]
+    async fn a_journal_stream_becomes_throttled_events() {
+        let mut text = String::new();
+        for _ in 0..50 {
+            text.push_str(&serde_json::json!({"MESSAGE": "OPENCLAW-DROP-OUT IN= OUT=eth0 SRC=10.0.0.1 DST=203.0.113.7 PROTO=TCP SPT=1 DPT=443"}).to_string());
+            text.push('\n');
+        }
+        text.push_str("{\"MESSAGE\":\"unrelated\"}\nnot json\n");
+        text.push_str(&serde_json::json!({"SYSLOG_IDENTIFIER": "dnsmasq", "MESSAGE": "7 127.0.0.1/4000 config evil.example.test is NXDOMAIN"}).to_string());
+        text.push('\n');
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        let stats = follow(tokio::io::BufReader::new(text.as_bytes()), &bus, ThrottleConfig::default()).await.unwrap();
+        assert_eq!(stats, FollowStats { lines: 53, denials: 51, alerts: 2 });
+        let alerts = collect(&mut rx);
+        assert_eq!(alerts.len(), 2);
+        assert_eq!(alerts[0].count, 50);
+        assert_eq!(alerts[1].direction, Direction::Dns);
+        assert_eq!(alerts[1].domain.as_deref(), Some("evil.example.test"));
+    }
+
+    #[tokio::test]
+    async fn reconnects_after_a_stream_ends_until_stopped() {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        let opened = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let o = opened.clone();
+        let open = move || {
+            let n = o.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                if n == 1 {
+                    return Err(std::io::Error::other("vm restarting"));
+                }
+                let line = format!("OPENCLAW-DROP-IN IN=eth0 OUT= SRC=10.0.0.{n} DST=10.0.0.1 PROTO=TCP SPT=1 DPT=25\n");
+                Ok(tokio::io::BufReader::new(std::io::Cursor::new(line.into_bytes())))
+            }
+        };
+        let (tx, rx_stop) = tokio::sync::oneshot::channel::<()>();
+        let o2 = opened.clone();
+        let stopper = async move {
+            // stop once the third stream has been opened and read (bounded wait)
+            for _ in 0..500 {
+                if o2.load(std::sync::atomic::Ordering::SeqCst) >= 3 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let _ = tx.send(());
+        };
+        let (total, _) = tokio::join!(
+            follow_reconnecting(open, &bus, ThrottleConfig::default(), Duration::from_millis(20), async { let _ = rx_stop.await; }),
+            stopper
+        );
+        assert!(opened.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+        assert!(total.alerts >= 2, "{total:?}");
+        assert!(collect(&mut rx).iter().all(|a| a.direction == Direction::Inbound && a.dport == Some(25)));
+    }
+}
