@@ -92,8 +92,8 @@ fn parse_kernel(rest: &str) -> Option<ParsedDenial> {
             continue;
         }
         match k {
-            "SRC" if d.src.is_none() => d.src = Some(v.to_string()),
-            "DST" if d.dst.is_none() => d.dst = Some(v.to_string()),
+            "SRC" if d.src.is_none() => d.src = Some(canonical_ip(v)),
+            "DST" if d.dst.is_none() => d.dst = Some(canonical_ip(v)),
             "PROTO" if d.proto.is_none() => d.proto = Some(v.to_ascii_lowercase()),
             "SPT" if d.sport.is_none() => d.sport = v.parse().ok(),
             "DPT" if d.dport.is_none() => d.dport = v.parse().ok(),
@@ -104,6 +104,12 @@ fn parse_kernel(rest: &str) -> Option<ParsedDenial> {
         return None;
     }
     Some(d)
+}
+
+/// The kernel writes IPv6 addresses uncompressed (`fd00:0000:…:0001`); show them the usual
+/// way (`fd00::1`) so alerts and the profile's entries compare equal. Non-addresses stay as is.
+fn canonical_ip(text: &str) -> String {
+    text.parse::<std::net::IpAddr>().map(|a| a.to_string()).unwrap_or_else(|_| text.to_string())
 }
 
 /// `… config NAME is NXDOMAIN`, optionally after `SERIAL CLIENT/PORT` (log-queries=extra).
@@ -159,6 +165,8 @@ mod tests {
         let d = parse_line("OPENCLAW-DROP-IN IN=eth0 OUT= MAC=52:55:55:12:34:56:52:55:55:65:43:21:86:dd SRC=fd00:99::2 DST=fd00:99::1 LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=123 PROTO=TCP SPT=50000 DPT=8080 WINDOW=64800 RES=0x00 SYN URGP=0").unwrap();
         assert_eq!(d.direction, Direction::Inbound);
         assert_eq!(d.dst.as_deref(), Some("fd00:99::1"));
+        let d = parse_line("OPENCLAW-DROP-OUT IN= OUT=eth0 SRC=fd00:0099:0000:0000:0000:0000:0000:0001 DST=2001:0db8:0000:0000:0000:0000:0000:0003 LEN=80 PROTO=TCP SPT=1 DPT=443").unwrap();
+        assert_eq!((d.src.as_deref(), d.dst.as_deref()), (Some("fd00:99::1"), Some("2001:db8::3")));
         assert_eq!(d.dport, Some(8080));
         let d = parse_line("OPENCLAW-DROP-DNS IN= OUT=eth0 SRC=10.0.0.1 DST=198.51.100.53 LEN=56 PROTO=UDP SPT=5353 DPT=53 LEN=36").unwrap();
         assert_eq!((d.direction, d.source, d.proto.as_deref()), (Direction::Dns, "dns", Some("udp")));
