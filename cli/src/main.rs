@@ -23,6 +23,11 @@ struct Cli {
 enum Command {
     /// Print where state is kept.
     Paths,
+    /// Network containment: render rules, parse denial logs, allow/deny destinations.
+    Firewall {
+        #[command(subcommand)]
+        cmd: cmd::firewall::FirewallCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
                 println!("logs:    {}", ctx.paths.log_dir.display());
                 Ok(exit::OK)
             }
+            Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
         }
     });
     match result {

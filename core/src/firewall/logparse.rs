@@ -165,9 +165,9 @@ mod tests {
         let d = parse_line("OPENCLAW-DROP-IN IN=eth0 OUT= MAC=52:55:55:12:34:56:52:55:55:65:43:21:86:dd SRC=fd00:99::2 DST=fd00:99::1 LEN=80 TC=0 HOPLIMIT=64 FLOWLBL=123 PROTO=TCP SPT=50000 DPT=8080 WINDOW=64800 RES=0x00 SYN URGP=0").unwrap();
         assert_eq!(d.direction, Direction::Inbound);
         assert_eq!(d.dst.as_deref(), Some("fd00:99::1"));
+        assert_eq!(d.dport, Some(8080));
         let d = parse_line("OPENCLAW-DROP-OUT IN= OUT=eth0 SRC=fd00:0099:0000:0000:0000:0000:0000:0001 DST=2001:0db8:0000:0000:0000:0000:0000:0003 LEN=80 PROTO=TCP SPT=1 DPT=443").unwrap();
         assert_eq!((d.src.as_deref(), d.dst.as_deref()), (Some("fd00:99::1"), Some("2001:db8::3")));
-        assert_eq!(d.dport, Some(8080));
         let d = parse_line("OPENCLAW-DROP-DNS IN= OUT=eth0 SRC=10.0.0.1 DST=198.51.100.53 LEN=56 PROTO=UDP SPT=5353 DPT=53 LEN=36").unwrap();
         assert_eq!((d.direction, d.source, d.proto.as_deref()), (Direction::Dns, "dns", Some("udp")));
         let d = parse_line("OPENCLAW-DROP-FWD IN=docker0 OUT=eth0 SRC=172.17.0.2 DST=203.0.113.9 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1").unwrap();

@@ -12,9 +12,12 @@ pub mod nftables;
 pub mod pattern;
 pub mod presets;
 pub mod reload;
+pub mod service;
 pub mod throttle;
 
 pub use config::{NetworkConfig, NetworkPolicy};
 pub use logparse::{parse_line, ParsedDenial};
 pub use pattern::{Destination, DomainPattern, Proto};
 pub use throttle::{ThrottleConfig, Throttler};
+pub use edit::Target;
+pub use service::{change, Change, FirewallError, Outcome};
