@@ -13,6 +13,11 @@ if [ -n "$need" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need
 fi
 
+# The ruleset names these users (only they may reach the upstream DNS / NTP); nft refuses to
+# load a ruleset naming a user that does not exist.
+id dnsmasq >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin dnsmasq
+id systemd-timesync >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin systemd-timesync
+
 changed=0
 place() { # place SRC DEST MODE: copy only when different
   if ! cmp -s "$1" "$2"; then

@@ -26,9 +26,12 @@ fn helper(args: &[&str]) -> Vec<String> {
     std::iter::once("sudo").chain(std::iter::once(APPLY_HELPER)).chain(args.iter().copied()).map(String::from).collect()
 }
 
+/// One helper call: its name for errors, argv, stdin.
+type Step = (&'static str, Vec<String>, Option<Vec<u8>>);
+
 /// Render `policy` and apply it in `vm`.
 pub async fn reload(vm: &dyn Vm, policy: &NetworkPolicy) -> Result<(), ReloadError> {
-    let steps: [(&'static str, Vec<String>, Option<Vec<u8>>); 3] = [
+    let steps: [Step; 3] = [
         ("stage nftables", helper(&["stage", "nftables"]), Some(nftables::render(policy).into_bytes())),
         ("stage dns", helper(&["stage", "dns"]), Some(dnsmasq::render(policy).into_bytes())),
         ("commit", helper(&["commit"]), None),
@@ -50,9 +53,11 @@ mod tests {
     use std::path::Path;
     use std::sync::Mutex;
 
+    type Call = (Vec<String>, Option<Vec<u8>>);
+
     #[derive(Default)]
     struct RecordingVm {
-        calls: Mutex<Vec<(Vec<String>, Option<Vec<u8>>)>>,
+        calls: Mutex<Vec<Call>>,
         fail_on: Option<&'static str>,
     }
 
