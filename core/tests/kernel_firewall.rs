@@ -113,6 +113,8 @@ struct Lab {
     n: u32,
     dir: tempfile::TempDir,
     children: Vec<Child>,
+    /// Namespaces added after `new` (containers).
+    extra_ns: Vec<String>,
     etc_netns: PathBuf,
     old_log_all: String,
     kmsg: Kmsg,
@@ -146,6 +148,7 @@ impl Lab {
             n,
             dir,
             children: Vec::new(),
+            extra_ns: Vec::new(),
             old_log_all,
             kmsg: Kmsg::open(),
             policy: NetworkConfig::default().validate().unwrap(),
@@ -230,6 +233,33 @@ impl Lab {
             assert!(Instant::now() < deadline, "the VM resolver never answered: {r}; log:\n{}", self.resolver_log());
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// A "container" namespace routed through the VM namespace (like Docker's bridge):
+    /// 172.31.<n>.2 / fd01:<n>::2, gateway the VM side; no NAT (the upstream routes back).
+    fn add_container(&mut self) -> String {
+        let ct = format!("ocfw{}-ct", self.id);
+        let (c, b) = (format!("occ{}", self.id), format!("ocb{}", self.id));
+        must(&["ip", "netns", "add", &ct]);
+        self.extra_ns.push(ct.clone());
+        must(&["ip", "link", "add", &c, "type", "veth", "peer", "name", &b]);
+        must(&["ip", "link", "set", &c, "netns", &ct]);
+        must(&["ip", "link", "set", &b, "netns", &self.vm]);
+        let n = self.n;
+        must(&["ip", "-n", &ct, "addr", "add", &format!("172.31.{n}.2/24"), "dev", &c]);
+        must(&["ip", "-n", &ct, "addr", "add", &format!("fd01:{n}::2/64"), "dev", &c, "nodad"]);
+        must(&["ip", "-n", &self.vm, "addr", "add", &format!("172.31.{n}.1/24"), "dev", &b]);
+        must(&["ip", "-n", &self.vm, "addr", "add", &format!("fd01:{n}::1/64"), "dev", &b, "nodad"]);
+        for (ns, dev) in [(&ct, &c), (&self.vm, &b)] {
+            must(&["ip", "-n", ns, "link", "set", "lo", "up"]);
+            must(&["ip", "-n", ns, "link", "set", dev, "up"]);
+        }
+        must(&["ip", "-n", &ct, "route", "add", "default", "via", &format!("172.31.{n}.1")]);
+        must(&["ip", "-n", &ct, "-6", "route", "add", "default", "via", &format!("fd01:{n}::1")]);
+        must(&["ip", "-n", &self.up, "route", "add", &format!("172.31.{n}.0/24"), "via", &self.v4(1)]);
+        must(&["ip", "-n", &self.up, "-6", "route", "add", &format!("fd01:{n}::/64"), "via", &self.v6(1)]);
+        must(&["ip", "netns", "exec", &self.vm, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
+        ct
     }
 
     fn apply_helper(&self) -> PathBuf {
@@ -331,6 +361,9 @@ impl Drop for Lab {
         for c in &mut self.children {
             let _ = c.kill();
             let _ = c.wait();
+        }
+        for ns in &self.extra_ns {
+            let _ = run(&["ip", "netns", "del", ns]);
         }
         let _ = run(&["ip", "netns", "del", &self.vm]);
         let _ = run(&["ip", "netns", "del", &self.up]);
@@ -486,4 +519,26 @@ fn every_line_of_a_mixed_session_becomes_the_right_throttled_event() {
     assert_eq!(out[0].dst.as_deref(), Some(lab.v4(3).as_str()));
     assert!(alerts.iter().any(|a| a.direction == Direction::Inbound && a.dport == Some(8080)));
     assert!(alerts.iter().any(|a| a.direction == Direction::Dns && a.domain.as_deref() == Some("evil.example.test")));
+}
+
+#[test]
+fn container_traffic_is_forwarded_only_to_allowed_destinations() {
+    let mut lab = Lab::new(|_| {});
+    let ct = lab.add_container();
+    // a lookup in the VM fills the allow sets, which cover forwarded traffic as well
+    assert_eq!(lab.connect_out("api.example.test", 443, "4"), "connected");
+    assert_eq!(lab.connect_out("api.example.test", 443, "6"), "connected");
+    let from_ct = |lab: &Lab, addr: &str, port: &str, fam: &str| lab.py(&ct, &["connect", addr, port, fam, "2"]);
+    assert_eq!(from_ct(&lab, &lab.v4(2), "443", "4"), "connected");
+    assert_eq!(from_ct(&lab, &lab.v6(2), "443", "6"), "connected");
+    assert_eq!(from_ct(&lab, &lab.v4(2), "9999", "4"), "timeout");
+    assert_eq!(from_ct(&lab, &lab.v4(3), "443", "4"), "timeout");
+    assert_eq!(from_ct(&lab, &lab.v6(3), "443", "6"), "timeout");
+    let d = parsed(&lab.firewall_log());
+    for (dst, port) in [(lab.v4(2), 9999), (lab.v4(3), 443), (lab.v6(3), 443)] {
+        assert!(
+            d.iter().any(|d| d.source == "fwd" && d.direction == Direction::Outbound && d.dst.as_deref() == Some(&dst) && d.dport == Some(port)),
+            "no FWD drop for {dst}:{port}: {d:?}"
+        );
+    }
 }
