@@ -11,12 +11,38 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-/// The command that streams the VM's denial logs as journal JSON (kernel + resolver).
+/// Journal matches for the denial logs: kernel messages OR the resolver's (`+` is journalctl's OR;
+/// `-k -t dnsmasq` would AND them and match nothing).
+const JOURNAL_MATCHES: [&str; 3] = ["_TRANSPORT=kernel", "+", "SYSLOG_IDENTIFIER=dnsmasq"];
+
+/// The command that streams the VM's denial logs as journal JSON, from now on.
 pub fn journal_follow_argv() -> Vec<String> {
-    ["journalctl", "--follow", "--output=json", "--lines=0", "--dmesg", "--identifier=dnsmasq"]
+    ["journalctl", "--follow", "--output=json", "--lines=0", "--no-pager"].iter().chain(JOURNAL_MATCHES.iter()).map(|s| s.to_string()).collect()
+}
+
+/// The command that prints the VM's denial logs since `since` (journalctl syntax: `-1h`,
+/// `2026-11-27 10:00`, `today`) as journal JSON, then exits.
+pub fn journal_recent_argv(since: &str) -> Vec<String> {
+    ["journalctl", "--output=json", "--no-pager"]
         .iter()
         .map(|s| s.to_string())
+        .chain(std::iter::once(format!("--since={since}")))
+        .chain(JOURNAL_MATCHES.iter().map(|s| s.to_string()))
         .collect()
+}
+
+/// Denials the VM logged since `since`, de-duplicated into alerts with counts (the
+/// non-following `sandbox firewall log`).
+pub async fn recent(vm: &dyn crate::vm::Vm, since: &str) -> Result<Vec<crate::events::BlockedConnection>, crate::vm::VmError> {
+    let out = vm.exec(&journal_recent_argv(since), None).await?;
+    let mut t = Throttler::new(ThrottleConfig { max_keys: usize::MAX, ..Default::default() });
+    let now = std::time::Instant::now();
+    for line in out.stdout.split(|b| *b == b'\n') {
+        if let Some(d) = parse_line(&String::from_utf8_lossy(line)) {
+            t.observe(d, now);
+        }
+    }
+    Ok(t.drain())
 }
 
 /// What one follow session saw.
@@ -144,6 +170,42 @@ mod tests {
         assert_eq!(alerts[0].count, 50);
         assert_eq!(alerts[1].direction, Direction::Dns);
         assert_eq!(alerts[1].domain.as_deref(), Some("evil.example.test"));
+    }
+
+    struct JournalVm(Vec<String>);
+
+    #[async_trait::async_trait]
+    impl crate::vm::Vm for JournalVm {
+        fn name(&self) -> &str {
+            "j"
+        }
+        async fn exec(&self, argv: &[String], _: Option<Vec<u8>>) -> Result<crate::vm::ExecOutput, crate::vm::VmError> {
+            assert_eq!(argv, journal_recent_argv("-1h").as_slice());
+            Ok(crate::vm::ExecOutput { status: 0, stdout: self.0.join("\n").into_bytes(), stderr: vec![] })
+        }
+        async fn copy_in(&self, _: &std::path::Path, _: &str) -> Result<(), crate::vm::VmError> {
+            Ok(())
+        }
+        async fn copy_out(&self, _: &str, _: &std::path::Path) -> Result<(), crate::vm::VmError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn journal_commands_or_the_two_sources() {
+        let f = journal_follow_argv();
+        assert_eq!(&f[f.len() - 3..], ["_TRANSPORT=kernel", "+", "SYSLOG_IDENTIFIER=dnsmasq"]);
+        assert!(f.contains(&"--follow".to_string()) && f.contains(&"--output=json".to_string()));
+        assert!(journal_recent_argv("-1h").contains(&"--since=-1h".to_string()));
+    }
+
+    #[tokio::test]
+    async fn recent_denials_are_aggregated() {
+        let line = serde_json::json!({"MESSAGE": "OPENCLAW-DROP-OUT IN= OUT=eth0 SRC=10.0.0.1 DST=203.0.113.7 PROTO=TCP SPT=1 DPT=443"}).to_string();
+        let vm = JournalVm(vec![line.clone(), line, "{\"MESSAGE\":\"hello\"}".into()]);
+        let alerts = recent(&vm, "-1h").await.unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].count, 2);
     }
 
     #[tokio::test]
