@@ -40,7 +40,6 @@ if systemctl is-enabled systemd-resolved.service >/dev/null 2>&1; then
 fi
 resolv='# OpenClaw Sandbox: the VM resolves only through its allowlisting resolver (dnsmasq)
 nameserver 127.0.0.1
-nameserver ::1
 options edns0 trust-ad'
 if [ -L /etc/resolv.conf ] || [ "$(cat /etc/resolv.conf 2>/dev/null)" != "$resolv" ]; then
   rm -f /etc/resolv.conf

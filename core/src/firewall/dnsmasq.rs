@@ -28,7 +28,7 @@ pub fn render(p: &NetworkPolicy) -> String {
     let _ = writeln!(w, "no-resolv");
     let _ = writeln!(w, "no-hosts");
     let _ = writeln!(w, "no-poll");
-    let _ = writeln!(w, "listen-address=127.0.0.1,::1");
+    let _ = writeln!(w, "listen-address=127.0.0.1");
     let _ = writeln!(w, "bind-interfaces");
     let _ = writeln!(w, "domain-needed");
     let _ = writeln!(w, "bogus-priv");
