@@ -79,6 +79,7 @@ pub fn render(p: &NetworkPolicy) -> String {
     let _ = writeln!(w, "    ct state established,related accept");
     let _ = writeln!(w, "    ct state invalid goto drop_out");
     let _ = writeln!(w, "    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, mld-listener-report, mld2-listener-report }} accept");
+    let _ = writeln!(w, "    # DHCP requests (source ports below 1024: only root's DHCP client can send these)");
     let _ = writeln!(w, "    udp sport 68 udp dport 67 accept");
     let _ = writeln!(w, "    udp sport 546 udp dport 547 accept");
     let _ = writeln!(w, "    # Only the resolver talks to the upstream DNS servers");

@@ -42,6 +42,8 @@ struct Key {
 #[derive(Debug)]
 struct Entry {
     due: Instant,
+    /// Order of first sight: breaks ties between equal `due`s so output order is stable.
+    seq: u64,
     count: u64,
     sample: ParsedDenial,
 }
@@ -51,11 +53,12 @@ struct Entry {
 pub struct Throttler {
     config: ThrottleConfig,
     entries: HashMap<Key, Entry>,
+    next_seq: u64,
 }
 
 impl Throttler {
     pub fn new(config: ThrottleConfig) -> Self {
-        Throttler { config, entries: HashMap::new() }
+        Throttler { config, entries: HashMap::new(), next_seq: 0 }
     }
 
     /// Record one denial seen at `now`. Returns an alert only if the key table was full and
@@ -76,19 +79,20 @@ impl Throttler {
         if self.entries.len() >= self.config.max_keys.max(1) {
             early = self.evict_oldest();
         }
-        self.entries.insert(key, Entry { due: now + self.config.window, count: 1, sample: denial });
+        self.next_seq += 1;
+        self.entries.insert(key, Entry { due: now + self.config.window, seq: self.next_seq, count: 1, sample: denial });
         early
     }
 
     fn evict_oldest(&mut self) -> Option<BlockedConnection> {
-        let oldest = self.entries.iter().min_by_key(|(_, e)| e.due).map(|(k, _)| k.clone())?;
+        let oldest = self.entries.iter().min_by_key(|(_, e)| (e.due, e.seq)).map(|(k, _)| k.clone())?;
         let e = self.entries.remove(&oldest)?;
         (e.count > 0).then(|| e.sample.to_blocked(e.count))
     }
 
     /// Alerts whose window or cool-down ended by `now`, oldest first.
     pub fn due(&mut self, now: Instant) -> Vec<BlockedConnection> {
-        let mut out: Vec<(Instant, BlockedConnection)> = Vec::new();
+        let mut out: Vec<((Instant, u64), BlockedConnection)> = Vec::new();
         let cooldown = self.config.cooldown;
         self.entries.retain(|_, e| {
             if e.due > now {
@@ -97,12 +101,12 @@ impl Throttler {
             if e.count == 0 {
                 return false; // quiet through the cool-down: forget
             }
-            out.push((e.due, e.sample.to_blocked(e.count)));
+            out.push(((e.due, e.seq), e.sample.to_blocked(e.count)));
             e.count = 0;
             e.due = now + cooldown;
             true
         });
-        out.sort_by_key(|(due, _)| *due);
+        out.sort_by_key(|(order, _)| *order);
         out.into_iter().map(|(_, b)| b).collect()
     }
 
@@ -114,7 +118,7 @@ impl Throttler {
     /// Release every pending count now (at shutdown / end of input).
     pub fn drain(&mut self) -> Vec<BlockedConnection> {
         let mut all: Vec<Entry> = self.entries.drain().map(|(_, e)| e).filter(|e| e.count > 0).collect();
-        all.sort_by_key(|e| e.due);
+        all.sort_by_key(|e| (e.due, e.seq));
         all.into_iter().map(|e| e.sample.to_blocked(e.count)).collect()
     }
 }
@@ -159,6 +163,9 @@ mod tests {
         t.observe(parse_line("2 127.0.0.1/6 config b.example.test is NXDOMAIN").unwrap(), t0);
         let alerts = t.due(t0 + secs(3));
         assert_eq!(alerts.len(), 5);
+        let order: Vec<_> = alerts.iter().map(|a| (a.dst.clone(), a.dport, a.domain.clone())).collect();
+        assert_eq!(order[0], (Some("203.0.113.7".into()), Some(443), None), "first seen first");
+        assert_eq!(order[4].2.as_deref(), Some("b.example.test"));
         let b = alerts.iter().find(|a| a.domain.as_deref() == Some("b.example.test")).unwrap();
         assert_eq!(b.count, 2);
     }
