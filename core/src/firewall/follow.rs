@@ -1,8 +1,9 @@
 //! The alert follower: log lines in (any `AsyncBufRead`), throttled `FirewallBlocked` events out.
 //!
-//! The VM side is a stream of lines — `journalctl -f -o json -k -t dnsmasq …` run through the
+//! The VM side is a stream of lines — `journalctl --follow --output=json …` run through the
 //! VM's streaming exec — so this module does not know about Lima; `follow_reconnecting` re-opens
-//! the stream (e.g. after the VM restarts) with bounded back-off.
+//! the stream (e.g. after the VM restarts) with bounded back-off, resuming after the last
+//! journal cursor it saw so no denial logged in between is lost.
 
 use super::logparse::parse_line;
 use super::throttle::{ThrottleConfig, Throttler};
@@ -15,9 +16,27 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 /// `-k -t dnsmasq` would AND them and match nothing).
 const JOURNAL_MATCHES: [&str; 3] = ["_TRANSPORT=kernel", "+", "SYSLOG_IDENTIFIER=dnsmasq"];
 
-/// The command that streams the VM's denial logs as journal JSON, from now on.
-pub fn journal_follow_argv() -> Vec<String> {
-    ["journalctl", "--follow", "--output=json", "--lines=0", "--no-pager"].iter().chain(JOURNAL_MATCHES.iter()).map(|s| s.to_string()).collect()
+/// The command that streams the VM's denial logs as journal JSON: after `cursor` when given
+/// (resuming), else from now on.
+pub fn journal_follow_argv(after_cursor: Option<&str>) -> Vec<String> {
+    let start = match after_cursor {
+        Some(c) => format!("--after-cursor={c}"),
+        None => "--lines=0".to_string(),
+    };
+    ["journalctl", "--follow", "--output=json", "--no-pager"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(std::iter::once(start))
+        .chain(JOURNAL_MATCHES.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// The `__CURSOR` of a journal JSON line (cursors hold no quotes or escapes).
+fn journal_cursor(line: &str) -> Option<&str> {
+    let at = line.find("\"__CURSOR\":\"")? + "\"__CURSOR\":\"".len();
+    let rest = &line[at..];
+    let end = rest.find('"')?;
+    Some(&rest[..end]).filter(|c| !c.is_empty() && !c.contains('\\'))
 }
 
 /// The command that prints the VM's denial logs since `since` (journalctl syntax: `-1h`,
@@ -46,11 +65,13 @@ pub async fn recent(vm: &dyn crate::vm::Vm, since: &str) -> Result<Vec<crate::ev
 }
 
 /// What one follow session saw.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FollowStats {
     pub lines: u64,
     pub denials: u64,
     pub alerts: u64,
+    /// The last journal cursor seen (to resume after).
+    pub cursor: Option<String>,
 }
 
 /// Read lines until end of input, publishing throttled alerts on `bus`. Pending counts are
@@ -77,6 +98,9 @@ pub async fn follow<R: AsyncBufRead + Unpin>(reader: R, bus: &EventBus, config: 
             line = lines.next_line() => match line {
                 Ok(Some(line)) => {
                     stats.lines += 1;
+                    if let Some(c) = journal_cursor(&line) {
+                        stats.cursor = Some(c.to_string());
+                    }
                     if let Some(d) = parse_line(&line) {
                         stats.denials += 1;
                         if let Some(a) = throttler.observe(d, std::time::Instant::now()) {
@@ -99,21 +123,26 @@ pub async fn follow<R: AsyncBufRead + Unpin>(reader: R, bus: &EventBus, config: 
 }
 
 /// Follow streams from `open` until `stop` resolves: when a stream ends or fails to open
-/// (VM restarting), wait (1 s doubling up to `max_backoff`) and open a new one.
+/// (VM restarting), wait (1 s doubling up to `max_backoff`) and open a new one, passing the
+/// last journal cursor seen (`journal_follow_argv(cursor)`). A session that yields nothing
+/// after resuming drops the cursor (a volatile journal forgets it across reboots).
 pub async fn follow_reconnecting<R, F, Fut, S>(mut open: F, bus: &EventBus, config: ThrottleConfig, max_backoff: Duration, stop: S) -> FollowStats
 where
     R: AsyncBufRead + Unpin,
-    F: FnMut() -> Fut,
+    F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = std::io::Result<R>>,
     S: Future<Output = ()>,
 {
     tokio::pin!(stop);
     let mut total = FollowStats::default();
     let mut backoff = Duration::from_secs(1);
+    let mut cursor: Option<String> = None;
     loop {
+        let resume = cursor.clone();
+        // Some(stats): the stream opened (and ended); None: it could not be opened.
         let session = async {
-            match open().await {
-                Ok(r) => follow(r, bus, config).await.ok(),
+            match open(resume).await {
+                Ok(r) => Some(follow(r, bus, config).await.unwrap_or_default()),
                 Err(_) => None,
             }
         };
@@ -126,8 +155,17 @@ where
                         total.lines += s.lines;
                         total.denials += s.denials;
                         total.alerts += s.alerts;
+                        if s.cursor.is_some() {
+                            cursor = s.cursor.clone();
+                            total.cursor = s.cursor;
+                        }
                     }
-                    _ => backoff = (backoff * 2).min(max_backoff.max(Duration::from_millis(1))),
+                    Some(_) => {
+                        // opened but empty: journalctl rejected the cursor (or nothing to say)
+                        cursor = None;
+                        backoff = (backoff * 2).min(max_backoff.max(Duration::from_millis(1)));
+                    }
+                    None => backoff = (backoff * 2).min(max_backoff.max(Duration::from_millis(1))),
                 }
             }
         }
@@ -142,6 +180,7 @@ where
 mod tests {
     use super::*;
     use crate::events::Direction;
+    use std::sync::Mutex;
 
     fn collect(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<crate::events::BlockedConnection> {
         let mut v = Vec::new();
@@ -164,7 +203,7 @@ mod tests {
         let bus = EventBus::default();
         let mut rx = bus.subscribe();
         let stats = follow(tokio::io::BufReader::new(text.as_bytes()), &bus, ThrottleConfig::default()).await.unwrap();
-        assert_eq!(stats, FollowStats { lines: 53, denials: 51, alerts: 2 });
+        assert_eq!(stats, FollowStats { lines: 53, denials: 51, alerts: 2, cursor: None });
         let alerts = collect(&mut rx);
         assert_eq!(alerts.len(), 2);
         assert_eq!(alerts[0].count, 50);
@@ -193,9 +232,13 @@ mod tests {
 
     #[test]
     fn journal_commands_or_the_two_sources() {
-        let f = journal_follow_argv();
+        let f = journal_follow_argv(None);
         assert_eq!(&f[f.len() - 3..], ["_TRANSPORT=kernel", "+", "SYSLOG_IDENTIFIER=dnsmasq"]);
-        assert!(f.contains(&"--follow".to_string()) && f.contains(&"--output=json".to_string()));
+        assert!(f.contains(&"--follow".to_string()) && f.contains(&"--output=json".to_string()) && f.contains(&"--lines=0".to_string()));
+        let r = journal_follow_argv(Some("s=abc;i=5"));
+        assert!(r.contains(&"--after-cursor=s=abc;i=5".to_string()) && !r.contains(&"--lines=0".to_string()));
+        assert_eq!(journal_cursor(r#"{"__CURSOR":"s=abc;i=5","MESSAGE":"x"}"#), Some("s=abc;i=5"));
+        assert_eq!(journal_cursor(r#"{"MESSAGE":"x"}"#), None);
         assert!(journal_recent_argv("-1h").contains(&"--since=-1h".to_string()));
     }
 
@@ -214,22 +257,29 @@ mod tests {
         let mut rx = bus.subscribe();
         let opened = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let o = opened.clone();
-        let open = move || {
+        let resumed = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let r = resumed.clone();
+        let open = move |cursor: Option<String>| {
             let n = o.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            r.lock().unwrap().push(cursor);
             async move {
                 if n == 1 {
                     return Err(std::io::Error::other("vm restarting"));
                 }
-                let line = format!("OPENCLAW-DROP-IN IN=eth0 OUT= SRC=10.0.0.{n} DST=10.0.0.1 PROTO=TCP SPT=1 DPT=25\n");
+                if n == 2 {
+                    return Ok(tokio::io::BufReader::new(std::io::Cursor::new(Vec::new()))); // cursor rejected
+                }
+                let msg = format!("OPENCLAW-DROP-IN IN=eth0 OUT= SRC=10.0.0.{n} DST=10.0.0.1 PROTO=TCP SPT=1 DPT=25");
+                let line = format!("{}\n", serde_json::json!({"__CURSOR": format!("s=x;i={n}"), "MESSAGE": msg}));
                 Ok(tokio::io::BufReader::new(std::io::Cursor::new(line.into_bytes())))
             }
         };
         let (tx, rx_stop) = tokio::sync::oneshot::channel::<()>();
         let o2 = opened.clone();
         let stopper = async move {
-            // stop once the third stream has been opened and read (bounded wait)
+            // stop once the fourth stream has been opened (bounded wait)
             for _ in 0..500 {
-                if o2.load(std::sync::atomic::Ordering::SeqCst) >= 3 {
+                if o2.load(std::sync::atomic::Ordering::SeqCst) >= 4 {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -240,7 +290,12 @@ mod tests {
             follow_reconnecting(open, &bus, ThrottleConfig::default(), Duration::from_millis(20), async { let _ = rx_stop.await; }),
             stopper
         );
-        assert!(opened.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+        assert!(opened.load(std::sync::atomic::Ordering::SeqCst) >= 4);
+        let resumed = resumed.lock().unwrap();
+        assert_eq!(resumed[0], None, "first session starts from now");
+        assert_eq!(resumed[1].as_deref(), Some("s=x;i=0"), "resumes after the last cursor");
+        assert_eq!(resumed[2].as_deref(), Some("s=x;i=0"), "an open failure keeps the cursor");
+        assert_eq!(resumed[3], None, "an empty resumed session drops the cursor");
         assert!(total.alerts >= 2, "{total:?}");
         assert!(collect(&mut rx).iter().all(|a| a.direction == Direction::Inbound && a.dport == Some(25)));
     }
