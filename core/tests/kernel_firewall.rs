@@ -542,3 +542,25 @@ fn container_traffic_is_forwarded_only_to_allowed_destinations() {
         );
     }
 }
+
+#[test]
+fn an_unprivileged_user_cannot_change_the_firewall() {
+    let lab = Lab::new(|_| {});
+    let as_nobody = |args: &[&str]| {
+        let mut argv = vec!["ip", "netns", "exec", &lab.vm, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"];
+        argv.extend_from_slice(args);
+        run(&argv)
+    };
+    let flush = as_nobody(&["nft", "flush", "ruleset"]);
+    assert!(!flush.status.success(), "nobody flushed the ruleset");
+    let add = as_nobody(&["nft", "add", "element", "inet", "openclaw", "allow4", &format!("{{ {} }}", lab.v4(3))]);
+    assert!(!add.status.success(), "nobody added to the allow set");
+    let helper = lab.apply_helper();
+    let commit = as_nobody(&["sh", helper.to_str().unwrap(), "commit"]);
+    assert!(!commit.status.success());
+    assert!(String::from_utf8_lossy(&commit.stderr).contains("must run as root"));
+    // still enforced
+    assert!(!lab.nft_set("allow4").contains(&lab.v4(3)));
+    assert_eq!(lab.connect_out(&lab.v4(3), 443, "4"), "timeout");
+    assert_eq!(lab.connect_in(&lab.v4(1), 8080, "4"), "timeout");
+}
