@@ -564,3 +564,78 @@ fn an_unprivileged_user_cannot_change_the_firewall() {
     assert_eq!(lab.connect_out(&lab.v4(3), 443, "4"), "timeout");
     assert_eq!(lab.connect_in(&lab.v4(1), 8080, "4"), "timeout");
 }
+
+/// A scratch namespace for `nft -c` checks; deleted on drop.
+struct ScratchNs(String);
+
+impl Drop for ScratchNs {
+    fn drop(&mut self) {
+        let _ = run(&["ip", "netns", "del", &self.0]);
+    }
+}
+
+fn domain_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+    proptest::string::string_regex("(\\*\\.)?[a-z0-9]{1,8}(-[a-z0-9]{1,4})?(\\.[a-z]{2,6}){1,3}").unwrap()
+}
+
+fn destination_strategy() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    (any::<[u8; 4]>(), any::<u16>(), prop_oneof![Just(""), Just("/tcp"), Just("/udp")], 0u8..4, any::<[u16; 3]>()).prop_map(|(o, port, proto, form, v6)| {
+        let port = port.max(1);
+        match form {
+            0 => format!("{}.{}.{}.{}", o[0].max(1), o[1], o[2], o[3]),
+            1 => format!("{}.{}.{}.0/24", o[0].max(1), o[1], o[2]),
+            2 => format!("{}.{}.{}.{}:{port}{proto}", o[0].max(1), o[1], o[2], o[3]),
+            _ => format!("[fd00:{:x}:{:x}::{:x}]:{port}{proto}", v6[0], v6[1], v6[2].max(1)),
+        }
+    })
+}
+
+#[test]
+fn every_valid_policy_renders_files_nft_and_dnsmasq_accept() {
+    use proptest::prelude::*;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ns = ScratchNs(format!("ocfw{}-chk", std::process::id() % 100_000));
+    must(&["ip", "netns", "add", &ns.0]);
+    let dir = tempfile::tempdir().unwrap();
+    let checked = std::cell::Cell::new(0u32);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 24, ..ProptestConfig::default() });
+    let strategy = (
+        proptest::collection::vec(domain_strategy(), 0..12),
+        proptest::collection::vec(destination_strategy(), 0..6),
+        proptest::collection::vec(1u16..=65535, 0..4),
+        proptest::sample::subsequence(vec!["llm", "github", "npm", "pypi", "telegram", "debian", "ubuntu"], 0..4),
+        any::<(bool, bool, bool, bool)>(),
+        1u16..=65535,
+        proptest::collection::vec(1u16..=65535, 0..3),
+    );
+    runner
+        .run(&strategy, |(domains, dests, ports, presets, (ssh, ntp, tailscale, v6_upstream), gateway, host_ports)| {
+            let cfg = NetworkConfig {
+                gateway_port: gateway,
+                ssh_inbound: ssh,
+                allowed_ports: ports,
+                presets: presets.into_iter().map(String::from).collect(),
+                allowed_domains: domains,
+                allowed_destinations: dests,
+                upstream_dns: if v6_upstream { vec!["192.168.5.3".into(), "fd00::53".into()] } else { vec!["192.168.5.3".into()] },
+                ntp,
+                tailscale,
+                host_ports,
+                ..Default::default()
+            };
+            let Ok(policy) = cfg.validate() else { return Ok(()) }; // e.g. gateway 22 with ssh on
+            checked.set(checked.get() + 1);
+            let rules = dir.path().join("rules.nft");
+            std::fs::write(&rules, nftables::render(&policy)).unwrap();
+            let out = run(&["ip", "netns", "exec", &ns.0, "nft", "-c", "-f", rules.to_str().unwrap()]);
+            prop_assert!(out.status.success(), "nft -c rejected:\n{}\n{}", String::from_utf8_lossy(&out.stderr), nftables::render(&policy));
+            let conf = dir.path().join("dnsmasq.conf");
+            std::fs::write(&conf, dnsmasq::render(&policy)).unwrap();
+            let out = run(&["dnsmasq", "--test", &format!("--conf-file={}", conf.display())]);
+            prop_assert!(out.status.success(), "dnsmasq --test rejected:\n{}\n{}", String::from_utf8_lossy(&out.stderr), dnsmasq::render(&policy));
+            Ok(())
+        })
+        .unwrap();
+    assert!(checked.get() >= 12, "only {} of 24 generated policies were valid", checked.get());
+}

@@ -237,6 +237,30 @@ mod tests {
         assert!(matches!(allow("[[", &t("a.example.test")), Err(EditError::Toml(_))));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_any_target_or_entry_never_panics(s in "\\PC{0,80}") {
+            let _ = Target::parse(&s);
+            let _ = DomainPattern::parse(&s);
+            let _ = Destination::parse(&s);
+        }
+
+        #[test]
+        fn near_miss_targets_never_panic(s in "[\\[\\]0-9a-fA-F:./*-]{0,40}(/(tcp|udp|x))?") {
+            if let Ok(t) = Target::parse(&s) {
+                // whatever parses round-trips through its canonical text
+                assert_eq!(Target::parse(&t.to_string()).unwrap(), t);
+            }
+        }
+
+        #[test]
+        fn editing_any_profile_text_never_panics(s in "\\PC{0,120}", t in "[a-z]{1,8}\\.example\\.test") {
+            let target = Target::parse(&t).unwrap();
+            let _ = allow(&s, &target);
+            let _ = deny(&s, &target);
+        }
+    }
+
     #[test]
     fn edit_file_writes_atomically_only_on_change() {
         let dir = tempfile::tempdir().unwrap();
