@@ -37,12 +37,12 @@ fn render_prints_both_parts_or_one() {
 fn an_invalid_network_table_is_reported_by_field() {
     let home = tempfile::tempdir().unwrap();
     let profile = home.path().join("p.toml");
-    std::fs::write(&profile, "[network]\npresets = [\"llm\", \"nope\"]\nallowed_ports = [0]\n").unwrap();
+    std::fs::write(&profile, format!("[mounts]\nproject = \"{}\"\n[network]\npresets = [\"llm\", \"nope\"]\nallowed_ports = [0]\n", home.path().display())).unwrap();
     let out = sandbox(home.path(), &["--profile", profile.to_str().unwrap(), "firewall", "render"], b"");
     assert_eq!(out.status.code(), Some(1));
     let e = text(&out.stderr);
-    assert!(e.contains("network.presets[1]: unknown preset `nope`; known presets: llm"), "{e}");
-    assert!(e.contains("network.allowed_ports[0]"), "{e}");
+    assert!(e.contains("line 4: `network.presets[1]` unknown preset `nope`; known presets: llm"), "{e}");
+    assert!(e.contains("line 5: `network.allowed_ports[0]`"), "{e}");
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn allow_then_deny_edits_the_profile_keeps_comments_and_audits() {
     let home = tempfile::tempdir().unwrap();
     let profile = home.path().join("config/profile.toml");
     std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
-    std::fs::write(&profile, "# mine\n[network]\nallowed_ports = [443] # https only\n").unwrap();
+    std::fs::write(&profile, format!("# mine\n[mounts]\nproject = \"{}\"\n[network]\nallowed_ports = [443] # https only\n", home.path().display())).unwrap();
     let out = sandbox(home.path(), &["firewall", "allow", "*.example.test"], b"");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("next `sandbox up`"));

@@ -28,6 +28,19 @@ pub enum FirewallCmd {
         #[arg(long)]
         each: bool,
     },
+    /// Show connections the VM's firewall blocked and names its resolver refused,
+    /// de-duplicated into alerts with counts.
+    Log {
+        /// Keep following (reconnects when the VM restarts) until interrupted.
+        #[arg(long, short)]
+        follow: bool,
+        /// One JSON event per line.
+        #[arg(long)]
+        json: bool,
+        /// How far back, in journalctl's words (`-1h`, `today`, `2026-11-27 10:00`).
+        #[arg(long, default_value = "-1h")]
+        since: String,
+    },
     /// Allow a domain (`api.example.com`, `*.example.com`) or an address
     /// (`10.1.2.3`, `10.0.0.0/8`, `10.1.2.3:5432/tcp`, `[fd00::1]:443`).
     Allow { target: String },
@@ -52,39 +65,57 @@ pub async fn run(ctx: &Ctx, cmd: FirewallCmd) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         FirewallCmd::ParseLog { json, each } => parse_log(json, each).await,
+        FirewallCmd::Log { follow, json, since } => log(ctx, follow, json, &since).await,
         FirewallCmd::Allow { target } => change(ctx, Change::Allow, &target).await,
         FirewallCmd::Deny { target } => change(ctx, Change::Deny, &target).await,
     }
 }
 
-/// The validated policy from the profile's `[network]` table (defaults without a profile).
-/// Prints the problems and returns `Err(exit code)` when the table is invalid.
+/// The validated policy from the profile (the default policy when there is no profile yet).
+/// Profile problems are reported exactly as every other verb reports them.
 fn load_policy(ctx: &Ctx) -> anyhow::Result<Result<NetworkPolicy, u8>> {
-    let text = match std::fs::read_to_string(&ctx.profile_path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("note: no profile at {}; using the default [network] policy", ctx.profile_path.display());
-            String::new()
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot read the profile {}", ctx.profile_path.display())),
-    };
-    let config = match edit::network_config_of(&text) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {}: {e}", ctx.profile_path.display());
-            return Ok(Err(exit::ERROR));
-        }
-    };
-    match config.validate() {
-        Ok(p) => Ok(Ok(p)),
-        Err(issues) => {
-            eprintln!("error: the profile {} has an invalid [network] table:", ctx.profile_path.display());
-            for i in issues {
-                eprintln!("  {}: {}", i.field, i.message);
-            }
-            Ok(Err(exit::ERROR))
-        }
+    if !ctx.profile_path.exists() {
+        eprintln!("note: no profile at {}; using the default [network] policy", ctx.profile_path.display());
+        return Ok(Ok(sandbox_core::firewall::NetworkConfig::default().validate().expect("the default policy is valid")));
     }
+    Ok(Ok(ctx.load_profile()?.network_policy))
+}
+
+async fn log(ctx: &Ctx, follow: bool, json: bool, since: &str) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let vm = sb.require_vm().await?;
+    if !follow {
+        let alerts = firewall::follow::recent(&vm, since).await?;
+        for a in &alerts {
+            print_alert(a, json);
+        }
+        if !json {
+            eprintln!("{} alert(s) since {since}", alerts.len());
+        }
+        return Ok(exit::OK);
+    }
+    let bus = sandbox_core::events::EventBus::default();
+    let mut rx = bus.subscribe();
+    let printer = tokio::spawn(async move {
+        while let Ok(event) = rx.recv().await {
+            if let Event::FirewallBlocked(b) = event {
+                print_alert(&b, json);
+            }
+        }
+    });
+    let open = |cursor: Option<String>| {
+        let vm = vm.clone();
+        async move {
+            use sandbox_core::vm::Vm;
+            vm.exec_stream(&firewall::follow::journal_follow_argv(cursor.as_deref())).await.map_err(std::io::Error::other)
+        }
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    firewall::follow::follow_reconnecting(open, &bus, ThrottleConfig::default(), std::time::Duration::from_secs(30), stop).await;
+    printer.abort();
+    Ok(exit::OK)
 }
 
 fn render(ctx: &Ctx, part: Option<Part>) -> anyhow::Result<u8> {
@@ -170,8 +201,12 @@ async fn change(ctx: &Ctx, which: Change, text: &str) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
-    // The CLI is not wired to a running VM yet (the lead plugs LimaVm in here).
-    let vm: Option<&dyn sandbox_core::vm::Vm> = None;
+    // A running VM gets the new rules at once; otherwise they apply at the next `sandbox up`.
+    let running = match ctx.sandbox() {
+        Ok(sb) => sb.running_vm().await.unwrap_or(None),
+        Err(_) => None,
+    };
+    let vm = running.as_ref().map(|v| v as &dyn sandbox_core::vm::Vm);
     let outcome = match firewall::change(&ctx.profile_path, &ctx.paths.log_dir, which, &target, vm).await {
         Ok(o) => o,
         Err(firewall::FirewallError::Edit(e @ edit::EditError::NotListed { .. })) => {
