@@ -1,0 +1,153 @@
+//! A [`SecretStore`] over one `keyring` credential backend (Secret Service, keyutils, macOS
+//! Keychain). Errors are rebuilt from the `keyring` error kind; a platform error's payload is
+//! never formatted when it could carry secret bytes.
+
+use super::store::{ensure_not_empty, SecretStore, StoreStatus};
+use super::{SecretName, SecretValue, SecretsError};
+use keyring::credential::Credential;
+use keyring::Entry;
+
+/// Builds the platform credential for (service, user).
+pub(crate) type BuildCredential = fn(&str, &str) -> keyring::Result<Box<Credential>>;
+
+/// The entry `check` writes and removes again; not a valid secret name, so it never collides.
+const PROBE_USER: &str = "~sandbox-check";
+
+pub(crate) struct KeyringStore {
+    pub service: String,
+    /// e.g. "the Secret Service".
+    pub label: &'static str,
+    pub persistent: bool,
+    pub build: BuildCredential,
+    /// What to do when the store cannot be reached.
+    pub hint_unavailable: &'static str,
+    /// What to do when the store is locked.
+    pub hint_locked: &'static str,
+    /// Shown by `check` (e.g. why this backend was chosen).
+    pub note: Option<String>,
+}
+
+impl KeyringStore {
+    fn entry(&self, user: &str, op: &'static str) -> Result<Entry, SecretsError> {
+        let credential = (self.build)(&self.service, user).map_err(|e| self.map_err(op, user, e))?;
+        Ok(Entry::new_with_credential(credential))
+    }
+
+    pub(crate) fn map_err(&self, op: &'static str, name: &str, err: keyring::Error) -> SecretsError {
+        let backend = self.label.to_string();
+        match err {
+            keyring::Error::NoStorageAccess(_) => SecretsError::StoreLocked { backend, hint: self.hint_locked.into() },
+            keyring::Error::PlatformFailure(e) if looks_unreachable(&e.to_string()) => SecretsError::StoreUnavailable {
+                backend,
+                detail: e.to_string(),
+                hint: self.hint_unavailable.into(),
+            },
+            keyring::Error::PlatformFailure(e) => SecretsError::Store { backend, op, name: name.into(), detail: e.to_string() },
+            keyring::Error::BadEncoding(_) => SecretsError::NotText { name: name.into() },
+            keyring::Error::TooLong(attr, max) => SecretsError::Store {
+                backend,
+                op,
+                name: name.into(),
+                detail: format!("its {attr} is longer than the store's limit of {max}"),
+            },
+            keyring::Error::Invalid(attr, reason) => {
+                SecretsError::Store { backend, op, name: name.into(), detail: format!("{attr} {reason}") }
+            }
+            keyring::Error::Ambiguous(items) => SecretsError::Store {
+                backend,
+                op,
+                name: name.into(),
+                detail: format!("{} entries match; delete the duplicates with your keychain tool", items.len()),
+            },
+            keyring::Error::NoEntry => SecretsError::Store { backend, op, name: name.into(), detail: "no such entry".into() },
+            _ => SecretsError::Store { backend, op, name: name.into(), detail: "unexpected store error".into() },
+        }
+    }
+}
+
+/// D-Bus/daemon failures that mean "nobody answers", as opposed to a failed operation.
+pub(crate) fn looks_unreachable(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    [
+        "serviceunknown",
+        "service unknown",
+        "was not provided by any .service",
+        "unable to autolaunch",
+        "failed to connect",
+        "no such file or directory",
+        "connection refused",
+        "disconnected",
+        "noreply",
+        "no reply",
+        "dbus_session_bus_address",
+        "not provided by any",
+    ]
+    .iter()
+    .any(|needle| d.contains(needle))
+}
+
+impl SecretStore for KeyringStore {
+    fn backend(&self) -> String {
+        self.label.to_string()
+    }
+
+    fn get(&self, name: &SecretName) -> Result<Option<SecretValue>, SecretsError> {
+        match self.entry(name.as_str(), "read")?.get_secret() {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(Some(SecretValue::new(text))),
+                Err(e) => {
+                    let mut bytes = e.into_bytes();
+                    zeroize::Zeroize::zeroize(&mut bytes);
+                    Err(SecretsError::NotText { name: name.to_string() })
+                }
+            },
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.map_err("read", name.as_str(), e)),
+        }
+    }
+
+    fn set(&self, name: &SecretName, value: &SecretValue) -> Result<(), SecretsError> {
+        ensure_not_empty(name, value)?;
+        self.entry(name.as_str(), "store")?
+            .set_secret(value.expose().as_bytes())
+            .map_err(|e| self.map_err("store", name.as_str(), e))
+    }
+
+    fn delete(&self, name: &SecretName) -> Result<bool, SecretsError> {
+        match self.entry(name.as_str(), "remove")?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(self.map_err("remove", name.as_str(), e)),
+        }
+    }
+
+    fn check(&self) -> Result<StoreStatus, SecretsError> {
+        let entry = self.entry(PROBE_USER, "check")?;
+        let probe = format!("probe-{}", std::process::id());
+        entry.set_secret(probe.as_bytes()).map_err(|e| self.map_err("store", "the check entry", e))?;
+        let read = entry.get_secret().map_err(|e| self.map_err("read", "the check entry", e));
+        let removed = entry.delete_credential().map_err(|e| self.map_err("remove", "the check entry", e));
+        if read? != probe.as_bytes() {
+            return Err(SecretsError::Store {
+                backend: self.label.into(),
+                op: "read back",
+                name: "the check entry".into(),
+                detail: "it returned a different value than was stored".into(),
+            });
+        }
+        removed?;
+        Ok(StoreStatus { backend: self.label.into(), persistent: self.persistent, note: self.note.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_dbus_errors_are_recognised() {
+        assert!(looks_unreachable("D-Bus error: The name org.freedesktop.secrets was not provided by any .service files (org.freedesktop.DBus.Error.ServiceUnknown)"));
+        assert!(looks_unreachable("Unable to autolaunch a dbus-daemon without a $DISPLAY for X11"));
+        assert!(!looks_unreachable("Attribute too long"));
+    }
+}
