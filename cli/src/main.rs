@@ -23,6 +23,11 @@ struct Cli {
 enum Command {
     /// Print where state is kept.
     Paths,
+    /// Manage secrets: OS keychain on the host, tmpfs files in the VM.
+    Secrets {
+        #[command(subcommand)]
+        cmd: cmd::secrets::SecretsCmd,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
                 println!("logs:    {}", ctx.paths.log_dir.display());
                 Ok(exit::OK)
             }
+            Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
         }
     });
     match result {

@@ -59,7 +59,12 @@ impl KeyringStore {
                 name: name.into(),
                 detail: format!("{} entries match; delete the duplicates with your keychain tool", items.len()),
             },
-            keyring::Error::NoEntry => SecretsError::Store { backend, op, name: name.into(), detail: "no such entry".into() },
+            // keyring reports the kernel's EACCES as NoEntry; on a write that means "refused".
+            keyring::Error::NoEntry => SecretsError::StoreUnavailable {
+                backend,
+                detail: format!("it refused to {op} `{name}`"),
+                hint: self.hint_unavailable.into(),
+            },
             _ => SecretsError::Store { backend, op, name: name.into(), detail: "unexpected store error".into() },
         }
     }

@@ -36,8 +36,8 @@ fn keyutils_store(service: &str, note: Option<String>) -> KeyringStore {
         label: KU_LABEL,
         persistent: false,
         build: keyutils,
-        hint_unavailable: "The kernel refused access to the session keyring; run from a normal login session",
-        hint_locked: "The kernel refused access to the session keyring; run from a normal login session",
+        hint_unavailable: "This process has no login session keyring (pam_keyinit gives one to desktop and SSH logins); log in normally, or run the command under `keyctl session`",
+        hint_locked: "This process has no login session keyring (pam_keyinit gives one to desktop and SSH logins); log in normally, or run the command under `keyctl session`",
         note,
     }
 }
