@@ -114,9 +114,12 @@ mod tests {
     use std::path::Path;
     use std::sync::Mutex;
 
+    /// One recorded exec: argv and stdin.
+    type Call = (Vec<String>, Option<Vec<u8>>);
+
     /// Records every exec; answers with a scripted output.
     struct RecordingVm {
-        calls: Mutex<Vec<(Vec<String>, Option<Vec<u8>>)>>,
+        calls: Mutex<Vec<Call>>,
         reply: ExecOutput,
     }
 
