@@ -73,7 +73,14 @@ fn canary_never_leaks_through_set_list_push_import_rm() {
     let last = h.calls().pop().unwrap();
     assert_eq!(last.stdin.as_deref(), Some(&expected_payload(&[("IMPORTED_KEY", &imported)])[..]));
 
-    // every recorded push payload held the values, and nothing else did
+    // the audit log records every change by name
+    let audit = std::fs::read_to_string(h.home.path().join("logs/audit.jsonl")).unwrap();
+    for action in ["secrets.set", "secrets.import", "secrets.push", "secrets.rm"] {
+        assert!(audit.contains(action), "{action} missing from the audit log:\n{audit}");
+    }
+    assert!(audit.contains("CANARY_KEY") && audit.contains("IMPORTED_KEY"));
+
+    // every recorded push payload held the values, and nothing else did (the audit log included)
     h.assert_leaks_nowhere(&canary);
     h.assert_leaks_nowhere(&imported);
     h.ok(&["secrets", "rm", "IMPORTED_KEY"], None);

@@ -61,6 +61,14 @@ pub async fn run(ctx: &Ctx, cmd: SecretsCmd) -> anyhow::Result<u8> {
     }
 }
 
+/// Record what happened (names only) in the audit log; a failure there is a warning, since
+/// the change itself already happened.
+fn audit(ctx: &Ctx, action: &str, detail: serde_json::Value) {
+    if let Err(e) = sandbox_core::audit::AuditLog::in_dir(&ctx.paths.log_dir).append(action, detail) {
+        eprintln!("warning: {e}");
+    }
+}
+
 /// The OS store for this installation (`SANDBOX_HOME` gets its own service name).
 fn open_store() -> anyhow::Result<Box<dyn SecretStore>> {
     let choice = StoreBackendChoice::parse(std::env::var("SANDBOX_SECRET_STORE").ok().as_deref()).map_err(anyhow::Error::msg)?;
@@ -96,6 +104,7 @@ async fn set(ctx: &Ctx, raw: &str, from_stdin: bool) -> anyhow::Result<u8> {
     let backend = with_store(move |s| s.set(&n, &value).map(|()| s.backend())).await?;
     profile_index::add_name(&ctx.profile_path, &name)
         .with_context(|| format!("{name} is stored in {backend}, but the profile's index could not be updated"))?;
+    audit(ctx, "secrets.set", serde_json::json!({ "name": name, "store": backend }));
     println!("Stored {name} in {backend}.");
     println!("It reaches the VM on the next `sandbox up`, or now with `sandbox secrets push`.");
     Ok(exit::OK)
@@ -218,6 +227,7 @@ async fn rm(ctx: &Ctx, raw: &str) -> anyhow::Result<u8> {
         Err(SecretsError::ProfileMissing { .. }) => false,
         Err(e) => return Err(e.into()),
     };
+    audit(ctx, "secrets.rm", serde_json::json!({ "name": name, "store": backend, "was_stored": existed }));
     match (existed, unindexed) {
         (false, false) => println!("{name} was not stored in {backend} nor listed in the profile; nothing to do."),
         _ => {
@@ -244,6 +254,7 @@ async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -> anyhow::R
     profile_index::add_names(&ctx.profile_path, &report.stored)
         .with_context(|| "the secrets are stored, but the profile's index could not be updated; run `sandbox secrets import` again")?;
     let names: Vec<&str> = report.stored.iter().map(|n| n.as_str()).collect();
+    audit(ctx, "secrets.import", serde_json::json!({ "names": names, "store": backend, "delete_source": delete_source }));
     println!("Imported {} secret(s) into {backend}: {}", names.len(), names.join(", "));
     if !report.replaced.is_empty() {
         let replaced: Vec<&str> = report.replaced.iter().map(|n| n.as_str()).collect();
@@ -286,6 +297,7 @@ async fn push_now(ctx: &Ctx, instance: String, agent_user: String) -> anyhow::Re
     let store = tokio::task::spawn_blocking(open_store).await??;
     let report = push::push_secrets(&vm, store.as_ref(), &names, &agent_user).await?;
     let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
+    audit(ctx, "secrets.push", serde_json::json!({ "instance": vm.instance(), "written": written, "removed": report.removed }));
     println!(
         "Wrote {} secret(s) to /run/openclaw/secrets in `{}`{}",
         written.len(),

@@ -64,6 +64,19 @@ impl Redactor {
         (r, short)
     }
 
+    /// A redactor for the values `store` holds for `names` (unset names are skipped); also
+    /// returns the names too short to redact. Load this before anything logs (e.g. at start
+    /// of `up`) and hand it to [`super::redact_log::SharedRedactor::replace`].
+    pub fn from_store(store: &dyn super::SecretStore, names: &[SecretName]) -> Result<(Self, Vec<SecretName>), super::SecretsError> {
+        let mut pairs = Vec::new();
+        for name in names {
+            if let Some(value) = store.get(name)? {
+                pairs.push((name.clone(), value));
+            }
+        }
+        Ok(Self::with_secrets(pairs.iter().map(|(n, v)| (n, v))))
+    }
+
     /// Learn one more value. Returns `false` (and learns nothing) when it is shorter than
     /// [`MIN_REDACT_LEN`].
     pub fn add(&mut self, name: &SecretName, value: &SecretValue) -> bool {
@@ -224,6 +237,16 @@ mod tests {
             assert_eq!(r.redact(text), text);
             assert!(matches!(r.redact(text), Cow::Borrowed(_)));
         }
+    }
+
+    #[test]
+    fn from_store_loads_set_values_only() {
+        let store = crate::secrets::MemoryStore::new();
+        crate::secrets::SecretStore::set(&store, &n("A_KEY"), &SecretValue::from("value-from-store")).unwrap();
+        crate::secrets::SecretStore::set(&store, &n("PIN"), &SecretValue::from("12")).unwrap();
+        let (r, short) = Redactor::from_store(&store, &[n("A_KEY"), n("PIN"), n("UNSET")]).unwrap();
+        assert_eq!(short, vec![n("PIN")]);
+        assert_eq!(r.redact("x value-from-store 12"), "x [REDACTED:A_KEY] 12");
     }
 
     #[test]
