@@ -10,6 +10,9 @@ use keyring::Entry;
 /// Builds the platform credential for (service, user).
 pub(crate) type BuildCredential = fn(&str, &str) -> keyring::Result<Box<Credential>>;
 
+/// Lists the user names (secret names) stored under a service, without reading values.
+pub(crate) type ListEntries = fn(&str) -> keyring::Result<Vec<String>>;
+
 /// The entry `check` writes and removes again; not a valid secret name, so it never collides.
 const PROBE_USER: &str = "~sandbox-check";
 
@@ -25,6 +28,8 @@ pub(crate) struct KeyringStore {
     pub hint_locked: &'static str,
     /// Shown by `check` (e.g. why this backend was chosen).
     pub note: Option<String>,
+    /// A one-call listing, where the backend has one (else `list_set` reads each entry).
+    pub list_entries: Option<ListEntries>,
 }
 
 impl KeyringStore {
@@ -124,6 +129,20 @@ impl SecretStore for KeyringStore {
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(self.map_err("remove", name.as_str(), e)),
         }
+    }
+
+    fn list_set(&self, candidates: &[SecretName]) -> Result<Vec<SecretName>, SecretsError> {
+        let Some(list) = self.list_entries else {
+            let mut out = Vec::new();
+            for name in candidates {
+                if self.get(name)?.is_some() {
+                    out.push(name.clone());
+                }
+            }
+            return Ok(out);
+        };
+        let stored = list(&self.service).map_err(|e| self.map_err("list", "the entries", e))?;
+        Ok(candidates.iter().filter(|c| stored.iter().any(|s| s == c.as_str())).cloned().collect())
     }
 
     fn check(&self) -> Result<StoreStatus, SecretsError> {

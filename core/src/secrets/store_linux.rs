@@ -18,6 +18,22 @@ fn keyutils(service: &str, user: &str) -> keyring::Result<Box<Credential>> {
     Ok(Box::new(keyring::keyutils::KeyutilsCredential::new_with_target(None, service, user)?))
 }
 
+/// Every user name stored under `service`, in one D-Bus search: attributes only, no secret
+/// is transferred (so a plain session is enough), locked items included.
+fn secret_service_entries(service: &str) -> keyring::Result<Vec<String>> {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    let decode = keyring::secret_service::decode_error;
+    let ss = SecretService::connect(EncryptionType::Plain).map_err(decode)?;
+    let found = ss.search_items(std::collections::HashMap::from([("service", service)])).map_err(decode)?;
+    let mut names = Vec::new();
+    for item in found.unlocked.iter().chain(found.locked.iter()) {
+        if let Some(user) = item.get_attributes().map_err(decode)?.remove("username") {
+            names.push(user);
+        }
+    }
+    Ok(names)
+}
+
 fn secret_service_store(service: &str) -> KeyringStore {
     KeyringStore {
         service: service.into(),
@@ -27,6 +43,7 @@ fn secret_service_store(service: &str) -> KeyringStore {
         hint_unavailable: "Start your desktop keyring (e.g. gnome-keyring-daemon) in this session, or set SANDBOX_SECRET_STORE=keyutils to keep secrets in the kernel keyring until logout",
         hint_locked: "Unlock it (log in to your desktop session, or run `gnome-keyring-daemon --unlock` and type your password), then retry",
         note: None,
+        list_entries: Some(secret_service_entries),
     }
 }
 
@@ -39,6 +56,7 @@ fn keyutils_store(service: &str, note: Option<String>) -> KeyringStore {
         hint_unavailable: "This process has no login session keyring (pam_keyinit gives one to desktop and SSH logins); log in normally, or run the command under `keyctl session`",
         hint_locked: "This process has no login session keyring (pam_keyinit gives one to desktop and SSH logins); log in normally, or run the command under `keyctl session`",
         note,
+        list_entries: None,
     }
 }
 

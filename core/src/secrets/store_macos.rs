@@ -20,6 +20,7 @@ pub(super) fn open(service: &str, choice: StoreBackendChoice) -> Result<Box<dyn 
             hint_unavailable: "Open Keychain Access and check that your login keychain exists",
             hint_locked: "Unlock your login keychain (Keychain Access, or `security unlock-keychain`), then retry",
             note: None,
+            list_entries: None,
         })),
         other => Err(SecretsError::StoreUnavailable {
             backend: format!("{other:?}"),
