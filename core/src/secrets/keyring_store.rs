@@ -167,6 +167,56 @@ impl SecretStore for KeyringStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::validate_name;
+    use keyring::credential::CredentialBuilderApi as _;
+
+    fn mock(_: &str, _: &str) -> keyring::Result<Box<Credential>> {
+        keyring::mock::default_credential_builder().build(None, "svc", "user")
+    }
+
+    fn store() -> KeyringStore {
+        KeyringStore {
+            service: "ai.openclaw.sandbox@test".into(),
+            label: "the test store",
+            persistent: true,
+            build: mock,
+            hint_unavailable: "start it",
+            hint_locked: "unlock it",
+            note: None,
+            list_entries: None,
+        }
+    }
+
+    #[test]
+    fn platform_errors_become_actionable_and_never_carry_values() {
+        let s = store();
+        let canary = b"canary-bytes-5f3a".to_vec();
+        let cases = [
+            (keyring::Error::BadEncoding(canary.clone()), "not UTF-8"),
+            (keyring::Error::NoStorageAccess("locked collection".into()), "is locked"),
+            (keyring::Error::PlatformFailure("org.freedesktop.DBus.Error.ServiceUnknown".into()), "not reachable"),
+            (keyring::Error::PlatformFailure("disk full".into()), "failed to store"),
+            (keyring::Error::TooLong("user".into(), 10), "longer than"),
+            (keyring::Error::NoEntry, "refused"),
+        ];
+        for (err, want) in cases {
+            let msg = s.map_err("store", "GH_TOKEN", err).to_string();
+            assert!(msg.contains(want), "{msg}");
+            assert!(!msg.contains("canary"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn mock_backend_satisfies_the_store_contract_per_call() {
+        // The mock keeps nothing between credentials, so a fresh entry per call reads as unset;
+        // what matters here is that the calls are wired (set ok, get none, delete false).
+        let s = store();
+        let name = validate_name("GH_TOKEN").unwrap();
+        s.set(&name, &"value-1234".into()).unwrap();
+        assert!(s.get(&name).unwrap().is_none());
+        assert!(!s.delete(&name).unwrap());
+        assert!(s.set(&name, &"".into()).is_err());
+    }
 
     #[test]
     fn unreachable_dbus_errors_are_recognised() {
