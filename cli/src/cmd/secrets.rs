@@ -6,8 +6,8 @@ use crate::exit;
 use anyhow::Context as _;
 use clap::Subcommand;
 use sandbox_core::secrets::{
-    self, import, name::used_by, profile_index, push, redact::MIN_REDACT_LEN, SecretName, SecretStore, SecretValue,
-    SecretsError, StoreBackendChoice, WELL_KNOWN,
+    self, import, name::used_by, profile_index, redact::MIN_REDACT_LEN, SecretName, SecretStore, SecretValue, SecretsError,
+    WELL_KNOWN,
 };
 use std::io::Read;
 use std::path::PathBuf;
@@ -69,19 +69,13 @@ fn audit(ctx: &Ctx, action: &str, detail: serde_json::Value) {
     }
 }
 
-/// The OS store for this installation (`SANDBOX_HOME` gets its own service name).
-fn open_store() -> anyhow::Result<Box<dyn SecretStore>> {
-    let choice = StoreBackendChoice::parse(std::env::var("SANDBOX_SECRET_STORE").ok().as_deref()).map_err(anyhow::Error::msg)?;
-    let home = std::env::var_os("SANDBOX_HOME").map(PathBuf::from);
-    Ok(secrets::open_os_store(&secrets::service_name(home.as_deref()), choice)?)
-}
 
 /// Run `f` with the store on a blocking thread (the OS stores are synchronous).
 async fn with_store<T: Send + 'static>(
     f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretsError> + Send + 'static,
 ) -> anyhow::Result<T> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<T> {
-        let store = open_store()?;
+        let store = secrets::open_default_store()?;
         Ok(f(store.as_ref())?)
     })
     .await
@@ -292,10 +286,9 @@ async fn check() -> anyhow::Result<u8> {
 }
 
 async fn push_now(ctx: &Ctx, instance: String, agent_user: String) -> anyhow::Result<u8> {
-    let names = profile_index::read_names(&ctx.profile_path)?;
+    let names: Vec<String> = profile_index::read_names(&ctx.profile_path)?.iter().map(|n| n.to_string()).collect();
     let vm = interim_vm::LimactlShell::new(instance);
-    let store = tokio::task::spawn_blocking(open_store).await??;
-    let report = push::push_secrets(&vm, store.as_ref(), &names, &agent_user).await?;
+    let report = secrets::push_from_os_store(&vm, &names, &agent_user).await?;
     let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
     audit(ctx, "secrets.push", serde_json::json!({ "instance": vm.instance(), "written": written, "removed": report.removed }));
     println!(

@@ -12,6 +12,12 @@ pub enum SecretsError {
     #[error("{backend} is not reachable: {detail}. {hint}")]
     StoreUnavailable { backend: String, detail: String, hint: String },
 
+    #[error("{message}")]
+    BadStoreChoice { message: String },
+
+    #[error("the keychain task stopped unexpectedly ({detail}); retry, and report a bug if it keeps happening")]
+    TaskFailed { detail: String },
+
     #[error("{backend} is locked, so secrets cannot be read or stored. {hint}")]
     StoreLocked { backend: String, hint: String },
 

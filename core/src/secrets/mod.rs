@@ -32,7 +32,7 @@ mod os_store;
 
 pub use error::SecretsError;
 pub use name::{validate_name, SecretName, WELL_KNOWN};
-pub use push::{push_secrets, PushReport};
+pub use push::{push_from_os_store, push_secrets, PushReport};
 pub use redact::Redactor;
-pub use store::{open_os_store, service_name, MemoryStore, SecretStore, StoreBackendChoice, StoreStatus};
+pub use store::{open_default_store, open_os_store, service_name, MemoryStore, SecretStore, StoreBackendChoice, StoreStatus};
 pub use value::SecretValue;

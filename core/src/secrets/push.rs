@@ -44,6 +44,20 @@ pub async fn push_secrets(
     push_secrets_to(vm, store, names, agent_user, DEFAULT_BASE_DIR).await
 }
 
+/// What `sandbox up` and `sandbox secrets push` call: validate the profile's names, read the
+/// values from the OS store of this installation on a blocking thread, push them.
+pub async fn push_from_os_store(vm: &dyn Vm, names: &[String], agent_user: &str) -> Result<PushReport, SecretsError> {
+    validate_agent_user(agent_user)?;
+    let names = names.iter().map(|n| super::validate_name(n)).collect::<Result<Vec<_>, _>>()?;
+    let collected = tokio::task::spawn_blocking(move || {
+        let store = super::open_default_store()?;
+        collect(store.as_ref(), &names)
+    })
+    .await
+    .map_err(|e| SecretsError::TaskFailed { detail: e.to_string() })??;
+    send(vm, collected, agent_user, DEFAULT_BASE_DIR).await
+}
+
 /// [`push_secrets`] with another base directory (tests run the script on a scratch dir).
 pub async fn push_secrets_to(
     vm: &dyn Vm,
@@ -53,10 +67,22 @@ pub async fn push_secrets_to(
     base_dir: &str,
 ) -> Result<PushReport, SecretsError> {
     validate_agent_user(agent_user)?;
+    let collected = collect(store, names)?;
+    send(vm, collected, agent_user, base_dir).await
+}
+
+/// The values to push, read from the store (blocking).
+pub struct Collected {
+    secrets: Vec<(SecretName, SecretValue)>,
+    unset: Vec<SecretName>,
+}
+
+/// Read `names` from `store`: set ones with their values, unset ones by name.
+pub fn collect(store: &dyn SecretStore, names: &[SecretName]) -> Result<Collected, SecretsError> {
     let mut names: Vec<SecretName> = names.to_vec();
     names.sort();
     names.dedup();
-    let mut secrets: Vec<(SecretName, SecretValue)> = Vec::new();
+    let mut secrets = Vec::new();
     let mut unset = Vec::new();
     for name in names {
         match store.get(&name)? {
@@ -64,6 +90,13 @@ pub async fn push_secrets_to(
             None => unset.push(name),
         }
     }
+    Ok(Collected { secrets, unset })
+}
+
+/// Send collected values to the VM through the push script.
+pub async fn send(vm: &dyn Vm, collected: Collected, agent_user: &str, base_dir: &str) -> Result<PushReport, SecretsError> {
+    validate_agent_user(agent_user)?;
+    let Collected { secrets, unset } = collected;
     let (redactor, too_short_to_redact) = Redactor::with_secrets(secrets.iter().map(|(n, v)| (n, v)));
     let (stdin, env_skipped) = payload::build(&secrets);
     let out = vm.exec(&push_argv(agent_user, base_dir), Some(stdin.to_vec())).await?;

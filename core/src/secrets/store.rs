@@ -101,6 +101,16 @@ impl StoreBackendChoice {
     }
 }
 
+/// Open the OS store for this installation: the service from `SANDBOX_HOME` (see
+/// [`service_name`]) and the backend from `SANDBOX_SECRET_STORE` (see [`StoreBackendChoice`]).
+/// Blocking (it may probe D-Bus); call it off the async threads.
+pub fn open_default_store() -> Result<Box<dyn SecretStore>, SecretsError> {
+    let choice = StoreBackendChoice::parse(std::env::var("SANDBOX_SECRET_STORE").ok().as_deref())
+        .map_err(|message| SecretsError::BadStoreChoice { message })?;
+    let home = std::env::var_os("SANDBOX_HOME").map(std::path::PathBuf::from);
+    open_os_store(&service_name(home.as_deref()), choice)
+}
+
 /// Open the OS secret store for `service` (see [`service_name`]).
 pub fn open_os_store(service: &str, choice: StoreBackendChoice) -> Result<Box<dyn SecretStore>, SecretsError> {
     super::os_store::open(service, choice)
