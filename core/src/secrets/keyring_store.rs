@@ -168,7 +168,6 @@ impl SecretStore for KeyringStore {
 mod tests {
     use super::*;
     use crate::secrets::validate_name;
-    use keyring::credential::CredentialBuilderApi as _;
 
     fn mock(_: &str, _: &str) -> keyring::Result<Box<Credential>> {
         keyring::mock::default_credential_builder().build(None, "svc", "user")
