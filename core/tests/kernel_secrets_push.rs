@@ -110,12 +110,14 @@ async fn push_writes_0600_files_on_tmpfs_and_never_an_argv_value() {
     store.set(&n("CANARY_KEY"), &canary.as_str().into()).unwrap();
     store.set(&n("PEM_KEY"), &multiline.into()).unwrap();
     store.set(&n("OLD_KEY"), &"old-value-1234".into()).unwrap();
+    let printable: String = (0x20u8..0x7f).map(char::from).collect::<String>() + "é✓";
+    store.set(&n("ASCII_KEY"), &printable.as_str().into()).unwrap();
 
     assert_ne!(fs_type(base.path.parent().unwrap()), "tmpfs", "the scratch dir must be on disk for this test");
-    let r = push_secrets_to(&vm, &store, &[n("CANARY_KEY"), n("PEM_KEY"), n("OLD_KEY")], AGENT, base.s()).await.unwrap();
+    let r = push_secrets_to(&vm, &store, &[n("CANARY_KEY"), n("PEM_KEY"), n("OLD_KEY"), n("ASCII_KEY")], AGENT, base.s()).await.unwrap();
     assert!(r.mounted_tmpfs, "a tmpfs must be mounted over a base dir on disk");
     assert_eq!(fs_type(&base.path), "tmpfs");
-    assert_eq!(r.written, vec![n("CANARY_KEY"), n("OLD_KEY"), n("PEM_KEY")]);
+    assert_eq!(r.written, vec![n("ASCII_KEY"), n("CANARY_KEY"), n("OLD_KEY"), n("PEM_KEY")]);
     assert_eq!(r.env_skipped, vec![n("PEM_KEY")]);
 
     let dir = base.path.join("secrets");
@@ -134,13 +136,16 @@ async fn push_writes_0600_files_on_tmpfs_and_never_an_argv_value() {
     let env_text = std::fs::read_to_string(&env).unwrap();
     assert!(env_text.contains("OLD_KEY=\"old-value-1234\"\n"));
     assert!(!env_text.contains("PEM_KEY"));
-    // the env file is valid shell that yields the exact value (no command substitution ran)
-    let sourced = std::process::Command::new("bash")
-        .args(["-c", "set -a; . \"$1\"; printf %s \"$CANARY_KEY\"", "t"])
-        .arg(&env)
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8(sourced.stdout).unwrap(), canary);
+    // the env file is valid shell that yields the exact values (no command substitution ran)
+    for (name, value) in [("CANARY_KEY", canary.as_str()), ("ASCII_KEY", printable.as_str())] {
+        let sourced = std::process::Command::new("bash")
+            .args(["-c", &format!("set -a; . \"$1\"; printf %s \"${name}\""), "t"])
+            .arg(&env)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(sourced.stdout).unwrap(), value, "{name} through secrets.env");
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("ASCII_KEY")).unwrap(), printable);
     assert!(!Path::new("/tmp/pwned-openclaw").exists());
 
     // no process started by the script saw a value (or its base64) in argv
@@ -154,10 +159,11 @@ async fn push_writes_0600_files_on_tmpfs_and_never_an_argv_value() {
 
     // second push: OLD_KEY deleted on the host → removed in the VM; no temp files left
     store.delete(&n("OLD_KEY")).unwrap();
+    store.delete(&n("ASCII_KEY")).unwrap();
     let r = push_secrets_to(&vm, &store, &[n("CANARY_KEY"), n("PEM_KEY"), n("OLD_KEY")], AGENT, base.s()).await.unwrap();
     assert!(!r.mounted_tmpfs, "already on tmpfs");
     assert_eq!(r.unset, vec![n("OLD_KEY")]);
-    assert_eq!(r.removed, vec!["OLD_KEY"]);
+    assert_eq!(r.removed, vec!["ASCII_KEY", "OLD_KEY"]);
     let mut left: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     left.sort();
     assert_eq!(left, ["CANARY_KEY", "PEM_KEY"]);

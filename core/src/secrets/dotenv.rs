@@ -281,6 +281,32 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_input_never_panics_and_errors_never_echo_values() {
+        // A small deterministic generator over the characters that matter to the parser.
+        let alphabet: Vec<char> = "AZ_9az=#'\" \\\t\r\nexport$`é✓".chars().collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..5000 {
+            let len = next(40);
+            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let with_value = format!("{text}\nKEY=zz-value-marker-zz\n{text}");
+            match parse(&with_value) {
+                Ok(d) => assert!(d.entries.iter().all(|e| !e.value.is_empty())),
+                Err(problems) => {
+                    for p in problems {
+                        assert!(!p.message.contains("zz-value-marker-zz"), "{:?} -> {}", with_value, p.message);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn parse_file_lists_problems_and_rejects_non_utf8() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join(".env");
