@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         cmd: cmd::firewall::FirewallCmd,
     },
+    /// Manage secrets: OS keychain on the host, tmpfs files in the VM.
+    Secrets {
+        #[command(subcommand)]
+        cmd: cmd::secrets::SecretsCmd,
+    },
 }
 
 /// Exit code for an error: conflicts are 4, everything else 1.
@@ -112,6 +117,7 @@ fn main() -> ExitCode {
                 Ok(exit::OK)
             }
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
+            Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
         }
     });
     match result {
