@@ -57,6 +57,13 @@ fn canary_never_leaks_through_set_list_push_import_rm() {
         Some(&expected_payload(&[("CANARY_KEY", &canary), ("IMPORTED_KEY", &imported)])[..])
     );
 
+    // up: provisions, then pushes the same payload (values over stdin only)
+    let out = h.ok(&["up"], None);
+    assert!(out.contains("Secrets in the VM (tmpfs): CANARY_KEY, IMPORTED_KEY"), "{out}");
+    let ups: Vec<Call> = h.calls().into_iter().filter(|c| c.argv.iter().any(|a| a == "openclaw-secrets-push")).collect();
+    assert_eq!(ups.len(), 2);
+    assert_eq!(ups[1].stdin.as_deref(), Some(&expected_payload(&[("CANARY_KEY", &canary), ("IMPORTED_KEY", &imported)])[..]));
+
     // a remote failure that echoes the value is redacted before it is shown
     h.script_push_reply("", &format!("bash: {canary}: command not found\n"), 1);
     let out = h.run(&["secrets", "push"], None);

@@ -40,14 +40,7 @@ pub enum SecretsCmd {
     /// Is the keychain reachable and unlocked?
     Check,
     /// Write the profile's secrets into the running VM now (tmpfs files, via stdin).
-    Push {
-        /// Lima instance (default: openclaw-sandbox).
-        #[arg(long, default_value = "openclaw-sandbox")]
-        instance: String,
-        /// The VM user that owns the secret files.
-        #[arg(long, default_value = "openclaw")]
-        agent_user: String,
-    },
+    Push,
 }
 
 pub async fn run(ctx: &Ctx, cmd: SecretsCmd) -> anyhow::Result<u8> {
@@ -57,7 +50,7 @@ pub async fn run(ctx: &Ctx, cmd: SecretsCmd) -> anyhow::Result<u8> {
         SecretsCmd::Rm { name } => rm(ctx, &name).await,
         SecretsCmd::Import { file, delete_source } => import_file(ctx, file, delete_source).await,
         SecretsCmd::Check => check().await,
-        SecretsCmd::Push { instance, agent_user } => push_now(ctx, instance, agent_user).await,
+        SecretsCmd::Push => push_now(ctx).await,
     }
 }
 
@@ -82,7 +75,7 @@ async fn with_store<T: Send + 'static>(
     .context("the keychain task stopped unexpectedly")?
 }
 
-async fn set(ctx: &Ctx, raw: &str, from_stdin: bool) -> anyhow::Result<u8> {
+pub(crate) async fn set(ctx: &Ctx, raw: &str, from_stdin: bool) -> anyhow::Result<u8> {
     let name = secrets::validate_name(raw)?;
     profile_index::read_names(&ctx.profile_path)?; // fail before asking for the value
     let value = if from_stdin { read_stdin_value()? } else { prompt_value(&name)? };
@@ -232,7 +225,7 @@ async fn rm(ctx: &Ctx, raw: &str) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -> anyhow::Result<u8> {
+pub(crate) async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -> anyhow::Result<u8> {
     let plan = import::plan(&file, delete_source)?;
     profile_index::read_names(&ctx.profile_path)?; // the index must be writable afterwards
     for w in &plan.dotenv.warnings {
@@ -285,16 +278,14 @@ async fn check() -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-async fn push_now(ctx: &Ctx, instance: String, agent_user: String) -> anyhow::Result<u8> {
-    let names: Vec<String> = profile_index::read_names(&ctx.profile_path)?.iter().map(|n| n.to_string()).collect();
-    let vm = interim_vm::LimactlShell::new(instance);
-    let report = secrets::push_from_os_store(&vm, &names, &agent_user).await?;
+async fn push_now(ctx: &Ctx) -> anyhow::Result<u8> {
+    let sandbox = ctx.sandbox()?;
+    let report = sandbox.push_secrets().await?;
     let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
-    audit(ctx, "secrets.push", serde_json::json!({ "instance": vm.instance(), "written": written, "removed": report.removed }));
     println!(
         "Wrote {} secret(s) to /run/openclaw/secrets in `{}`{}",
         written.len(),
-        vm.instance(),
+        sandbox.profile().name,
         if written.is_empty() { ".".to_string() } else { format!(": {}", written.join(", ")) }
     );
     if report.mounted_tmpfs {
@@ -318,60 +309,3 @@ async fn push_now(ctx: &Ctx, instance: String, agent_user: String) -> anyhow::Re
     Ok(exit::OK)
 }
 
-/// INTERIM: a minimal `Vm` over `limactl shell`, so `secrets push` works and is testable
-/// before the lead's `LimaVm` lands on this branch. At merge, replace with
-/// `sandbox_core::lima::LimaVm::new(Limactl::locate()?, profile.name)`.
-mod interim_vm {
-    use async_trait::async_trait;
-    use sandbox_core::vm::{ExecOutput, Vm, VmError};
-    use std::path::Path;
-    use std::process::Stdio;
-    use tokio::io::AsyncWriteExt;
-
-    pub struct LimactlShell {
-        program: std::ffi::OsString,
-        instance: String,
-    }
-
-    impl LimactlShell {
-        pub fn new(instance: String) -> Self {
-            let program = std::env::var_os("SANDBOX_LIMACTL").filter(|p| !p.is_empty()).unwrap_or_else(|| "limactl".into());
-            LimactlShell { program, instance }
-        }
-
-        pub fn instance(&self) -> &str {
-            &self.instance
-        }
-    }
-
-    #[async_trait]
-    impl Vm for LimactlShell {
-        fn name(&self) -> &str {
-            &self.instance
-        }
-
-        async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError> {
-            let mut cmd = tokio::process::Command::new(&self.program);
-            cmd.args(["shell", "--workdir", "/", &self.instance, "--"]).args(argv);
-            cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let not_found = |e: std::io::Error| VmError::Lima(sandbox_core::lima::LimaError::NotFound { detail: e.to_string() });
-            let mut child = cmd.spawn().map_err(not_found)?;
-            if let (Some(mut data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-                let _ = pipe.write_all(&data).await;
-                data.iter_mut().for_each(|b| *b = 0);
-                drop(pipe);
-            }
-            let out = child.wait_with_output().await.map_err(not_found)?;
-            Ok(ExecOutput { status: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr: out.stderr })
-        }
-
-        async fn copy_in(&self, _: &Path, _: &str) -> Result<(), VmError> {
-            Err(VmError::NotRunning { instance: self.instance.clone() })
-        }
-
-        async fn copy_out(&self, _: &str, _: &Path) -> Result<(), VmError> {
-            Err(VmError::NotRunning { instance: self.instance.clone() })
-        }
-    }
-}

@@ -64,7 +64,12 @@ impl Harness {
         let config = home.path().join("config");
         std::fs::create_dir_all(&config).unwrap();
         let profile = config.join("profile.toml");
-        std::fs::write(&profile, "# test profile: names only, never values\nname = \"openclaw-sandbox\"\n").unwrap();
+        std::fs::create_dir_all(outside.path().join("project")).unwrap();
+        std::fs::write(
+            &profile,
+            format!("# test profile: names only, never values\nname = \"openclaw-sandbox\"\n[mounts]\nproject = \"{}\"\n", outside.path().join("project").display()),
+        )
+        .unwrap();
         std::fs::create_dir_all(lima.path().join("instances")).unwrap();
         std::fs::write(
             lima.path().join("instances").join(format!("{INSTANCE}.json")),

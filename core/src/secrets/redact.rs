@@ -77,6 +77,20 @@ impl Redactor {
         Ok(Self::with_secrets(pairs.iter().map(|(n, v)| (n, v))))
     }
 
+    /// The best redactor this installation can have for `names` without failing: the values the
+    /// OS store holds (when it can be read) plus token shapes. For error paths: call it when
+    /// something is about to be shown, not on every start.
+    pub fn for_names(names: &[String]) -> Self {
+        let names: Vec<SecretName> = names.iter().filter_map(|n| super::validate_name(n).ok()).collect();
+        if names.is_empty() {
+            return Self::new();
+        }
+        match super::open_default_store().and_then(|store| Self::from_store(store.as_ref(), &names)) {
+            Ok((r, _)) => r,
+            Err(_) => Self::new(),
+        }
+    }
+
     /// Learn one more value. Returns `false` (and learns nothing) when it is shorter than
     /// [`MIN_REDACT_LEN`].
     pub fn add(&mut self, name: &SecretName, value: &SecretValue) -> bool {
