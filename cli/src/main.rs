@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Print where state is kept.
     Paths,
+    /// Scan files or directories for secrets (exit 3 when anything is found).
+    Scan(cmd::scan::ScanCmd),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
                 println!("logs:    {}", ctx.paths.log_dir.display());
                 Ok(exit::OK)
             }
+            Command::Scan(c) => cmd::scan::run(&ctx, c).await,
         }
     });
     match result {
