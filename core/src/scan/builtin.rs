@@ -428,7 +428,7 @@ pub fn rules() -> Vec<Rule> {
             let mut r = rule(
                 "generic-secret-assignment",
                 "Secret assigned to a password/secret/token/API-key variable",
-                &format!(r#"(?i)([\w.\-]{{0,40}}?(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[\w.\-]{{0,30}}){SEP}([^\s"'`;,\\<]{{8,200}})"#),
+                &format!(r#"(?i)([\w.\-]{{0,40}}?(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[\w.\-]{{0,30}}){SEP}([^\s"'`;,\\<()\[\]{{}}]{{8,200}})(?:["'`;,\s\\<)\]}}]|$)"#),
                 &[
                     "password", "passwd", "passphrase", "pwd", "secret", "token", "api_key",
                     "apikey", "api-key", "access_key", "accesskey", "auth_key", "authkey",

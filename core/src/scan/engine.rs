@@ -8,7 +8,7 @@ use super::filters;
 use super::redact::{redact_match, redact_secret};
 use super::rule::{Rule, Window};
 use super::SecretFinding;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// Lines carrying one of these markers are never reported.
 const INLINE_ALLOW_MARKERS: &[&[u8]] = &[b"gitleaks:allow", b"sandbox-scan:allow"];
@@ -62,6 +62,11 @@ impl Engine {
                 }
             }
         }
+        // The prefilter reports non-overlapping matches (much faster than overlapping ones),
+        // so a keyword can hide another that overlaps it ("private_key" hides
+        // "private_key_id"). A hit therefore also enables the rules of every keyword it could
+        // have hidden: those containing it, and those starting with one of its suffixes.
+        let pattern_rules = widen_for_overlaps(&keywords, pattern_rules);
         let prefilter = if keywords.is_empty() {
             None
         } else {
@@ -70,6 +75,7 @@ impl Engine {
             match AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&keywords)
             {
                 Ok(ac) => Some(ac),
@@ -81,11 +87,11 @@ impl Engine {
                             }
                         }
                     }
-                    pattern_rules.clear();
                     None
                 }
             }
         };
+        let pattern_rules = if prefilter.is_some() { pattern_rules } else { Vec::new() };
         Engine { rules, global, prefilter, pattern_rules, unconditional }
     }
 
@@ -119,7 +125,7 @@ impl Engine {
             }
         }
         if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(data) {
+            for m in ac.find_iter(data) {
                 for &r in &self.pattern_rules[m.pattern().as_usize()] {
                     if let Some(&(_, last_end)) = windows[r].last() {
                         if m.end() <= last_end {
@@ -327,6 +333,31 @@ impl LineCounter {
     }
 }
 
+/// For each keyword, its own rules plus those of every keyword a non-overlapping search could
+/// report it instead of: keywords containing it, and keywords that begin with a proper suffix
+/// of it (an overlap where it ends first).
+fn widen_for_overlaps(keywords: &[String], own: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+    let mut out = own.clone();
+    for (p, kp) in keywords.iter().enumerate() {
+        for (q, kq) in keywords.iter().enumerate() {
+            if p == q {
+                continue;
+            }
+            let hides = (kq.len() > kp.len() && kq.contains(kp.as_str()))
+                || (1..kp.len()).any(|i| kq.len() > kp.len() - i && kq.starts_with(&kp[i..]));
+            if hides {
+                for &r in &own[q] {
+                    if !out[p].contains(&r) {
+                        out[p].push(r);
+                    }
+                }
+            }
+        }
+        out[p].sort_unstable();
+    }
+    out
+}
+
 /// The byte range a rule's regex runs on for a keyword hit at `start..end`.
 fn window_around(data: &[u8], start: usize, end: usize, window: Window) -> (usize, usize) {
     match window {
@@ -372,6 +403,16 @@ mod tests {
         assert_eq!(&data[s..e], &data[..]);
         let (s, e) = window_around(data, k, k + 3, Window::Forward { bytes: 4 });
         assert_eq!(&data[s..e], b"two key her");
+    }
+
+    #[test]
+    fn overlapping_keywords_enable_each_other() {
+        let kws = vec!["private_key".to_string(), "private_key_id".to_string(), "_auth".to_string(), "auth_key".to_string()];
+        let w = widen_for_overlaps(&kws, vec![vec![0], vec![1], vec![2], vec![3]]);
+        assert_eq!(w[0], vec![0, 1]);
+        assert_eq!(w[1], vec![1]);
+        assert_eq!(w[2], vec![2, 3]);
+        assert_eq!(w[3], vec![3]);
     }
 
     #[test]
