@@ -52,6 +52,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{} is not a directory", dir.display())));
+    }
     let runs: usize = arg(args, "--runs", 3).max(1);
     let threads: usize = arg(args, "--threads", 0);
     let verbose = args.iter().any(|a| a == "--verbose");

@@ -76,6 +76,7 @@ impl Engine {
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
+                .byte_classes(false)
                 .build(&keywords)
             {
                 Ok(ac) => Some(ac),
