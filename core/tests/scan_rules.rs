@@ -161,6 +161,8 @@ fn generic_assignments() {
         "const SERVICE_TOKEN: &str = \"T0wMfNHjfzy6zbiyV8F19MZTkCl5yGH-gAlNJk6m\";",
         "os.environ.setdefault(\"client_secret\", \"Q7m2Zp9XrT4vLk8N\")",
         "  <password>Tr0ub4dor3xK9</password>",
+        "process.env.API_KEY = process.env.API_KEY || \"e0b3f802a7afc508fbf41573f9a16449\";",
+        "const token = config.token ?? 'Zp9XrT4vLk8NQ7m2';",
     ] {
         assert_hits("config.txt", text, "generic-secret-assignment");
     }
@@ -184,6 +186,19 @@ fn generic_assignments() {
     ] {
         assert_clean("app.py", text);
     }
+    // Shapes from real crates (bindings, enums, OIDs, C structs) that once tripped the rule.
+    for text in [
+        "pub const PrivateKeyAttestPreferred: X509PrivateKeyVerify = 2i32;",
+        "    pub hUserToken: super::super::Foundation::HANDLE,",
+        "pub const NCRYPT_NO_CACHED_PASSWORD: u32 = 16u32;",
+        "        Token::Struct { name: \"Date\", len: 2 },",
+        "pub const szOID_TIMESTAMP_TOKEN: &str = \"1.2.840.113549.1.9.16.1.4\";",
+        "    pub localCredentials: IKEEXT_CREDENTIALS0,",
+        "DEPEND[html/man3/d2i_PrivateKey.html]=man3/d2i_PrivateKey.pod",
+    ] {
+        assert_clean("src/mod.rs", text);
+    }
+    assert_clean("ssl/statem.c", "    s->ext.ticket_auth = SSL_TICKET_AUTH_OK_X1;");
     // An unquoted identifier in code is a variable, in a .env file it is a value.
     assert_clean("app.py", "password = user_supplied_password2");
     assert_hits(".env", "PASSWORD=user_supplied_Pw2X", "generic-secret-assignment");

@@ -19,9 +19,10 @@ fn re(pattern: &str) -> Regex {
 }
 
 /// Between a key and its value: closing quote, optional type annotation (`: &str`,
-/// `: String`), then `=`, `:=`, `=>`, `:`, `>` (XML), or `,` before a quoted value
-/// (`setdefault("KEY", "value")`).
-const SEP: &str = r#"["'`]?\]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w:<>\[\]]{0,24}\??)?\s*(?:(?::=|=>|=|:|>)\s*(?:[a-z]{0,2}["'`])?|,\s*[a-z]{0,2}["'`])"#;
+/// `: String`), then `=`, `:=`, `=>`, `:`, `>` (XML); or a quoted key, `,` and a quoted
+/// value (`setdefault("KEY", "value")`); a fallback expression before the literal is skipped
+/// (`process.env.KEY || "value"`, `os.getenv("KEY") or "value"` is not: calls are code).
+const SEP: &str = r#"(?:["'`]\s*,\s*[a-z]{0,2}["'`]|["'`]?\]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w:<>\[\]]{0,24}\??)?\s*(?::=|=>|=|:|>)\s*(?:[\w.\[\]'"]{1,60}\s*(?:\|\||\?\?|\bor\b)\s*)?(?:[a-z]{0,2}["'`])?)"#;
 
 fn rule(id: &str, description: &str, pattern: &str, keywords: &[&str]) -> Rule {
     let mut r = Rule::new(id, description, re(pattern), keywords);
@@ -96,6 +97,24 @@ fn is_code_file(path: &str) -> bool {
     EXT.iter().any(|e| path.ends_with(e))
 }
 
+/// How many `Word`s (an upper-case letter and 3+ lower-case ones) a camelCase name has.
+fn camel_words(s: &[u8]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i].is_ascii_uppercase() {
+            let run = s[i + 1..].iter().take_while(|b| b.is_ascii_lowercase()).count();
+            if run >= 3 {
+                n += 1;
+            }
+            i += 1 + run;
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
 fn is_identifier(s: &[u8]) -> bool {
     !s.is_empty()
         && (s[0].is_ascii_alphabetic() || s[0] == b'_')
@@ -120,8 +139,28 @@ fn generic_assignment_ok(c: &Candidate) -> bool {
     if is_generic_placeholder(v) || is_code_reference(v, quoted) || is_path_or_url(v) || is_uuid(v) {
         return false;
     }
-    if !quoted && is_code_file(c.path) && is_identifier(v) {
+    // Numbers are flags, sizes and error codes; dotted numbers are versions, OIDs, addresses.
+    if v.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        || (v.len() > 2 && (v.starts_with(b"0x") || v.starts_with(b"0X")) && v[2..].iter().all(|b| b.is_ascii_hexdigit()))
+    {
         return false;
+    }
+    // In source code a literal secret is quoted; an unquoted value is a variable, a constant
+    // or an expression, unless it is long and random (a value pasted into a comment).
+    if !quoted && is_code_file(c.path) {
+        let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+        if is_identifier(v) && (v.contains(&b'_') || digits < 3 || camel_words(v) >= 2) {
+            return false;
+        }
+        let random_enough = v.len() >= 16
+            && shannon(v) >= 3.5
+            && v.iter().any(|b| b.is_ascii_digit())
+            && v.iter().any(|b| b.is_ascii_alphabetic())
+            && !v.contains(&b'.')
+            && !v.contains(&b':');
+        if !random_enough {
+            return false;
+        }
     }
     if is_hex_digest(v) && v.len() > 64 {
         return false;
@@ -366,8 +405,8 @@ pub fn rules() -> Vec<Rule> {
             let mut r = rule(
                 "npm-auth-token",
                 "npm registry auth token in .npmrc",
-                r#"(?i)_auth(?:Token)?\s*=\s*["']?([^\s"'$]{20,})"#,
-                &["_auth"],
+                r#"(?im)(?::_auth(?:Token)?|^\s*_auth(?:Token)?|npmAuthToken)\s*[=:]\s*["']?([^\s"'$]{20,})"#,
+                &["_auth", "npmauthtoken"],
             );
             r.validator = Some(npm_auth_ok);
             with_entropy(r, 3.5)

@@ -86,6 +86,11 @@ pub fn is_code_reference(s: &[u8], quoted: bool) -> bool {
     if s[0] == b'$' || (!quoted && matches!(s[0], b'%' | b'@' | b'&' | b'*' | b'!' | b'#')) {
         return true;
     }
+    // Paths in Rust/C++/PHP (`Token::Str`, `windows_sys::core::PCWSTR`), or the second colon
+    // of one after a `key:` split.
+    if s[0] == b':' || memchr::memmem::find(s, b"::").is_some() || memchr::memmem::find(s, b"->").is_some() {
+        return true;
+    }
     if s.contains(&b'(') || s.contains(&b')') || s.contains(&b'[') {
         return true;
     }
@@ -106,8 +111,14 @@ pub fn is_code_reference(s: &[u8], quoted: bool) -> bool {
 
 /// A path or URL rather than a secret.
 pub fn is_path_or_url(s: &[u8]) -> bool {
-    s.starts_with(b"/") || s.starts_with(b"./") || s.starts_with(b"../") || s.starts_with(b"~/")
+    if s.starts_with(b"/") || s.starts_with(b"./") || s.starts_with(b"../") || s.starts_with(b"~/")
         || memchr::memmem::find(s, b"://").is_some()
+    {
+        return true;
+    }
+    // dir/file.ext
+    let ext_len = s.iter().rev().take_while(|b| b.is_ascii_lowercase()).count();
+    s.contains(&b'/') && (1..=5).contains(&ext_len) && s.len() > ext_len && s[s.len() - ext_len - 1] == b'.'
 }
 
 /// Key names that hold non-secret data about a secret (its URL, type, length, …).
@@ -215,8 +226,12 @@ mod tests {
         assert!(!is_code_reference(b"!43H0T856PfzdRW36", true));
         assert!(is_code_reference(b"&password", false));
         assert!(is_code_reference(b"getToken()", false));
+        assert!(is_code_reference(b"windows_sys::core::PCWSTR", false));
+        assert!(is_code_reference(b":Struct", false));
         assert!(!is_code_reference(b"Xk9#mP2.vLq7", false));
         assert!(is_path_or_url(b"/etc/ssl/private.pem"));
+        assert!(is_path_or_url(b"man3/d2i_PrivateKey.pod"));
+        assert!(!is_path_or_url(b"Zk9/x+Qm2Lp7Vw"));
         assert!(is_non_secret_key_name(b"token_url"));
         assert!(is_non_secret_key_name(b"password_hash"));
         assert!(is_non_secret_key_name(b"max_tokens"));

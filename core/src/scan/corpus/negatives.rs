@@ -19,6 +19,7 @@ pub enum NegKind {
     PublicKeys,
     KeywordHeavyCode,
     UrlsWithoutSecrets,
+    TypedDeclarations,
     // Held out entirely.
     DocsExamples,
     SriAndDigests,
@@ -30,6 +31,7 @@ impl NegKind {
         NegKind::Placeholders, NegKind::EnvLookups, NegKind::Hashes, NegKind::Uuids,
         NegKind::Base64Blobs, NegKind::Lockfile, NegKind::Minified, NegKind::TestFixtures,
         NegKind::PublicKeys, NegKind::KeywordHeavyCode, NegKind::UrlsWithoutSecrets,
+        NegKind::TypedDeclarations,
         NegKind::DocsExamples, NegKind::SriAndDigests, NegKind::EncryptedValues,
     ];
 
@@ -50,11 +52,16 @@ impl NegKind {
             NegKind::PublicKeys => "neg-public-keys",
             NegKind::KeywordHeavyCode => "neg-keyword-code",
             NegKind::UrlsWithoutSecrets => "neg-urls",
+            NegKind::TypedDeclarations => "neg-typed-declarations",
             NegKind::DocsExamples => "neg-docs-examples",
             NegKind::SriAndDigests => "neg-sri-digests",
             NegKind::EncryptedValues => "neg-encrypted-values",
         }
     }
+}
+
+fn cap(s: &str) -> String {
+    s[..1].to_uppercase() + &s[1..]
 }
 
 fn uuid(rng: &mut Rng) -> String {
@@ -260,6 +267,24 @@ pub fn file(kind: NegKind, split: Split, rng: &mut Rng) -> (String, String) {
             ];
             let lines = (0..rng.range(2, 5)).map(|_| { let u = *rng.pick(U); flavor.assign(rng, "DATABASE_URL", u) }).collect();
             (flavor.file_name(rng), wrap(flavor, rng, lines))
+        }
+        NegKind::TypedDeclarations => {
+            // Bindings and FFI headers: constants, struct fields and enum paths named after
+            // credentials (seen in real crates while checking the scanner's precision).
+            let mut s = String::new();
+            for _ in 0..rng.range(10, 60) {
+                let n = ident(rng);
+                s.push_str(&match rng.below(7) {
+                    0 => format!("pub const PrivateKey{}: X509PrivateKeyFlags = {}i32;\n", cap(&n), rng.range(1, 1 << 20)),
+                    1 => format!("    pub h{}Token: super::super::Foundation::HANDLE,\n", cap(&n)),
+                    2 => format!("pub const NCRYPT_{}_PASSWORD: u32 = {}u32;\n", n.to_uppercase(), rng.range(1, 1 << 16)),
+                    3 => format!("        Token::Str(\"{n}\"),\n"),
+                    4 => format!("pub const szOID_{}_TOKEN: &str = \"1.3.6.1.4.1.{}.{}\";\n", n.to_uppercase(), rng.range(1, 60000), rng.range(1, 99)),
+                    5 => format!("    s->ext.{n}_auth = SSL_{}_AUTH_{};\n", n.to_uppercase(), rng.range(0, 9)),
+                    _ => format!("    pub {n}Credentials: IKEEXT_CREDENTIALS{},\n", rng.range(0, 2)),
+                });
+            }
+            (rng.pick(&["src/bindings.rs", "src/ffi/mod.rs", "include/ssl_local.h", "src/Windows/Win32/Security/mod.rs"]).to_string(), s)
         }
         NegKind::DocsExamples => {
             let s = format!(
