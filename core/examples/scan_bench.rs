@@ -46,6 +46,17 @@ fn gen(dir: &Path, args: &[String]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// This process's user+system CPU seconds (Linux `/proc/self/stat`, 100 ticks/s), so the
+/// figure can be read apart from how busy the shared machine is.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v[v.len() / 2]
@@ -62,14 +73,21 @@ fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
     let opts = WalkOptions { threads, ..WalkOptions::default() };
     let mut mbps = Vec::new();
     let mut fps = Vec::new();
+    let mut per_cpu = Vec::new();
     let mut last = None;
     for i in 0..runs {
+        let cpu0 = cpu_seconds();
         let t = Instant::now();
         let out = scan_paths(&scanner, &[dir.to_path_buf()], &opts);
         let secs = t.elapsed().as_secs_f64();
         let mb = out.bytes_scanned as f64 / 1e6;
         eprintln!("run {}: {} files, {:.1} MB in {:.2}s", i + 1, out.files_scanned, mb, secs);
         mbps.push(mb / secs);
+        if let (Some(a), Some(b)) = (cpu0, cpu_seconds()) {
+            if b > a {
+                per_cpu.push(mb / (b - a));
+            }
+        }
         fps.push(out.files_scanned as f64 / secs);
         last = Some(out);
     }
@@ -77,7 +95,10 @@ fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
     println!("files scanned:   {}", out.files_scanned);
     println!("bytes scanned:   {:.1} MB", out.bytes_scanned as f64 / 1e6);
     println!("findings:        {}", out.findings.len());
-    println!("throughput:      {:.0} MB/s, {:.0} files/s (median of {runs} runs)", median(mbps), median(fps));
+    println!("throughput:      {:.0} MB/s, {:.0} files/s (wall clock, median of {runs} runs)", median(mbps), median(fps));
+    if !per_cpu.is_empty() {
+        println!("cpu efficiency:  {:.0} MB per CPU-second (median; x cores = throughput on an idle machine)", median(per_cpu));
+    }
     if let Ok(labels) = corpus::read_labels(dir) {
         let prefix = format!("{}/", dir.display());
         let flagged: HashSet<String> = out

@@ -167,7 +167,7 @@ fn compile_list(
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines().rfind(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_string()
 }
 
 fn allowlist(raw: &RawAllowlist, path: &str, owner: &str) -> Result<Allowlist, ConfigError> {

@@ -73,9 +73,10 @@ impl Default for Scanner {
 }
 
 impl Scanner {
-    /// The built-in rules.
+    /// The built-in rules. Compiled once per process; later calls share it.
     pub fn builtin() -> Self {
-        Scanner::from_rules(builtin::rules(), Vec::new())
+        static BUILTIN: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(|| Scanner::from_rules(builtin::rules(), Vec::new())).clone()
     }
 
     /// The built-in rules, uncompiled (to extend or filter them).
