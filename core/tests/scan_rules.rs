@@ -195,6 +195,8 @@ fn generic_assignments() {
         "pub const szOID_TIMESTAMP_TOKEN: &str = \"1.2.840.113549.1.9.16.1.4\";",
         "    pub localCredentials: IKEEXT_CREDENTIALS0,",
         "DEPEND[html/man3/d2i_PrivateKey.html]=man3/d2i_PrivateKey.pod",
+        "        \"progressToken\": \"progress-1\",",
+        "    \"password\": \"pass%5B%7F\",",
     ] {
         assert_clean("src/mod.rs", text);
     }

@@ -170,6 +170,18 @@ fn generic_assignment_ok(c: &Candidate) -> bool {
     if !(has_digit && classes >= 2 || classes >= 3) {
         return false;
     }
+    // Lower-case words with a counter (`progress-1`, `tuple.0.0`) are ids, and
+    // percent-encoded text (`caf%C3%A9`) is URL test data.
+    let digit_count = v.iter().filter(|b| b.is_ascii_digit()).count();
+    if !v.iter().any(|b| b.is_ascii_uppercase())
+        && digit_count <= 2
+        && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return false;
+    }
+    if v.windows(3).filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()).count() >= 2 {
+        return false;
+    }
     // Lowercase words joined by separators (`my-service-name-2`) read as names, not secrets.
     let letters = v.iter().filter(|b| b.is_ascii_alphabetic()).count();
     let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
