@@ -122,3 +122,32 @@ fn walker_skips_binaries_big_files_symlinks_and_git() {
     let missing = scan_paths(&Scanner::builtin(), &[root.join("nope")], &opts);
     assert_eq!(missing.errors.len(), 1);
 }
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    // Random bytes salted with keyword fragments, quotes, separators and invalid UTF-8.
+    const PIECES: &[&[u8]] = &[
+        b"password", b"token", b"=", b":", b"\"", b"'", b"://", b"@", b"-----BEGIN RSA PRIVATE KEY-----",
+        b"-----END RSA PRIVATE KEY-----", b"ghp_", b"eyJ", b"\n", b"\\n", b"\xff\xfe", b"\xe2\x82", b"sk-ant-",
+        b"AKIA", b"gitleaks:allow", b"::", b"||", b"%41", b"`", b"<", b">", b"_auth",
+    ];
+    let scanner = Scanner::builtin();
+    let mut rng = Rng::new(99);
+    for _ in 0..3000 {
+        let mut data = Vec::new();
+        for _ in 0..rng.range(0, 40) {
+            if rng.chance(0.5) {
+                let piece: &[u8] = *rng.pick::<&[u8]>(PIECES);
+                data.extend_from_slice(piece);
+            } else {
+                for _ in 0..rng.range(1, 30) {
+                    data.push(rng.below(256) as u8);
+                }
+            }
+        }
+        for f in scanner.scan_bytes("fuzz.env", &data) {
+            assert!(f.start_line >= 1 && f.end_line >= f.start_line);
+            assert!(f.redacted_secret.ends_with("REDACTED"));
+        }
+    }
+}

@@ -108,26 +108,35 @@ fn collect_dir(dir: &Path, opts: &WalkOptions, files: &mut Vec<(PathBuf, u64)>, 
             return;
         }
     };
-    let mut children: Vec<PathBuf> = Vec::new();
+    // The entry's type comes from the directory listing itself (no stat per file); sizes
+    // are checked while reading.
+    let mut children: Vec<(PathBuf, std::fs::FileType)> = Vec::new();
     for entry in entries {
-        match entry {
-            Ok(e) => {
+        match entry.and_then(|e| e.file_type().map(|t| (e, t))) {
+            Ok((e, t)) => {
                 let name = e.file_name();
-                if opts.skip_dirs.iter().any(|d| name.to_str() == Some(d.as_str()))
-                    && e.file_type().map(|t| t.is_dir()).unwrap_or(false)
-                {
+                if t.is_dir() && opts.skip_dirs.iter().any(|d| name.to_str() == Some(d.as_str())) {
                     continue;
                 }
-                children.push(e.path());
+                children.push((e.path(), t));
             }
             Err(e) => out.errors.push((dir.display().to_string(), e.to_string())),
         }
     }
-    children.sort();
-    for child in children {
-        collect(&child, opts, files, out, false);
+    children.sort_by(|a, b| a.0.cmp(&b.0));
+    for (child, t) in children {
+        if t.is_symlink() {
+            out.skipped.push((child.display().to_string(), SkipReason::Symlink));
+        } else if t.is_dir() {
+            collect_dir(&child, opts, files, out);
+        } else if t.is_file() {
+            files.push((child, UNKNOWN_SIZE));
+        }
     }
 }
+
+/// Size not known from the walk; checked while reading.
+const UNKNOWN_SIZE: u64 = u64::MAX;
 
 enum FileResult {
     Scanned(u64, Vec<SecretFinding>),
@@ -135,19 +144,26 @@ enum FileResult {
     Failed(String),
 }
 
-fn scan_one(scanner: &Scanner, path: &Path, size: u64, opts: &WalkOptions) -> FileResult {
-    if size > opts.max_file_bytes {
+fn scan_one(scanner: &Scanner, path: &Path, size: u64, opts: &WalkOptions, buf: &mut Vec<u8>) -> FileResult {
+    use std::io::Read;
+    if size != UNKNOWN_SIZE && size > opts.max_file_bytes {
         return FileResult::Skipped(SkipReason::TooLarge(size));
     }
-    let data = match std::fs::read(path) {
-        Ok(d) => d,
-        Err(e) => return FileResult::Failed(e.to_string()),
-    };
-    if looks_binary(path, &data) {
+    buf.clear();
+    let read = std::fs::File::open(path)
+        .and_then(|f| f.take(opts.max_file_bytes.saturating_add(1)).read_to_end(buf));
+    if let Err(e) = read {
+        return FileResult::Failed(e.to_string());
+    }
+    if buf.len() as u64 > opts.max_file_bytes {
+        let real = std::fs::metadata(path).map_or(buf.len() as u64, |m| m.len());
+        return FileResult::Skipped(SkipReason::TooLarge(real));
+    }
+    if looks_binary(path, buf) {
         return FileResult::Skipped(SkipReason::Binary);
     }
     let shown = path.to_string_lossy().replace('\\', "/");
-    FileResult::Scanned(data.len() as u64, scanner.scan_bytes(&shown, &data))
+    FileResult::Scanned(buf.len() as u64, scanner.scan_bytes(&shown, buf))
 }
 
 /// Scan files and directory trees with every core.
@@ -169,10 +185,11 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> S
         for _ in 0..threads {
             s.spawn(|| {
                 let mut local = Vec::new();
+                let mut buf = Vec::with_capacity(256 * 1024);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((path, size)) = files.get(i) else { break };
-                    local.push((i, scan_one(scanner, path, *size, opts)));
+                    local.push((i, scan_one(scanner, path, *size, opts, &mut buf)));
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner()).extend(local);
             });
