@@ -22,7 +22,7 @@ fn re(pattern: &str) -> Regex {
 /// `: String`), then `=`, `:=`, `=>`, `:`, `>` (XML); or a quoted key, `,` and a quoted
 /// value (`setdefault("KEY", "value")`); a fallback expression before the literal is skipped
 /// (`process.env.KEY || "value"`, `os.getenv("KEY") or "value"` is not: calls are code).
-const SEP: &str = r#"(?:["'`]\s*,\s*[a-z]{0,2}["'`]|["'`]?\]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w:<>\[\]]{0,24}\??)?\s*(?::=|=>|=|:|>)\s*(?:[\w.\[\]'"]{1,60}\s*(?:\|\||\?\?|\bor\b)\s*)?(?:[a-z]{0,2}["'`])?)"#;
+const SEP: &str = r#"(?:["'`]\s*,\s*[a-z]{0,2}["'`]|["'`]?\]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w:<>\[\]]*\??)?\s*(?::=|=>|=|:|>)\s*(?:[\w.\[\]'"]+\s*(?:\|\||\?\?|\bor\b)\s*)?(?:[a-z]{0,2}["'`])?)"#;
 
 fn rule(id: &str, description: &str, pattern: &str, keywords: &[&str]) -> Rule {
     let mut r = Rule::new(id, description, re(pattern), keywords);
@@ -125,6 +125,9 @@ fn is_identifier(s: &[u8]) -> bool {
 /// like one written by hand or a machine, not code, a placeholder, a path, a hash or a UUID.
 fn generic_assignment_ok(c: &Candidate) -> bool {
     let v = c.secret;
+    if v.len() > 200 {
+        return false;
+    }
     let key_len = c
         .matched
         .iter()
@@ -216,7 +219,7 @@ pub fn rules() -> Vec<Rule> {
             rule(
                 "aws-secret-access-key",
                 "AWS secret access key",
-                &format!(r#"(?i)(?:aws[\w.\-]{{0,30}}|secret_?access_?key){SEP}([A-Za-z0-9/+]{{40}})(?:[^A-Za-z0-9/+=]|$)"#),
+                &format!(r#"(?i)(?:aws[\w.\-]*|secret_?access_?key){SEP}([A-Za-z0-9/+]{{40}})(?:[^A-Za-z0-9/+=]|$)"#),
                 &["aws", "secretaccesskey", "secret_access_key"],
             ),
             4.0,
@@ -368,7 +371,7 @@ pub fn rules() -> Vec<Rule> {
             rule(
                 "twilio-auth-token",
                 "Twilio auth token",
-                &format!(r#"(?i)twilio[\w.\-]{{0,20}}(?:auth|token|secret)[\w.\-]{{0,20}}{SEP}([0-9a-f]{{32}})\b"#),
+                &format!(r#"(?i)twilio[\w.\-]*(?:auth|token|secret)[\w.\-]*{SEP}([0-9a-f]{{32}})\b"#),
                 &["twilio"],
             ),
             3.0,
@@ -479,7 +482,7 @@ pub fn rules() -> Vec<Rule> {
             let mut r = rule(
                 "generic-secret-assignment",
                 "Secret assigned to a password/secret/token/API-key variable",
-                &format!(r#"(?i)([\w.\-]{{0,40}}?(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[\w.\-]{{0,30}}){SEP}([^\s"'`;,\\<()\[\]{{}}]{{8,200}})(?:["'`;,\s\\<)\]}}]|$)"#),
+                &format!(r#"(?i)([\w.\-]*?(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[\w.\-]*){SEP}([^\s"'`;,\\<()\[\]{{}}]{{8,}})(?:["'`;,\s\\<)\]}}]|$)"#),
                 &[
                     "password", "passwd", "passphrase", "pwd", "secret", "token", "api_key",
                     "apikey", "api-key", "access_key", "accesskey", "auth_key", "authkey",
