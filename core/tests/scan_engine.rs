@@ -137,7 +137,7 @@ fn arbitrary_bytes_never_panic() {
         let mut data = Vec::new();
         for _ in 0..rng.range(0, 40) {
             if rng.chance(0.5) {
-                let piece: &[u8] = *rng.pick::<&[u8]>(PIECES);
+                let piece: &[u8] = rng.pick::<&[u8]>(PIECES);
                 data.extend_from_slice(piece);
             } else {
                 for _ in 0..rng.range(1, 30) {
