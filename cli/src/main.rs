@@ -73,6 +73,8 @@ enum Command {
         #[command(subcommand)]
         cmd: cmd::secrets::SecretsCmd,
     },
+    /// Scan files or directories for secrets (exit 3 when anything is found).
+    Scan(cmd::scan::ScanCmd),
 }
 
 /// Exit code for an error: conflicts are 4, everything else 1.
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
             }
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
             Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
+            Command::Scan(c) => cmd::scan::run(&ctx, c).await,
         }
     });
     match result {
