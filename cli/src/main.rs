@@ -23,6 +23,9 @@ struct Cli {
 enum Command {
     /// Print where state is kept.
     Paths,
+    /// The sync gate: check, review, apply and undo the agent's changes.
+    #[command(subcommand)]
+    Sync(cmd::sync::SyncCmd),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
                 println!("logs:    {}", ctx.paths.log_dir.display());
                 Ok(exit::OK)
             }
+            Command::Sync(c) => cmd::sync::run(&ctx, c).await,
         }
     });
     match result {

@@ -1,2 +1,4 @@
 //! One module per verb (or verb group). Each turns its arguments into core types, calls core,
 //! and renders the result; decisions live in core.
+
+pub mod sync;
