@@ -278,7 +278,7 @@ fn stage(root: &ProjectRoot, tx_id: &str, blob_dir: &Path, op: &JournalOp) -> st
 pub(crate) fn ensure(root: &ProjectRoot, path: &RelPath, target: &FileState, source: &Path, tx_id: &str, verify: bool) -> std::io::Result<()> {
     let dir = match root.parent(path)? {
         Parent::Open(fd) => fd,
-        Parent::Missing if target.is_missing() => return Ok(()),
+        Parent::Missing | Parent::NotADir(_) if target.is_missing() => return Ok(()),
         Parent::Missing => return Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("the folder of {path} does not exist"))),
         Parent::NotADir(a) => return Err(std::io::Error::other(format!("`{a}` is a symlink or not a folder; refusing to write through it"))),
     };
