@@ -185,6 +185,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
         }
         fail_check(opts, FailPoint::AfterBackup(i))?;
     }
+    backups.sync()?;
 
     // 3. Journal, then stage temps.
     let mut journal = Journal { id: plan.id.clone(), project: root.path().to_path_buf(), blob_dir: plan.blob_dir.clone(), phase: Phase::Prepared, ops, error: None };
@@ -202,6 +203,12 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
             fail_check(opts, FailPoint::AfterStage(staged))?;
             staged += 1;
         }
+    }
+
+    // Staged temps must be durable before the journal says `committing` (one syncfs for all).
+    if let Err(e) = root.syncfs() {
+        rollback(&journal, &tx, true)?;
+        return Err(finish_rolled_back(&mut journal, &tx, SyncError::state(root.path(), e)));
     }
 
     // 4. Commit.
@@ -266,7 +273,7 @@ fn stage(root: &ProjectRoot, tx_id: &str, blob_dir: &Path, op: &JournalOp) -> st
     match &op.new {
         FileState::File { sha256, mode, .. } => {
             let mut src = std::fs::File::open(blob_dir.join(sha256))?;
-            safefs::write_temp(&dir, &tmp, &mut src, *mode)
+            safefs::write_temp(&dir, &tmp, &mut src, *mode, false)
         }
         FileState::Symlink { target } => safefs::write_temp_symlink(&dir, &tmp, target),
         _ => Ok(()),
@@ -310,7 +317,7 @@ pub(crate) fn ensure(root: &ProjectRoot, path: &RelPath, target: &FileState, sou
         FileState::File { sha256, mode, .. } => {
             if verify || !safefs::exists(&dir, &tmp) {
                 let mut src = std::fs::File::open(source.join(sha256))?;
-                safefs::write_temp(&dir, &tmp, &mut src, *mode)?;
+                safefs::write_temp(&dir, &tmp, &mut src, *mode, true)?;
             }
             if cur.is_dir() {
                 safefs::rmdir(&dir, name)?;

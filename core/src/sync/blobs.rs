@@ -5,7 +5,7 @@ use super::error::SyncError;
 use super::fsutil;
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -32,31 +32,17 @@ impl BlobStore {
         self.path_of(sha256).is_file()
     }
 
+    /// Make every blob written so far durable (one `syncfs` instead of an fsync per blob).
+    pub fn sync(&self) -> Result<(), SyncError> {
+        let dir = std::fs::File::open(&self.dir).map_err(|e| SyncError::state(&self.dir, e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| SyncError::state(&self.dir, e.into()))
+    }
+
     /// Start writing one blob; the name is known only once all bytes are in.
     pub fn writer(&self) -> Result<BlobWriter, SyncError> {
         let tmp = fsutil::unique_temp_path(&self.dir, "blob");
         let file = File::create(&tmp).map_err(|e| SyncError::state(&tmp, e))?;
         Ok(BlobWriter { file, tmp, dir: self.dir.clone() })
-    }
-
-    /// Copy a reader into the store; returns (sha256, size).
-    pub fn put_reader(&self, r: &mut dyn Read) -> Result<(String, u64), SyncError> {
-        let mut w = self.writer()?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = r.read(&mut buf).map_err(|e| SyncError::state(&w.tmp, e))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            w.write(&buf[..n])?;
-            size += n as u64;
-        }
-        let sha = hex(&hasher.finalize());
-        w.finish(&sha)?;
-        Ok((sha, size))
     }
 }
 
@@ -72,9 +58,8 @@ impl BlobWriter {
         self.file.write_all(data).map_err(|e| SyncError::state(&self.tmp, e))
     }
 
-    /// fsync and move into place under its hash.
+    /// Move into place under its hash. Not fsynced: call [`BlobStore::sync`] once the batch is in.
     pub fn finish(self, sha256: &str) -> Result<(), SyncError> {
-        self.file.sync_all().map_err(|e| SyncError::state(&self.tmp, e))?;
         let dest = self.dir.join(sha256);
         std::fs::rename(&self.tmp, &dest).map_err(|e| SyncError::state(&dest, e))?;
         std::mem::forget(self);

@@ -145,8 +145,9 @@ fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
 }
 
-/// Write a new regular file `tmp` in `dir` from `src` with `mode` (permission bits only), fsynced.
-pub fn write_temp(dir: &OwnedFd, tmp: &str, src: &mut dyn Read, mode: u32) -> std::io::Result<()> {
+/// Write a new regular file `tmp` in `dir` from `src` with `mode` (permission bits only);
+/// fsynced if `durable` (otherwise the caller makes a batch durable with [`syncfs`]).
+pub fn write_temp(dir: &OwnedFd, tmp: &str, src: &mut dyn Read, mode: u32, durable: bool) -> std::io::Result<()> {
     match rustix::fs::unlinkat(dir, tmp, AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}
         Err(e) => return Err(io(e)),
@@ -161,7 +162,17 @@ pub fn write_temp(dir: &OwnedFd, tmp: &str, src: &mut dyn Read, mode: u32) -> st
     let mut f = File::from(fd);
     std::io::copy(src, &mut f)?;
     rustix::fs::fchmod(&f, Mode::from_raw_mode(mode & 0o777)).map_err(io)?;
-    f.sync_all()
+    if durable {
+        f.sync_all()?;
+    }
+    Ok(())
+}
+
+impl ProjectRoot {
+    /// Flush the project's whole file system (makes a batch of staged temps durable at once).
+    pub fn syncfs(&self) -> std::io::Result<()> {
+        rustix::fs::syncfs(&self.fd).map_err(io)
+    }
 }
 
 /// A temp symlink in `dir`.
