@@ -262,3 +262,17 @@ fn truncated_and_garbage_streams_are_errors_not_panics() {
     let garbage = vec![0x41u8; 2048];
     assert!(check_with(&garbage[..], &root.project(), &SyncPolicy::default(), &Scanner::builtin(), &CheckOptions::default()).is_err());
 }
+
+#[test]
+fn a_setgid_folder_copied_up_unchanged_is_fine_but_a_new_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = Root::new();
+    root.write("shared/a.txt", b"a");
+    std::fs::set_permissions(root.project().join("shared"), std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let tar = Tar::new().root().dir_mode("shared", 0o2775).file("shared/a.txt", b"b").dir_mode("new", 0o2775).file("new/child", b"c").build();
+    let r = run(&root, tar);
+    assert_eq!(rules_for(&r, "shared"), Vec::<&str>::new());
+    assert_eq!(rules_for(&r, "new"), vec![rules::SETUID]);
+    assert_eq!(rules_for(&r, "new/child"), vec![rules::THROUGH_SYMLINK], "below a refused folder");
+    assert_eq!(kinds(&r), vec![("shared/a.txt".into(), ChangeKind::Modified)]);
+}

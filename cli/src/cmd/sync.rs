@@ -93,6 +93,7 @@ const FAILPOINT_ENV: &str = "SANDBOX_TEST_SYNC_FAILPOINT";
 
 pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
     let queue = Queue::open(&ctx.paths.data_dir.join("sync"))?;
+    let _lock = queue.lock()?;
     let recovered = queue.recover()?;
     for r in &recovered {
         eprintln!("recovered interrupted apply {}: {:?}", r.id, r.outcome);

@@ -75,6 +75,8 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
     let by_path: HashMap<&RelPath, &UpperKind> = upper.entries.iter().map(|e| (&e.path, &e.kind)).collect();
     let mut changes: BTreeMap<RelPath, Change> = BTreeMap::new();
     let mut implied_dirs: Vec<RelPath> = Vec::new();
+    // Entries refused here; whatever lies below them is refused too.
+    let mut refused: std::collections::HashSet<RelPath> = std::collections::HashSet::new();
 
     'entries: for entry in &upper.entries {
         let path = &entry.path;
@@ -84,6 +86,11 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         }
         // Ancestors: each must be a folder in the stream, or a real folder (or nothing) on the host.
         for anc in path.ancestors() {
+            if refused.contains(&anc) {
+                findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path lies below the refused entry `{anc}`; fix that entry first")));
+                refused.insert(path.clone());
+                continue 'entries;
+            }
             match by_path.get(&anc) {
                 Some(UpperKind::Dir { .. }) => {}
                 Some(UpperKind::Symlink { .. }) => {
@@ -118,6 +125,7 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
             UpperKind::Symlink { target } => {
                 if resolve_link_target(path, target).is_none() {
                     findings.push(Finding::block(p, rules::SYMLINK_ESCAPE, format!("the symlink points to `{target}`, outside the project; use a relative target inside the project")));
+                    refused.insert(path.clone());
                     continue;
                 }
                 FileState::Symlink { target: target.clone() }
@@ -128,6 +136,7 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         let old = host.state(path)?;
         if old == FileState::Special {
             findings.push(Finding::block(p, rules::SPECIAL_FILE, "the host has a device, fifo or socket here; the gate never replaces those. Remove it on the host first"));
+            refused.insert(path.clone());
             continue;
         }
         // What the host has below a folder that goes away or is replaced wholesale.
@@ -146,6 +155,13 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         }
         if old == new {
             continue;
+        }
+        if let FileState::Dir { mode } = new {
+            if mode & 0o6000 != 0 && !matches!(old, FileState::Dir { mode: m } if m & 0o6000 == mode & 0o6000) {
+                findings.push(Finding::block(p, rules::SETUID, format!("folder mode {mode:o} adds the setuid/setgid bit; the gate never creates such bits. Remove it in the sandbox (chmod g-s)")));
+                refused.insert(path.clone());
+                continue;
+            }
         }
         if old.is_missing() && new.is_missing() {
             continue;

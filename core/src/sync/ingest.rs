@@ -147,7 +147,8 @@ fn classify<R: Read>(
             }
         }
     }
-    if mode & 0o6000 != 0 && matches!(etype, EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse | EntryType::Directory | EntryType::Link) {
+    // Folders: checked against the host in the change set (a setgid folder copied up unchanged is fine).
+    if mode & 0o6000 != 0 && matches!(etype, EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse | EntryType::Link) {
         upper.findings.push(Finding::block(p, rules::SETUID, format!("mode {mode:o} has the setuid/setgid bit; the gate never creates such files. Remove the bit in the sandbox (chmod u-s,g-s)")));
         return Ok(None);
     }
@@ -216,7 +217,8 @@ fn read_file<R: Read>(
 ) -> Result<UpperKind, SyncError> {
     let declared = entry.size();
     let buffer = declared <= opts.buffer_limit;
-    let mut kept: Vec<u8> = if buffer { Vec::with_capacity(declared as usize) } else { Vec::new() };
+    // The header's size is untrusted: never pre-allocate more than 1 MiB on its word.
+    let mut kept: Vec<u8> = if buffer { Vec::with_capacity(declared.min(1 << 20) as usize) } else { Vec::new() };
     let mut writer = match opts.blobs {
         Some(store) => Some(store.writer()?),
         None => None,

@@ -120,6 +120,11 @@ fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// An exclusive lock on the queue (released on drop): one process changes it at a time.
+pub struct QueueLock {
+    _file: std::fs::File,
+}
+
 /// The persistent queue rooted at `<data>/sync`.
 pub struct Queue {
     root: PathBuf,
@@ -132,6 +137,14 @@ impl Queue {
             std::fs::create_dir_all(&d).map_err(|e| SyncError::state(&d, e))?;
         }
         Ok(q)
+    }
+
+    /// Wait for and take the queue lock (`<data>/sync/lock`, `flock`).
+    pub fn lock(&self) -> Result<QueueLock, SyncError> {
+        let path = self.root.join("lock");
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| SyncError::state(&path, e))?;
+        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive).map_err(|e| SyncError::state(&path, e.into()))?;
+        Ok(QueueLock { _file: file })
     }
 
     pub fn requests_dir(&self) -> PathBuf {
