@@ -34,7 +34,7 @@ fn refused(root: &Root, tar: Vec<u8>, rule: &str, fs: HostFsBehaviour) {
     for f in req.findings.iter().filter(|f| f.is_block()) {
         if let Some(p) = &f.path {
             if req.changes.iter().any(|c| c.path.as_str() == p) {
-                assert!(q.approve(&req.id, Some(&[p.clone()]), &policy).is_err(), "{p} was approvable");
+                assert!(q.approve(&req.id, Some(std::slice::from_ref(p)), &policy).is_err(), "{p} was approvable");
             }
         }
     }

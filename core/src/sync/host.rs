@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// What is (or will be) at one project path. Used both for the snapshot of the host (`old`)
@@ -171,9 +171,8 @@ pub fn state_at(abs: &Path) -> std::io::Result<FileState> {
     } else if ft.is_file() {
         let (sha256, size) = hash_file_nofollow(abs)?;
         FileState::File { size, sha256, mode }
-    } else if ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device() {
-        FileState::Special
     } else {
+        // fifo, socket, device
         FileState::Special
     })
 }
@@ -199,6 +198,5 @@ pub fn hash_file_nofollow(abs: &Path) -> std::io::Result<(String, u64)> {
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    let _ = meta.size();
     Ok((hex(&hasher.finalize()), size))
 }

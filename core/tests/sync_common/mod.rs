@@ -24,6 +24,7 @@ impl Tar {
         Tar::default()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn header(&mut self, name: &[u8], mode: u32, size: u64, typeflag: u8, link: &[u8], dev: (u32, u32), pax: &[(&str, &[u8])]) {
         let mut records: Vec<(String, Vec<u8>)> = pax.iter().map(|(k, v)| (k.to_string(), v.to_vec())).collect();
         if name.len() > 99 {
