@@ -256,3 +256,27 @@ fn redirect_dir_xattr_from_a_real_overlay_is_refused() {
     assert!(report.blocked);
     assert!(report.findings.iter().any(|f| f.rule == rules::OVERLAY_REDIRECT && f.path.as_deref() == Some("e")), "{:?}", report.findings);
 }
+
+#[test]
+fn many_copy_ups_with_binary_origin_handles_parse() {
+    // Every copy-up gets a binary trusted.overlay.origin file handle; over hundreds of files
+    // some hold newline bytes, which must not derail PAX parsing.
+    let mut o = Overlay::new(|p| {
+        for i in 0..300 {
+            w(p, &format!("many/f{i:03}.txt"), &format!("{i}\n"));
+        }
+    });
+    o.sh("for f in many/*.txt; do echo more >> \"$f\"; done");
+    let expected = snapshot(&o.merged());
+    o.unmount();
+    let tar = o.upper_tar();
+    assert!(tar.windows(22).filter(|w| *w == b"trusted.overlay.origin").count() >= 300, "the kernel wrote origin xattrs");
+    let q = Queue::open(&o.p("home").join("sync")).unwrap();
+    let policy = SyncPolicy::default();
+    let req = q.create(&tar[..], &o.p("project"), &policy, &Scanner::builtin(), None).unwrap();
+    assert_eq!(req.changes.len(), 300);
+    assert!(req.changes.iter().all(|c| c.kind == ChangeKind::Modified));
+    q.approve(&req.id, None, &policy).unwrap();
+    q.apply(&req.id, false, None).unwrap();
+    assert_eq!(snapshot(&o.p("project")), expected);
+}

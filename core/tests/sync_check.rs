@@ -276,3 +276,30 @@ fn a_setgid_folder_copied_up_unchanged_is_fine_but_a_new_one_is_refused() {
     assert_eq!(rules_for(&r, "new/child"), vec![rules::THROUGH_SYMLINK], "below a refused folder");
     assert_eq!(kinds(&r), vec![("shared/a.txt".into(), ChangeKind::Modified)]);
 }
+
+#[test]
+fn binary_xattr_values_with_newlines_are_parsed_exactly() {
+    // trusted.overlay.origin is a binary file handle; a 0x0a byte in it must not derail the
+    // PAX parser (the opaque flag after it still counts, a metacopy after it is still refused).
+    let root = Root::new();
+    root.write("d/old.txt", b"old");
+    let tar = Tar::new()
+        .root()
+        .dir_xattrs("d", &[("trusted.overlay.origin", b"\x00\xfb\n21 path=../../etc/x\n\x0a"), ("trusted.overlay.opaque", b"y")])
+        .file("d/new.txt", b"n")
+        .file_xattrs("m", b"", &[("trusted.overlay.origin", b"\n\n"), ("trusted.overlay.metacopy", b"\x00\n\x01")])
+        .build();
+    let r = run(&root, tar);
+    assert_eq!(kinds(&r), vec![("d/new.txt".into(), ChangeKind::Added), ("d/old.txt".into(), ChangeKind::Deleted)]);
+    assert_eq!(rules_for(&r, "m"), vec![rules::OVERLAY_METACOPY]);
+}
+
+#[test]
+fn long_names_via_pax_path() {
+    let root = Root::new();
+    let long = format!("{}/{}", "d".repeat(120), "f".repeat(150));
+    let tar = Tar::new().root().dir(&"d".repeat(120)).file(&long, b"x").symlink("l", &format!("{long}/../{}", "f".repeat(150))).build();
+    let r = run(&root, tar);
+    assert!(r.changes.iter().any(|c| c.path.as_str() == long), "{:?}", kinds(&r));
+    assert!(!r.blocked, "{:?}", r.findings);
+}

@@ -63,19 +63,77 @@ pub struct IngestOptions<'a> {
 const XATTR_PREFIX: &str = "SCHILY.xattr.";
 const BINARY_SNIFF: usize = 8192;
 
+/// Extended-header data gathered for the next real entry (PAX `x` records, GNU long names).
+#[derive(Default)]
+struct Pending {
+    path: Option<Vec<u8>>,
+    link: Option<Vec<u8>>,
+    size: Option<u64>,
+    xattrs: Vec<(String, Vec<u8>)>,
+}
+
+/// Largest PAX / long-name header accepted (they hold names and small xattrs).
+const MAX_EXTENSION_BYTES: u64 = 1 << 20;
+
 /// Read a whole tar stream.
+///
+/// Extended headers are parsed here, not by the `tar` crate: PAX records are length-prefixed
+/// and overlay xattr values (`trusted.overlay.origin`, `metacopy`) are binary and may contain
+/// newlines, which the crate's line-based PAX reader misparses.
 pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn ContentSink) -> Result<Upper, SyncError> {
     let mut archive = tar::Archive::new(reader);
     let mut upper = Upper::default();
     let mut index: HashMap<RelPath, usize> = HashMap::new();
-    let entries = archive.entries().map_err(malformed)?;
+    let entries = archive.entries().map_err(malformed)?.raw(true);
+    let mut pending = Pending::default();
     for entry in entries {
         let mut entry = entry.map_err(malformed)?;
         let etype = entry.header().entry_type();
-        if matches!(etype, EntryType::XGlobalHeader | EntryType::XHeader | EntryType::GNULongName | EntryType::GNULongLink) {
-            continue;
+        match etype {
+            EntryType::XHeader => {
+                let data = read_extension(&mut entry)?;
+                for (key, value) in parse_pax(&data)? {
+                    match key.as_str() {
+                        "path" => pending.path = Some(value),
+                        "linkpath" => pending.link = Some(value),
+                        "size" => pending.size = std::str::from_utf8(&value).ok().and_then(|v| v.parse().ok()),
+                        k => {
+                            if let Some(name) = k.strip_prefix(XATTR_PREFIX) {
+                                if name.starts_with("trusted.overlay.") {
+                                    pending.xattrs.push((name.to_string(), value));
+                                }
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            EntryType::XGlobalHeader => {
+                read_extension(&mut entry)?;
+                continue;
+            }
+            EntryType::GNULongName | EntryType::GNULongLink => {
+                let mut data = read_extension(&mut entry)?;
+                while data.last() == Some(&0) {
+                    data.pop();
+                }
+                if etype == EntryType::GNULongName {
+                    pending.path = Some(data);
+                } else {
+                    pending.link = Some(data);
+                }
+                continue;
+            }
+            _ => {}
         }
-        let raw_path = entry.path_bytes().into_owned();
+        let ext = std::mem::take(&mut pending);
+        if let Some(size) = ext.size {
+            if size != entry.size() {
+                return Err(malformed_msg(format!("an entry's PAX size ({size}) differs from its header; files of 8 GiB and more are not supported")));
+            }
+        }
+        let raw_path = ext.path.unwrap_or_else(|| entry.path_bytes().into_owned());
+        let raw_link = ext.link.or_else(|| entry.link_name_bytes().map(|l| l.into_owned()));
         let shown = String::from_utf8_lossy(&raw_path).into_owned();
         let path = match RelPath::from_tar(&raw_path) {
             Ok(Some(p)) => p,
@@ -85,9 +143,8 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
                 continue;
             }
         };
-        let xattrs = overlay_xattrs(&mut entry)?;
         let mode = entry.header().mode().map_err(malformed)? & 0o7777;
-        let kind = match classify(&mut upper, &path, etype, &entry, mode, &xattrs, &index)? {
+        let kind = match classify(&mut upper, &path, etype, &entry, mode, &ext.xattrs, raw_link.as_deref(), &index)? {
             Some(Classified::Kind(k)) => k,
             Some(Classified::Regular) => read_file(&mut entry, &path, mode, opts, sink)?,
             Some(Classified::Hardlink(target)) => {
@@ -109,7 +166,42 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
         index.insert(path.clone(), upper.entries.len());
         upper.entries.push(UpperEntry { path, kind });
     }
+    if pending.path.is_some() || pending.link.is_some() || !pending.xattrs.is_empty() {
+        return Err(malformed_msg("the stream ends with an extended header but no entry".into()));
+    }
     Ok(upper)
+}
+
+fn read_extension<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, SyncError> {
+    if entry.size() > MAX_EXTENSION_BYTES {
+        return Err(malformed_msg(format!("an extended header of {} bytes is larger than the {MAX_EXTENSION_BYTES} accepted", entry.size())));
+    }
+    let mut data = Vec::with_capacity(entry.size() as usize);
+    entry.read_to_end(&mut data).map_err(malformed)?;
+    Ok(data)
+}
+
+/// Parse PAX records: `<len> <key>=<value>\n`, `len` counting the whole record in bytes.
+pub fn parse_pax(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
+    let bad = |why: &str| malformed_msg(format!("malformed PAX header: {why}"));
+    let mut out = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        if rest.iter().all(|&b| b == 0) {
+            break;
+        }
+        let space = rest.iter().position(|&b| b == b' ').ok_or_else(|| bad("no length"))?;
+        let len: usize = std::str::from_utf8(&rest[..space]).ok().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad length"))?;
+        if len <= space + 1 || len > rest.len() || rest[len - 1] != b'\n' {
+            return Err(bad("record length does not match"));
+        }
+        let record = &rest[space + 1..len - 1];
+        let eq = record.iter().position(|&b| b == b'=').ok_or_else(|| bad("record without `=`"))?;
+        let key = std::str::from_utf8(&record[..eq]).map_err(|_| bad("key is not UTF-8"))?;
+        out.push((key.to_string(), record[eq + 1..].to_vec()));
+        rest = &rest[len..];
+    }
+    Ok(out)
 }
 
 enum Classified {
@@ -125,6 +217,7 @@ fn classify<R: Read>(
     entry: &tar::Entry<'_, R>,
     mode: u32,
     xattrs: &[(String, Vec<u8>)],
+    raw_link: Option<&[u8]>,
     index: &HashMap<RelPath, usize>,
 ) -> Result<Option<Classified>, SyncError> {
     let p = Some(path.as_str());
@@ -148,17 +241,17 @@ fn classify<R: Read>(
         }
     }
     // Folders: checked against the host in the change set (a setgid folder copied up unchanged is fine).
-    if mode & 0o6000 != 0 && matches!(etype, EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse | EntryType::Link) {
+    if mode & 0o6000 != 0 && matches!(etype, EntryType::Regular | EntryType::Continuous | EntryType::Link) {
         upper.findings.push(Finding::block(p, rules::SETUID, format!("mode {mode:o} has the setuid/setgid bit; the gate never creates such files. Remove the bit in the sandbox (chmod u-s,g-s)")));
         return Ok(None);
     }
     let header = entry.header();
     Ok(Some(match etype {
-        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => Classified::Regular,
+        EntryType::Regular | EntryType::Continuous => Classified::Regular,
         EntryType::Directory => Classified::Kind(UpperKind::Dir { mode, opaque }),
         EntryType::Symlink => {
-            let target = match entry.link_name_bytes() {
-                Some(t) => t.into_owned(),
+            let target = match raw_link {
+                Some(t) => t.to_vec(),
                 None => return Err(malformed_msg(format!("symlink {path} has no target"))),
             };
             match String::from_utf8(target) {
@@ -170,7 +263,7 @@ fn classify<R: Read>(
             }
         }
         EntryType::Link => {
-            let raw = entry.link_name_bytes().map(|t| t.into_owned()).unwrap_or_default();
+            let raw = raw_link.map(|t| t.to_vec()).unwrap_or_default();
             let target = match RelPath::from_tar(&raw) {
                 Ok(Some(t)) => t,
                 _ => {
@@ -200,6 +293,7 @@ fn classify<R: Read>(
             let what = match other {
                 EntryType::Block => "block device".to_string(),
                 EntryType::Fifo => "fifo".to_string(),
+                EntryType::GNUSparse => "GNU sparse file (re-export without --sparse)".to_string(),
                 o => format!("tar entry of type {:?}", o.as_byte() as char),
             };
             upper.findings.push(Finding::block(p, rules::SPECIAL_FILE, format!("{what}; only files, folders and symlinks can be synced. Remove it in the sandbox")));
@@ -258,23 +352,6 @@ fn read_file<R: Read>(
     }
     sink.file(path, if buffer { Some(&kept) } else { None }, binary);
     Ok(UpperKind::File { size, sha256, mode, binary })
-}
-
-/// The entry's `trusted.overlay.*` xattrs from its PAX header.
-fn overlay_xattrs<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
-    let mut out = Vec::new();
-    if let Some(exts) = entry.pax_extensions().map_err(malformed)? {
-        for ext in exts {
-            let ext = ext.map_err(malformed)?;
-            let Ok(key) = ext.key() else { continue };
-            if let Some(name) = key.strip_prefix(XATTR_PREFIX) {
-                if name.starts_with("trusted.overlay.") {
-                    out.push((name.to_string(), ext.value_bytes().to_vec()));
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn path_refusal(shown: &str, problem: PathProblem) -> Finding {
