@@ -144,7 +144,8 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
             }
         };
         let mode = entry.header().mode().map_err(malformed)? & 0o7777;
-        let kind = match classify(&mut upper, &path, etype, &entry, mode, &ext.xattrs, raw_link.as_deref(), &index)? {
+        let extras = Extras { xattrs: &ext.xattrs, link: raw_link.as_deref() };
+        let kind = match classify(&mut upper, &path, etype, &entry, mode, &extras, &index)? {
             Some(Classified::Kind(k)) => k,
             Some(Classified::Regular) => read_file(&mut entry, &path, mode, opts, sink)?,
             Some(Classified::Hardlink(target)) => {
@@ -204,6 +205,12 @@ pub fn parse_pax(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
     Ok(out)
 }
 
+/// What the extended headers said about an entry.
+struct Extras<'a> {
+    xattrs: &'a [(String, Vec<u8>)],
+    link: Option<&'a [u8]>,
+}
+
 enum Classified {
     Kind(UpperKind),
     Regular,
@@ -216,10 +223,10 @@ fn classify<R: Read>(
     etype: EntryType,
     entry: &tar::Entry<'_, R>,
     mode: u32,
-    xattrs: &[(String, Vec<u8>)],
-    raw_link: Option<&[u8]>,
+    extras: &Extras<'_>,
     index: &HashMap<RelPath, usize>,
 ) -> Result<Option<Classified>, SyncError> {
+    let (xattrs, raw_link) = (extras.xattrs, extras.link);
     let p = Some(path.as_str());
     let mut opaque = false;
     for (name, value) in xattrs {
