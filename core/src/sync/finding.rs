@@ -63,4 +63,5 @@ pub mod rules {
     pub const EXECUTABLE: &str = "policy/executable";
     pub const CASE_COLLISION_ELSEWHERE: &str = "policy/portable-name";
     pub const SECRET_PREFIX: &str = "secret/";
+    pub const PROBE_FAILED: &str = "policy/fs-probe-failed";
 }

@@ -56,14 +56,22 @@ pub fn check<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner: &Sca
 pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner: &Scanner, opts: &CheckOptions<'_>) -> Result<CheckReport, SyncError> {
     let project_err = |e| SyncError::Project { path: project.to_path_buf(), source: e };
     let mut host = host::HostView::new(project).map_err(project_err)?;
+    let mut probe_failed = None;
     let behaviour = match opts.host_fs {
         Some(b) => b,
-        None => probe::probe(host.root()).map_err(project_err)?,
+        // A read-only project cannot be probed: assume the strictest folding, and say so.
+        None => probe::probe(host.root()).unwrap_or_else(|e| {
+            probe_failed = Some(e);
+            HostFsBehaviour::strictest()
+        }),
     };
     let mut sink = ScanSink { scanner, found: HashMap::new() };
     let ingest_opts = IngestOptions { buffer_limit: policy.config.max_file_bytes, blobs: opts.blobs };
     let upper = ingest::ingest(tar, &ingest_opts, &mut sink)?;
     let mut findings = upper.findings.clone();
+    if let Some(e) = probe_failed {
+        findings.push(Finding::warn(None, finding::rules::PROBE_FAILED, format!("could not probe how the project's file system treats names ({e}); assuming case-insensitive and Unicode-normalizing")));
+    }
     let changes = changeset::build(&upper, &mut host, &mut findings).map_err(project_err)?;
     collision::check(&changes, &mut host, behaviour, &mut findings);
     for c in &changes {

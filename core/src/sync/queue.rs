@@ -281,6 +281,9 @@ impl Queue {
                 req.state = RequestState::Applied;
                 req.updated_unix = now();
                 self.save(&req)?;
+                // The new contents now live in the project (and backups of the old in the
+                // transaction folder, for undo): the request's copy is no longer needed.
+                let _ = std::fs::remove_dir_all(self.blob_dir(id));
                 Ok((req, outcome))
             }
             Err(e @ (SyncError::Conflict { .. } | SyncError::Injected { .. })) => Err(e),
@@ -332,6 +335,9 @@ impl Queue {
                 (RequestState::Applied, Phase::Committed) => RequestState::Undone,
                 _ => continue,
             };
+            if new_state == RequestState::Applied {
+                let _ = std::fs::remove_dir_all(self.blob_dir(&req.id));
+            }
             req.state = new_state;
             req.error = j.error.clone();
             req.updated_unix = now();
