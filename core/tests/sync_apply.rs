@@ -257,3 +257,17 @@ fn crash_during_undo_recovers_too() {
         assert_eq!(project_state(&root), original, "{point:?}");
     }
 }
+
+#[test]
+fn diffs_show_text_changes_and_withhold_secrets() {
+    let root = Root::new();
+    root.write("a.txt", b"one\ntwo\n");
+    let tar = Tar::new().root().file("a.txt", b"one\nTWO\n").file("k.txt", b"x\n-----BEGIN PRIVATE KEY-----\nMIIsecretbody\n").build();
+    let (q, req) = create(&root, &tar);
+    let a = req.changes.iter().find(|c| c.path.as_str() == "a.txt").unwrap();
+    let d = q.diff(&req, a).unwrap();
+    assert!(d.contains("-two\n") && d.contains("+TWO\n"), "{d}");
+    let k = req.changes.iter().find(|c| c.path.as_str() == "k.txt").unwrap();
+    let d = q.diff(&req, k).unwrap();
+    assert!(d.contains("withheld") && !d.contains("MIIsecretbody"), "{d}");
+}

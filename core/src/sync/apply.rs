@@ -341,9 +341,9 @@ fn shallow(dir: &std::os::fd::OwnedFd, name: &str) -> std::io::Result<FileState>
     use rustix::fs::{AtFlags, FileType};
     match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) => Ok(match FileType::from_raw_mode(st.st_mode) {
-            FileType::Directory => FileState::Dir { mode: st.st_mode & 0o7777 },
+            FileType::Directory => FileState::Dir { mode: safefs::perm_bits(&st) },
             FileType::Symlink => FileState::Symlink { target: String::new() },
-            FileType::RegularFile => FileState::File { size: st.st_size as u64, sha256: String::new(), mode: st.st_mode & 0o7777 },
+            FileType::RegularFile => FileState::File { size: st.st_size as u64, sha256: String::new(), mode: safefs::perm_bits(&st) },
             _ => FileState::Special,
         }),
         Err(rustix::io::Errno::NOENT) => Ok(FileState::Missing),

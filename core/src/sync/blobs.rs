@@ -35,7 +35,7 @@ impl BlobStore {
     /// Make every blob written so far durable (one `syncfs` instead of an fsync per blob).
     pub fn sync(&self) -> Result<(), SyncError> {
         let dir = std::fs::File::open(&self.dir).map_err(|e| SyncError::state(&self.dir, e))?;
-        rustix::fs::syncfs(&dir).map_err(|e| SyncError::state(&self.dir, e.into()))
+        super::flush::sync_fs(&dir).map_err(|e| SyncError::state(&self.dir, e))
     }
 
     /// Start writing one blob; the name is known only once all bytes are in.
@@ -60,6 +60,9 @@ impl BlobWriter {
 
     /// Move into place under its hash. Not fsynced: call [`BlobStore::sync`] once the batch is in.
     pub fn finish(self, sha256: &str) -> Result<(), SyncError> {
+        if !super::flush::BATCHED {
+            self.file.sync_all().map_err(|e| SyncError::state(&self.tmp, e))?;
+        }
         let dest = self.dir.join(sha256);
         std::fs::rename(&self.tmp, &dest).map_err(|e| SyncError::state(&dest, e))?;
         std::mem::forget(self);

@@ -11,6 +11,9 @@ pub mod collision;
 pub mod diff;
 pub mod error;
 pub mod finding;
+#[cfg_attr(target_os = "linux", path = "flush/linux.rs")]
+#[cfg_attr(not(target_os = "linux"), path = "flush/portable.rs")]
+mod flush;
 mod fsutil;
 pub mod host;
 pub mod ingest;

@@ -5,7 +5,7 @@
 use super::blobs::{hex, sha256_hex};
 use super::host::FileState;
 use super::relpath::RelPath;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawMode};
 use rustix::io::Errno;
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -102,6 +102,12 @@ impl ProjectRoot {
     }
 }
 
+/// Permission bits of a stat (`st_mode` is u32 on Linux, u16 on macOS).
+#[allow(clippy::useless_conversion)]
+pub fn perm_bits(st: &rustix::fs::Stat) -> u32 {
+    u32::from(st.st_mode) & 0o7777
+}
+
 /// State of `name` inside an open folder.
 pub fn state_in(dir: &OwnedFd, name: &str) -> std::io::Result<FileState> {
     let st = match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
@@ -109,7 +115,7 @@ pub fn state_in(dir: &OwnedFd, name: &str) -> std::io::Result<FileState> {
         Err(Errno::NOENT) => return Ok(FileState::Missing),
         Err(e) => return Err(io(e)),
     };
-    let mode = st.st_mode & 0o7777;
+    let mode = perm_bits(&st);
     Ok(match FileType::from_raw_mode(st.st_mode) {
         FileType::Directory => FileState::Dir { mode },
         FileType::Symlink => {
@@ -156,13 +162,13 @@ pub fn write_temp(dir: &OwnedFd, tmp: &str, src: &mut dyn Read, mode: u32, durab
         dir,
         tmp,
         OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
+        Mode::from_raw_mode(0o600 as RawMode),
     )
     .map_err(io)?;
     let mut f = File::from(fd);
     std::io::copy(src, &mut f)?;
-    rustix::fs::fchmod(&f, Mode::from_raw_mode(mode & 0o777)).map_err(io)?;
-    if durable {
+    rustix::fs::fchmod(&f, Mode::from_raw_mode((mode & 0o777) as RawMode)).map_err(io)?;
+    if durable || !super::flush::BATCHED {
         f.sync_all()?;
     }
     Ok(())
@@ -171,7 +177,7 @@ pub fn write_temp(dir: &OwnedFd, tmp: &str, src: &mut dyn Read, mode: u32, durab
 impl ProjectRoot {
     /// Flush the project's whole file system (makes a batch of staged temps durable at once).
     pub fn syncfs(&self) -> std::io::Result<()> {
-        rustix::fs::syncfs(&self.fd).map_err(io)
+        super::flush::sync_fs(&self.fd)
     }
 }
 
@@ -210,7 +216,7 @@ pub fn rmdir(dir: &OwnedFd, name: &str) -> std::io::Result<()> {
 
 /// Create a folder (if missing) and set its permission bits.
 pub fn mkdir(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<()> {
-    match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700)) {
+    match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700 as RawMode)) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(io(e)),
     }
@@ -220,7 +226,7 @@ pub fn mkdir(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<()> {
 /// Set a folder's permission bits without following a symlink.
 pub fn chmod_dir(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<()> {
     let fd = rustix::fs::openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(io)?;
-    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode & 0o1777)).map_err(io)
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode((mode & 0o1777) as RawMode)).map_err(io)
 }
 
 pub fn fsync_dir(dir: &OwnedFd) -> std::io::Result<()> {
