@@ -134,7 +134,7 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
         }
         let raw_path = ext.path.unwrap_or_else(|| entry.path_bytes().into_owned());
         let raw_link = ext.link.or_else(|| entry.link_name_bytes().map(|l| l.into_owned()));
-        let shown = String::from_utf8_lossy(&raw_path).into_owned();
+        let shown = String::from_utf8_lossy(&raw_path).trim_start_matches("./").to_string();
         let path = match RelPath::from_tar(&raw_path) {
             Ok(Some(p)) => p,
             Ok(None) => continue, // the upper dir itself
