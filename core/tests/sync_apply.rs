@@ -271,3 +271,17 @@ fn diffs_show_text_changes_and_withhold_secrets() {
     let d = q.diff(&req, k).unwrap();
     assert!(d.contains("withheld") && !d.contains("MIIsecretbody"), "{d}");
 }
+
+#[test]
+fn a_damaged_stored_blob_never_reaches_the_project() {
+    let (root, tar) = scenario();
+    let original = project_state(&root);
+    let (q, req) = create(&root, &tar);
+    q.approve(&req.id, None, &SyncPolicy::default()).unwrap();
+    // Simulate a crash that left a stored content file empty.
+    let sha = sandbox_core::sync::blobs::sha256_hex(b"new edit\n");
+    std::fs::write(root.sync_dir().join("requests").join(&req.id).join("blobs").join(&sha), b"").unwrap();
+    let err = q.apply(&req.id, false, None).unwrap_err();
+    assert!(err.to_string().contains("damaged"), "{err}");
+    assert_eq!(project_state(&root), original);
+}

@@ -10,7 +10,8 @@
 //! Any error rolls every step back from the backups. A crash is finished by
 //! [`super::journal::recover`].
 
-use super::blobs::BlobStore;
+use super::blobs::{hex, BlobStore};
+use sha2::{Digest, Sha256};
 use super::error::SyncError;
 use super::host::FileState;
 use super::journal::{Journal, JournalOp, Phase};
@@ -185,7 +186,6 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
         }
         fail_check(opts, FailPoint::AfterBackup(i))?;
     }
-    backups.sync()?;
 
     // 3. Journal, then stage temps.
     let mut journal = Journal { id: plan.id.clone(), project: root.path().to_path_buf(), blob_dir: plan.blob_dir.clone(), phase: Phase::Prepared, ops, error: None };
@@ -205,10 +205,19 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
         }
     }
 
-    // Staged temps must be durable before the journal says `committing` (one syncfs for all).
-    if let Err(e) = root.syncfs() {
+    // Staged temps, backups and the request's contents must be durable before the journal
+    // says `committing`: one flush per file system involved.
+    let flushed = root.syncfs().map_err(|e| SyncError::state(root.path(), e)).and_then(|()| {
+        if same_fs(root.path(), backups.dir()) && same_fs(root.path(), &journal.blob_dir) {
+            Ok(())
+        } else {
+            backups.sync()?;
+            BlobStore::open(journal.blob_dir.clone())?.sync()
+        }
+    });
+    if let Err(e) = flushed {
         rollback(&journal, &tx, true)?;
-        return Err(finish_rolled_back(&mut journal, &tx, SyncError::state(root.path(), e)));
+        return Err(finish_rolled_back(&mut journal, &tx, e));
     }
 
     // 4. Commit.
@@ -234,6 +243,14 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
     journal.phase = Phase::Committed;
     journal.save(&tx.journal())?;
     Ok(ApplyOutcome { id: plan.id.clone(), applied: journal.ops.len(), forced: conflicts, backups: tx.backup_dir() })
+}
+
+fn same_fs(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev(),
+        _ => false,
+    }
 }
 
 fn finish_rolled_back(journal: &mut Journal, tx: &TxPaths, err: SyncError) -> SyncError {
@@ -272,11 +289,37 @@ fn stage(root: &ProjectRoot, tx_id: &str, blob_dir: &Path, op: &JournalOp) -> st
     let tmp = safefs::temp_name(tx_id, op.path.file_name());
     match &op.new {
         FileState::File { sha256, mode, .. } => {
-            let mut src = std::fs::File::open(blob_dir.join(sha256))?;
-            safefs::write_temp(&dir, &tmp, &mut src, *mode, false)
+            write_verified(&dir, &tmp, blob_dir, sha256, *mode, false)
         }
         FileState::Symlink { target } => safefs::write_temp_symlink(&dir, &tmp, target),
         _ => Ok(()),
+    }
+}
+
+/// Write blob `sha256` from `store` as temp `tmp`, checking the bytes really hash to it (a
+/// stored blob damaged by a crash or a disk error must never reach the project).
+fn write_verified(dir: &std::os::fd::OwnedFd, tmp: &str, store: &Path, sha256: &str, mode: u32, durable: bool) -> std::io::Result<()> {
+    let file = std::fs::File::open(store.join(sha256))?;
+    let mut src = HashingReader { inner: file, hasher: Sha256::new() };
+    safefs::write_temp(dir, tmp, &mut src, mode, durable)?;
+    let got = hex(&src.hasher.finalize());
+    if got != sha256 {
+        let _ = safefs::unlink(dir, tmp);
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("the stored content {sha256} is damaged (it hashes to {got})")));
+    }
+    Ok(())
+}
+
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -316,8 +359,7 @@ pub(crate) fn ensure(root: &ProjectRoot, path: &RelPath, target: &FileState, sou
         }
         FileState::File { sha256, mode, .. } => {
             if verify || !safefs::exists(&dir, &tmp) {
-                let mut src = std::fs::File::open(source.join(sha256))?;
-                safefs::write_temp(&dir, &tmp, &mut src, *mode, true)?;
+                write_verified(&dir, &tmp, source, sha256, *mode, true)?;
             }
             if cur.is_dir() {
                 safefs::rmdir(&dir, name)?;

@@ -192,7 +192,7 @@ impl Queue {
         let result = (|| {
             let blobs = BlobStore::open(self.blob_dir(&id))?;
             let report = check_with(tar, project, policy, scanner, &CheckOptions { blobs: Some(&blobs), host_fs })?;
-            blobs.sync()?;
+            // Not flushed here: apply flushes before it commits, and verifies every blob's hash.
             let project = project.canonicalize().map_err(|e| SyncError::Project { path: project.to_path_buf(), source: e })?;
             let t = now();
             let req = Request { id: id.clone(), project, state: RequestState::Pending, created_unix: t, updated_unix: t, changes: report.changes, findings: report.findings, blocked: report.blocked, selection: None, error: None };
