@@ -347,12 +347,14 @@ impl Queue {
     }
 
     /// A unified diff of one text change: the host file now vs the new content. Withheld for
-    /// files with a secret finding: a secret value must not reach a terminal or log.
+    /// files with a secret finding or a blocked extension: a secret value must not reach a
+    /// terminal or log.
     pub fn diff(&self, req: &Request, change: &Change) -> Option<String> {
         let FileState::File { sha256, size, .. } = &change.new else { return None };
         let path = change.path.as_str();
-        if let Some(f) = req.findings.iter().find(|f| f.path.as_deref() == Some(path) && f.rule.starts_with(rules::SECRET_PREFIX)) {
-            return Some(format!("--- a/{path}\n+++ b/{path}\n(diff withheld: {} at line {}; the file holds a secret)\n", f.rule, f.line.unwrap_or(0)));
+        let secretive = |f: &&Finding| f.path.as_deref() == Some(path) && (f.rule.starts_with(rules::SECRET_PREFIX) || f.rule == rules::BLOCKED_EXTENSION);
+        if let Some(f) = req.findings.iter().find(secretive) {
+            return Some(format!("--- a/{path}\n+++ b/{path}\n(diff withheld because of {}: the file may hold a secret)\n", f.rule));
         }
         if change.binary || *size as usize > super::diff::MAX_DIFF_BYTES {
             return None;
