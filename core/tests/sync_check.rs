@@ -298,8 +298,9 @@ fn binary_xattr_values_with_newlines_are_parsed_exactly() {
 fn long_names_via_pax_path() {
     let root = Root::new();
     let long = format!("{}/{}", "d".repeat(120), "f".repeat(150));
-    let tar = Tar::new().root().dir(&"d".repeat(120)).file(&long, b"x").symlink("l", &format!("{long}/../{}", "f".repeat(150))).build();
+    let tar = Tar::new().root().dir(&"d".repeat(120)).file(&long, b"x").symlink("l", &long).build();
     let r = run(&root, tar);
     assert!(r.changes.iter().any(|c| c.path.as_str() == long), "{:?}", kinds(&r));
+    assert!(r.changes.iter().any(|c| c.path.as_str() == "l" && matches!(&c.new, FileState::Symlink { target } if *target == long)));
     assert!(!r.blocked, "{:?}", r.findings);
 }

@@ -213,3 +213,29 @@ fn a_forged_plan_cannot_write_through_a_host_symlink() {
     assert_eq!(after.get("outside/victim.txt"), before.get("outside/victim.txt"));
     assert_eq!(after.get("project/v").unwrap(), "file 644 3 pwn");
 }
+
+#[test]
+fn symlink_chains_cannot_escape() {
+    // d/e/l6 -> ../.. lands on the project root; d/e/l7 -> l6/../x would really resolve to a
+    // sibling of the project although it looks inside lexically.
+    let root = Root::new();
+    refused(&root, base().dir("d").dir("d/e").symlink("d/e/l6", "../..").symlink("d/e/l7", "l6/../outside").build(), rules::SYMLINK_ESCAPE, here());
+    // Pointing through a host symlink that leads outside.
+    let root = Root::new();
+    std::os::unix::fs::symlink("../outside", root.project().join("ext")).unwrap();
+    refused(&root, base().symlink("l", "ext/victim.txt").build(), rules::SYMLINK_ESCAPE, here());
+    let root = Root::new();
+    std::os::unix::fs::symlink("../outside", root.project().join("ext")).unwrap();
+    refused(&root, base().symlink("l", "ext").build(), rules::SYMLINK_ESCAPE, here());
+}
+
+#[test]
+fn ordinary_relative_symlinks_pass() {
+    let root = Root::new();
+    root.write("lib/real.so.1", b"elf");
+    let q = Queue::open(&root.sync_dir()).unwrap();
+    let tar = Tar::new().root().dir("lib").symlink("lib/real.so", "real.so.1").dir("bin").symlink("bin/tool", "../lib/real.so.1").build();
+    let req = q.create(&tar[..], &root.project(), &SyncPolicy::default(), &Scanner::builtin(), Some(here())).unwrap();
+    assert!(!req.blocked, "{:?}", req.findings);
+    assert_eq!(req.changes.len(), 3);
+}

@@ -70,6 +70,39 @@ fn kind_of(old: &FileState, new: &FileState) -> ChangeKind {
     }
 }
 
+/// Where a symlink may point: inside the project, `..` only as leading components (so the
+/// lexical resolution is the real one), and not through another symlink (in the stream or on
+/// the host), whose own target could lead anywhere. `Ok(Err(why))` = refused.
+fn check_link_target(link: &RelPath, target: &str, upper: &HashMap<&RelPath, &UpperKind>, host: &mut HostView) -> std::io::Result<Result<(), String>> {
+    let comps: Vec<&str> = target.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    if let Some(first_name) = comps.iter().position(|c| *c != "..") {
+        if comps[first_name..].contains(&"..") {
+            return Ok(Err("with `..` after a name; write the target without `..` in the middle".into()));
+        }
+    }
+    let Some(resolved) = resolve_link_target(link, target) else {
+        return Ok(Err("outside the project; use a relative target inside the project".into()));
+    };
+    let mut prefix: Option<RelPath> = None;
+    for comp in resolved {
+        let here = match &prefix {
+            None => RelPath::parse(&comp).ok().flatten(),
+            Some(p) => Some(p.join(&comp)),
+        };
+        let Some(here) = here else { break };
+        let through_link = match upper.get(&here) {
+            Some(UpperKind::Symlink { .. }) => true,
+            Some(_) => false,
+            None => matches!(host.state_shallow(&here)?, FileState::Symlink { .. }),
+        };
+        if through_link {
+            return Ok(Err(format!("through the symlink `{here}`; point at the real path instead")));
+        }
+        prefix = Some(here);
+    }
+    Ok(Ok(()))
+}
+
 /// Build the change set. Refusals go to `findings`; refused paths produce no change.
 pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) -> std::io::Result<Vec<Change>> {
     let by_path: HashMap<&RelPath, &UpperKind> = upper.entries.iter().map(|e| (&e.path, &e.kind)).collect();
@@ -123,8 +156,8 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
             UpperKind::File { size, sha256, mode, .. } => FileState::File { size: *size, sha256: sha256.clone(), mode: *mode },
             UpperKind::Dir { mode, .. } => FileState::Dir { mode: *mode },
             UpperKind::Symlink { target } => {
-                if resolve_link_target(path, target).is_none() {
-                    findings.push(Finding::block(p, rules::SYMLINK_ESCAPE, format!("the symlink points to `{target}`, outside the project; use a relative target inside the project")));
+                if let Err(why) = check_link_target(path, target, &by_path, host)? {
+                    findings.push(Finding::block(p, rules::SYMLINK_ESCAPE, format!("the symlink points to `{target}`, {why}")));
                     refused.insert(path.clone());
                     continue;
                 }
