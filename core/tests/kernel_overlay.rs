@@ -148,6 +148,9 @@ fn overlay_changes_round_trip_byte_for_byte() {
     want("main-link", ChangeKind::Symlink);
     assert!(!kinds.iter().any(|(p, _)| p == "touched.txt" || p.starts_with("untouched") || p == "README.md"), "{kinds:?}");
     assert!(!req.blocked, "{:?}", req.findings);
+    let renames = sandbox_core::sync::report::renames(&req.changes);
+    assert!(renames.contains(&("rename-me.txt".to_string(), "renamed.txt".to_string())), "{renames:?}");
+    assert!(renames.contains(&("dirmove/one.txt".to_string(), "dirmoved/one.txt".to_string())), "{renames:?}");
 
     q.approve(&req.id, None, &policy).unwrap();
     q.apply(&req.id, false, None).unwrap();

@@ -343,6 +343,9 @@ fn print_report(changes: &[Change], findings: &[Finding]) {
         let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
         println!("  {kind:<8} {}  ({} bytes)", c.path, c.size());
     }
+    for (from, to) in sandbox_core::sync::report::renames(changes) {
+        println!("  (renamed {from} -> {to})");
+    }
     for f in findings {
         let sev = if f.severity == Severity::Block { "BLOCK" } else { "warn " };
         let at = match (&f.path, f.line) {

@@ -46,3 +46,30 @@ pub fn contract_json(changes: &[Change], findings: &[Finding]) -> serde_json::Va
         .collect();
     serde_json::json!({"changes": changes, "findings": findings, "blocked": blocked})
 }
+
+/// Likely renames for display: a deleted file and an added file with the same content, when
+/// that content appears exactly once on each side. (The overlay records a rename as a
+/// whiteout plus a new file; the change set keeps them as such, this only pairs them up.)
+pub fn renames(changes: &[Change]) -> Vec<(String, String)> {
+    use super::changeset::ChangeKind;
+    use super::host::FileState;
+    use std::collections::HashMap;
+    let mut deleted: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut added: HashMap<&str, Vec<&str>> = HashMap::new();
+    for c in changes {
+        match (c.kind, &c.old, &c.new) {
+            (ChangeKind::Deleted, FileState::File { sha256, .. }, _) => deleted.entry(sha256).or_default().push(c.path.as_str()),
+            (ChangeKind::Added, _, FileState::File { sha256, .. }) => added.entry(sha256).or_default().push(c.path.as_str()),
+            _ => {}
+        }
+    }
+    let mut out: Vec<(String, String)> = deleted
+        .iter()
+        .filter_map(|(sha, from)| match (from.as_slice(), added.get(sha).map(Vec::as_slice)) {
+            ([f], Some([t])) => Some((f.to_string(), t.to_string())),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
