@@ -216,6 +216,7 @@ fn crash_at_every_journal_step_recovers_to_old_or_new() {
         let committed_side = matches!(point, FailPoint::AfterCommitting | FailPoint::AfterStep(_) | FailPoint::BeforeCommitted);
         let before_journal = matches!(point, FailPoint::AfterBackup(_));
         assert_eq!(recovered.len(), usize::from(!before_journal), "{point:?}");
+        assert!(recovered.iter().all(|r| r.error.is_none()), "{recovered:?}");
         no_temps(&root);
         let state = q.load(&req.id).unwrap().state;
         if committed_side {
@@ -284,4 +285,26 @@ fn a_damaged_stored_blob_never_reaches_the_project() {
     let err = q.apply(&req.id, false, None).unwrap_err();
     assert!(err.to_string().contains("damaged"), "{err}");
     assert_eq!(project_state(&root), original);
+}
+
+#[test]
+fn one_unrecoverable_transaction_does_not_block_the_others() {
+    let (root_a, tar) = scenario();
+    let (q, a) = create(&root_a, &tar);
+    q.approve(&a.id, None, &SyncPolicy::default()).unwrap();
+    assert!(q.apply(&a.id, false, Some((FailPoint::AfterStep(2), FailMode::Error))).is_err());
+    // A second project in the same queue, also interrupted; then the first project vanishes.
+    let root_b = Root::new();
+    root_b.write("x.txt", b"old");
+    let tar_b = Tar::new().root().file("x.txt", b"new").build();
+    let b = q.create(&tar_b[..], &root_b.project(), &SyncPolicy::default(), &Scanner::builtin(), Some(HostFsBehaviour::default())).unwrap();
+    q.approve(&b.id, None, &SyncPolicy::default()).unwrap();
+    assert!(q.apply(&b.id, false, Some((FailPoint::AfterCommitting, FailMode::Error))).is_err());
+    std::fs::remove_dir_all(root_a.project()).unwrap();
+    let recovered = q.recover().unwrap();
+    assert_eq!(recovered.len(), 2, "{recovered:?}");
+    assert!(recovered.iter().any(|r| r.id == a.id && r.error.is_some()));
+    assert!(recovered.iter().any(|r| r.id == b.id && r.error.is_none()));
+    assert_eq!(root_b.read("x.txt"), b"new");
+    assert_eq!(q.load(&b.id).unwrap().state, RequestState::Applied);
 }

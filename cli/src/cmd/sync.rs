@@ -96,7 +96,10 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
     let _lock = queue.lock()?;
     let recovered = queue.recover()?;
     for r in &recovered {
-        eprintln!("recovered interrupted apply {}: {:?}", r.id, r.outcome);
+        match &r.error {
+            None => eprintln!("recovered interrupted apply {}: {:?}", r.id, r.outcome),
+            Some(e) => eprintln!("warning: could not recover interrupted apply {} (retried next time): {e}", r.id),
+        }
     }
     match cmd {
         SyncCmd::Check(a) => check(&a),

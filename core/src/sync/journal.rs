@@ -58,8 +58,11 @@ impl Journal {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recovered {
     pub id: String,
-    /// `committed` (rolled forward) or `rolled-back`.
+    /// `committed` (rolled forward) or `rolled-back`; the unchanged phase if recovery failed.
     pub outcome: Phase,
+    /// Why this transaction could not be recovered (it is retried on the next run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Finish or undo every interrupted transaction under `tx_root`.
@@ -72,27 +75,39 @@ pub fn recover(tx_root: &Path) -> Result<Vec<Recovered>, SyncError> {
     };
     let mut dirs: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("journal.json").is_file()).collect();
     dirs.sort();
+    // One broken transaction (project folder gone, corrupt journal) must not stop the others.
     for dir in dirs {
-        let tx = TxPaths::at(dir);
-        let mut journal = Journal::load(&tx.journal())?;
-        match journal.phase {
-            Phase::Committed | Phase::RolledBack => continue,
-            Phase::Prepared => {
-                rollback(&journal, &tx, true)?;
-                journal.phase = Phase::RolledBack;
-                journal.error = Some("interrupted before commit; rolled back".into());
-            }
-            Phase::Committing => match roll_forward(&journal) {
-                Ok(()) => journal.phase = Phase::Committed,
-                Err(e) => {
-                    rollback(&journal, &tx, false)?;
-                    journal.phase = Phase::RolledBack;
-                    journal.error = Some(format!("interrupted during commit and could not be finished ({e}); rolled back"));
-                }
-            },
+        let tx = TxPaths::at(dir.clone());
+        let fallback_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match recover_one(&tx) {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) => {}
+            Err((phase, e)) => out.push(Recovered { id: fallback_id, outcome: phase, error: Some(e.to_string()) }),
         }
-        journal.save(&tx.journal())?;
-        out.push(Recovered { id: journal.id.clone(), outcome: journal.phase });
     }
     Ok(out)
+}
+
+fn recover_one(tx: &TxPaths) -> Result<Option<Recovered>, (Phase, SyncError)> {
+    let mut journal = Journal::load(&tx.journal()).map_err(|e| (Phase::Prepared, e))?;
+    let phase = journal.phase;
+    let err = |e| (phase, e);
+    match journal.phase {
+        Phase::Committed | Phase::RolledBack => return Ok(None),
+        Phase::Prepared => {
+            rollback(&journal, tx, true).map_err(err)?;
+            journal.phase = Phase::RolledBack;
+            journal.error = Some("interrupted before commit; rolled back".into());
+        }
+        Phase::Committing => match roll_forward(&journal) {
+            Ok(()) => journal.phase = Phase::Committed,
+            Err(e) => {
+                rollback(&journal, tx, false).map_err(err)?;
+                journal.phase = Phase::RolledBack;
+                journal.error = Some(format!("interrupted during commit and could not be finished ({e}); rolled back"));
+            }
+        },
+    }
+    journal.save(&tx.journal()).map_err(err)?;
+    Ok(Some(Recovered { id: journal.id.clone(), outcome: journal.phase, error: None }))
 }

@@ -318,7 +318,11 @@ impl Queue {
     /// Finish interrupted transactions, then bring request states in line with their journals.
     pub fn recover(&self) -> Result<Vec<Recovered>, SyncError> {
         let done = journal::recover(&self.tx_root())?;
-        for mut req in self.list()? {
+        // A corrupt request file is reported by `list`/`show`; it must not stop recovery.
+        let mut ids = self.ids()?;
+        ids.sort();
+        for id in ids {
+            let Ok(mut req) = self.load(&id.to_string()) else { continue };
             let (tx_id, from) = match req.state {
                 RequestState::Approved => (req.id.clone(), RequestState::Approved),
                 RequestState::Applied => (undo::undo_id(&req.id), RequestState::Applied),
@@ -328,7 +332,7 @@ impl Queue {
             if !tx.journal().is_file() {
                 continue;
             }
-            let j = Journal::load(&tx.journal())?;
+            let Ok(j) = Journal::load(&tx.journal()) else { continue };
             let new_state = match (from, j.phase) {
                 (RequestState::Approved, Phase::Committed) => RequestState::Applied,
                 (RequestState::Approved, Phase::RolledBack) => RequestState::Failed,
