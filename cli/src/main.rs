@@ -75,6 +75,9 @@ enum Command {
     },
     /// Scan files or directories for secrets (exit 3 when anything is found).
     Scan(cmd::scan::ScanCmd),
+    /// The sync gate: check, review, apply and undo the agent's changes.
+    #[command(subcommand)]
+    Sync(cmd::sync::SyncCmd),
 }
 
 /// Exit code for an error: conflicts are 4, everything else 1.
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
             Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
             Command::Scan(c) => cmd::scan::run(&ctx, c).await,
+            Command::Sync(c) => cmd::sync::run(&ctx, c).await,
         }
     });
     match result {

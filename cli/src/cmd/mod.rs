@@ -7,3 +7,4 @@ pub mod init;
 pub mod lifecycle;
 pub mod scan;
 pub mod secrets;
+pub mod sync;

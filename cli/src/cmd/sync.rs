@@ -1,0 +1,361 @@
+//! `sandbox sync …`: check a change stream, queue it for review, apply, recover, undo.
+//! Decisions live in `sandbox_core::sync`; this file parses arguments and renders results.
+
+use crate::context::Ctx;
+use crate::exit;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use sandbox_core::scan::Scanner;
+use sandbox_core::sync::apply::{FailMode, FailPoint};
+use sandbox_core::sync::queue::{Queue, Request};
+use sandbox_core::sync::report::contract_json;
+use sandbox_core::sync::{self as core_sync, Change, Finding, Severity, SyncError, SyncPolicy, SyncPolicyConfig};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCmd {
+    /// Show what a change stream would do to the project and what blocks it (exit 3 if blocked).
+    Check(StreamArgs),
+    /// Check a change stream, then apply it (exit 3 and nothing written if blocked, 4 on conflict).
+    Apply {
+        #[command(flatten)]
+        stream: StreamArgs,
+        /// Apply without asking (otherwise: ask on a terminal, else queue it for review).
+        #[arg(long)]
+        yes: bool,
+        /// Overwrite host files that changed since the check (they are backed up).
+        #[arg(long)]
+        force: bool,
+    },
+    /// List sync requests.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one request: changes, findings, and diffs of text files.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        /// Include unified diffs of changed text files.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Approve a request (or only some paths / folders of it) and apply it.
+    Approve {
+        id: String,
+        /// Approve only these paths (a folder covers everything below it).
+        #[arg(long, num_args = 1..)]
+        paths: Option<Vec<String>>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+        /// Policy TOML (a `[sync]` table) for re-checking the selection; defaults otherwise.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
+    /// Reject a request (its stored contents are dropped).
+    Reject { id: String },
+    /// Finish or roll back interrupted applies (also done before every sync command).
+    Recover {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore what a request's apply overwrote or deleted (default: the newest applied one).
+    Undo {
+        id: Option<String>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct StreamArgs {
+    /// The upper dir as a tar stream (`-` = stdin).
+    #[arg(long, value_name = "FILE|-")]
+    from_tar: String,
+    /// The host project folder.
+    #[arg(long, value_name = "DIR")]
+    project: PathBuf,
+    /// Policy TOML holding a `[sync]` table (defaults otherwise).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Test hook: `SANDBOX_TEST_SYNC_FAILPOINT=after-step:2` aborts the process at that journal step.
+const FAILPOINT_ENV: &str = "SANDBOX_TEST_SYNC_FAILPOINT";
+
+pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
+    let queue = Queue::open(&ctx.paths.data_dir.join("sync"))?;
+    let _lock = queue.lock()?;
+    let recovered = queue.recover()?;
+    for r in &recovered {
+        match &r.error {
+            None => eprintln!("recovered interrupted apply {}: {:?}", r.id, r.outcome),
+            Some(e) => eprintln!("warning: could not recover interrupted apply {} (retried next time): {e}", r.id),
+        }
+    }
+    match cmd {
+        SyncCmd::Check(a) => check(&a),
+        SyncCmd::Apply { stream, yes, force } => apply(&queue, &stream, yes, force),
+        SyncCmd::List { json } => list(&queue, json),
+        SyncCmd::Show { id, json, diff } => show(&queue, &id, json, diff),
+        SyncCmd::Approve { id, paths, force, json, policy } => {
+            let policy = load_policy(policy.as_deref())?;
+            approve_and_apply(&queue, &id, paths.as_deref(), force, json, &policy)
+        }
+        SyncCmd::Reject { id } => {
+            let r = queue.reject(&id)?;
+            println!("request {} rejected", r.id);
+            Ok(exit::OK)
+        }
+        SyncCmd::Recover { json } => {
+            if json {
+                println!("{}", serde_json::json!({ "recovered": recovered }));
+            } else if recovered.is_empty() {
+                println!("nothing to recover");
+            }
+            Ok(exit::OK)
+        }
+        SyncCmd::Undo { id, force, json } => undo(&queue, id, force, json),
+    }
+}
+
+fn failpoint() -> Option<(FailPoint, FailMode)> {
+    let v = std::env::var(FAILPOINT_ENV).ok()?;
+    FailPoint::parse(&v).map(|p| (p, FailMode::Abort))
+}
+
+/// Read `[sync]` from a TOML file (a profile or just the table).
+pub fn load_policy(path: Option<&Path>) -> Result<SyncPolicy> {
+    let Some(path) = path else { return Ok(SyncPolicy::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy file {}", path.display()))?;
+    let value: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let config: SyncPolicyConfig = match value.get("sync") {
+        Some(v) => v.clone().try_into().with_context(|| format!("the [sync] table in {} is invalid", path.display()))?,
+        None => SyncPolicyConfig::default(),
+    };
+    config.validate().map_err(|issues| {
+        let lines: Vec<String> = issues.iter().map(|i| format!("  {}: {}", i.field, i.message)).collect();
+        anyhow::anyhow!("the [sync] table in {} is invalid:\n{}", path.display(), lines.join("\n"))
+    })
+}
+
+fn open_stream(from: &str) -> Result<Box<dyn Read>> {
+    if from == "-" {
+        Ok(Box::new(std::io::stdin().lock()))
+    } else {
+        let f = std::fs::File::open(from).with_context(|| format!("cannot open the change stream {from}"))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, f)))
+    }
+}
+
+fn check(a: &StreamArgs) -> Result<u8> {
+    let policy = load_policy(a.policy.as_deref())?;
+    let report = core_sync::check(open_stream(&a.from_tar)?, &a.project, &policy, &Scanner::builtin())?;
+    if a.json {
+        println!("{}", report.contract_json());
+    } else {
+        print_report(&report.changes, &report.findings);
+    }
+    Ok(if report.blocked { exit::BLOCKED } else { exit::OK })
+}
+
+fn apply(queue: &Queue, a: &StreamArgs, yes: bool, force: bool) -> Result<u8> {
+    let policy = load_policy(a.policy.as_deref())?;
+    let req = queue.create(open_stream(&a.from_tar)?, &a.project, &policy, &Scanner::builtin(), None)?;
+    let render = |req: &Request, applied: bool| {
+        let mut v = contract_json(&req.changes, &req.findings);
+        v["request"] = serde_json::json!(req.id);
+        v["applied"] = serde_json::json!(applied);
+        v
+    };
+    if req.blocked {
+        if a.json {
+            println!("{}", render(&req, false));
+        } else {
+            print_report(&req.changes, &req.findings);
+            eprintln!("blocked: nothing was applied. Request {} is queued; `sandbox sync show {}` to review, `sandbox sync approve {} --paths …` to apply unblocked paths", req.id, req.id, req.id);
+        }
+        return Ok(exit::BLOCKED);
+    }
+    if req.changes.is_empty() {
+        queue.reject(&req.id)?;
+        if a.json {
+            println!("{}", render(&req, false));
+        } else {
+            println!("no changes");
+        }
+        return Ok(exit::OK);
+    }
+    if !yes {
+        let interactive = a.from_tar != "-" && std::io::stdin().is_terminal();
+        if !a.json {
+            print_report(&req.changes, &req.findings);
+        }
+        if !interactive || !confirm(&format!("apply {} change(s) to {}?", req.changes.len(), req.project.display()))? {
+            if a.json {
+                println!("{}", render(&req, false));
+            } else {
+                println!("queued as request {}; apply it with `sandbox sync approve {}`", req.id, req.id);
+            }
+            return Ok(exit::OK);
+        }
+    }
+    queue.approve(&req.id, None, &policy)?;
+    match queue.apply(&req.id, force, failpoint()) {
+        Ok((req, outcome)) => {
+            if a.json {
+                println!("{}", render(&req, true));
+            } else {
+                if yes {
+                    print_report(&req.changes, &req.findings);
+                }
+                println!("applied request {} ({} change(s)); undo with `sandbox sync undo {}`", req.id, outcome.applied, req.id);
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => error_exit(e),
+    }
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+fn error_exit(e: SyncError) -> Result<u8> {
+    match e {
+        SyncError::Conflict { .. } => {
+            eprintln!("error: {e}");
+            Ok(exit::CONFLICT)
+        }
+        SyncError::Blocked { .. } => {
+            eprintln!("error: {e}");
+            Ok(exit::BLOCKED)
+        }
+        e => Err(e.into()),
+    }
+}
+
+fn approve_and_apply(queue: &Queue, id: &str, paths: Option<&[String]>, force: bool, json: bool, policy: &SyncPolicy) -> Result<u8> {
+    if let Err(e) = queue.approve(id, paths, policy) {
+        return error_exit(e);
+    }
+    match queue.apply(id, force, failpoint()) {
+        Ok((req, outcome)) => {
+            if json {
+                println!("{}", serde_json::json!({"request": req.id, "state": req.state, "applied": outcome.applied, "forced": outcome.forced}));
+            } else {
+                println!("applied request {} ({} change(s)); undo with `sandbox sync undo {}`", req.id, outcome.applied, req.id);
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => error_exit(e),
+    }
+}
+
+fn list(queue: &Queue, json: bool) -> Result<u8> {
+    let reqs = queue.list()?;
+    if json {
+        let v: Vec<serde_json::Value> = reqs
+            .iter()
+            .map(|r| serde_json::json!({"id": r.id, "state": r.state, "project": r.project, "changes": r.changes.len(), "blocked": r.blocked, "created_unix": r.created_unix}))
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+        return Ok(exit::OK);
+    }
+    if reqs.is_empty() {
+        println!("no sync requests");
+    }
+    for r in reqs {
+        println!("{:>4}  {:<9} {:>5} change(s){}  {}", r.id, r.state.to_string(), r.changes.len(), if r.blocked { "  BLOCKED" } else { "" }, r.project.display());
+    }
+    Ok(exit::OK)
+}
+
+fn show(queue: &Queue, id: &str, json: bool, diff: bool) -> Result<u8> {
+    let req = queue.load(id)?;
+    if json {
+        let mut v = contract_json(&req.changes, &req.findings);
+        v["request"] = serde_json::json!(req.id);
+        v["state"] = serde_json::json!(req.state);
+        v["project"] = serde_json::json!(req.project);
+        v["selection"] = serde_json::json!(req.selection);
+        if diff {
+            let diffs: serde_json::Map<String, serde_json::Value> =
+                req.changes.iter().filter_map(|c| Some((c.path.to_string(), serde_json::json!(queue.diff(&req, c)?)))).collect();
+            v["diffs"] = serde_json::Value::Object(diffs);
+        }
+        println!("{v}");
+        return Ok(exit::OK);
+    }
+    println!("request {}: {}  ({})", req.id, req.state, req.project.display());
+    if let Some(e) = &req.error {
+        println!("last error: {e}");
+    }
+    print_report(&req.changes, &req.findings);
+    if diff {
+        for c in req.changes.iter().filter(|c| c.is_text_file()) {
+            if let Some(d) = queue.diff(&req, c) {
+                print!("{d}");
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn undo(queue: &Queue, id: Option<String>, force: bool, json: bool) -> Result<u8> {
+    let id = match id {
+        Some(id) => id,
+        None => match queue.last_applied()? {
+            Some(r) => r.id,
+            None => {
+                eprintln!("nothing to undo: no applied request");
+                return Ok(exit::ERROR);
+            }
+        },
+    };
+    match queue.undo(&id, force, failpoint()) {
+        Ok((req, outcome)) => {
+            if json {
+                println!("{}", serde_json::json!({"request": req.id, "state": req.state, "restored": outcome.applied}));
+            } else {
+                println!("undid request {} ({} path(s) restored)", req.id, outcome.applied);
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => error_exit(e),
+    }
+}
+
+fn print_report(changes: &[Change], findings: &[Finding]) {
+    if changes.is_empty() {
+        println!("no changes");
+    }
+    for c in changes {
+        let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        println!("  {kind:<8} {}  ({} bytes)", c.path, c.size());
+    }
+    for (from, to) in sandbox_core::sync::report::renames(changes) {
+        println!("  (renamed {from} -> {to})");
+    }
+    for f in findings {
+        let sev = if f.severity == Severity::Block { "BLOCK" } else { "warn " };
+        let at = match (&f.path, f.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}"),
+            (Some(p), None) => p.clone(),
+            (None, _) => "(request)".into(),
+        };
+        println!("{sev} {at}  [{}] {}", f.rule, f.message);
+    }
+}
