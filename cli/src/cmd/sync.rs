@@ -102,12 +102,12 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
         }
     }
     match cmd {
-        SyncCmd::Check(a) => check(&a),
-        SyncCmd::Apply { stream, yes, force } => apply(&queue, &stream, yes, force),
+        SyncCmd::Check(a) => check(ctx, &a),
+        SyncCmd::Apply { stream, yes, force } => apply(ctx, &queue, &stream, yes, force),
         SyncCmd::List { json } => list(&queue, json),
         SyncCmd::Show { id, json, diff } => show(&queue, &id, json, diff),
         SyncCmd::Approve { id, paths, force, json, policy } => {
-            let policy = load_policy(policy.as_deref())?;
+            let policy = resolve_policy(ctx, policy.as_deref())?;
             approve_and_apply(&queue, &id, paths.as_deref(), force, json, &policy)
         }
         SyncCmd::Reject { id } => {
@@ -130,6 +130,18 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
 fn failpoint() -> Option<(FailPoint, FailMode)> {
     let v = std::env::var(FAILPOINT_ENV).ok()?;
     FailPoint::parse(&v).map(|p| (p, FailMode::Abort))
+}
+
+/// The policy: `--policy FILE` when given, else the profile's `[sync]` table (validated with
+/// the rest of the profile), else the defaults when there is no profile yet.
+fn resolve_policy(ctx: &Ctx, explicit: Option<&Path>) -> Result<SyncPolicy> {
+    if explicit.is_some() {
+        return load_policy(explicit);
+    }
+    if ctx.profile_path.exists() {
+        return Ok(ctx.load_profile()?.sync_policy);
+    }
+    Ok(SyncPolicy::default())
 }
 
 /// Read `[sync]` from a TOML file (a profile or just the table).
@@ -156,8 +168,8 @@ fn open_stream(from: &str) -> Result<Box<dyn Read>> {
     }
 }
 
-fn check(a: &StreamArgs) -> Result<u8> {
-    let policy = load_policy(a.policy.as_deref())?;
+fn check(ctx: &Ctx, a: &StreamArgs) -> Result<u8> {
+    let policy = resolve_policy(ctx, a.policy.as_deref())?;
     let report = core_sync::check(open_stream(&a.from_tar)?, &a.project, &policy, &Scanner::builtin())?;
     if a.json {
         println!("{}", report.contract_json());
@@ -167,8 +179,8 @@ fn check(a: &StreamArgs) -> Result<u8> {
     Ok(if report.blocked { exit::BLOCKED } else { exit::OK })
 }
 
-fn apply(queue: &Queue, a: &StreamArgs, yes: bool, force: bool) -> Result<u8> {
-    let policy = load_policy(a.policy.as_deref())?;
+fn apply(ctx: &Ctx, queue: &Queue, a: &StreamArgs, yes: bool, force: bool) -> Result<u8> {
+    let policy = resolve_policy(ctx, a.policy.as_deref())?;
     let req = queue.create(open_stream(&a.from_tar)?, &a.project, &policy, &Scanner::builtin(), None)?;
     let render = |req: &Request, applied: bool| {
         let mut v = contract_json(&req.changes, &req.findings);
