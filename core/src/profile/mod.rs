@@ -475,39 +475,38 @@ impl Validator<'_> {
         r
     }
 
-    fn network(&mut self, raw: Option<Spanned<crate::firewall::NetworkConfig>>) -> (crate::firewall::NetworkConfig, crate::firewall::NetworkPolicy) {
+    /// A section owned by a domain module: deserialize (defaults when absent), let the module
+    /// validate it, and attach each issue's line (the key's line inside the table).
+    fn section<C: Default, P>(
+        &mut self,
+        raw: Option<Spanned<C>>,
+        validate: impl FnOnce(&C) -> Result<P, Vec<FieldIssue>>,
+        fallback: impl FnOnce() -> P,
+    ) -> (C, P) {
         let (start, config) = match raw {
             Some(r) => (Some(r.span().start), r.into_inner()),
-            None => (None, crate::firewall::NetworkConfig::default()),
+            None => (None, C::default()),
         };
-        match config.validate() {
+        match validate(&config) {
             Ok(policy) => (config, policy),
             Err(issues) => {
                 for i in issues {
                     let line = start.map(|s| key_line(self.text, s, &i.field));
                     self.problems.push(Problem { field: i.field, line, message: i.message });
                 }
-                let fallback = crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid");
-                (config, fallback)
+                (config, fallback())
             }
         }
     }
 
+    fn network(&mut self, raw: Option<Spanned<crate::firewall::NetworkConfig>>) -> (crate::firewall::NetworkConfig, crate::firewall::NetworkPolicy) {
+        self.section(raw, |c| c.validate(), || {
+            crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid")
+        })
+    }
+
     fn sync(&mut self, raw: Option<Spanned<crate::sync::SyncPolicyConfig>>) -> (crate::sync::SyncPolicyConfig, crate::sync::SyncPolicy) {
-        let (start, config) = match raw {
-            Some(r) => (Some(r.span().start), r.into_inner()),
-            None => (None, crate::sync::SyncPolicyConfig::default()),
-        };
-        match config.validate() {
-            Ok(policy) => (config, policy),
-            Err(issues) => {
-                for i in issues {
-                    let line = start.map(|s| key_line(self.text, s, &i.field));
-                    self.problems.push(Problem { field: i.field, line, message: i.message });
-                }
-                (config, crate::sync::SyncPolicy::default())
-            }
-        }
+        self.section(raw, |c| c.validate(), crate::sync::SyncPolicy::default)
     }
 
     fn secrets(&mut self, raw: raw::RawSecrets) -> Vec<String> {
