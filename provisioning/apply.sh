@@ -76,7 +76,8 @@ place() {
 }
 
 ensure_agent_user
-ensure_dir /var/lib/openclaw 0700 root:root
+# 0755 like the boot-time provision step in lima.yaml makes it; the overlay below is 0700.
+ensure_dir /var/lib/openclaw 0755 root:root
 ensure_dir /var/log/openclaw 0755 root:root
 ensure_dir "$(dirname "$OPENCLAW_SPOOL")" 0755 root:root
 # The agent may file requests, not read or delete anyone's: -wx + sticky.

@@ -314,9 +314,11 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     let log = bed.vm_ok("sleep 1; sudo cat /var/log/openclaw/overlay-audit.jsonl");
     let entries = audit_paths(&log);
     let has = |path: &str, event: &str| entries.iter().any(|(p, ev, _)| p == path && ev.iter().any(|e| e == event));
-    for (path, event) in [("new.txt", "CLOSE_WRITE"), ("a.txt", "CLOSE_WRITE"), ("sub/b.txt", "DELETE"), ("c.txt", "MOVED_FROM"), ("c2.txt", "MOVED_TO"), ("made/deep/d.txt", "CLOSE_WRITE")] {
+    for (path, event) in [("new.txt", "CLOSE_WRITE"), ("a.txt", "CLOSE_WRITE"), ("sub/b.txt", "DELETE"), ("c.txt", "MOVED_FROM"), ("c2.txt", "MOVED_TO")] {
         assert!(has(path, event), "no {event} for {path} in the audit log:\n{log}");
     }
+    // a file made right after its new folder may precede the folder's watch: found by the scan
+    assert!(has("made/deep/d.txt", "CLOSE_WRITE") || has("made/deep/d.txt", "CREATE"), "made/deep/d.txt missing:\n{log}");
     assert!(entries.iter().any(|(p, _, k)| p == "sub/b.txt" && k == "whiteout"), "{log}");
 
     // the sync request is in the spool, for the host
