@@ -4,6 +4,8 @@
 //! every process it started is stopped when the test ends, pass or fail.
 //! Run by `scripts/test vm` (root: the image build uses debootstrap + chroot).
 
+use sandbox_core::lima::{LimaVm, Limactl};
+use sandbox_core::provision::ctl;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -87,6 +89,13 @@ impl Bed {
         let out = f(self);
         self.timings.push((what.to_string(), t.elapsed()));
         out
+    }
+    /// The VM as core sees it (`LimaVm` over the shim), for core's typed calls.
+    fn core_vm(&self) -> LimaVm {
+        // limactl inherits this process's environment; this file holds a single test.
+        std::env::set_var("LIMA_HOME", self.lima_home());
+        std::env::set_var("OPENCLAW_TESTBED_IMAGE", &self.image);
+        LimaVm::new(Limactl::at(shim()), NAME)
     }
     fn qemu_pid(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.lima_home().join(NAME).join("qemu.pid")).ok()?;
@@ -219,6 +228,18 @@ fn build_image() -> (PathBuf, String) {
     (dir, how.to_string())
 }
 
+/// `tar -tv` of a tar stream, by the host's tar.
+fn tar_listing(tar: &[u8]) -> String {
+    let mut child = Command::new("tar").args(["-tvf", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = tar.to_vec();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "the exported upper dir is not a valid tar");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn audit_paths(log: &str) -> Vec<(String, Vec<String>, String)> {
     log.lines()
         .map(|l| {
@@ -291,19 +312,12 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert_eq!(bed.vm_ok("cat /workspace/a.txt"), "alpha\nmore\n");
     assert_eq!(snapshot(&bed.project()), before, "the host project changed while the agent wrote");
 
-    // the upper dir holds exactly the change set (whiteout for the deletion), as a tar on stdout
-    let raw = run_bounded(
-        {
-            let mut c = Command::new("bash");
-            c.args(["-c", &format!("{} ssh -- sudo openclaw-sandbox-ctl export-upper | tar -tvf -", env!("CARGO_BIN_EXE_sandbox"))]);
-            bed.env(&mut c);
-            c
-        },
-        Duration::from_secs(120),
-        "export-upper | tar -tv",
-    );
-    assert_eq!(raw.code, 0, "{}", raw.all());
-    let listing = raw.stdout;
+    // the upper dir holds exactly the change set (whiteouts for deletions), exported through
+    // core's typed handle (what the sync loop calls), listed by the host's tar
+    let vm = bed.core_vm();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let tar = rt.block_on(ctl::export_upper(&vm)).expect("export-upper");
+    let listing = tar_listing(&tar);
     for (name, kind) in [("./new.txt", '-'), ("./a.txt", '-'), ("./sub/b.txt", 'c'), ("./c.txt", 'c'), ("./c2.txt", '-'), ("./made/deep/d.txt", '-')] {
         let line = listing.lines().find(|l| l.ends_with(&format!(" {name}"))).unwrap_or_else(|| panic!("{name} not in upper:\n{listing}"));
         assert!(line.starts_with(kind), "{name} should be `{kind}`: {line}");
@@ -322,23 +336,25 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert!(entries.iter().any(|(p, _, k)| p == "sub/b.txt" && k == "whiteout"), "{log}");
 
     // the sync request is in the spool, for the host
-    let out = bed.vm_ok("sudo openclaw-sandbox-ctl requests");
-    let req: serde_json::Value = serde_json::from_str(out.lines().next().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(req["message"], "added new.txt, please review");
-    assert_eq!(req["user"], "openclaw");
-    let status: serde_json::Value = serde_json::from_str(&bed.vm_ok("sudo openclaw-sandbox-ctl status")).unwrap();
-    assert_eq!(status["watcher"], "active");
-    assert_eq!(status["pending_requests"], 1);
+    let reqs = rt.block_on(ctl::requests(&vm)).expect("requests");
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].message, "added new.txt, please review");
+    assert_eq!(reqs[0].user, "openclaw");
+    let st = rt.block_on(ctl::overlay_status(&vm)).expect("status");
+    assert_eq!((st.watcher.as_str(), st.pending_requests, st.mode.as_str()), ("active", 1, "secure"));
+    assert!(st.upper_entries >= 7, "{st:?}");
 
     // drop (what the sync loop calls after applying): the entry leaves the upper dir, the
     // overlay is remounted and the watcher follows it
+    rt.block_on(ctl::drop_entries(&vm, &["new.txt".to_string()])).expect("drop");
     let out = bed.vm_ok(
-        "printf 'new.txt\\0' | sudo openclaw-sandbox-ctl drop; test -e /workspace/new.txt && echo still-there; \
+        "test -e /workspace/new.txt && echo still-there; \
          sudo test -e /var/lib/openclaw/overlay/upper/new.txt && echo still-in-upper; cat /workspace/a.txt; \
          systemctl is-active openclaw-audit.service",
     );
     assert!(!out.contains("still-"), "{out}");
     assert!(out.contains("alpha\nmore\n") && out.ends_with("active\n"), "{out}");
+    assert!(rt.block_on(ctl::drop_entries(&vm, &["../etc/passwd".to_string()])).is_err());
 
     // up on the running VM: nothing to change
     let r = bed.time("no-op up (provision only)", |b| b.run(&["up"], Duration::from_secs(300)));

@@ -19,6 +19,7 @@
 //!   (root only) for the sync loop.
 //! - the agent user `openclaw`: no sudo, no root-equivalent groups.
 
+pub mod ctl;
 mod payload;
 mod render;
 

@@ -152,8 +152,11 @@ fn changed_items_are_the_changed_lines() {
     assert!(changed_items("unchanged a\nunchanged b\n").is_empty());
 }
 
+/// One recorded `exec`: argv and stdin.
+type Call = (Vec<String>, Option<Vec<u8>>);
+
 struct FakeVm {
-    calls: Mutex<Vec<(Vec<String>, Option<Vec<u8>>)>>,
+    calls: Mutex<Vec<Call>>,
     reply: ExecOutput,
 }
 
@@ -199,4 +202,51 @@ async fn a_failed_apply_says_what_failed() {
     };
     let e = apply(&vm, &p).await.unwrap_err().to_string();
     assert!(e.contains("exit 1") && e.contains("/workspace is not mounted") && e.contains("sandbox up"), "{e}");
+}
+
+#[test]
+fn drop_list_is_nul_separated_relative_paths_only() {
+    let ok = ctl::drop_list(&["new.txt".into(), "./sub/b.txt".into(), "we ird\nname".into()]).unwrap();
+    assert_eq!(ok, b"new.txt\0sub/b.txt\0we ird\nname\0");
+    for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./", "a/./b", "nul\0x"] {
+        let e = ctl::drop_list(&[bad.to_string()]).unwrap_err().to_string();
+        assert!(e.contains("relative paths"), "{bad:?}: {e}");
+    }
+}
+
+#[test]
+fn requests_parse_and_garbage_is_an_error() {
+    let out = "{\"id\":\"20261127T001622-c2690784\",\"time\":\"2026-11-27T00:16:22Z\",\"user\":\"openclaw\",\"message\":\"please\"}\n\n";
+    let r = ctl::parse_requests(out).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].message, "please");
+    assert!(ctl::parse_requests("").unwrap().is_empty());
+    let e = ctl::parse_requests("not json\n").unwrap_err().to_string();
+    assert!(e.contains("requests") && e.contains("sandbox up"), "{e}");
+}
+
+#[tokio::test]
+async fn ctl_calls_run_the_root_only_tool_with_sudo() {
+    let vm = FakeVm {
+        calls: Mutex::default(),
+        reply: ExecOutput { status: 0, stdout: b"{\"mode\":\"secure\",\"upper_entries\":4,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(), stderr: vec![] },
+    };
+    let st = ctl::overlay_status(&vm).await.unwrap();
+    assert_eq!((st.upper_entries, st.watcher.as_str(), st.pending_requests), (4, "active", 1));
+    ctl::drop_entries(&vm, &["a".into(), "b/c".into()]).await.unwrap();
+    ctl::drop_entries(&vm, &[]).await.unwrap();
+    ctl::ack(&vm, &["id1".into()]).await.unwrap();
+    let calls = vm.calls.lock().unwrap();
+    assert_eq!(calls.len(), 3, "an empty drop makes no call");
+    assert_eq!(calls[0].0, vec!["sudo", layout::CTL, "status"]);
+    assert_eq!(calls[1].0, vec!["sudo", layout::CTL, "drop"]);
+    assert_eq!(calls[1].1.as_deref(), Some(&b"a\0b/c\0"[..]));
+    assert_eq!(calls[2].0, vec!["sudo", layout::CTL, "ack", "id1"]);
+}
+
+#[tokio::test]
+async fn a_failed_ctl_call_names_the_verb() {
+    let vm = FakeVm { calls: Mutex::default(), reply: ExecOutput { status: 1, stdout: vec![], stderr: b"openclaw-sandbox-ctl: mode yolo-unsafe has no overlay\n".to_vec() } };
+    let e = ctl::export_upper(&vm).await.unwrap_err().to_string();
+    assert!(e.contains("export-upper") && e.contains("has no overlay"), "{e}");
 }
