@@ -6,6 +6,7 @@
 
 use sandbox_core::lima::{LimaVm, Limactl};
 use sandbox_core::provision::ctl;
+use sandbox_core::vm::Vm;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -334,6 +335,13 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     // a file made right after its new folder may precede the folder's watch: found by the scan
     assert!(has("made/deep/d.txt", "CLOSE_WRITE") || has("made/deep/d.txt", "CREATE"), "made/deep/d.txt missing:\n{log}");
     assert!(entries.iter().any(|(p, _, k)| p == "sub/b.txt" && k == "whiteout"), "{log}");
+
+    // limactl copy both ways, through core's Vm trait
+    std::fs::write(bed.path("to-vm.txt"), "over scp\n").unwrap();
+    rt.block_on(vm.copy_in(&bed.path("to-vm.txt"), "/tmp/from-host.txt")).expect("copy_in");
+    assert_eq!(bed.vm_ok("cat /tmp/from-host.txt"), "over scp\n");
+    rt.block_on(vm.copy_out("/etc/hostname", &bed.path("hostname"))).expect("copy_out");
+    assert_eq!(std::fs::read_to_string(bed.path("hostname")).unwrap().trim(), format!("lima-{NAME}"));
 
     // the sync request is in the spool, for the host
     let reqs = rt.block_on(ctl::requests(&vm)).expect("requests");
