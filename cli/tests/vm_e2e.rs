@@ -40,6 +40,7 @@ impl Run {
 
 /// The temp world of one run; dropping it deletes the VM (and so stops QEMU and ssh).
 struct Bed {
+    name: &'static str,
     root: tempfile::TempDir,
     image: PathBuf,
     timings: Vec<(String, Duration)>,
@@ -96,10 +97,10 @@ impl Bed {
         // limactl inherits this process's environment; this file holds a single test.
         std::env::set_var("LIMA_HOME", self.lima_home());
         std::env::set_var("OPENCLAW_TESTBED_IMAGE", &self.image);
-        LimaVm::new(Limactl::at(shim()), NAME)
+        LimaVm::new(Limactl::at(shim()), self.name)
     }
     fn qemu_pid(&self) -> Option<u32> {
-        let text = std::fs::read_to_string(self.lima_home().join(NAME).join("qemu.pid")).ok()?;
+        let text = std::fs::read_to_string(self.lima_home().join(self.name).join("qemu.pid")).ok()?;
         let pid: u32 = text.trim().parse().ok()?;
         Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
     }
@@ -108,7 +109,7 @@ impl Bed {
 impl Drop for Bed {
     fn drop(&mut self) {
         let mut c = Command::new(shim());
-        c.args(["delete", "-f", NAME]);
+        c.args(["delete", "-f", self.name]);
         self.env(&mut c);
         let _ = run_bounded(c, Duration::from_secs(60), "limactl delete -f");
         if let Some(pid) = self.qemu_pid() {
@@ -241,6 +242,40 @@ fn tar_listing(tar: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+impl Bed {
+    /// Build (or find) the image, make a project owned by [`PROJECT_UID`] and `sandbox init` it.
+    fn new(name: &'static str, init_args: &[&str]) -> Bed {
+        assert!(is_root(), "the vm tier needs root (debootstrap, chroot); run it with scripts/test vm");
+        let t = Instant::now();
+        let (image, how) = build_image();
+        let image_time = t.elapsed();
+        let mut bed = Bed { name, root: tempfile::Builder::new().prefix("vm").tempdir_in("/tmp").unwrap(), image, timings: vec![] };
+        bed.timings.push((format!("image ({how})"), image_time));
+        for d in ["home", "lima", "project/sub", "project/keep"] {
+            std::fs::create_dir_all(bed.path(d)).unwrap();
+        }
+        std::fs::write(bed.path("project/a.txt"), "alpha\n").unwrap();
+        std::fs::write(bed.path("project/sub/b.txt"), "bravo\n").unwrap();
+        std::fs::write(bed.path("project/c.txt"), "charlie\n").unwrap();
+        std::fs::write(bed.path("project/keep/untouched.bin"), [0u8, 1, 2, 255]).unwrap();
+        chown_tree(&bed.project(), PROJECT_UID);
+        let project = bed.project();
+        let mut args = vec!["init", "--non-interactive", "--project", project.to_str().unwrap(), "--name", name];
+        args.extend(["--cpus", "2", "--memory", "2GiB", "--disk", "20GiB"]);
+        args.extend_from_slice(init_args);
+        let r = bed.run(&args, Duration::from_secs(30));
+        assert_eq!(r.code, 0, "{}", r.all());
+        bed
+    }
+
+    fn print_timings(&self, title: &str) {
+        eprintln!("\n{title} timings (2-core shared machine, TCG unless KVM is usable):");
+        for (what, d) in &self.timings {
+            eprintln!("  {what:<42} {:>7.1} s", d.as_secs_f64());
+        }
+    }
+}
+
 fn audit_paths(log: &str) -> Vec<(String, Vec<String>, String)> {
     log.lines()
         .map(|l| {
@@ -253,28 +288,8 @@ fn audit_paths(log: &str) -> Vec<(String, Vec<String>, String)> {
 
 #[test]
 fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
-    assert!(is_root(), "the vm tier needs root (debootstrap, chroot); run it with scripts/test vm");
-    let t = Instant::now();
-    let (image, how) = build_image();
-    let image_time = t.elapsed();
-    let mut bed = Bed { root: tempfile::Builder::new().prefix("vm").tempdir_in("/tmp").unwrap(), image, timings: vec![] };
-    bed.timings.push((format!("image ({how})"), image_time));
-    for d in ["home", "lima", "project/sub", "project/keep"] {
-        std::fs::create_dir_all(bed.path(d)).unwrap();
-    }
-    std::fs::write(bed.path("project/a.txt"), "alpha\n").unwrap();
-    std::fs::write(bed.path("project/sub/b.txt"), "bravo\n").unwrap();
-    std::fs::write(bed.path("project/c.txt"), "charlie\n").unwrap();
-    std::fs::write(bed.path("project/keep/untouched.bin"), [0u8, 1, 2, 255]).unwrap();
-    chown_tree(&bed.project(), PROJECT_UID);
+    let mut bed = Bed::new(NAME, &[]);
     let before = snapshot(&bed.project());
-
-    let project = bed.project();
-    let r = bed.run(
-        &["init", "--non-interactive", "--project", project.to_str().unwrap(), "--name", NAME, "--cpus", "2", "--memory", "2GiB", "--disk", "20GiB"],
-        Duration::from_secs(30),
-    );
-    assert_eq!(r.code, 0, "{}", r.all());
 
     // first up: create, boot, provision
     let (r, ready, total) = up_timed(&bed, Duration::from_secs(1200));
@@ -391,10 +406,33 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert!(bed.qemu_pid().is_none());
     assert_eq!(snapshot(&bed.project()), before, "the host project is not byte-identical");
 
-    eprintln!("\nvm e2e timings (2-core shared machine, TCG unless KVM is usable):");
-    for (what, d) in &bed.timings {
-        eprintln!("  {what:<42} {:>7.1} s", d.as_secs_f64());
-    }
+    bed.print_timings("vm e2e (secure)");
+}
+
+/// yolo-unsafe: the project is mounted writable, /workspace is a bind of it, no overlay, no
+/// watcher; the agent's writes reach the host at once, and `sandbox up` says so every time.
+#[test]
+fn yolo_unsafe_writes_straight_through_without_an_overlay() {
+    let mut bed = Bed::new("e2e-unsafe", &["--mode", "yolo-unsafe"]);
+    let (r, ready, total) = up_timed(&bed, Duration::from_secs(1200));
+    assert_eq!(r.code, 0, "up failed\n{}", r.all());
+    assert!(r.stderr.contains("WARNING: yolo-unsafe"), "{}", r.all());
+    bed.timings.push(("boot to ssh + boot scripts".into(), ready.unwrap_or(total)));
+    bed.timings.push(("first provision".into(), total - ready.unwrap_or(total)));
+    let out = bed.vm_ok(
+        "findmnt -n -o FSTYPE /workspace; sudo -u openclaw bash -euc 'echo more >> /workspace/a.txt; echo new > /workspace/new.txt'; \
+         systemctl is-enabled openclaw-audit.service 2>/dev/null || echo no-watcher; sudo openclaw-sandbox-ctl export-upper 2>&1 || true",
+    );
+    assert!(out.starts_with("9p\n"), "/workspace must be the (bound) project mount: {out}");
+    assert!(out.contains("no-watcher") && out.contains("has no overlay"), "{out}");
+    assert_eq!(std::fs::read_to_string(bed.path("project/a.txt")).unwrap(), "alpha\nmore\n");
+    assert_eq!(std::fs::read_to_string(bed.path("project/new.txt")).unwrap(), "new\n");
+    let r = bed.time("no-op up", |b| b.run(&["up"], Duration::from_secs(300)));
+    assert!(r.stdout.contains("nothing to change") && r.stderr.contains("WARNING: yolo-unsafe"), "{}", r.all());
+    let r = bed.time("destroy", |b| b.run(&["destroy", "--yes"], Duration::from_secs(300)));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(bed.qemu_pid().is_none());
+    bed.print_timings("vm e2e (yolo-unsafe)");
 }
 
 fn is_root() -> bool {

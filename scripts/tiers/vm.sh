@@ -24,4 +24,5 @@ trap cleanup EXIT
 start=$(date +%s)
 "$root/tests/vm/build-image" >/dev/null
 echo "vm tier: image ready after $(( $(date +%s) - start )) s"
-cargo test -p sandbox-cli --locked --features vm-tests --test 'vm_*' -- --nocapture
+# One VM at a time: two TCG guests on two cores would only slow each other down.
+cargo test -p sandbox-cli --locked --features vm-tests --test 'vm_*' -- --nocapture --test-threads=1
