@@ -310,6 +310,10 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert!(out.contains("agent-rc=1") && out.contains("root-rc=1"), "{out}");
     assert_eq!(out.matches("Read-only file system").count(), 2, "{out}");
 
+    // /workspace is the overlay with the options that keep the upper dir a plain change set
+    let out = bed.vm_ok("findmnt -n -o FSTYPE /workspace; systemctl cat workspace.mount | grep ^Options=");
+    assert!(out.starts_with("overlay\n") && out.contains("redirect_dir=off,metacopy=off"), "{out}");
+
     // the agent user: no sudo, no groups beyond its own
     let out = bed.vm_ok("id -nG openclaw; id -u openclaw; sudo -u openclaw sudo -n true 2>&1; echo \"sudo-rc=$?\"");
     let mut lines = out.lines();
