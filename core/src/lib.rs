@@ -11,6 +11,7 @@ pub mod firewall;
 pub mod lima;
 pub mod paths;
 pub mod profile;
+pub mod provision;
 pub mod sandbox;
 pub mod scan;
 pub mod secrets;

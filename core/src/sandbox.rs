@@ -12,9 +12,6 @@ use crate::vm::{Vm, VmError};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// The in-VM apply step (see provisioning/apply.sh).
-const APPLY_SCRIPT: &str = include_str!("../../provisioning/apply.sh");
-
 /// Errors of facade operations.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -245,20 +242,7 @@ impl Sandbox {
 
     /// Run the idempotent apply step in the VM; returns the items it changed.
     async fn provision(&self) -> Result<Vec<String>, SandboxError> {
-        let argv: Vec<String> = vec![
-            "sudo".into(),
-            "env".into(),
-            format!("OPENCLAW_INSTANCE={}", self.profile.name),
-            format!("OPENCLAW_MODE={}", self.profile.mode.as_str()),
-            format!("OPENCLAW_GATEWAY_PORT={}", self.profile.gateway_port),
-            "bash".into(),
-            "-s".into(),
-        ];
-        let out = self.vm().exec(&argv, Some(APPLY_SCRIPT.as_bytes().to_vec())).await?;
-        if !out.success() {
-            return Err(SandboxError::Provision { code: out.status, message: last_line(&out.stderr_str()) });
-        }
-        Ok(out.stdout_str().lines().filter_map(|l| l.strip_prefix("changed ")).map(str::to_string).collect())
+        Ok(crate::provision::apply(&self.vm(), &self.profile).await?)
     }
 
     /// Write the profile's secrets from the OS keychain into the running VM's tmpfs (values over
