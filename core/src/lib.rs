@@ -16,4 +16,5 @@ pub mod sandbox;
 pub mod scan;
 pub mod secrets;
 pub mod sync;
+pub mod sync_loop;
 pub mod vm;

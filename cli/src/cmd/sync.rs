@@ -5,13 +5,35 @@ use crate::context::Ctx;
 use crate::exit;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use sandbox_core::sandbox::SandboxError;
 use sandbox_core::scan::Scanner;
+use sandbox_core::sync_loop::Collected;
 use sandbox_core::sync::apply::{FailMode, FailPoint};
 use sandbox_core::sync::queue::{Queue, Request};
 use sandbox_core::sync::report::contract_json;
 use sandbox_core::sync::{self as core_sync, Change, Finding, Severity, SyncError, SyncPolicy, SyncPolicyConfig};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+
+/// `sandbox sync [--auto|--dry-run] [--every SECS]` runs the loop with the VM; the
+/// subcommands work on the review queue (and offline on tar streams).
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub cmd: Option<SyncCmd>,
+    /// Apply at once when nothing blocks (otherwise: ask on a terminal, else queue for review).
+    #[arg(long)]
+    pub auto: bool,
+    /// Only show what would sync and what blocks it; queue nothing.
+    #[arg(long, conflicts_with = "auto")]
+    pub dry_run: bool,
+    /// Keep going: collect again every SECS seconds until interrupted (yolo mode's loop).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(5..=86400))]
+    pub every: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
 
 #[derive(Subcommand, Debug)]
 pub enum SyncCmd {
@@ -90,6 +112,112 @@ pub struct StreamArgs {
 
 /// Test hook: `SANDBOX_TEST_SYNC_FAILPOINT=after-step:2` aborts the process at that journal step.
 const FAILPOINT_ENV: &str = "SANDBOX_TEST_SYNC_FAILPOINT";
+
+pub async fn run_args(ctx: &Ctx, args: SyncArgs) -> Result<u8> {
+    match args.cmd {
+        None => run_loop(ctx, args.auto, args.dry_run, args.every, args.json).await,
+        // With a profile whose VM this is, approve and reject go through the facade: audited,
+        // published as events, and applied entries leave the VM's overlay.
+        Some(SyncCmd::Approve { id, paths, force, json, policy: None }) if ctx.profile_path.exists() => {
+            let sb = ctx.sandbox()?;
+            match sb.sync_apply(&id, paths.as_deref(), force).await {
+                Ok((req, outcome)) => {
+                    print_applied(&req, &outcome, json);
+                    Ok(exit::OK)
+                }
+                Err(SandboxError::Sync(e)) => error_exit(e),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Some(SyncCmd::Reject { id }) if ctx.profile_path.exists() => {
+            let r = ctx.sandbox()?.sync_reject(&id)?;
+            println!("request {} rejected", r.id);
+            Ok(exit::OK)
+        }
+        Some(cmd) => run(ctx, cmd).await,
+    }
+}
+
+fn print_applied(req: &Request, outcome: &sandbox_core::sync::apply::ApplyOutcome, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({"request": req.id, "state": req.state, "applied": outcome.applied, "forced": outcome.forced}));
+    } else {
+        println!("applied request {} ({} change(s)); undo with `sandbox sync undo {}`", req.id, outcome.applied, req.id);
+    }
+}
+
+/// One pass (or one every `every` seconds) of VM overlay → gate → review → apply.
+async fn run_loop(ctx: &Ctx, auto: bool, dry_run: bool, every: Option<u64>, json: bool) -> Result<u8> {
+    let sb = ctx.sandbox()?;
+    if dry_run {
+        let report = sb.sync_dry_run().await?;
+        if json {
+            println!("{}", report.contract_json());
+        } else if report.changes.is_empty() && report.findings.is_empty() {
+            println!("no changes to sync");
+        } else {
+            print_report(&report.changes, &report.findings);
+        }
+        return Ok(if report.blocked { exit::BLOCKED } else { exit::OK });
+    }
+    let mut code = exit::OK;
+    loop {
+        match sb.sync_collect().await? {
+            Collected::Nothing => {
+                if json {
+                    println!("{}", serde_json::json!({"request": null, "applied": false}));
+                } else {
+                    println!("no changes to sync");
+                }
+            }
+            Collected::Request(req) => {
+                if !json {
+                    if let Some(m) = &req.message {
+                        println!("the agent asks: {m}");
+                    }
+                    print_report(&req.changes, &req.findings);
+                }
+                let apply = !req.blocked
+                    && (auto || (every.is_none() && !json && std::io::stdin().is_terminal() && confirm(&format!("apply {} change(s) to {}?", req.changes.len(), req.project.display()))?));
+                if req.blocked {
+                    code = exit::BLOCKED;
+                    eprintln!("blocked: nothing was applied. Review request {} with `sandbox sync show {}`; apply unblocked paths with `sandbox sync approve {} --paths …`", req.id, req.id, req.id);
+                }
+                let mut applied = false;
+                if apply {
+                    match sb.sync_apply(&req.id, None, false).await {
+                        Ok((r, outcome)) => {
+                            applied = true;
+                            if !json {
+                                print_applied(&r, &outcome, false);
+                            }
+                        }
+                        Err(SandboxError::Sync(e)) => {
+                            let c = error_exit(e)?;
+                            code = code.max(c);
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                } else if !req.blocked && !json {
+                    println!("request {} waits for review: `sandbox sync show {}`, then `sandbox sync approve {}` or `reject {}`", req.id, req.id, req.id, req.id);
+                }
+                if json {
+                    let mut v = contract_json(&req.changes, &req.findings);
+                    v["request"] = serde_json::json!(req.id);
+                    v["applied"] = serde_json::json!(applied);
+                    v["message"] = serde_json::json!(req.message);
+                    println!("{v}");
+                }
+            }
+        }
+        let Some(secs) = every else { break };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(secs)) => {}
+        }
+    }
+    Ok(code)
+}
 
 pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
     let queue = Queue::open(&ctx.paths.data_dir.join("sync"))?;

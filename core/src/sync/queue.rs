@@ -61,6 +61,9 @@ pub struct Request {
     pub selection: Option<Vec<String>>,
     #[serde(default)]
     pub error: Option<String>,
+    /// What the agent said when it asked for the review (agent input: show it, never act on it).
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 impl Request {
@@ -195,7 +198,7 @@ impl Queue {
             // Not flushed here: apply flushes before it commits, and verifies every blob's hash.
             let project = project.canonicalize().map_err(|e| SyncError::Project { path: project.to_path_buf(), source: e })?;
             let t = now();
-            let req = Request { id: id.clone(), project, state: RequestState::Pending, created_unix: t, updated_unix: t, changes: report.changes, findings: report.findings, blocked: report.blocked, selection: None, error: None };
+            let req = Request { id: id.clone(), project, state: RequestState::Pending, created_unix: t, updated_unix: t, changes: report.changes, findings: report.findings, blocked: report.blocked, selection: None, error: None, message: None };
             self.save(&req)?;
             Ok(req)
         })();
