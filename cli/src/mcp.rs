@@ -31,6 +31,13 @@ pub struct FirewallLogParams {
     pub since: Option<String>,
 }
 
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequestParams {
+    /// What you changed and why; shown to the user, who decides.
+    pub message: String,
+}
+
 #[derive(Clone)]
 pub struct SandboxMcp {
     api: AgentApi,
@@ -117,6 +124,16 @@ impl SandboxMcp {
     #[tool(description = "How to reach the VM over ssh (instance, port, ssh config path, command).")]
     async fn sandbox_ssh_info(&self) -> Result<CallToolResult, McpError> {
         respond(self.api.ssh_info().await)
+    }
+
+    #[tool(description = "Changes waiting for the user's review and how many workspace changes are not synced yet.")]
+    async fn sandbox_sync_status(&self) -> Result<CallToolResult, McpError> {
+        respond(self.api.sync_status().await)
+    }
+
+    #[tool(description = "Ask the user to review your changes in /workspace: they are checked (policy, secrets) and shown to the user with your message. Only the user can approve; nothing is applied by this call.")]
+    async fn sandbox_sync_request(&self, Parameters(p): Parameters<SyncRequestParams>) -> Result<CallToolResult, McpError> {
+        respond(self.api.sync_request(&p.message).await)
     }
 
     #[tool(description = "Recent connections the VM's firewall blocked and domain names its resolver refused, de-duplicated with counts. Read-only: only the user can allow anything.")]

@@ -51,6 +51,9 @@ fn sync_auto_applies_the_agents_changes_and_drops_them_from_the_vm() {
     assert_eq!(v["changes"].as_array().unwrap().len(), 3, "{v}");
     assert_eq!(std::fs::read_to_string(env.project().join("a.txt")).unwrap(), "alpha\n");
 
+    // a first pass without --auto leaves a pending request; the next pass supersedes it
+    let r = env.run(&["sync"]);
+    assert!(r.stdout.contains("waits for review"), "{}", r.stdout);
     // the loop: request (with the agent's message) → applied → dropped from the upper dir
     let r = env.run(&["sync", "--auto"]);
     assert_eq!(r.code, 0, "{}", r.all());
@@ -64,6 +67,9 @@ fn sync_auto_applies_the_agents_changes_and_drops_them_from_the_vm() {
     assert_eq!(list, vec!["a.txt", "new/n.txt", "new"], "files first, then new folders");
     let acks = ctl_calls(&env, "ack");
     assert_eq!(acks[0].0.last().unwrap(), "r1");
+    let list: serde_json::Value = serde_json::from_str(&env.run(&["sync", "list", "--json"]).stdout).unwrap();
+    let states: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["state"].as_str().unwrap()).collect();
+    assert_eq!(states, vec!["rejected", "applied"], "the first request was superseded: {list}");
     let audit = std::fs::read_to_string(env.path("home/logs/audit.jsonl")).unwrap();
     assert!(audit.contains("\"sync.request\"") && audit.contains("\"sync.apply\""), "{audit}");
 

@@ -15,6 +15,35 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const NAME: &str = "e2e-vm";
+/// A secret value that must reach the VM's tmpfs and nothing else.
+const CANARY: &str = "canary-e2e-9f3b7c1d2a4e6f80";
+
+/// A fresh session keyring for this process (the kernel keyutils store needs one).
+fn join_session_keyring() {
+    // KEYCTL_JOIN_SESSION_KEYRING = 1, name = NULL
+    let id = unsafe { libc::syscall(libc::SYS_keyctl, 1 as libc::c_long, std::ptr::null::<libc::c_char>()) };
+    assert!(id > 0, "cannot create a session keyring: {}", std::io::Error::last_os_error());
+}
+
+/// Run `sandbox watch --json` until a line contains `needle` (or `limit` passes); returns it.
+fn watch_for(bed: &Bed, needle: &str, limit: Duration) -> String {
+    let mut child = bed.sandbox(&["watch", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let wanted = needle.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.contains(&wanted) {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    let got = rx.recv_timeout(limit);
+    let _ = child.kill();
+    let _ = child.wait();
+    got.unwrap_or_else(|_| panic!("`sandbox watch` printed no `{needle}` within {} s", limit.as_secs()))
+}
 /// The agent's uid on the host side: the project belongs to an ordinary user, as on a laptop.
 const PROJECT_UID: u32 = 2000;
 
@@ -65,6 +94,7 @@ impl Bed {
             .env("SANDBOX_LIMACTL", shim())
             .env("OPENCLAW_TESTBED_IMAGE", &self.image)
             .env("OPENCLAW_TESTBED_BOOT_TIMEOUT", "900")
+            .env("SANDBOX_SECRET_STORE", "keyutils")
             .stdin(Stdio::null());
     }
     fn sandbox(&self, args: &[&str]) -> Command {
@@ -265,6 +295,11 @@ impl Bed {
         args.extend_from_slice(init_args);
         let r = bed.run(&args, Duration::from_secs(30));
         assert_eq!(r.code, 0, "{}", r.all());
+        // No allowlisted names and no NTP: the VM's resolver forwards nothing, so no test
+        // traffic leaves this machine.
+        let profile = bed.path("home/config/profile.toml");
+        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false");
+        std::fs::write(&profile, text).unwrap();
         bed
     }
 
@@ -288,8 +323,15 @@ fn audit_paths(log: &str) -> Vec<(String, Vec<String>, String)> {
 
 #[test]
 fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
+    join_session_keyring();
     let mut bed = Bed::new(NAME, &[]);
     let before = snapshot(&bed.project());
+    let mut set = bed.sandbox(&["secrets", "set", "ANTHROPIC_API_KEY", "--stdin"]);
+    set.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = set.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), CANARY.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // first up: create, boot, provision
     let (r, ready, total) = up_timed(&bed, Duration::from_secs(1200));
@@ -371,17 +413,91 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert_eq!((st.watcher.as_str(), st.pending_requests, st.mode.as_str()), ("active", 1, "secure"));
     assert!(st.upper_entries >= 7, "{st:?}");
 
-    // drop (what the sync loop calls after applying): the entry leaves the upper dir, the
-    // overlay is remounted and the watcher follows it
-    rt.block_on(ctl::drop_entries(&vm, &["new.txt".to_string()])).expect("drop");
-    let out = bed.vm_ok(
-        "test -e /workspace/new.txt && echo still-there; \
-         sudo test -e /var/lib/openclaw/overlay/upper/new.txt && echo still-in-upper; cat /workspace/a.txt; \
-         systemctl is-active openclaw-audit.service",
-    );
-    assert!(!out.contains("still-"), "{out}");
-    assert!(out.contains("alpha\nmore\n") && out.ends_with("active\n"), "{out}");
+    // the host follows the agent: `sandbox watch` turns the request into a SyncRequested event
+    let t = Instant::now();
+    let event = watch_for(&bed, "\"type\":\"sync_requested\"", Duration::from_secs(240));
+    bed.timings.push(("watch: agent request -> SyncRequested".into(), t.elapsed()));
+    assert!(event.contains("added new.txt, please review"), "{event}");
+
+    // `sandbox sync --auto` applies exactly the agent's changes to the host project
+    let r = bed.time("sync round trip (sandbox sync --auto)", |b| b.run(&["sync", "--auto"], Duration::from_secs(600)));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("applied request"), "{}", r.all());
+    let mut expected = before.clone();
+    let file = |s: &str, mode: u32| (s.as_bytes().to_vec(), mode);
+    let mode_of = |p: &str| before[Path::new(p)].1;
+    expected.insert("a.txt".into(), file("alpha\nmore\n", mode_of("a.txt")));
+    expected.remove(Path::new("sub/b.txt"));
+    let c = expected.remove(Path::new("c.txt")).unwrap();
+    expected.insert("c2.txt".into(), c);
+    let after = snapshot(&bed.project());
+    for p in ["new.txt", "made", "made/deep", "made/deep/d.txt"] {
+        assert!(after.contains_key(Path::new(p)), "{p} missing on the host after sync");
+        expected.insert(p.into(), after[Path::new(p)].clone());
+    }
+    assert_eq!(after.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    for (p, (bytes, _)) in &expected {
+        assert_eq!(&after[p].0, bytes, "{} differs on the host", p.display());
+    }
+    assert_eq!(std::fs::read_to_string(bed.path("project/new.txt")).unwrap(), "new\n");
+    // ... and the upper dir no longer holds them; /workspace still shows them (now from below)
+    let listing = tar_listing(&rt.block_on(ctl::export_upper(&vm)).expect("export-upper"));
+    for name in ["new.txt", "a.txt", "sub/b.txt", "c.txt", "c2.txt", "made/deep/d.txt"] {
+        assert!(!listing.lines().any(|l| l.ends_with(&format!(" ./{name}"))), "{name} still in the upper dir:\n{listing}");
+    }
+    assert_eq!(bed.vm_ok("cat /workspace/a.txt /workspace/new.txt; systemctl is-active openclaw-audit.service"), "alpha\nmore\nnew\nactive\n");
+    let s = bed.run(&["status", "--json"], Duration::from_secs(120));
+    let st: serde_json::Value = serde_json::from_str(&s.stdout).unwrap_or_else(|e| panic!("{e}: {}", s.all()));
+    assert_eq!(st["pending_requests"], 0, "{}", s.stdout);
+    assert_eq!(st["overlay"]["pending_requests"], 0, "{}", s.stdout);
     assert!(rt.block_on(ctl::drop_entries(&vm, &["../etc/passwd".to_string()])).is_err());
+
+    // secrets: 0600 files owned by the agent on tmpfs, exactly the keychain's value, nowhere on
+    // disk (the journal included; the pattern comes from the file, so not even this check puts
+    // the value in an argv that sudo would log)
+    let out = bed.vm_ok(
+        "stat -f -c %T /run/openclaw; sudo stat -c '%a %U' /run/openclaw/secrets /run/openclaw/secrets/ANTHROPIC_API_KEY /run/openclaw/secrets.env; \
+         sudo cat /run/openclaw/secrets/ANTHROPIC_API_KEY; echo; \
+         sudo grep -rlsF -f /run/openclaw/secrets/ANTHROPIC_API_KEY /etc /var/lib/openclaw /var/log /var/spool /home /root /tmp /workspace || echo not-on-disk; \
+         sudo journalctl -o export 2>/dev/null | grep -a -F -f /run/openclaw/secrets/ANTHROPIC_API_KEY -B 30 | grep -a -E '^(_COMM|SYSLOG_IDENTIFIER|_CMDLINE|MESSAGE)=' | cut -c1-300 | head -20 >&2",
+    );
+    let mut l = out.lines();
+    assert_eq!(l.next(), Some("tmpfs"), "{out}");
+    assert_eq!(l.next(), Some("700 openclaw"), "{out}");
+    assert_eq!(l.next(), Some("600 openclaw"), "{out}");
+    assert_eq!(l.next(), Some("600 root"), "{out}");
+    assert_eq!(l.next(), Some(CANARY), "{out}");
+    assert!(out.trim_end().ends_with("not-on-disk"), "the secret is on the VM's disk: {out}");
+
+    // firewall: loaded, out of the agent's reach, default deny with logged drops, allow reloads it
+    let out = bed.vm_ok("sudo nft list table inet openclaw | head -3; sudo -u openclaw nft flush ruleset 2>&1; echo \"agent-flush=$?\"");
+    assert!(out.contains("table inet openclaw") && !out.contains("agent-flush=0"), "{out}");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let probe = format!("sudo -u openclaw timeout 8 bash -c 'echo hi > /dev/tcp/192.168.5.2/{port}' 2>&1; echo \"rc=$?\"");
+    let out = bed.vm_ok(&probe);
+    assert!(!out.contains("rc=0"), "a connection to the host's port {port} must be dropped: {out}");
+    let out = bed.vm_ok("getent hosts blocked.example.test; echo \"rc=$?\"");
+    assert!(out.contains("rc=2"), "an unlisted name must not resolve: {out}");
+    let r = bed.run(&["firewall", "log", "--json", "--since", "-10min"], Duration::from_secs(120));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains(&format!("\"dport\":{port}")) && r.stdout.contains("\"dst\":\"192.168.5.2\""), "the drop was not logged:\n{}", r.all());
+    assert!(r.stdout.contains("\"domain\":\"blocked.example.test\""), "the refused name was not logged:\n{}", r.all());
+    let r = bed.time("firewall allow (live reload)", |b| b.run(&["firewall", "allow", &format!("192.168.5.2:{port}/tcp")], Duration::from_secs(180)));
+    assert!(r.code == 0 && r.stdout.contains("reloaded"), "{}", r.all());
+    listener.set_nonblocking(false).unwrap();
+    let accept = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut got = String::new();
+        std::io::Read::read_to_string(&mut sock, &mut got).unwrap();
+        got
+    });
+    let out = bed.vm_ok(&probe);
+    assert!(out.contains("rc=0"), "after allow the connection must pass: {out}");
+    assert_eq!(accept.join().unwrap(), "hi\n");
+
+    // the agent writes once more before the restart: the overlay keeps it
+    bed.vm_ok("sudo -u openclaw bash -c 'echo later > /workspace/later.txt'");
 
     // up on the running VM: nothing to change
     let r = bed.time("no-op up (provision only)", |b| b.run(&["up"], Duration::from_secs(300)));
@@ -400,15 +516,17 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     bed.timings.push(("provision after restart".into(), total - ready.unwrap_or(total)));
     assert!(r.stdout.contains("Started `e2e-vm`"), "{}", r.all());
     assert!(r.stdout.contains("nothing to change"), "a restart must not re-provision:\n{}", r.all());
-    let out = bed.vm_ok("cat /workspace/a.txt; ls /workspace; sudo openclaw-sandbox-ctl status");
-    assert!(out.starts_with("alpha\nmore\n") && out.contains("c2.txt") && !out.contains("c.txt\n"), "{out}");
-    assert!(out.contains("\"watcher\":\"active\"") && out.contains("\"pending_requests\":1"), "{out}");
+    let out = bed.vm_ok("cat /workspace/a.txt /workspace/later.txt; ls /workspace; sudo openclaw-sandbox-ctl status; sudo test -s /run/openclaw/secrets/ANTHROPIC_API_KEY && echo secret-pushed");
+    assert!(out.starts_with("alpha\nmore\nlater\n") && out.contains("c2.txt") && !out.contains("c.txt\n"), "{out}");
+    assert!(out.contains("\"watcher\":\"active\"") && out.contains("\"upper_entries\":1"), "{out}");
+    assert!(out.contains("secret-pushed"), "the tmpfs secrets come back after a restart: {out}");
 
     let r = bed.time("destroy", |b| b.run(&["destroy", "--yes"], Duration::from_secs(300)));
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(!bed.lima_home().join(NAME).exists(), "the instance folder is left");
     assert!(bed.qemu_pid().is_none());
-    assert_eq!(snapshot(&bed.project()), before, "the host project is not byte-identical");
+    assert_eq!(snapshot(&bed.project()), after, "the host project changed outside the sync gate");
+    assert!(!bed.path("project/later.txt").exists(), "unsynced writes must not reach the host");
 
     bed.print_timings("vm e2e (secure)");
 }

@@ -86,6 +86,34 @@ pub struct GatewayInfo {
     pub reachable: bool,
 }
 
+/// A review request as the agent may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingRequest {
+    pub id: String,
+    pub changes: usize,
+    pub blocked: bool,
+    pub message: Option<String>,
+}
+
+/// `sync_status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub mode: crate::profile::Mode,
+    /// Requests waiting for the user.
+    pub pending: Vec<PendingRequest>,
+    /// Entries in the overlay not yet synced (None when the VM is stopped or in yolo-unsafe).
+    pub unsynced_entries: Option<u64>,
+}
+
+/// `sync_request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncRequestResult {
+    pub request: Option<String>,
+    pub changes: usize,
+    pub blocked: bool,
+    pub note: String,
+}
+
 /// The agent-safe API.
 #[derive(Debug, Clone)]
 pub struct AgentApi {
@@ -194,6 +222,41 @@ impl AgentApi {
             command: "sandbox ssh".into(),
             instance: name,
         })
+    }
+
+    /// What waits for the user's review, and what the agent has not synced yet (read-only).
+    pub async fn sync_status(&self) -> Result<SyncStatus, AgentError> {
+        let sb = self.sandbox()?;
+        let pending = sb
+            .pending_requests()?
+            .into_iter()
+            .map(|r| PendingRequest { id: r.id, changes: r.changes.len(), blocked: r.blocked, message: r.message })
+            .collect();
+        let overlay = sb.overlay_status().await?;
+        Ok(SyncStatus { pending, unsynced_entries: overlay.as_ref().map(|o| o.upper_entries), mode: sb.profile().mode })
+    }
+
+    /// Ask the user to review the agent's changes: collects them into a review request with
+    /// `message` (shown to the user, who alone approves). Never applies anything.
+    pub async fn sync_request(&self, message: &str) -> Result<SyncRequestResult, AgentError> {
+        let message: String = message.chars().filter(|c| *c == '\n' || !c.is_control()).take(2000).collect();
+        if message.trim().is_empty() {
+            return Err(AgentError::BadRequest("`message` is empty; say what you changed and why".into()));
+        }
+        let sb = self.sandbox()?;
+        match sb.sync_collect_with(Some(message)).await? {
+            crate::sync_loop::Collected::Nothing => Ok(SyncRequestResult { request: None, changes: 0, blocked: false, note: "nothing to review: the workspace matches the host project".into() }),
+            crate::sync_loop::Collected::Request(r) => Ok(SyncRequestResult {
+                changes: r.changes.len(),
+                blocked: r.blocked,
+                note: if r.blocked {
+                    "the user was asked; some changes are blocked by policy or secrets and cannot be applied as they are".into()
+                } else {
+                    "the user was asked to review these changes".into()
+                },
+                request: Some(r.id),
+            }),
+        }
     }
 
     /// Recent firewall denials (read-only): connections blocked and names refused since `since`

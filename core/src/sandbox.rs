@@ -26,6 +26,8 @@ pub enum SandboxError {
     #[error(transparent)]
     Sync(#[from] crate::sync::SyncError),
     #[error(transparent)]
+    Firewall(#[from] crate::firewall::install::InstallError),
+    #[error(transparent)]
     Ctl(#[from] crate::provision::ctl::CtlError),
     #[error("this profile is in yolo-unsafe mode: the agent writes straight into your folders, so there is no overlay to sync or reset")]
     NoOverlay,
@@ -218,6 +220,8 @@ impl Sandbox {
         }
         self.progress("up", "provision", "Provisioning", Some(1.0));
         report.changed = self.provision().await?;
+        self.progress("up", "firewall", "Loading the firewall and DNS allowlist", Some(1.0));
+        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy).await?;
         if !self.profile.secrets.is_empty() {
             self.progress("up", "secrets", "Pushing secrets", Some(1.0));
             match self.push_secrets().await {

@@ -50,6 +50,12 @@ impl Sandbox {
     /// `openclaw-sync-request`s, whose messages become the request's message). Publishes
     /// `SyncRequested`.
     pub async fn sync_collect(&self) -> Result<Collected, SandboxError> {
+        self.sync_collect_with(None).await
+    }
+
+    /// [`Sandbox::sync_collect`], with a message from the caller (an agent over MCP) added to the
+    /// request's message. Agent input: shown to the user, never acted on.
+    pub async fn sync_collect_with(&self, extra_message: Option<String>) -> Result<Collected, SandboxError> {
         self.require_overlay()?;
         let vm = self.require_vm().await?;
         let asked = ctl::requests(&vm).await?;
@@ -66,8 +72,22 @@ impl Sandbox {
             queue.reject(&req.id)?;
             return Ok(Collected::Nothing);
         }
-        if !asked.is_empty() {
-            req.message = Some(asked.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("\n"));
+        // Older pending requests of this project are snapshots of the same upper dir, wholly
+        // contained in this one: they are superseded (their messages carry over).
+        let mut messages: Vec<String> = Vec::new();
+        for old in queue.list()? {
+            if old.id != req.id && old.state == RequestState::Pending && old.project == req.project {
+                if let Some(m) = &old.message {
+                    messages.push(m.clone());
+                }
+                queue.reject(&old.id)?;
+                self.audit_log().append("sync.superseded", serde_json::json!({"id": old.id, "by": req.id}))?;
+            }
+        }
+        messages.extend(asked.iter().map(|r| r.message.clone()));
+        messages.extend(extra_message);
+        if !messages.is_empty() {
+            req.message = Some(messages.join("\n"));
             queue.save(&req)?;
         }
         self.bus().publish(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked });
@@ -199,6 +219,37 @@ impl Sandbox {
                     }
                     _ => return Ok(()),
                 },
+            }
+        }
+    }
+}
+
+impl Sandbox {
+    /// Yolo mode's loop while `stop` is pending: every `sync.yolo_interval_secs` the gate runs by
+    /// itself and applies what nothing blocks (blocked requests wait for the user, as always).
+    /// Returns at once in other modes.
+    pub async fn yolo_loop(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), SandboxError> {
+        if self.profile().mode != Mode::Yolo {
+            return Ok(());
+        }
+        let every = std::time::Duration::from_secs(self.profile().sync.yolo_interval_secs);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return Ok(()),
+                _ = tokio::time::sleep(every) => {}
+            }
+            if self.running_vm().await?.is_none() {
+                continue;
+            }
+            match self.sync_collect().await {
+                Ok(Collected::Request(req)) if !req.blocked => {
+                    if let Err(e) = self.sync_apply(&req.id, None, false).await {
+                        self.bus().publish(Event::Error { message: format!("yolo sync of request {} failed: {e}", req.id) });
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => self.bus().publish(Event::Error { message: format!("yolo sync failed: {e}") }),
             }
         }
     }

@@ -18,6 +18,7 @@ FAKE = str(ROOT / "tests" / "support" / "fake-limactl")
 EXPECTED_TOOLS = {
     "sandbox_status", "sandbox_up", "sandbox_down", "sandbox_exec", "sandbox_validate",
     "sandbox_ssh_info", "sandbox_gateway_info", "sandbox_firewall_log",
+    "sandbox_sync_status", "sandbox_sync_request",
 }
 # Words no agent-callable tool may carry: approvals, firewall changes, secrets, destruction.
 FORBIDDEN = ["approve", "reject", "apply", "undo", "allow", "deny", "secret", "destroy", "reset", "delete", "force"]
@@ -185,6 +186,45 @@ def test_exec_output_is_redacted():
         assert token not in out["stdout"] and "[REDACTED]" in out["stdout"]
 
     run(with_session(env, body))
+
+
+def make_upper_tar(env, files):
+    import tarfile, io
+    path = env.root / "upper.tar"
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as t:
+        d = tarfile.TarInfo("."); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+        for name, content in files.items():
+            data = content.encode()
+            info = tarfile.TarInfo("./" + name); info.size = len(data); info.mode = 0o644
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_sync_request_asks_the_user_and_never_applies():
+    env = Env()
+    env.init()
+    tar = make_upper_tar(env, {"feature.txt": "new work\n", ".env": "TOKEN=1\n"})
+    (env.root / "fake" / "shell.json").write_text(json.dumps([
+        {"match": "openclaw-sandbox-ctl export-upper", "stdout_file": str(tar)},
+        {"match": "openclaw-sandbox-ctl requests", "stdout": ""},
+        {"match": "openclaw-sandbox-ctl status", "stdout": json.dumps({"mode": "secure", "upper_entries": 2, "watcher": "active", "pending_requests": 0}) + "\n"}]))
+
+    async def body(s, _):
+        assert not (await s.call_tool("sandbox_up", {})).isError
+        r = await s.call_tool("sandbox_sync_request", {"message": "added the feature"})
+        assert not r.isError, r.content
+        assert r.structuredContent["changes"] == 2 and r.structuredContent["blocked"] is True
+        st = await s.call_tool("sandbox_sync_status", {})
+        pending = st.structuredContent["pending"]
+        assert len(pending) == 1 and pending[0]["message"] == "added the feature", st.structuredContent
+        assert st.structuredContent["unsynced_entries"] == 2
+        bad = await s.call_tool("sandbox_sync_request", {"message": "  "})
+        assert bad.isError
+
+    run(with_session(env, body))
+    # nothing reached the host project: only the user applies
+    assert not (env.root / "project" / "feature.txt").exists()
+    assert not (env.root / "project" / ".env").exists()
 
 
 def test_bad_arguments_are_errors_and_the_server_survives():

@@ -38,7 +38,7 @@ pub enum FirewallCmd {
         #[arg(long)]
         json: bool,
         /// How far back, in journalctl's words (`-1h`, `today`, `2026-11-27 10:00`).
-        #[arg(long, default_value = "-1h")]
+        #[arg(long, default_value = "-1h", allow_hyphen_values = true)]
         since: String,
     },
     /// Allow a domain (`api.example.com`, `*.example.com`) or an address

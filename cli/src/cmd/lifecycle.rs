@@ -117,10 +117,35 @@ pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
     let limactl = sandbox_core::lima::Limactl::locate()?;
     let bus = sb.bus().clone();
     let state = tokio::spawn(async move { limactl.follow_state(&name, &bus).await });
-    let agent = sb.follow_agent(async {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    let result = agent.await;
+    // One stop signal for everything: Ctrl-C, or the agent follower ending (VM gone, error).
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let sbr = &sb;
+    let agent = {
+        let tx = stop_tx.clone();
+        let rx = stop_rx.clone();
+        async move {
+            let r = sbr.follow_agent(stopped(rx)).await;
+            let _ = tx.send(true);
+            r
+        }
+    };
+    let ctrl_c = {
+        let tx = stop_tx.clone();
+        let rx = stop_rx.clone();
+        async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => { let _ = tx.send(true); }
+                _ = stopped(rx) => {}
+            }
+        }
+    };
+    // In yolo mode the gate also runs by itself every `sync.yolo_interval_secs`.
+    let (result, yolo, _) = tokio::join!(agent, sb.yolo_loop(stopped(stop_rx)), ctrl_c);
+    yolo?;
     state.abort();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     printer.abort();

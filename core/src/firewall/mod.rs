@@ -7,6 +7,7 @@ pub mod config;
 pub mod dnsmasq;
 pub mod edit;
 pub mod follow;
+pub mod install;
 pub mod logparse;
 pub mod nftables;
 pub mod pattern;

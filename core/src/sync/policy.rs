@@ -40,6 +40,9 @@ pub struct SyncPolicyConfig {
     pub executables: Treatment,
     /// Allow changes inside `.git/` folders (hooks, config: code execution on the host). Off by default.
     pub allow_git_internals: bool,
+    /// In yolo mode, how often (seconds) the gate runs by itself while the app or
+    /// `sandbox watch` runs.
+    pub yolo_interval_secs: u64,
 }
 
 impl Default for SyncPolicyConfig {
@@ -53,6 +56,7 @@ impl Default for SyncPolicyConfig {
             binaries: Treatment::Warn,
             executables: Treatment::Warn,
             allow_git_internals: false,
+            yolo_interval_secs: 30,
         }
     }
 }
@@ -110,6 +114,9 @@ impl SyncPolicyConfig {
         }
         if self.max_total_bytes < self.max_file_bytes {
             issues.push(FieldIssue { field: "sync.max_total_bytes".into(), message: format!("is below sync.max_file_bytes ({}); raise it to at least that", self.max_file_bytes) });
+        }
+        if !(5..=86_400).contains(&self.yolo_interval_secs) {
+            issues.push(FieldIssue { field: "sync.yolo_interval_secs".into(), message: format!("is {}; use 5 to 86400 seconds (default 30)", self.yolo_interval_secs) });
         }
         if !issues.is_empty() {
             return Err(issues);
