@@ -23,7 +23,8 @@ pub fn journal_follow_argv(after_cursor: Option<&str>) -> Vec<String> {
         Some(c) => format!("--after-cursor={c}"),
         None => "--lines=0".to_string(),
     };
-    ["journalctl", "--follow", "--output=json", "--no-pager"]
+    // sudo: the system journal (kernel and resolver lines) is not readable by Lima's user.
+    ["sudo", "-n", "journalctl", "--follow", "--output=json", "--no-pager"]
         .iter()
         .map(|s| s.to_string())
         .chain(std::iter::once(start))
@@ -42,7 +43,7 @@ fn journal_cursor(line: &str) -> Option<&str> {
 /// The command that prints the VM's denial logs since `since` (journalctl syntax: `-1h`,
 /// `2026-11-27 10:00`, `today`) as journal JSON, then exits.
 pub fn journal_recent_argv(since: &str) -> Vec<String> {
-    ["journalctl", "--output=json", "--no-pager"]
+    ["sudo", "-n", "journalctl", "--output=json", "--no-pager"]
         .iter()
         .map(|s| s.to_string())
         .chain(std::iter::once(format!("--since={since}")))
