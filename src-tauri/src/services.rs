@@ -1,0 +1,140 @@
+//! What the app asks of core, behind small traits so commands can be tested with fakes and
+//! parts still arriving in core (keychain store, sync queue) switch over in one place.
+
+use crate::error::{CmdResult, CommandError, ErrorKind};
+use async_trait::async_trait;
+use sandbox_core::events::{EventBus, VmState};
+use sandbox_core::lima::Limactl;
+use sandbox_core::paths::Paths;
+use sandbox_core::profile::Profile;
+use sandbox_core::sandbox::{vm_state, Sandbox};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Start/stop/state of the VM: core's `Sandbox` facade.
+#[async_trait]
+pub trait Control: Send + Sync {
+    async fn up(&self) -> CmdResult<()>;
+    async fn down(&self, force: bool) -> CmdResult<()>;
+    /// The instance name and its state right now (one `limactl list`, no polling).
+    async fn state(&self) -> CmdResult<(String, VmState)>;
+    /// Follow the VM's state (core's `limactl watch` follower publishes `StateChanged` on the
+    /// bus) until the watch ends. Errors when this Lima cannot watch or there is no profile.
+    async fn follow(&self) -> CmdResult<()>;
+}
+
+/// The real thing: a fresh `Sandbox` per call (the profile may have changed in Settings).
+pub struct CoreControl {
+    pub paths: Paths,
+    pub profile_path: PathBuf,
+    pub bus: EventBus,
+}
+
+impl CoreControl {
+    fn sandbox(&self) -> CmdResult<Sandbox> {
+        let profile = Profile::load(&self.profile_path)?;
+        let limactl = Limactl::locate()?;
+        Ok(Sandbox::new(profile, self.paths.clone(), limactl, self.bus.clone()))
+    }
+}
+
+#[async_trait]
+impl Control for CoreControl {
+    async fn up(&self) -> CmdResult<()> {
+        self.sandbox()?.up().await?;
+        Ok(())
+    }
+
+    async fn down(&self, force: bool) -> CmdResult<()> {
+        self.sandbox()?.down(force).await?;
+        Ok(())
+    }
+
+    async fn state(&self) -> CmdResult<(String, VmState)> {
+        let profile = Profile::load(&self.profile_path)?;
+        let limactl = Limactl::locate()?;
+        let inst = limactl.instance(&profile.name).await?;
+        Ok((profile.name, vm_state(inst.as_ref())))
+    }
+
+    async fn follow(&self) -> CmdResult<()> {
+        let profile = Profile::load(&self.profile_path)?;
+        let limactl = Limactl::locate()?;
+        Ok(limactl.follow_state(&profile.name, &self.bus).await?)
+    }
+}
+
+/// The OS keychain, through core's secret store. Values go in, never come out.
+pub trait Keychain: Send + Sync {
+    fn set(&self, name: &str, value: &str) -> CmdResult<()>;
+    fn remove(&self, name: &str) -> CmdResult<bool>;
+    /// Which of `names` have a value stored.
+    fn which_set(&self, names: &[String]) -> CmdResult<Vec<String>>;
+}
+
+/// The sync gate's review queue, through core's sync module.
+pub trait Reviewer: Send + Sync {
+    /// Pending requests as core describes them (files, kinds, sizes, diffs, findings).
+    fn list(&self) -> CmdResult<serde_json::Value>;
+    /// Approve a request; `paths` limits it to the selected files.
+    fn approve(&self, id: &str, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value>;
+    fn reject(&self, id: &str) -> CmdResult<()>;
+    /// Undo the last apply.
+    fn undo(&self) -> CmdResult<serde_json::Value>;
+}
+
+/// The firewall's allowlist, through core's firewall module ("Allow" on a blocked connection).
+pub trait Firewall: Send + Sync {
+    fn allow(&self, host: &str, port: Option<u16>) -> CmdResult<()>;
+}
+
+/// Everything the app asks of core, bundled.
+#[derive(Clone)]
+pub struct Services {
+    pub control: Arc<dyn Control>,
+    pub keychain: Arc<dyn Keychain>,
+    pub reviewer: Arc<dyn Reviewer>,
+    pub firewall: Arc<dyn Firewall>,
+}
+
+/// Stands in for a core part this build does not have yet; every call says so.
+pub struct NotInThisBuild(pub &'static str);
+
+impl NotInThisBuild {
+    fn err<T>(&self) -> CmdResult<T> {
+        Err(CommandError::new(ErrorKind::Unavailable, format!("{} is not part of this build yet; use the `sandbox` CLI once it is", self.0)))
+    }
+}
+
+impl Keychain for NotInThisBuild {
+    fn set(&self, _: &str, _: &str) -> CmdResult<()> {
+        self.err()
+    }
+    fn remove(&self, _: &str) -> CmdResult<bool> {
+        self.err()
+    }
+    fn which_set(&self, _: &[String]) -> CmdResult<Vec<String>> {
+        self.err()
+    }
+}
+
+impl Firewall for NotInThisBuild {
+    fn allow(&self, _: &str, _: Option<u16>) -> CmdResult<()> {
+        self.err()
+    }
+}
+
+impl Reviewer for NotInThisBuild {
+    fn list(&self) -> CmdResult<serde_json::Value> {
+        self.err()
+    }
+    fn approve(&self, _: &str, _: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
+        self.err()
+    }
+    fn reject(&self, _: &str) -> CmdResult<()> {
+        self.err()
+    }
+    fn undo(&self) -> CmdResult<serde_json::Value> {
+        self.err()
+    }
+}

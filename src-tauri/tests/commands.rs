@@ -1,0 +1,270 @@
+//! The app's commands under Tauri's mock runtime (`tauri::test`): no display, no VM.
+//! Core's validation is real; the VM control, keychain and review queue are recording fakes.
+
+use async_trait::async_trait;
+use openclaw_sandbox_app::commands;
+use openclaw_sandbox_app::error::{CmdResult, CommandError, ErrorKind};
+use openclaw_sandbox_app::services::{Control, Keychain, NotInThisBuild, Services};
+use openclaw_sandbox_app::state::AppState;
+use sandbox_core::events::{Event, EventBus, VmState};
+use sandbox_core::paths::Paths;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindow};
+
+#[derive(Default)]
+struct FakeControl {
+    calls: Mutex<Vec<String>>,
+    fail_up: Mutex<Option<String>>,
+}
+
+#[async_trait]
+impl Control for FakeControl {
+    async fn up(&self) -> CmdResult<()> {
+        self.calls.lock().unwrap().push("up".into());
+        match self.fail_up.lock().unwrap().clone() {
+            Some(m) => Err(CommandError::failed(m)),
+            None => Ok(()),
+        }
+    }
+    async fn down(&self, force: bool) -> CmdResult<()> {
+        self.calls.lock().unwrap().push(format!("down force={force}"));
+        Ok(())
+    }
+    async fn state(&self) -> CmdResult<(String, VmState)> {
+        self.calls.lock().unwrap().push("state".into());
+        Ok(("openclaw-sandbox".into(), VmState::Stopped))
+    }
+    async fn follow(&self) -> CmdResult<()> {
+        self.calls.lock().unwrap().push("follow".into());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct MemKeychain(Mutex<BTreeMap<String, String>>);
+
+impl Keychain for MemKeychain {
+    fn set(&self, name: &str, value: &str) -> CmdResult<()> {
+        self.0.lock().unwrap().insert(name.into(), value.into());
+        Ok(())
+    }
+    fn remove(&self, name: &str) -> CmdResult<bool> {
+        Ok(self.0.lock().unwrap().remove(name).is_some())
+    }
+    fn which_set(&self, names: &[String]) -> CmdResult<Vec<String>> {
+        let m = self.0.lock().unwrap();
+        Ok(names.iter().filter(|n| m.contains_key(*n)).cloned().collect())
+    }
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    root: std::path::PathBuf,
+    control: Arc<FakeControl>,
+    keychain: Arc<MemKeychain>,
+    bus: EventBus,
+    _app: App<tauri::test::MockRuntime>,
+    window: WebviewWindow<tauri::test::MockRuntime>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("project")).unwrap();
+        let paths = Paths::under(&root);
+        let control = Arc::new(FakeControl::default());
+        let keychain = Arc::new(MemKeychain::default());
+        let bus = EventBus::default();
+        let services = Services { control: control.clone(), keychain: keychain.clone(), reviewer: Arc::new(NotInThisBuild("The sync review queue")), firewall: Arc::new(NotInThisBuild("The firewall")) };
+        let state = AppState::new(paths.clone(), paths.profile_file(), bus.clone(), services);
+        let app = mock_builder().manage(state).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
+        let window = tauri::WebviewWindowBuilder::new(&app, "onboarding", Default::default()).build().unwrap();
+        Harness { _dir: dir, root, control, keychain, bus, _app: app, window }
+    }
+
+    fn call(&self, cmd: &str, body: Value) -> Result<Value, Value> {
+        let req = InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: tauri::ipc::InvokeBody::Json(body),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, req).map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn profile(&self) -> std::path::PathBuf {
+        self.root.join("config/profile.toml")
+    }
+
+    fn form(&self) -> Value {
+        let mut f = self.call("wizard_load", json!({})).unwrap()["form"].clone();
+        f["project"] = json!(self.root.join("project"));
+        f
+    }
+}
+
+fn core_messages(text: &str, path: &Path) -> Vec<(String, String)> {
+    let e = sandbox_core::profile::Profile::parse(text, path, path.parent().unwrap()).unwrap_err();
+    e.problems().iter().map(|p| (p.field.clone(), p.message.clone())).collect()
+}
+
+#[test]
+fn an_empty_project_fails_the_folders_step_with_cores_message() {
+    let h = Harness::new();
+    let mut form = h.form();
+    form["project"] = json!("");
+    let err = h.call("wizard_check", json!({"step": "folders", "form": form})).unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    assert_eq!(err["problems"].as_array().unwrap().len(), 1);
+    assert_eq!(err["problems"][0]["field"], "mounts.project");
+    // The CLI shows the very same text for a profile without a project.
+    let core = core_messages("version = 1\n[mounts]\n", &h.profile());
+    assert_eq!(err["problems"][0]["message"], core[0].1);
+}
+
+#[test]
+fn each_step_reports_only_its_own_fields() {
+    let h = Harness::new();
+    let mut form = h.form();
+    form["memory"] = json!("1GiB");
+    form["cpus"] = json!("99");
+    form["project"] = json!(h.root.join("missing"));
+    let err = h.call("wizard_check", json!({"step": "resources", "form": form})).unwrap_err();
+    let fields: Vec<&str> = err["problems"].as_array().unwrap().iter().map(|p| p["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["resources.cpus", "resources.memory"]);
+    assert_eq!(err["problems"][1]["message"], "is 1GiB; the sandbox needs at least 2GiB");
+    let err = h.call("wizard_check", json!({"step": "folders", "form": form})).unwrap_err();
+    assert_eq!(err["problems"][0]["field"], "mounts.project");
+    assert!(err["problems"][0]["message"].as_str().unwrap().contains("does not exist"));
+    assert!(h.call("wizard_check", json!({"step": "mode", "form": form})).is_ok());
+}
+
+#[test]
+fn progress_is_saved_and_resumed() {
+    let h = Harness::new();
+    let mut form = h.form();
+    form["vault"] = json!("/somewhere");
+    h.call("wizard_save", json!({"step": "network", "form": form})).unwrap();
+    let snap = h.call("wizard_load", json!({})).unwrap();
+    assert_eq!(snap["step"], "network");
+    assert_eq!(snap["form"]["vault"], "/somewhere");
+    assert_eq!(snap["profile_exists"], false);
+}
+
+#[test]
+fn finishing_writes_a_profile_core_accepts_and_never_overwrites() {
+    let h = Harness::new();
+    let mut form = h.form();
+    form["mode"] = json!("yolo");
+    form["cpus"] = json!("2");
+    h.call("wizard_save", json!({"step": "summary", "form": form})).unwrap();
+    let path = h.call("wizard_finish", json!({"form": form})).unwrap();
+    assert_eq!(path, json!(h.profile().display().to_string()));
+    let p = sandbox_core::profile::Profile::load(&h.profile()).unwrap();
+    assert_eq!(p.mode.as_str(), "yolo");
+    assert_eq!(p.resources.cpus, 2);
+    assert_eq!(p.project().host, h.root.join("project"));
+    // Progress is gone; the model knows a profile exists and asked core for the VM's state.
+    assert_eq!(h.call("wizard_load", json!({})).unwrap()["step"], "welcome");
+    assert_eq!(h.call("app_view", json!({})).unwrap()["profile_present"], true);
+    assert_eq!(h.call("app_view", json!({})).unwrap()["status_line"], "Stopped");
+    assert!(h.control.calls.lock().unwrap().contains(&"state".to_string()));
+    let err = h.call("wizard_finish", json!({"form": form})).unwrap_err();
+    assert_eq!(err["kind"], "exists");
+}
+
+#[test]
+fn an_invalid_form_writes_nothing() {
+    let h = Harness::new();
+    let mut form = h.form();
+    form["secrets"] = json!(["not valid"]);
+    let err = h.call("wizard_finish", json!({"form": form})).unwrap_err();
+    assert_eq!(err["problems"][0]["field"], "secrets.names[0]");
+    assert!(!h.profile().exists());
+}
+
+#[test]
+fn start_and_stop_reach_core_and_failures_become_events() {
+    let h = Harness::new();
+    let mut rx = h.bus.subscribe();
+    h.call("sandbox_start", json!({})).unwrap();
+    h.call("sandbox_stop", json!({"force": true})).unwrap();
+    assert_eq!(*h.control.calls.lock().unwrap(), vec!["up", "down force=true"]);
+    *h.control.fail_up.lock().unwrap() = Some("limactl not found; install Lima".into());
+    let err = h.call("sandbox_start", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "failed");
+    assert_eq!(err["message"], "limactl not found; install Lima");
+    assert_eq!(rx.try_recv().unwrap(), Event::Error { message: "limactl not found; install Lima".into() });
+}
+
+#[test]
+fn secrets_go_to_the_keychain_and_their_values_never_come_back() {
+    let h = Harness::new();
+    let err = h.call("secret_set", json!({"name": "lower-case", "value": "sk-canary-123"})).unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    assert!(!err.to_string().contains("sk-canary-123"));
+    let ok = h.call("secret_set", json!({"name": "ANTHROPIC_API_KEY", "value": "sk-canary-123"})).unwrap();
+    assert_eq!(ok, Value::Null);
+    assert_eq!(h.keychain.0.lock().unwrap()["ANTHROPIC_API_KEY"], "sk-canary-123");
+    let set = h.call("secrets_list", json!({"names": ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]})).unwrap();
+    assert_eq!(set, json!(["ANTHROPIC_API_KEY"]));
+    assert!(!set.to_string().contains("sk-canary"));
+    assert_eq!(h.call("secret_remove", json!({"name": "ANTHROPIC_API_KEY"})).unwrap(), json!(true));
+}
+
+#[test]
+fn settings_save_validates_and_keeps_keys_the_form_does_not_show() {
+    let h = Harness::new();
+    std::fs::create_dir_all(h.root.join("config")).unwrap();
+    let text = format!("version = 1\nmode = \"secure\"\n[mounts]\nproject = {:?}\n[provisioning.vars]\nopenclaw_version = \"2026.1.0\"\n", h.root.join("project"));
+    std::fs::write(h.profile(), text).unwrap();
+    let mut form = h.call("settings_load", json!({})).unwrap();
+    assert_eq!(form["project"], json!(h.root.join("project")));
+    form["disk"] = json!("5GiB");
+    let err = h.call("settings_save", json!({"form": form})).unwrap_err();
+    assert_eq!(err["problems"][0]["field"], "resources.disk");
+    form["disk"] = json!("60GiB");
+    h.call("settings_save", json!({"form": form})).unwrap();
+    let saved = std::fs::read_to_string(h.profile()).unwrap();
+    assert!(saved.contains("openclaw_version = \"2026.1.0\""), "{saved}");
+    assert_eq!(sandbox_core::profile::Profile::load(&h.profile()).unwrap().resources.disk.to_string(), "60GiB");
+}
+
+#[test]
+fn settings_without_a_profile_say_so() {
+    let h = Harness::new();
+    let err = h.call("settings_load", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "no_profile");
+}
+
+#[test]
+fn a_missing_core_part_says_so_instead_of_pretending() {
+    let h = Harness::new();
+    let err = h.call("sync_list", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "unavailable");
+}
+
+#[test]
+fn core_events_fold_into_the_view() {
+    let h = Harness::new();
+    let state = h._app.state::<AppState>();
+    state.update(|m| {
+        m.profile_present = true;
+        true
+    });
+    state.apply(&Event::StateChanged { instance: "i".into(), state: VmState::Running });
+    state.apply(&Event::SyncRequested { id: "r1".into(), message: None, changes: 4, blocked: false });
+    let v = h.call("app_view", json!({})).unwrap();
+    assert_eq!(v["status_line"], "Running — 4 changes waiting");
+    assert_eq!(v["icon"], "attention");
+    let _ = ErrorKind::Failed;
+}

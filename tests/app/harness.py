@@ -1,0 +1,265 @@
+"""Helpers for the real-app tests (scripts/test app): a tiny WebDriver client for tauri-driver,
+a fake StatusNotifierWatcher so the app's tray registers on the session bus, dbusmenu access,
+and an isolated SANDBOX_HOME with the scripted limactl stand-in.
+
+Each test file runs in its own `dbus-run-session` under `timeout` (see scripts/tiers/app.sh),
+with DISPLAY pointing at the tier's Xvfb.
+"""
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("APP_BIN", REPO / "target/debug/openclaw-sandbox-app"))
+FAKE_LIMACTL = REPO / "tests/support/fake-limactl"
+ARTIFACTS = REPO / "target/artifacts/app"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def wait_for(pred, timeout=30.0, what="condition", interval=0.1):
+    """Wait (bounded) for an external process to reach a state; the test fails with `what`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Exception as e:  # the app may not be up yet
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class Sandbox:
+    """An isolated SANDBOX_HOME + fake limactl state, and the env the app runs with."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="openclaw-app-test-"))
+        self.home = self.root / "home"
+        self.lima = self.root / "lima"
+        self.project = self.root / "project"
+        for d in (self.home, self.lima, self.project):
+            d.mkdir(parents=True)
+        self.profile = self.home / "config/profile.toml"
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        env.update({
+            "SANDBOX_HOME": str(self.home),
+            "SANDBOX_LIMACTL": str(FAKE_LIMACTL),
+            "FAKE_LIMA_DIR": str(self.lima),
+            "HOME": str(self.root),  # autostart entries and dialogs stay in the sandbox
+            "XDG_CONFIG_HOME": str(self.root / ".config"),
+            "NO_AT_BRIDGE": "1",
+        })
+        env.update(extra)
+        return env
+
+    def write_profile(self):
+        self.profile.parent.mkdir(parents=True, exist_ok=True)
+        self.profile.write_text(f'version = 1\nname = "apptest"\nmode = "secure"\n[mounts]\nproject = "{self.project}"\n')
+
+    def calls(self):
+        f = self.lima / "calls.jsonl"
+        return [json.loads(l) for l in f.read_text().splitlines()] if f.exists() else []
+
+    def verbs(self):
+        return [c["argv"][0] for c in self.calls() if c["argv"]]
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class WebDriver:
+    """Just enough of the W3C WebDriver protocol, against tauri-driver."""
+
+    def __init__(self, env, port=4444):
+        self.base = f"http://127.0.0.1:{port}"
+        driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
+        self.proc = subprocess.Popen([driver, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for(lambda: self._req("GET", "/status") is not None, 20, "tauri-driver to listen")
+        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": str(APP)}}}}
+        self.sid = self._req("POST", "/session", caps)["value"]["sessionId"]
+
+    def _req(self, method, path, body=None, timeout=60):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={"content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read() or b"null")
+
+    def cmd(self, method, path, body=None):
+        return self._req(method, f"/session/{self.sid}{path}", body)["value"]
+
+    def js(self, script, *args):
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def find(self, css, timeout=15):
+        def look():
+            r = self.cmd("POST", "/elements", {"using": "css selector", "value": css})
+            return r[0][ELEMENT] if r else None
+        return wait_for(look, timeout, f"element {css}")
+
+    def click(self, css):
+        self.cmd("POST", f"/element/{self.find(css)}/click", {})
+
+    def type(self, css, text, clear=True):
+        el = self.find(css)
+        if clear:
+            self.cmd("POST", f"/element/{el}/clear", {})
+        self.cmd("POST", f"/element/{el}/value", {"text": text})
+
+    def text(self, css):
+        return self.cmd("GET", f"/element/{self.find(css)}/text")
+
+    def quit(self):
+        try:
+            self._req("DELETE", f"/session/{self.sid}", timeout=10)
+        except Exception:
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# --- D-Bus: a fake StatusNotifierWatcher and dbusmenu access -------------------------------
+
+WATCHER_XML_NAME = "org.kde.StatusNotifierWatcher"
+
+
+async def start_watcher(bus):
+    """Own org.kde.StatusNotifierWatcher on `bus`; returns the list registered items land in."""
+    from dbus_next.service import ServiceInterface, method, dbus_property, signal
+    from dbus_next.constants import PropertyAccess
+
+    items = []
+
+    class Watcher(ServiceInterface):
+        def __init__(self):
+            super().__init__(WATCHER_XML_NAME)
+
+        @method()
+        def RegisterStatusNotifierItem(self, service: "s"):  # noqa: F821
+            items.append(service)
+            self.StatusNotifierItemRegistered(service)
+
+        @method()
+        def RegisterStatusNotifierHost(self, service: "s"):  # noqa: F821
+            pass
+
+        @dbus_property(access=PropertyAccess.READ)
+        def RegisteredStatusNotifierItems(self) -> "as":  # noqa: F821
+            return list(items)
+
+        @dbus_property(access=PropertyAccess.READ)
+        def IsStatusNotifierHostRegistered(self) -> "b":  # noqa: F821
+            return True
+
+        @dbus_property(access=PropertyAccess.READ)
+        def ProtocolVersion(self) -> "i":  # noqa: F821
+            return 0
+
+        @signal()
+        def StatusNotifierItemRegistered(self, service) -> "s":  # noqa: F821
+            return service
+
+        @signal()
+        def StatusNotifierHostRegistered(self):
+            pass
+
+    bus.export("/StatusNotifierWatcher", Watcher())
+    await bus.request_name(WATCHER_XML_NAME)
+    return items
+
+
+class Tray:
+    """The app's StatusNotifierItem and its dbusmenu, as a panel would see them."""
+
+    def __init__(self, bus, sender, item_path):
+        self.bus, self.sender, self.item_path = bus, sender, item_path
+
+    @classmethod
+    async def find(cls, bus, items, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for it in list(items):
+                # libayatana registers an object path; the sender is the app's unique name.
+                if it.startswith("/"):
+                    return cls(bus, cls.sender_of.get(it), it)
+                name, _, path = it.partition("/")
+                return cls(bus, name, "/" + path if path else "/StatusNotifierItem")
+            await asyncio.sleep(0.1)
+        raise AssertionError("the app never registered a tray item with the watcher")
+
+    sender_of = {}
+
+    async def _iface(self, path, name):
+        intro = await self.bus.introspect(self.sender, path)
+        return self.bus.get_proxy_object(self.sender, path, intro).get_interface(name)
+
+    async def prop(self, name):
+        props = await self._iface(self.item_path, "org.freedesktop.DBus.Properties")
+        v = await props.call_get("org.kde.StatusNotifierItem", name)
+        return v.value
+
+    async def menu(self):
+        """[(id, label, enabled, toggle_state)] of the top-level items, separators skipped."""
+        menu = await self._iface(await self.prop("Menu"), "com.canonical.dbusmenu")
+        _rev, (_id, _props, children) = await menu.call_get_layout(0, -1, [])
+        out = []
+        for c in children:
+            cid, props, _ = c.value
+            if props.get("type") and props["type"].value == "separator":
+                continue
+            label = props["label"].value if "label" in props else ""
+            enabled = props["enabled"].value if "enabled" in props else True
+            toggle = props["toggle-state"].value if "toggle-state" in props else None
+            out.append((cid, label.replace("_", ""), enabled, toggle))
+        return out
+
+    async def click(self, label_prefix):
+        from dbus_next import Variant
+        items = await self.menu()
+        match = [i for i in items if i[1].startswith(label_prefix)]
+        assert match, f"no menu item starting with {label_prefix!r} in {[i[1] for i in items]}"
+        menu = await self._iface(await self.prop("Menu"), "com.canonical.dbusmenu")
+        await menu.call_event(match[0][0], "clicked", Variant("s", ""), int(time.time()) & 0xFFFFFFFF)
+
+
+async def watch_senders(bus):
+    """Remember which unique name registered each item path (the register call's sender)."""
+    from dbus_next import Message, MessageType
+
+    def handler(msg: Message):
+        if msg.message_type == MessageType.METHOD_CALL and msg.member == "RegisterStatusNotifierItem" and msg.body:
+            Tray.sender_of[msg.body[0]] = msg.sender
+        return None
+
+    bus.add_message_handler(handler)
+
+
+async def session_bus():
+    from dbus_next.aio import MessageBus
+    return await MessageBus().connect()
+
+
+async def wait_async(pred, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = await pred()
+            if last:
+                return last
+        except Exception as e:
+            last = e
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
