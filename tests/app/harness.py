@@ -71,7 +71,12 @@ class Sandbox:
         return [json.loads(l) for l in f.read_text().splitlines()] if f.exists() else []
 
     def verbs(self):
-        return [c["argv"][0] for c in self.calls() if c["argv"]]
+        """The limactl verb of each call (global flags such as --tty=false skipped)."""
+        out = []
+        for c in self.calls():
+            words = [a for a in c["argv"] if not a.startswith("-")]
+            out.append(words[0] if words else c["argv"][0] if c["argv"] else "")
+        return out
 
     def cleanup(self):
         shutil.rmtree(self.root, ignore_errors=True)
@@ -83,7 +88,9 @@ class WebDriver:
     def __init__(self, env, port=4444):
         self.base = f"http://127.0.0.1:{port}"
         driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
-        self.proc = subprocess.Popen([driver, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log = open(ARTIFACTS / "tauri-driver.log", "wb")
+        self.proc = subprocess.Popen([driver, "--port", str(port)], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self._req("GET", "/status") is not None, 20, "tauri-driver to listen")
         caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": str(APP)}}}}
         self.sid = self._req("POST", "/session", caps)["value"]["sessionId"]

@@ -12,10 +12,17 @@ def labels(menu):
     return {label: (enabled, toggle) for _id, label, enabled, toggle in menu}
 
 
+BUS = {}
+
+
 async def run_app(sb, **env):
-    bus = await session_bus()
-    await watch_senders(bus)
-    items = await start_watcher(bus)
+    """Start the app; one session bus connection owns the fake watcher for the whole file."""
+    if not BUS:
+        BUS["bus"] = await session_bus()
+        await watch_senders(BUS["bus"])
+        BUS["items"] = await start_watcher(BUS["bus"])
+    bus, items = BUS["bus"], BUS["items"]
+    items.clear()
     app = subprocess.Popen([str(APP)], env=sb.env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tray = await Tray.find(bus, items)
     return bus, app, tray
