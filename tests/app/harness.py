@@ -6,6 +6,7 @@ Each test file runs in its own `dbus-run-session` under `timeout` (see scripts/t
 with DISPLAY pointing at the tier's Xvfb.
 """
 import asyncio
+import http.client
 import json
 import os
 import shutil
@@ -92,14 +93,27 @@ class WebDriver:
         self.log = open(ARTIFACTS / "tauri-driver.log", "wb")
         self.proc = subprocess.Popen([driver, "--port", str(port)], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self._req("GET", "/status") is not None, 20, "tauri-driver to listen")
-        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": str(APP)}}}}
+        # A wrapper keeps the app's own stderr (WebKitWebDriver drops it) for post-mortems.
+        wrapper = Path(env["SANDBOX_HOME"]).parent / "app-wrapper.sh"
+        wrapper.write_text(f'#!/bin/sh\nexec "{APP}" "$@" 2>>"{ARTIFACTS}/app-stderr.log"\n')
+        wrapper.chmod(0o755)
+        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": str(wrapper)}}}}
         self.sid = self._req("POST", "/session", caps)["value"]["sessionId"]
 
     def _req(self, method, path, body=None, timeout=60):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers={"content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read() or b"null")
+        # tauri-driver 2.1.0 forwards over pooled keep-alive connections without retrying; when
+        # WebKitWebDriver has just closed the pooled one, the forward fails before anything
+        # reached the browser ("SendRequest ... Connection reset by peer") and tauri-driver drops
+        # our connection. Resending is then safe, so do it (a couple of times at most).
+        for attempt in range(3):
+            req = urllib.request.Request(self.base + path, data=data, method=method, headers={"content-type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as r:
+                    return json.loads(r.read() or b"null")
+            except http.client.RemoteDisconnected:
+                if attempt == 2:
+                    raise
 
     def cmd(self, method, path, body=None):
         return self._req(method, f"/session/{self.sid}{path}", body)["value"]

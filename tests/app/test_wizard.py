@@ -44,8 +44,8 @@ def main():
         # "Create and start" reached core: limactl start was called for the instance.
         wait_for(lambda: "start" in sb.verbs(), 30, "limactl start")
         wait_for(lambda: "running" in (wd.js('return document.querySelector("#finish-result").textContent') or ""), 60, "the sandbox to report running")
-        status = wd.js('return document.querySelector("#status-line").textContent')
-        assert status.startswith("Running"), status
+        # The status line follows core's StateChanged events (delivered after the command's reply).
+        wait_for(lambda: wd.js('return document.querySelector("#status-line").textContent').startswith("Running"), 30, "the status line to say Running")
         print("ok: wizard completed, profile written, sandbox started;", "limactl verbs:", sb.verbs())
     finally:
         if wd:
