@@ -63,6 +63,11 @@ enum Command {
     Mcp,
     /// Print where state is kept.
     Paths,
+    /// Network containment: render rules, parse denial logs, allow/deny destinations.
+    Firewall {
+        #[command(subcommand)]
+        cmd: cmd::firewall::FirewallCmd,
+    },
 }
 
 /// Exit code for an error: conflicts are 4, everything else 1.
@@ -106,6 +111,7 @@ fn main() -> ExitCode {
                 println!("logs:    {}", ctx.paths.log_dir.display());
                 Ok(exit::OK)
             }
+            Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
         }
     });
     match result {

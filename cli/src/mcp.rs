@@ -23,6 +23,14 @@ pub struct ExecParams {
     pub timeout_secs: Option<u64>,
 }
 
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallLogParams {
+    /// How far back, in journalctl's words: "-1h" (default), "-10min", "today".
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct SandboxMcp {
     api: AgentApi,
@@ -109,6 +117,11 @@ impl SandboxMcp {
     #[tool(description = "How to reach the VM over ssh (instance, port, ssh config path, command).")]
     async fn sandbox_ssh_info(&self) -> Result<CallToolResult, McpError> {
         respond(self.api.ssh_info().await)
+    }
+
+    #[tool(description = "Recent connections the VM's firewall blocked and domain names its resolver refused, de-duplicated with counts. Read-only: only the user can allow anything.")]
+    async fn sandbox_firewall_log(&self, Parameters(p): Parameters<FirewallLogParams>) -> Result<CallToolResult, McpError> {
+        respond(self.api.firewall_log(p.since.as_deref().unwrap_or("-1h")).await.map(|alerts| serde_json::json!({ "alerts": alerts })))
     }
 
     #[tool(description = "The OpenClaw gateway's URL on the host and whether it answers.")]

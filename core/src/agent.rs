@@ -186,6 +186,16 @@ impl AgentApi {
         })
     }
 
+    /// Recent firewall denials (read-only): connections blocked and names refused since `since`
+    /// (journalctl's syntax, e.g. `-1h`), de-duplicated with counts.
+    pub async fn firewall_log(&self, since: &str) -> Result<Vec<crate::events::BlockedConnection>, AgentError> {
+        if since.is_empty() || since.len() > 64 || since.chars().any(|c| c.is_control()) {
+            return Err(AgentError::BadRequest("`since` must be a short journalctl time such as \"-1h\" or \"today\"".into()));
+        }
+        let vm = self.sandbox()?.require_vm().await?;
+        Ok(crate::firewall::follow::recent(&vm, since).await?)
+    }
+
     pub async fn gateway_info(&self) -> Result<GatewayInfo, AgentError> {
         let profile = Profile::load(&self.profile_path)?;
         let port = profile.gateway_port;

@@ -308,6 +308,18 @@ impl Sandbox {
         }
     }
 
+    /// The VM, when it is running (for live updates such as a firewall reload).
+    pub async fn running_vm(&self) -> Result<Option<LimaVm>, SandboxError> {
+        let inst = self.limactl.instance(&self.profile.name).await?;
+        Ok(matches!(inst.map(|i| i.status), Some(InstanceStatus::Running)).then(|| self.vm()))
+    }
+
+    /// The running VM, or an error saying how to start it.
+    pub async fn require_vm(&self) -> Result<LimaVm, SandboxError> {
+        self.require_running().await?;
+        Ok(self.vm())
+    }
+
     /// An interactive shell (or one command) in the VM on the caller's terminal.
     pub async fn ssh(&self, argv: &[String]) -> Result<i32, SandboxError> {
         self.require_running().await?;

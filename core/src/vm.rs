@@ -27,6 +27,9 @@ impl ExecOutput {
     }
 }
 
+/// A line-readable stream of a command's stdout; dropping it kills the command.
+pub type OutputStream = Box<dyn tokio::io::AsyncBufRead + Send + Unpin>;
+
 /// Failure to run something in the VM at all (not a non-zero remote exit code).
 #[derive(Debug, thiserror::Error)]
 pub enum VmError {
@@ -34,6 +37,8 @@ pub enum VmError {
     NotRunning { instance: String },
     #[error("`{what}` in the sandbox VM timed out after {secs} s; check `sandbox status`, then retry")]
     Timeout { what: String, secs: u64 },
+    #[error("this VM cannot {what}")]
+    Unsupported { what: String },
     #[error(transparent)]
     Lima(#[from] crate::lima::LimaError),
 }
@@ -47,6 +52,13 @@ pub trait Vm: Send + Sync {
     /// Run `argv` in the VM as the VM's admin user, feeding `stdin` if given, collecting
     /// stdout/stderr. A non-zero remote exit code is `Ok` with that status.
     async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError>;
+
+    /// Run `argv` and stream its stdout (e.g. `journalctl -f`) until it exits or the stream is
+    /// dropped, which kills it. stderr is discarded.
+    async fn exec_stream(&self, argv: &[String]) -> Result<OutputStream, VmError> {
+        let _ = argv;
+        Err(VmError::Unsupported { what: "stream command output".into() })
+    }
 
     /// Copy a host file into the VM.
     async fn copy_in(&self, host: &Path, guest: &str) -> Result<(), VmError>;

@@ -17,7 +17,7 @@ FAKE = str(ROOT / "tests" / "support" / "fake-limactl")
 
 EXPECTED_TOOLS = {
     "sandbox_status", "sandbox_up", "sandbox_down", "sandbox_exec", "sandbox_validate",
-    "sandbox_ssh_info", "sandbox_gateway_info",
+    "sandbox_ssh_info", "sandbox_gateway_info", "sandbox_firewall_log",
 }
 # Words no agent-callable tool may carry: approvals, firewall changes, secrets, destruction.
 FORBIDDEN = ["approve", "reject", "apply", "undo", "allow", "deny", "secret", "destroy", "reset", "delete", "force"]
@@ -108,8 +108,12 @@ def test_validate_names_field_and_line():
 def test_lifecycle_with_progress_exec_and_down():
     env = Env()
     env.init()
+    drop = ("OPENCLAW-DROP-OUT IN= OUT=eth0 SRC=192.168.5.15 DST=203.0.113.7 LEN=60 PROTO=TCP "
+            "SPT=40112 DPT=443 SYN URGP=0 ")
+    journal = json.dumps({"__CURSOR": "s=1", "_TRANSPORT": "kernel", "MESSAGE": drop})
     (env.root / "fake" / "shell.json").write_text(json.dumps([
-        {"match": "echo hello", "stdout": "hello\n", "stderr": "warn\n", "exit": 3}]))
+        {"match": "echo hello", "stdout": "hello\n", "stderr": "warn\n", "exit": 3},
+        {"match": "journalctl", "stdout": journal + "\n" + journal + "\n"}]))
     progress = []
 
     async def on_progress(p, total, message):
@@ -131,6 +135,10 @@ def test_lifecycle_with_progress_exec_and_down():
         assert info.structuredContent["running"] is True
         gw = await s.call_tool("sandbox_gateway_info", {})
         assert gw.structuredContent["url"] == "http://127.0.0.1:18789"
+        fw = await s.call_tool("sandbox_firewall_log", {"since": "-10min"})
+        assert not fw.isError, fw.content
+        assert fw.structuredContent["alerts"][0]["count"] == 2
+        assert fw.structuredContent["alerts"][0]["dport"] == 443
         down = await s.call_tool("sandbox_down", {})
         assert down.structuredContent == {"result": "stopped"}
         ex = await s.call_tool("sandbox_exec", {"command": "echo hello"})

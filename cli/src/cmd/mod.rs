@@ -2,5 +2,6 @@
 //! and renders the result; decisions live in core.
 
 pub mod doctor;
+pub mod firewall;
 pub mod init;
 pub mod lifecycle;

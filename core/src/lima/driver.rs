@@ -295,6 +295,15 @@ impl Limactl {
         self.run("shell", &args, stdin, limit).await
     }
 
+    /// `limactl shell NAME -- ARGV…` with stdout streamed; the process dies with the stream.
+    pub fn shell_stream(&self, name: &str, argv: &[String]) -> Result<ChildStdoutStream, LimaError> {
+        let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
+        args.extend(argv.iter().map(String::as_str));
+        let mut child = self.command(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| self.spawn_error(e))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        Ok(ChildStdoutStream { reader: BufReader::new(stdout), _child: child })
+    }
+
     /// An interactive `limactl shell` on the caller's terminal; returns the exit code.
     pub async fn shell_interactive(&self, name: &str, argv: &[String]) -> Result<i32, LimaError> {
         let mut cmd = Command::new(&self.program);
@@ -314,6 +323,27 @@ impl Limactl {
         } else {
             Err(Self::failed("copy", &out, ""))
         }
+    }
+}
+
+/// A child's stdout as an `AsyncBufRead`; dropping it kills the child (`kill_on_drop`).
+pub struct ChildStdoutStream {
+    reader: BufReader<tokio::process::ChildStdout>,
+    _child: tokio::process::Child,
+}
+
+impl tokio::io::AsyncRead for ChildStdoutStream {
+    fn poll_read(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().reader).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncBufRead for ChildStdoutStream {
+    fn poll_fill_buf(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<&[u8]>> {
+        std::pin::Pin::new(&mut self.get_mut().reader).poll_fill_buf(cx)
+    }
+    fn consume(self: std::pin::Pin<&mut Self>, amt: usize) {
+        std::pin::Pin::new(&mut self.get_mut().reader).consume(amt)
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`LimaVm`]: the [`Vm`] trait over `limactl shell` / `limactl copy`.
 
 use super::Limactl;
-use crate::vm::{ExecOutput, Vm, VmError};
+use crate::vm::{ExecOutput, OutputStream, Vm, VmError};
 use async_trait::async_trait;
 use std::path::Path;
 use std::time::Duration;
@@ -41,6 +41,10 @@ impl Vm for LimaVm {
             Err(super::LimaError::Timeout { secs, .. }) => Err(VmError::Timeout { what: argv.join(" "), secs }),
             other => Ok(other?),
         }
+    }
+
+    async fn exec_stream(&self, argv: &[String]) -> Result<OutputStream, VmError> {
+        Ok(Box::new(self.limactl.shell_stream(&self.name, argv)?))
     }
 
     async fn copy_in(&self, host: &Path, guest: &str) -> Result<(), VmError> {

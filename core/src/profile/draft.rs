@@ -60,7 +60,9 @@ impl Draft {
         t.push_str("[resources]\n");
         t.push_str(&format!("cpus = {}\nmemory = {}\ndisk = {}\n\n", self.resources.cpus, q(&self.resources.memory.to_string()), q(&self.resources.disk.to_string())));
         t.push_str("[network]\n");
-        t.push_str("gateway_port = 18789\n\n");
+        t.push_str("# Default deny. Allowed: these presets' domains (`sandbox firewall presets`) and\n");
+        t.push_str("# allowed_domains, on allowed_ports. `sandbox firewall allow DOMAIN` edits this table.\n");
+        t.push_str("gateway_port = 18789\npresets = [\"llm\"]\nallowed_domains = []\nallowed_ports = [443]\n\n");
         t.push_str("[secrets]\n# Names only: values live in the OS keychain (`sandbox secrets set NAME`).\n");
         let names: Vec<String> = self.secrets.iter().map(|s| q(s)).collect();
         t.push_str(&format!("names = [{}]\n\n", names.join(", ")));

@@ -129,8 +129,11 @@ pub struct Profile {
     /// Project first, then vault, config, agent data, extras.
     pub mounts: Vec<Mount>,
     pub resources: Resources,
-    /// The `[network]` table as written (validated by the firewall module).
-    pub network: toml::Table,
+    /// The `[network]` table as written.
+    pub network: crate::firewall::NetworkConfig,
+    /// The validated network policy the firewall renders.
+    #[serde(skip)]
+    pub network_policy: crate::firewall::NetworkPolicy,
     /// The gateway port forwarded to the host's 127.0.0.1.
     pub gateway_port: u16,
     /// Names of the secrets the VM gets (values live in the OS keychain only).
@@ -187,6 +190,26 @@ impl Profile {
             Err(ProfileError::Invalid { path: path.to_path_buf(), problems: v.problems })
         }
     }
+}
+
+/// The line of `field`'s key inside the table that starts at byte `section_start` (the table's
+/// own line when the key is not written there, e.g. a default that fails with other values).
+fn key_line(text: &str, section_start: usize, field: &str) -> usize {
+    let section_line = line_col(text, section_start).0;
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let key = key.split('[').next().unwrap_or(key);
+    for (i, line) in text.lines().enumerate().skip(section_line - 1) {
+        let t = line.trim_start();
+        if i + 1 > section_line && t.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = t.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return i + 1;
+            }
+        }
+    }
+    section_line
 }
 
 /// Make serde's type words readable: "expected i64" → "expected a whole number".
@@ -315,7 +338,8 @@ impl Validator<'_> {
         };
         let mounts = self.mounts(raw.mounts, mode);
         let resources = self.resources(raw.resources.unwrap_or_default());
-        let (network, gateway_port) = self.network(raw.network);
+        let (network, network_policy) = self.network(raw.network);
+        let gateway_port = network_policy.gateway_port;
         let secrets = self.secrets(raw.secrets.unwrap_or_default());
         let f = raw.features.unwrap_or_default();
         let has_vault = mounts.iter().any(|m| m.role == MountRole::Vault);
@@ -334,7 +358,7 @@ impl Validator<'_> {
         }
         let (ca_certs, vars) = self.provisioning(raw.provisioning.unwrap_or_default());
         let sync = raw.sync.map(|s| s.into_inner()).unwrap_or_default();
-        Profile { name, mode, mounts, resources, network, gateway_port, secrets, features, ca_certs, vars, sync, source: None }
+        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, source: None }
     }
 
     fn folder(&mut self, field: &str, s: &Spanned<String>) -> Option<PathBuf> {
@@ -455,19 +479,22 @@ impl Validator<'_> {
         r
     }
 
-    fn network(&mut self, raw: Option<Spanned<toml::Table>>) -> (toml::Table, u16) {
-        let Some(raw) = raw else { return (toml::Table::new(), DEFAULT_GATEWAY_PORT) };
-        let line = self.line_of(&raw);
-        let table = raw.into_inner();
-        let port = match table.get("gateway_port") {
-            None => DEFAULT_GATEWAY_PORT,
-            Some(toml::Value::Integer(n)) if (1..=65535).contains(n) => *n as u16,
-            Some(other) => {
-                self.problem("network.gateway_port", line, format!("is {other}; use a port number from 1 to 65535 (default 18789)"));
-                DEFAULT_GATEWAY_PORT
-            }
+    fn network(&mut self, raw: Option<Spanned<crate::firewall::NetworkConfig>>) -> (crate::firewall::NetworkConfig, crate::firewall::NetworkPolicy) {
+        let (start, config) = match raw {
+            Some(r) => (Some(r.span().start), r.into_inner()),
+            None => (None, crate::firewall::NetworkConfig::default()),
         };
-        (table, port)
+        match config.validate() {
+            Ok(policy) => (config, policy),
+            Err(issues) => {
+                for i in issues {
+                    let line = start.map(|s| key_line(self.text, s, &i.field));
+                    self.problems.push(Problem { field: i.field, line, message: i.message });
+                }
+                let fallback = crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid");
+                (config, fallback)
+            }
+        }
     }
 
     fn secrets(&mut self, raw: raw::RawSecrets) -> Vec<String> {

@@ -12,7 +12,7 @@ pub struct RawProfile {
     pub mode: Option<Spanned<String>>,
     pub mounts: Option<Spanned<RawMounts>>,
     pub resources: Option<RawResources>,
-    pub network: Option<Spanned<toml::Table>>,
+    pub network: Option<Spanned<crate::firewall::NetworkConfig>>,
     pub secrets: Option<RawSecrets>,
     pub features: Option<RawFeatures>,
     pub provisioning: Option<RawProvisioning>,

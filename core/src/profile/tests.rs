@@ -87,7 +87,8 @@ retries = 3
     );
     assert_eq!(p.resources, Resources { cpus: 2, memory: ByteSize::gib(6), disk: ByteSize::gib(40) });
     assert_eq!(p.gateway_port, 18800);
-    assert_eq!(p.network.get("allowed_domains").unwrap().as_array().unwrap().len(), 1);
+    assert_eq!(p.network.allowed_domains, vec!["api.anthropic.com"]);
+    assert!(p.network_policy.domains.iter().any(|d| d.to_string() == "api.anthropic.com"));
     assert_eq!(p.secrets, vec!["ANTHROPIC_API_KEY", "GH_TOKEN"]);
     assert!(p.features.telegram && !p.features.docker && p.features.vault);
     assert_eq!(p.vars["retries"], toml::Value::Integer(3));
@@ -145,7 +146,8 @@ fn each_invalid_field_is_reported_with_its_line() {
         ("[mounts]\nproject = \"proj\"\n[[mounts.extra]]\npath = \"data\"\nmount_point = \"rel\"\n", "mounts.extra[0].mount_point", 5),
         ("[mounts]\nproject = \"proj\"\n[[mounts.extra]]\npath = \"data\"\nmount_point = \"/mnt/openclaw\"\n", "mounts.extra[0]", 3),
         ("[mounts]\nproject = \"proj\"\n[provisioning]\nca_certs = [\"nope.pem\"]\n", "provisioning.ca_certs[0]", 4),
-        ("[mounts]\nproject = \"proj\"\n[network]\ngateway_port = 70000\n", "network.gateway_port", 3),
+        ("[mounts]\nproject = \"proj\"\n[network]\ngateway_port = 0\n", "network.gateway_port", 4),
+        ("[mounts]\nproject = \"proj\"\n[network]\npresets = [\"llm\"]\nallowed_domains = [\"ok.example.com\", \"*\"]\n", "network.allowed_domains[1]", 5),
     ];
     for (text, field, line) in cases {
         let p = f.problems(text);

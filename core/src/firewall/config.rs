@@ -1,0 +1,270 @@
+//! The profile's `[network]` table (`NetworkConfig`, as the user writes it) and the validated
+//! `NetworkPolicy` the renderers take.
+
+use super::pattern::{parse_port, Destination, DomainPattern};
+use super::presets;
+use crate::profile::FieldIssue;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// Lima's built-in DNS server as the guest sees it (user-mode networking).
+pub const LIMA_HOST_RESOLVER: &str = "192.168.5.3";
+/// The host as the guest sees it (`host.lima.internal`).
+pub const LIMA_HOST_ADDRESS: &str = "192.168.5.2";
+
+/// `[network]` in the profile, exactly as written (unvalidated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Inbound TCP port of the OpenClaw gateway.
+    pub gateway_port: u16,
+    /// Allow inbound ssh (tcp/22). Lima drives the VM over ssh: turning this off breaks `sandbox`.
+    pub ssh_inbound: bool,
+    /// TCP ports the VM may use towards allowed domains and port-less destinations.
+    pub allowed_ports: Vec<u16>,
+    /// Named domain sets, see `sandbox firewall presets`.
+    pub presets: Vec<String>,
+    /// Extra domains: `api.example.com` (exactly that name) or `*.example.com` (any subdomain).
+    pub allowed_domains: Vec<String>,
+    /// Addresses reachable without DNS: `10.1.2.3`, `10.0.0.0/8`, `10.1.2.3:5432/tcp`, `[fd00::1]:443`.
+    pub allowed_destinations: Vec<String>,
+    /// DNS servers the VM's resolver forwards allowed names to.
+    pub upstream_dns: Vec<String>,
+    /// Let the time daemon reach NTP servers (udp/123).
+    pub ntp: bool,
+    /// Allow the Tailscale address ranges (100.64.0.0/10, fd7a:115c:a1e0::/48) on every port.
+    pub tailscale: bool,
+    /// The host as the VM sees it; `host_ports` are allowed to it.
+    pub host_address: String,
+    /// TCP ports on the host the VM may reach (e.g. an OpenTelemetry collector on 4317).
+    pub host_ports: Vec<u16>,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            gateway_port: 18789,
+            ssh_inbound: true,
+            allowed_ports: vec![443],
+            presets: vec!["llm".into()],
+            allowed_domains: Vec::new(),
+            allowed_destinations: Vec::new(),
+            upstream_dns: vec![LIMA_HOST_RESOLVER.into()],
+            ntp: true,
+            tailscale: false,
+            host_address: LIMA_HOST_ADDRESS.into(),
+            host_ports: Vec::new(),
+        }
+    }
+}
+
+/// A validated network policy: what the nftables and DNS renderers take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    pub gateway_port: u16,
+    pub ssh_inbound: bool,
+    /// Sorted, de-duplicated, non-empty unless the user asked for no ports.
+    pub allowed_ports: Vec<u16>,
+    /// Presets and extra domains merged; redundant patterns removed; sorted.
+    pub domains: Vec<DomainPattern>,
+    /// Names the resolver answers without opening the firewall for them (NTP servers).
+    pub resolve_only: Vec<DomainPattern>,
+    pub destinations: Vec<Destination>,
+    pub upstream_dns: Vec<IpAddr>,
+    pub ntp: bool,
+    pub tailscale: bool,
+    pub host_address: IpAddr,
+    pub host_ports: Vec<u16>,
+}
+
+impl NetworkConfig {
+    /// Check every field; on failure return every problem (field paths start with `network.`).
+    pub fn validate(&self) -> Result<NetworkPolicy, Vec<FieldIssue>> {
+        let mut issues = Vec::new();
+        let mut issue = |field: String, message: String| issues.push(FieldIssue { field, message });
+
+        if self.gateway_port == 0 {
+            issue("network.gateway_port".into(), "port 0 is not a port; use a number from 1 to 65535 (the default is 18789)".into());
+        }
+        if self.ssh_inbound && self.gateway_port == 22 {
+            issue("network.gateway_port".into(), "the gateway cannot use port 22, which ssh uses; pick another port such as 18789".into());
+        }
+        let mut allowed_ports = Vec::new();
+        for (i, p) in self.allowed_ports.iter().enumerate() {
+            if *p == 0 {
+                issue(format!("network.allowed_ports[{i}]"), "port 0 is not a port; use a number from 1 to 65535".into());
+            } else {
+                allowed_ports.push(*p);
+            }
+        }
+        allowed_ports.sort_unstable();
+        allowed_ports.dedup();
+
+        let mut domains = Vec::new();
+        for (i, name) in self.presets.iter().enumerate() {
+            match presets::find(name.trim()) {
+                Some(p) => domains.extend(p.domains.iter().map(|d| DomainPattern::parse(d).expect("presets are valid"))),
+                None => issue(
+                    format!("network.presets[{i}]"),
+                    format!("unknown preset `{name}`; known presets: {}", presets::known_names()),
+                ),
+            }
+        }
+        for (i, d) in self.allowed_domains.iter().enumerate() {
+            match DomainPattern::parse(d) {
+                Ok(p) => domains.push(p),
+                Err(m) => issue(format!("network.allowed_domains[{i}]"), m),
+            }
+        }
+        let mut destinations = Vec::new();
+        for (i, d) in self.allowed_destinations.iter().enumerate() {
+            match Destination::parse(d) {
+                Ok(p) => destinations.push(p),
+                Err(m) => issue(format!("network.allowed_destinations[{i}]"), m),
+            }
+        }
+        destinations.sort();
+        destinations.dedup();
+
+        let mut upstream_dns = Vec::new();
+        for (i, s) in self.upstream_dns.iter().enumerate() {
+            match s.trim().parse::<IpAddr>() {
+                Ok(a) => upstream_dns.push(a),
+                Err(_) => issue(
+                    format!("network.upstream_dns[{i}]"),
+                    format!("`{s}` is not an IP address; write the DNS server's address, e.g. `{LIMA_HOST_RESOLVER}` (Lima's resolver)"),
+                ),
+            }
+        }
+        if self.upstream_dns.is_empty() {
+            issue(
+                "network.upstream_dns".into(),
+                format!("no upstream DNS server: allowed domains could never resolve; add `{LIMA_HOST_RESOLVER}` (Lima's resolver)"),
+            );
+        }
+        let host_address = match self.host_address.trim().parse::<IpAddr>() {
+            Ok(a) => a,
+            Err(_) => {
+                issue(
+                    "network.host_address".into(),
+                    format!("`{}` is not an IP address; Lima's host is `{LIMA_HOST_ADDRESS}`", self.host_address),
+                );
+                LIMA_HOST_ADDRESS.parse().expect("constant")
+            }
+        };
+        let mut host_ports = Vec::new();
+        for (i, p) in self.host_ports.iter().enumerate() {
+            match parse_port(&p.to_string()) {
+                Ok(p) => host_ports.push(p),
+                Err(m) => issue(format!("network.host_ports[{i}]"), m),
+            }
+        }
+        host_ports.sort_unstable();
+        host_ports.dedup();
+
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let resolve_only = if self.ntp {
+            presets::NTP_DOMAINS.iter().map(|d| DomainPattern::parse(d).expect("constant")).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(NetworkPolicy {
+            gateway_port: self.gateway_port,
+            ssh_inbound: self.ssh_inbound,
+            allowed_ports,
+            domains: minimize(domains),
+            resolve_only: minimize(resolve_only),
+            destinations,
+            upstream_dns,
+            ntp: self.ntp,
+            tailscale: self.tailscale,
+            host_address,
+            host_ports,
+        })
+    }
+}
+
+/// Sort, de-duplicate, and drop patterns another pattern already covers.
+pub fn minimize(mut list: Vec<DomainPattern>) -> Vec<DomainPattern> {
+    list.sort();
+    list.dedup();
+    let keep: Vec<bool> = list
+        .iter()
+        .enumerate()
+        .map(|(i, p)| !list.iter().enumerate().any(|(j, q)| i != j && q.covers(p)))
+        .collect();
+    list.into_iter().zip(keep).filter_map(|(p, k)| k.then_some(p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(r: Result<NetworkPolicy, Vec<FieldIssue>>) -> Vec<(String, String)> {
+        r.unwrap_err().into_iter().map(|i| (i.field, i.message)).collect()
+    }
+
+    #[test]
+    fn default_is_valid_and_allows_the_llm_preset_on_443() {
+        let p = NetworkConfig::default().validate().unwrap();
+        assert_eq!(p.allowed_ports, vec![443]);
+        assert!(p.domains.iter().any(|d| d.name == "api.anthropic.com"));
+        assert_eq!(p.gateway_port, 18789);
+        assert!(p.ssh_inbound);
+        assert!(!p.resolve_only.is_empty());
+    }
+
+    #[test]
+    fn parses_from_toml_and_rejects_unknown_fields() {
+        let c: NetworkConfig = toml::from_str("allowed_domains = [\"*.example.com\"]\nallowed_ports = [443, 80]").unwrap();
+        assert_eq!(c.gateway_port, 18789);
+        assert_eq!(c.allowed_domains, vec!["*.example.com"]);
+        let e = toml::from_str::<NetworkConfig>("allowed_domain = []").unwrap_err().to_string();
+        assert!(e.contains("allowed_domain"), "{e}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let c = NetworkConfig {
+            gateway_port: 0,
+            allowed_ports: vec![443, 0],
+            presets: vec!["llm".into(), "nope".into()],
+            allowed_domains: vec!["ok.example.com".into(), "*.com".into()],
+            allowed_destinations: vec!["10.0.0.1/8".into()],
+            upstream_dns: vec!["dns.example".into()],
+            host_address: "host".into(),
+            ..Default::default()
+        };
+        let f = fields(c.validate());
+        let names: Vec<&str> = f.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "network.gateway_port",
+                "network.allowed_ports[1]",
+                "network.presets[1]",
+                "network.allowed_domains[1]",
+                "network.allowed_destinations[0]",
+                "network.upstream_dns[0]",
+                "network.host_address",
+            ]
+        );
+        assert!(f[2].1.contains("known presets: llm, github"), "{}", f[2].1);
+        assert!(f[4].1.contains("10.0.0.0/8"));
+    }
+
+    #[test]
+    fn empty_upstream_is_an_error() {
+        let c = NetworkConfig { upstream_dns: vec![], ..Default::default() };
+        assert_eq!(fields(c.validate())[0].0, "network.upstream_dns");
+    }
+
+    #[test]
+    fn redundant_patterns_are_dropped() {
+        let p = |s: &str| DomainPattern::parse(s).unwrap();
+        let m = minimize(vec![p("a.example.com"), p("*.example.com"), p("example.com"), p("*.x.example.com"), p("example.com")]);
+        assert_eq!(m, vec![p("example.com"), p("*.example.com")]);
+    }
+}
