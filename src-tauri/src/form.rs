@@ -212,14 +212,7 @@ pub fn field_at_line(text: &str, line: usize) -> Option<String> {
 pub fn validate(text: &str, path: &Path) -> CmdResult<Profile> {
     let base = path.parent().unwrap_or(Path::new("."));
     match Profile::parse(text, path, base) {
-        Ok(p) => {
-            let issues = crate::network::check(&p);
-            if issues.is_empty() {
-                Ok(p)
-            } else {
-                Err(CommandError::invalid(issues))
-            }
-        }
+        Ok(p) => Ok(p),
         Err(ProfileError::Syntax { line, message, .. }) => {
             let field = field_at_line(text, line).unwrap_or_else(|| "profile".into());
             Err(CommandError::invalid(vec![FieldProblem { field, message }]))

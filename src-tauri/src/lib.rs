@@ -24,7 +24,7 @@ pub mod windows;
 pub mod wizard_store;
 
 use crate::platform::{Desktop, Native};
-use crate::services::{CoreControl, NotInThisBuild, Services};
+use crate::services::{CoreControl, CoreFirewall, NotInThisBuild, Services};
 use crate::state::AppState;
 use sandbox_core::events::EventBus;
 use sandbox_core::paths::Paths;
@@ -40,7 +40,7 @@ pub fn core_state() -> AppState {
         control: Arc::new(CoreControl { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
         keychain: Arc::new(NotInThisBuild("Storing secrets in the keychain (core::secrets)")),
         reviewer: Arc::new(NotInThisBuild("The sync review queue (core::sync)")),
-        firewall: Arc::new(NotInThisBuild("Changing the firewall allowlist (core::firewall)")),
+        firewall: Arc::new(CoreFirewall { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
     };
     AppState::new(paths, profile_path, bus, services)
 }

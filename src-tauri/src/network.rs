@@ -1,11 +1,8 @@
-//! The network step's link to core's firewall module (`[network]` presets and validation).
-//!
-//! Until `core::firewall` is in this tree, core does not judge `[network]` beyond the gateway
-//! port, so the app has no presets to offer and no extra problems to report. When it lands,
-//! these two functions call `NetworkConfig::validate` and `firewall::presets::PRESETS`.
+//! The network step's presets, from core's firewall module. Validation of `[network]` is part
+//! of core's `Profile::parse`, so its problems arrive with the profile's own.
 
-use crate::error::FieldProblem;
-use sandbox_core::profile::Profile;
+use sandbox_core::firewall::presets::PRESETS;
+use sandbox_core::firewall::NetworkConfig;
 use serde::Serialize;
 
 /// One allowlist preset, as the UI lists it.
@@ -18,12 +15,29 @@ pub struct PresetInfo {
     pub default_on: bool,
 }
 
-/// Core's problems with the profile's `[network]` table.
-pub fn check(_profile: &Profile) -> Vec<FieldProblem> {
-    Vec::new()
-}
-
 /// The presets core offers.
 pub fn presets() -> Vec<PresetInfo> {
-    Vec::new()
+    let defaults = NetworkConfig::default().presets;
+    PRESETS
+        .iter()
+        .map(|p| PresetInfo {
+            name: p.name.into(),
+            about: p.about.into(),
+            domains: p.domains.iter().map(|d| d.to_string()).collect(),
+            default_on: defaults.iter().any(|d| d == p.name),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_come_from_core_with_its_defaults_on() {
+        let p = presets();
+        assert!(p.len() >= 2);
+        assert!(p.iter().any(|x| x.name == "llm" && x.default_on));
+        assert!(p.iter().any(|x| x.name == "github" && !x.default_on));
+    }
 }

@@ -26,7 +26,8 @@ pub mod actions {
 #[serde(tag = "about", rename_all = "snake_case")]
 pub enum Subject {
     Sync { id: String, blocked: bool },
-    Blocked { host: String, port: Option<u16> },
+    /// `target` is what "Allow" adds: the domain, or `IP:PORT/PROTO` (core's allow syntax).
+    Blocked { target: String },
     Failure,
 }
 
@@ -42,9 +43,22 @@ pub struct Notice {
     pub subject: Subject,
 }
 
-fn blocked_target(b: &BlockedConnection) -> (String, Option<u16>) {
+fn blocked_host(b: &BlockedConnection) -> (String, Option<u16>) {
     let host = b.domain.clone().or_else(|| b.dst.clone()).unwrap_or_else(|| "an unknown host".into());
     (host, b.dport)
+}
+
+/// What "Allow" would add for this connection, in the syntax `sandbox firewall allow` takes.
+fn allow_target(b: &BlockedConnection) -> Option<String> {
+    if let Some(d) = &b.domain {
+        return Some(d.clone());
+    }
+    let dst = b.dst.as_ref()?;
+    let addr = if dst.contains(':') { format!("[{dst}]") } else { dst.clone() };
+    Some(match (b.dport, &b.proto) {
+        (Some(p), Some(proto)) if proto == "tcp" || proto == "udp" => format!("{addr}:{p}/{proto}"),
+        _ => dst.clone(),
+    })
 }
 
 /// The notification a core event deserves, if any. `project` names the project folder.
@@ -66,7 +80,8 @@ pub fn plan(event: &Event, project: &str) -> Option<Notice> {
             })
         }
         Event::FirewallBlocked(b) => {
-            let (host, port) = blocked_target(b);
+            let (host, port) = blocked_host(b);
+            let target = allow_target(b);
             let what = match (b.direction, port) {
                 (Direction::Dns, _) => format!("Blocked a DNS lookup of {host}"),
                 (Direction::Inbound, Some(p)) => format!("Blocked an incoming connection on port {p}"),
@@ -78,8 +93,8 @@ pub fn plan(event: &Event, project: &str) -> Option<Notice> {
                 key: format!("blocked:{host}:{}", port.unwrap_or(0)),
                 title: format!("{what}{times}"),
                 body: "The sandbox's firewall stopped it. Allow adds it to the profile's allowlist.".into(),
-                action_type: (b.direction != Direction::Inbound).then_some(actions::TYPE_BLOCKED),
-                subject: Subject::Blocked { host, port },
+                action_type: (b.direction != Direction::Inbound && target.is_some()).then_some(actions::TYPE_BLOCKED),
+                subject: Subject::Blocked { target: target.unwrap_or_default() },
             })
         }
         Event::Error { message } => Some(Notice {
@@ -100,7 +115,8 @@ pub enum Reaction {
     Reject(String),
     /// Show a window (the click path; also where actions are unavailable).
     Open(&'static str),
-    Allow { host: String, port: Option<u16> },
+    /// Add this target to the profile's allowlist (core::firewall).
+    Allow(String),
     Nothing,
 }
 
@@ -112,7 +128,7 @@ pub fn reaction(action: &str, subject: &Subject) -> Reaction {
         (Subject::Sync { id, blocked: false }, APPROVE) => Reaction::Approve(id.clone()),
         (Subject::Sync { id, .. }, REJECT) => Reaction::Reject(id.clone()),
         (Subject::Sync { .. }, _) => Reaction::Open(WINDOW_REVIEW),
-        (Subject::Blocked { host, port }, ALLOW) => Reaction::Allow { host: host.clone(), port: *port },
+        (Subject::Blocked { target }, ALLOW) if !target.is_empty() => Reaction::Allow(target.clone()),
         (Subject::Blocked { .. }, IGNORE) => Reaction::Nothing,
         (Subject::Blocked { .. }, _) => Reaction::Open(WINDOW_SETTINGS),
         (Subject::Failure, _) => Reaction::Open(WINDOW_SETTINGS),
@@ -194,11 +210,25 @@ mod tests {
         let n = plan(&blocked(Direction::Outbound, 3), "p").unwrap();
         assert_eq!(n.title, "Blocked connection to example.com:443 (3 times)");
         assert_eq!(n.action_type, Some(actions::TYPE_BLOCKED));
-        assert_eq!(reaction(actions::ALLOW, &n.subject), Reaction::Allow { host: "example.com".into(), port: Some(443) });
+        assert_eq!(reaction(actions::ALLOW, &n.subject), Reaction::Allow("example.com".into()));
         assert_eq!(reaction(actions::IGNORE, &n.subject), Reaction::Nothing);
         assert_eq!(reaction(actions::TAP, &n.subject), Reaction::Open(WINDOW_SETTINGS));
         let inbound = plan(&blocked(Direction::Inbound, 1), "p").unwrap();
         assert_eq!(inbound.action_type, None, "nothing to allow for inbound probes");
+    }
+
+    #[test]
+    fn an_address_without_a_domain_is_allowed_as_ip_port_proto() {
+        let b = |dst: &str, proto: &str| Event::FirewallBlocked(BlockedConnection { direction: Direction::Outbound, proto: Some(proto.into()), src: None, dst: Some(dst.into()), dport: Some(5432), domain: None, count: 1 });
+        let n = plan(&b("10.1.2.3", "tcp"), "p").unwrap();
+        assert_eq!(n.title, "Blocked connection to 10.1.2.3:5432");
+        assert_eq!(reaction(actions::ALLOW, &n.subject), Reaction::Allow("10.1.2.3:5432/tcp".into()));
+        let n = plan(&b("fd00::1", "udp"), "p").unwrap();
+        assert_eq!(reaction(actions::ALLOW, &n.subject), Reaction::Allow("[fd00::1]:5432/udp".into()));
+        // Each target parses with core's own allow syntax.
+        for t in ["10.1.2.3:5432/tcp", "[fd00::1]:5432/udp", "example.com"] {
+            assert!(sandbox_core::firewall::Target::parse(t).is_ok(), "{t}");
+        }
     }
 
     #[test]

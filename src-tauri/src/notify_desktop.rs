@@ -68,15 +68,18 @@ pub fn on_event<R: Runtime>(app: &AppHandle<R>, event: &Event) {
 }
 
 fn perform<R: Runtime>(app: &AppHandle<R>, reaction: Reaction) {
-    let state = app.state::<AppState>();
-    let result = match reaction {
-        Reaction::Approve(id) => state.reviewer.approve(&id, None).map(|_| ()),
-        Reaction::Reject(id) => state.reviewer.reject(&id),
-        Reaction::Open(label) => windows::show(app, label).map_err(crate::error::CommandError::failed),
-        Reaction::Allow { host, port } => state.firewall.allow(&host, port),
-        Reaction::Nothing => Ok(()),
-    };
-    if let Err(e) = result {
-        state.bus.publish(Event::Error { message: e.message });
-    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let result = match reaction {
+            Reaction::Approve(id) => state.reviewer.approve(&id, None).map(|_| ()),
+            Reaction::Reject(id) => state.reviewer.reject(&id),
+            Reaction::Open(label) => windows::show(&app, label).map_err(crate::error::CommandError::failed),
+            Reaction::Allow(target) => state.firewall.allow(&target).await,
+            Reaction::Nothing => Ok(()),
+        };
+        if let Err(e) = result {
+            state.bus.publish(Event::Error { message: e.message });
+        }
+    });
 }

@@ -18,6 +18,7 @@ const CASES: &[(&str, Step, &str, &str)] = &[
     ("cpus-not-a-number", Step::Resources, "cpus", "lots"),
     ("memory-too-small", Step::Resources, "memory", "1GiB"),
     ("disk-unreadable", Step::Resources, "disk", "big"),
+    ("domain-invalid", Step::Network, "allowed_domains", "not a domain!"),
 ];
 
 fn base() -> ProfileForm {
@@ -38,6 +39,7 @@ fn cases() -> Value {
             "cpus" => f.cpus = value.to_string(),
             "memory" => f.memory = value.to_string(),
             "disk" => f.disk = value.to_string(),
+            "allowed_domains" => f.allowed_domains = vec![value.to_string()],
             other => panic!("no such form field {other}"),
         }
         let err = form::for_step(*step, form::validate(&f.to_new_toml(), profile)).expect_err(name);

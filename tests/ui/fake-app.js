@@ -9,7 +9,7 @@
     cpus: "4", memory: "8GiB", disk: "50GiB", secrets: ["ANTHROPIC_API_KEY"], presets: ["llm"], allowed_domains: [],
   };
   const view = s.view || { profile_present: false, state: "unknown", icon: "stopped", status_line: "Not set up yet", progress: null, last_error: null, pending: [], blocked: 0 };
-  const matches = (c, form) => (c.input === "secrets" ? form.secrets.includes(c.value) : form[c.input] === c.value);
+  const matches = (c, form) => (Array.isArray(form[c.input]) ? form[c.input].includes(c.value) : form[c.input] === c.value);
   window.__handle = (cmd, args) => {
     calls.push({ cmd, args: JSON.parse(JSON.stringify(args ?? {})) });
     switch (cmd) {

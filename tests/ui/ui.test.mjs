@@ -156,7 +156,7 @@ for (const c of cases) {
     await page.screenshot({ path: `${shots}/wizard-error-${c.name}.png` });
     // Fixing the value clears the problem and moves on.
     if (c.input === "secrets") await page.fill('input[name="secret-name"]', "OPENAI_API_KEY");
-    else await page.fill(`#f-${c.input}`, c.input === "project" ? "/home/me/code/my-app" : c.input === "name" ? "openclaw-sandbox" : c.input === "cpus" ? "4" : "8GiB");
+    else await page.fill(`#f-${c.input}`, ({ project: "/home/me/code/my-app", name: "openclaw-sandbox", cpus: "4", allowed_domains: "pypi.org" })[c.input] ?? "8GiB");
     await next(page);
     await page.waitForFunction((s) => document.querySelector(`section[data-step="${s}"]`).hidden, c.step);
     assert.equal(await page.locator(".problem").count(), 0);
