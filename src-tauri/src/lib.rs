@@ -26,7 +26,7 @@ pub mod wizard_store;
 use crate::platform::{Desktop, Native};
 use crate::services::{CoreControl, CoreFirewall, NotInThisBuild, Services};
 use crate::state::AppState;
-use sandbox_core::events::EventBus;
+use sandbox_core::events::{Event, EventBus};
 use sandbox_core::paths::Paths;
 use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -55,6 +55,10 @@ fn forward_events<R: Runtime>(app: &AppHandle<R>) {
         loop {
             match rx.recv().await {
                 Ok(event) => {
+                    if let Event::StateChanged { state, .. } = &event {
+                        let (app, state) = (app.clone(), *state);
+                        tauri::async_runtime::spawn(async move { app.state::<AppState>().alerts_follow_state(state).await });
+                    }
                     let _ = app.emit(ipc_names::EVENT_CORE, &event);
                     app.state::<AppState>().apply(&event);
                     notify_desktop::on_event(&app, &event);

@@ -21,6 +21,9 @@ pub trait Control: Send + Sync {
     /// Follow the VM's state (core's `limactl watch` follower publishes `StateChanged` on the
     /// bus) until the watch ends. Errors when this Lima cannot watch or there is no profile.
     async fn follow(&self) -> CmdResult<()>;
+    /// Follow the running VM's firewall denials until `stop` fires: core turns them into
+    /// throttled `FirewallBlocked` events on the bus (and reconnects if the stream drops).
+    async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()>;
 }
 
 /// The real thing: a fresh `Sandbox` per call (the profile may have changed in Settings).
@@ -61,6 +64,21 @@ impl Control for CoreControl {
         let profile = Profile::load(&self.profile_path)?;
         let limactl = Limactl::locate()?;
         Ok(limactl.follow_state(&profile.name, &self.bus).await?)
+    }
+
+    async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
+        use sandbox_core::firewall::follow::{follow_reconnecting, journal_follow_argv};
+        use sandbox_core::vm::Vm;
+        let vm = self.sandbox()?.require_vm().await?;
+        let open = |cursor: Option<String>| {
+            let vm = vm.clone();
+            async move { vm.exec_stream(&journal_follow_argv(cursor.as_deref())).await.map_err(std::io::Error::other) }
+        };
+        let stop = async {
+            let _ = stop.await;
+        };
+        follow_reconnecting(open, &self.bus, sandbox_core::firewall::ThrottleConfig::default(), std::time::Duration::from_secs(30), stop).await;
+        Ok(())
     }
 }
 

@@ -19,6 +19,8 @@ pub struct AppState {
     pub firewall: Arc<dyn Firewall>,
     /// Wakes the VM follower (after set-up or a start), see `follow_vm`.
     pub kick: tokio::sync::Notify,
+    /// Stops the firewall-alert follower; `Some` while one runs (with its generation).
+    alerts: Mutex<(u64, Option<tokio::sync::oneshot::Sender<()>>)>,
     model: Mutex<AppModel>,
     renderer: OnceLock<Renderer>,
 }
@@ -27,7 +29,7 @@ impl AppState {
     pub fn new(paths: Paths, profile_path: PathBuf, bus: EventBus, services: Services) -> Self {
         let model = AppModel { profile_present: profile_path.exists(), ..AppModel::default() };
         let Services { control, keychain, reviewer, firewall } = services;
-        AppState { paths, profile_path, bus, control, keychain, reviewer, firewall, kick: tokio::sync::Notify::new(), model: Mutex::new(model), renderer: OnceLock::new() }
+        AppState { paths, profile_path, bus, control, keychain, reviewer, firewall, kick: tokio::sync::Notify::new(), alerts: Mutex::new((0, None)), model: Mutex::new(model), renderer: OnceLock::new() }
     }
 
     /// Where the tray and windows get re-rendered (set once, in the app's setup).
@@ -84,6 +86,39 @@ impl AppState {
                 Err(_) => self.refresh_state().await,
             }
             self.kick.notified().await;
+        }
+    }
+
+    /// Follow firewall alerts exactly while the VM runs: started by the first `Running`,
+    /// stopped by any other state.
+    pub async fn alerts_follow_state(&self, state: sandbox_core::events::VmState) {
+        use sandbox_core::events::VmState;
+        let start = {
+            let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+            match (state, slot.1.is_some()) {
+                (VmState::Running, false) => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    slot.0 += 1;
+                    slot.1 = Some(tx);
+                    Some((slot.0, rx))
+                }
+                (VmState::Running, true) => None,
+                (_, _) => {
+                    if let Some(tx) = slot.1.take() {
+                        let _ = tx.send(());
+                    }
+                    None
+                }
+            }
+        };
+        if let Some((generation, rx)) = start {
+            if let Err(e) = self.control.follow_alerts(rx).await {
+                tracing::warn!("cannot follow firewall alerts: {}", e.message);
+            }
+            let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.0 == generation {
+                slot.1 = None;
+            }
         }
     }
 

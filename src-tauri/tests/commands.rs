@@ -43,6 +43,12 @@ impl Control for FakeControl {
         self.calls.lock().unwrap().push("follow".into());
         Ok(())
     }
+    async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
+        self.calls.lock().unwrap().push("alerts".into());
+        let _ = stop.await;
+        self.calls.lock().unwrap().push("alerts stopped".into());
+        Ok(())
+    }
 }
 
 #[derive(Default)]
@@ -251,6 +257,23 @@ fn a_missing_core_part_says_so_instead_of_pretending() {
     let h = Harness::new();
     let err = h.call("sync_list", json!({})).unwrap_err();
     assert_eq!(err["kind"], "unavailable");
+}
+
+#[test]
+fn firewall_alerts_are_followed_exactly_while_the_vm_runs() {
+    let h = Harness::new();
+    let state = h._app.state::<AppState>();
+    tauri::async_runtime::block_on(async {
+        let running = state.alerts_follow_state(VmState::Running);
+        let again = async {
+            tokio::task::yield_now().await;
+            // A second Running while one follower runs starts nothing; Stopped stops it.
+            state.alerts_follow_state(VmState::Running).await;
+            state.alerts_follow_state(VmState::Stopped).await;
+        };
+        tokio::join!(running, again);
+    });
+    assert_eq!(*h.control.calls.lock().unwrap(), vec!["alerts", "alerts stopped"]);
 }
 
 #[test]

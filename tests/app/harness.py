@@ -284,3 +284,45 @@ async def wait_async(pred, timeout=30.0, what="condition"):
             last = e
         await asyncio.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+async def start_notification_server(bus):
+    """Own org.freedesktop.Notifications on `bus`: records every Notify and lets the test
+    invoke an action the way a desktop does (the ActionInvoked signal)."""
+    from dbus_next.service import ServiceInterface, method, signal
+
+    class Server(ServiceInterface):
+        def __init__(self):
+            super().__init__("org.freedesktop.Notifications")
+            self.shown = []  # dicts: id, summary, body, actions {key: label}
+
+        @method()
+        def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s", summary: "s", body: "s", actions: "as", hints: "a{sv}", expire_timeout: "i") -> "u":  # noqa: F821
+            nid = len(self.shown) + 1
+            self.shown.append({"id": nid, "app": app_name, "summary": summary, "body": body, "actions": dict(zip(actions[::2], actions[1::2]))})
+            return nid
+
+        @method()
+        def GetCapabilities(self) -> "as":  # noqa: F821
+            return ["actions", "body"]
+
+        @method()
+        def GetServerInformation(self) -> "ssss":  # noqa: F821
+            return ["fake-notifications", "openclaw-tests", "1.0", "1.2"]
+
+        @method()
+        def CloseNotification(self, nid: "u"):  # noqa: F821
+            self.NotificationClosed(nid, 3)
+
+        @signal()
+        def ActionInvoked(self, nid, key) -> "us":  # noqa: F821
+            return [nid, key]
+
+        @signal()
+        def NotificationClosed(self, nid, reason) -> "uu":  # noqa: F821
+            return [nid, reason]
+
+    server = Server()
+    bus.export("/org/freedesktop/Notifications", server)
+    await bus.request_name("org.freedesktop.Notifications")
+    return server
