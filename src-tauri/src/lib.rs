@@ -15,6 +15,10 @@ pub mod ipc_names;
 pub mod model;
 pub mod network;
 pub mod notify;
+#[cfg(feature = "desktop-notifications")]
+pub mod notify_desktop;
+#[cfg(not(feature = "desktop-notifications"))]
+#[path = "notify_none.rs"]
 pub mod notify_desktop;
 pub mod platform;
 pub mod services;
@@ -116,7 +120,7 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| second_launch(app, args)))
         .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
-        .plugin(tauri_plugin_notification::init())
+        .plugin(notify_desktop::plugin())
         .plugin(tauri_plugin_dialog::init())
         .manage(core_state())
         .invoke_handler(commands::handler())

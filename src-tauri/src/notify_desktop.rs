@@ -13,6 +13,11 @@ use std::time::Instant;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::{Action, ActionType, NotificationExt};
 
+/// The official notification plugin.
+pub fn plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri_plugin_notification::init()
+}
+
 /// Managed state: the throttle and the next notification id.
 #[derive(Default)]
 pub struct Notifier {

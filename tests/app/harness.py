@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import shutil
+import sys
 import subprocess
 import tempfile
 import time
@@ -139,6 +140,16 @@ class WebDriver:
     def text(self, css):
         return self.cmd("GET", f"/element/{self.find(css)}/text")
 
+    def screenshot(self, path):
+        """Save a PNG of the (visible) window. An artifact, not a check: a failure is reported."""
+        import base64
+        try:
+            png = self._req("GET", f"/session/{self.sid}/screenshot", timeout=20)["value"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(png))
+        except Exception as e:  # WebKitWebDriver can hang on screenshots of hidden windows
+            print(f"note: no screenshot {path.name}: {e}", file=sys.stderr)
+
     def quit(self):
         try:
             self._req("DELETE", f"/session/{self.sid}", timeout=10)
@@ -231,14 +242,17 @@ class Tray:
         v = await props.call_get("org.kde.StatusNotifierItem", name)
         return v.value
 
-    async def menu(self):
-        """[(id, label, enabled, toggle_state)] of the top-level items, separators skipped."""
+    async def menu(self, separators=False):
+        """[(id, label, enabled, toggle_state)] of the top-level items (separators as
+        (id, None, False, None) when asked for)."""
         menu = await self._iface(await self.prop("Menu"), "com.canonical.dbusmenu")
         _rev, (_id, _props, children) = await menu.call_get_layout(0, -1, [])
         out = []
         for c in children:
             cid, props, _ = c.value
             if props.get("type") and props["type"].value == "separator":
+                if separators:
+                    out.append((cid, None, False, None))
                 continue
             label = props["label"].value if "label" in props else ""
             enabled = props["enabled"].value if "enabled" in props else True
@@ -326,3 +340,31 @@ async def start_notification_server(bus):
     bus.export("/org/freedesktop/Notifications", server)
     await bus.request_name("org.freedesktop.Notifications")
     return server
+
+
+def render_menu(menu, path):
+    """Draw the menu as a panel would (from the dbusmenu layout) — the README's tray picture,
+    since Xvfb has no panel to screenshot."""
+    from PIL import Image, ImageDraw, ImageFont
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 14)
+    except OSError:
+        font = ImageFont.load_default()
+    row, pad, width = 26, 10, 300
+    height = pad * 2 + sum(9 if label is None else row for _, label, _, _ in menu)
+    img = Image.new("RGB", (width, height), (246, 247, 249))
+    d = ImageDraw.Draw(img)
+    d.rectangle([0, 0, width - 1, height - 1], outline=(200, 205, 212))
+    y = pad
+    for _, label, enabled, toggle in menu:
+        if label is None:
+            d.line([(pad, y + 4), (width - pad, y + 4)], fill=(210, 214, 220))
+            y += 9
+            continue
+        color = (27, 31, 36) if enabled else (150, 156, 165)
+        if toggle is not None and toggle >= 0:
+            d.text((pad, y + 4), "✓" if toggle == 1 else " ", font=font, fill=color)
+        d.text((pad + 20, y + 4), label, font=font, fill=color)
+        y += row
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)

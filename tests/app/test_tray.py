@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from harness import APP, Sandbox, Tray, session_bus, start_watcher, wait_async, watch_senders
+from harness import APP, ARTIFACTS, Sandbox, Tray, render_menu, session_bus, start_watcher, wait_async, watch_senders
 
 
 def labels(menu):
@@ -45,6 +45,7 @@ async def no_profile():
         assert "Not set up yet" in m and m["Not set up yet"][0] is False, m
         assert m["Set Up OpenClaw Sandbox…"][0] is True, m
         assert "Start" not in m, m
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-no-profile.png")
         print("ok: no profile → status line + Set Up only")
     finally:
         stop(app)
@@ -67,6 +68,7 @@ async def stopped_then_start_then_stop():
         assert m["Review Changes (0)…"][0] is False, m
         assert "Force Stop" not in m, m
         assert m["Start at Login"][1] == 0, m
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-stopped.png")
         print("ok: stopped → Start enabled, Stop/Open Shell disabled")
 
         await tray.click("Start")
@@ -78,6 +80,7 @@ async def stopped_then_start_then_stop():
         assert m["Start"][0] is False and m["Stop"][0] is True and m["Open Shell"][0] is True, m
         verbs = sb.verbs()
         assert "start" in verbs, verbs
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-running.png")
         print("ok: Start reached core (limactl", verbs, ") → menu shows Running")
 
         await tray.click("Stop")
@@ -113,6 +116,7 @@ async def broken():
         m = await wait_async(broken_menu, what="the Broken menu")
         assert m["Force Stop"][0] is True, m
         assert m["Stop"][0] is False, m
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-broken.png")
         print("ok: Broken → Force Stop offered")
     finally:
         stop(app)

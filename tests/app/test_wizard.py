@@ -26,6 +26,7 @@ def main():
         msg = wait_for(lambda: wd.js('const p = document.querySelector(".problem"); return p && p.textContent'), 10, "core's problem")
         assert "does not exist" in msg, msg
         assert step() == "folders"
+        wd.screenshot(ARTIFACTS / "wizard-folders-error-real-app.png")
         wd.type("#f-project", str(sb.project))
         wd.click("#wizard-next")
         for s in ("secrets", "network", "mode", "resources"):
@@ -34,7 +35,7 @@ def main():
                 wd.type("#f-cpus", "2")
             wd.click("#wizard-next")
         wait_for(lambda: step() == "summary", 10, "the summary")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        wd.screenshot(ARTIFACTS / "wizard-summary-real-app.png")
         wd.click("#wizard-next")
         wait_for(lambda: sb.profile.exists(), 20, "the profile file")
         profile = tomllib.loads(sb.profile.read_text())
