@@ -139,6 +139,12 @@ pub async fn sandbox_stop(state: State<'_, AppState>, force: bool) -> CmdResult<
     state.stop(force).await
 }
 
+/// "Allow" on a blocked connection (Settings → Network): core edits the allowlist.
+#[tauri::command]
+pub async fn firewall_allow(state: State<'_, AppState>, target: String) -> CmdResult<()> {
+    state.firewall.allow(&target).await
+}
+
 #[tauri::command]
 pub fn sync_list(state: State<'_, AppState>) -> CmdResult<serde_json::Value> {
     state.reviewer.list()
@@ -177,6 +183,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         settings_save,
         sandbox_start,
         sandbox_stop,
+        firewall_allow,
         sync_list,
         sync_approve,
         sync_reject,

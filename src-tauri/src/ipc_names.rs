@@ -33,6 +33,7 @@ pub const COMMANDS: &[&str] = &[
     "settings_save",
     "sandbox_start",
     "sandbox_stop",
+    "firewall_allow",
     "sync_list",
     "sync_approve",
     "sync_reject",

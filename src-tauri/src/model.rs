@@ -28,6 +28,17 @@ pub struct PendingSync {
     pub message: Option<String>,
 }
 
+/// A recent blocked connection, as Settings lists it (with what "Allow" would add).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecentBlock {
+    pub title: String,
+    /// Core's allow syntax (domain or `IP:PORT/PROTO`); empty when nothing can be allowed.
+    pub target: String,
+}
+
+/// How many recent blocked connections the app remembers.
+pub const RECENT_BLOCKS: usize = 20;
+
 /// Everything the app knows, folded from events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppModel {
@@ -39,6 +50,8 @@ pub struct AppModel {
     pub pending: BTreeMap<String, PendingSync>,
     /// Blocked connections since the user last looked.
     pub blocked: u64,
+    /// Newest first, at most [`RECENT_BLOCKS`].
+    pub recent_blocks: Vec<RecentBlock>,
     pub autostart: bool,
 }
 
@@ -52,6 +65,7 @@ impl Default for AppModel {
             last_error: None,
             pending: BTreeMap::new(),
             blocked: 0,
+            recent_blocks: Vec::new(),
             autostart: false,
         }
     }
@@ -108,6 +122,7 @@ pub struct AppView {
     pub last_error: Option<String>,
     pub pending: Vec<PendingSync>,
     pub blocked: u64,
+    pub recent_blocks: Vec<RecentBlock>,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -143,7 +158,18 @@ impl AppModel {
             Event::SyncApplied { id, .. } | Event::SyncRejected { id } => {
                 self.pending.remove(id);
             }
-            Event::FirewallBlocked(b) => self.blocked = self.blocked.saturating_add(b.count.max(1)),
+            Event::FirewallBlocked(b) => {
+                self.blocked = self.blocked.saturating_add(b.count.max(1));
+                if let Some(n) = crate::notify::plan(event, "") {
+                    let target = match n.subject {
+                        crate::notify::Subject::Blocked { target } => target,
+                        _ => String::new(),
+                    };
+                    self.recent_blocks.retain(|r| r.title != n.title);
+                    self.recent_blocks.insert(0, RecentBlock { title: n.title, target });
+                    self.recent_blocks.truncate(RECENT_BLOCKS);
+                }
+            }
             Event::Notice { .. } | Event::OverlayChanged { .. } => {}
         }
         *self != before
@@ -228,6 +254,7 @@ impl AppModel {
             last_error: self.last_error.clone(),
             pending: self.pending.values().cloned().collect(),
             blocked: self.blocked,
+            recent_blocks: self.recent_blocks.clone(),
         }
     }
 }
@@ -329,6 +356,21 @@ mod tests {
         let v = m.tray();
         assert_eq!(v.icon, TrayIcon::Attention);
         assert!(matches!(entry(&v, ids::BLOCKED), Some(MenuEntry::Item { label, .. }) if label == "Blocked Connections (3)…"));
+        let recent = &m.view().recent_blocks;
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].target, "1.2.3.4:443/tcp");
+        assert_eq!(recent[0].title, "Blocked connection to 1.2.3.4:443 (3 times)");
+    }
+
+    #[test]
+    fn recent_blocks_are_bounded_newest_first() {
+        let mut m = running();
+        for i in 0..(RECENT_BLOCKS + 5) {
+            let b = BlockedConnection { direction: Direction::Outbound, proto: Some("tcp".into()), src: None, dst: Some(format!("10.0.0.{i}")), dport: Some(443), domain: None, count: 1 };
+            m.apply(&Event::FirewallBlocked(b));
+        }
+        assert_eq!(m.recent_blocks.len(), RECENT_BLOCKS);
+        assert_eq!(m.recent_blocks[0].target, format!("10.0.0.{}:443/tcp", RECENT_BLOCKS + 4));
     }
 
     #[test]

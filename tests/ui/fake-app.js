@@ -38,6 +38,7 @@
         if (bad) throw bad.error;
         return null;
       }
+      case "firewall_allow": return null;
       case "sync_list": return s.requests || [];
       case "sync_approve": s.requests = (s.requests || []).filter((r) => r.id !== args.id); return { applied: true };
       case "sync_reject": s.requests = (s.requests || []).filter((r) => r.id !== args.id); return null;

@@ -201,6 +201,22 @@ const REQUESTS = [
     findings: [{ path: ".env", line: 1, rule: "secret", severity: "block", message: "looks like an Anthropic API key" }] },
 ];
 
+test("settings: recently blocked connections can be allowed (core edits the allowlist)", async () => {
+  const view = { profile_present: true, state: "running", icon: "attention", status_line: "Running", pending: [], blocked: 2,
+    recent_blocks: [{ title: "Blocked connection to 203.0.113.7:443 (3 times)", target: "203.0.113.7:443/tcp" }, { title: "Blocked an incoming connection on port 22", target: "" }] };
+  const page = await open("settings", { view });
+  await page.waitForSelector("#recent-blocks:not([hidden])");
+  assert.equal(await page.locator("#recent-blocks li").count(), 2);
+  assert.equal(await page.locator("#recent-blocks li").nth(1).locator("button").count(), 0, "nothing to allow for inbound");
+  const loadsBefore = (await calls(page, "settings_load")).length;
+  await page.click('button[aria-label="Allow 203.0.113.7:443/tcp"]');
+  await page.waitForSelector("text=203.0.113.7:443/tcp allowed");
+  assert.deepEqual(await calls(page, "firewall_allow"), [{ target: "203.0.113.7:443/tcp" }]);
+  assert.equal((await calls(page, "settings_load")).length, loadsBefore + 1, "the form reloads the edited profile");
+  await page.screenshot({ path: `${shots}/settings-blocked.png`, fullPage: true });
+  await page.close();
+});
+
 test("review window: approve, approve selected, reject; blocked requests cannot be approved whole", async () => {
   const page = await open("review", { requests: REQUESTS, view: { profile_present: true, state: "running", icon: "attention", status_line: "Running — 3 changes waiting", pending: [], blocked: 0 } });
   await page.waitForSelector('article[data-id="r2"]');

@@ -26,6 +26,7 @@ export const COMMANDS = Object.freeze({
   settings_save: "settings_save",
   sandbox_start: "sandbox_start",
   sandbox_stop: "sandbox_stop",
+  firewall_allow: "firewall_allow",
   sync_list: "sync_list",
   sync_approve: "sync_approve",
   sync_reject: "sync_reject",

@@ -1,6 +1,6 @@
 // Settings: the same fields as the wizard, saved through core's validation.
-import { call } from "./ipc.js";
-import { COMMANDS } from "./names.js";
+import { call, listen } from "./ipc.js";
+import { COMMANDS, EVENTS } from "./names.js";
 import { readForm, fillForm, showProblems, loadPresets, wireBrowse, wireModeWarning } from "./form.js";
 
 const SECTIONS = [["folders", "Folders"], ["mode", "Mode"], ["resources", "Resources"], ["network", "Network"], ["secrets", "API keys"]];
@@ -33,6 +33,9 @@ export async function startSettings(root) {
     showProblems(root, e, box);
   }
   wireModeWarning(root);
+  const reload = async () => fillForm(root, await call(COMMANDS.settings_load));
+  renderRecentBlocks(root, await call(COMMANDS.app_view), reload);
+  await listen(EVENTS.view, (v) => renderRecentBlocks(root, v, reload));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     status.textContent = "";
@@ -45,6 +48,37 @@ export async function startSettings(root) {
       showProblems(root, e, box);
     }
   });
+}
+
+/** Recently blocked connections with an Allow button each (core edits the allowlist). */
+export function renderRecentBlocks(root, view, onAllowed) {
+  const box = root.querySelector("#recent-blocks");
+  if (!box || !root.querySelector("#settings")) return;
+  const list = box.querySelector("ul");
+  list.replaceChildren();
+  for (const b of view.recent_blocks ?? []) {
+    const li = document.createElement("li");
+    li.textContent = b.title + " ";
+    if (b.target) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "secondary";
+      btn.textContent = "Allow";
+      btn.setAttribute("aria-label", `Allow ${b.target}`);
+      btn.addEventListener("click", async () => {
+        try {
+          await call(COMMANDS.firewall_allow, { target: b.target });
+          li.textContent = `${b.target} allowed`;
+          await onAllowed();
+        } catch (e) {
+          li.append(` — ${e.message}`);
+        }
+      });
+      li.append(btn);
+    }
+    list.append(li);
+  }
+  box.hidden = list.children.length === 0;
 }
 
 export function focusSection(root, name) {
