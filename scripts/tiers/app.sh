@@ -4,7 +4,9 @@
 #    StatusNotifierWatcher): items per state; Start/Stop/Start at Login clicked for real.
 #  - test_wizard.py: the onboarding wizard driven over WebDriver (tauri-driver 2.1.0 +
 #    WebKitWebDriver) until a profile exists and the sandbox started.
-#  - test_notify.py: notifications with actions, invoked over D-Bus (fake notification server).
+#  - test_notify.py: a firewall denial → notification with actions (fake notification server) →
+#    "Allow" invoked over D-Bus → core::firewall edits the profile.
+#  - test_single_instance.py: a second launch hands over to the running app and exits.
 # Each test runs in its own dbus-run-session under timeout. VM: the scripted fake limactl.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
