@@ -60,8 +60,10 @@ fn forward_events<R: Runtime>(app: &AppHandle<R>) {
             match rx.recv().await {
                 Ok(event) => {
                     if let Event::StateChanged { state, .. } = &event {
-                        let (app, state) = (app.clone(), *state);
-                        tauri::async_runtime::spawn(async move { app.state::<AppState>().alerts_follow_state(state).await });
+                        if let Some(follower) = app.state::<AppState>().alerts_on_state(*state) {
+                            let app = app.clone();
+                            tauri::async_runtime::spawn(async move { app.state::<AppState>().run_alerts(follower).await });
+                        }
                     }
                     let _ = app.emit(ipc_names::EVENT_CORE, &event);
                     app.state::<AppState>().apply(&event);

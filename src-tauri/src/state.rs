@@ -7,6 +7,12 @@ use sandbox_core::paths::Paths;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// A firewall-alert follower to run (see [`AppState::alerts_on_state`]).
+pub struct AlertFollower {
+    generation: u64,
+    stop: tokio::sync::oneshot::Receiver<()>,
+}
+
 type Renderer = Box<dyn Fn(&AppModel) + Send + Sync>;
 
 pub struct AppState {
@@ -89,36 +95,34 @@ impl AppState {
         }
     }
 
-    /// Follow firewall alerts exactly while the VM runs: started by the first `Running`,
-    /// stopped by any other state.
-    pub async fn alerts_follow_state(&self, state: sandbox_core::events::VmState) {
-        use sandbox_core::events::VmState;
-        let start = {
-            let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
-            match (state, slot.1.is_some()) {
-                (VmState::Running, false) => {
-                    let (tx, rx) = tokio::sync::oneshot::channel();
-                    slot.0 += 1;
-                    slot.1 = Some(tx);
-                    Some((slot.0, rx))
-                }
-                (VmState::Running, true) => None,
-                (_, _) => {
-                    if let Some(tx) = slot.1.take() {
-                        let _ = tx.send(());
-                    }
-                    None
-                }
+    /// Follow firewall alerts exactly while the VM runs. Called in event order for every
+    /// state change: the first `Running` returns a follower to run ([`Self::run_alerts`]); any
+    /// other state stops the running one.
+    pub fn alerts_on_state(&self, state: sandbox_core::events::VmState) -> Option<AlertFollower> {
+        let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        if state == sandbox_core::events::VmState::Running {
+            if slot.1.is_some() {
+                return None;
             }
-        };
-        if let Some((generation, rx)) = start {
-            if let Err(e) = self.control.follow_alerts(rx).await {
-                tracing::warn!("cannot follow firewall alerts: {}", e.message);
-            }
-            let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
-            if slot.0 == generation {
-                slot.1 = None;
-            }
+            let (tx, stop) = tokio::sync::oneshot::channel();
+            slot.0 += 1;
+            slot.1 = Some(tx);
+            return Some(AlertFollower { generation: slot.0, stop });
+        }
+        if let Some(tx) = slot.1.take() {
+            let _ = tx.send(());
+        }
+        None
+    }
+
+    /// Run a follower from [`Self::alerts_on_state`] until it is stopped or fails.
+    pub async fn run_alerts(&self, f: AlertFollower) {
+        if let Err(e) = self.control.follow_alerts(f.stop).await {
+            tracing::warn!("cannot follow firewall alerts: {}", e.message);
+        }
+        let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.0 == f.generation {
+            slot.1 = None;
         }
     }
 

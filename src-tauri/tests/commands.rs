@@ -263,17 +263,21 @@ fn a_missing_core_part_says_so_instead_of_pretending() {
 fn firewall_alerts_are_followed_exactly_while_the_vm_runs() {
     let h = Harness::new();
     let state = h._app.state::<AppState>();
+    assert!(state.alerts_on_state(VmState::Stopped).is_none());
+    let follower = state.alerts_on_state(VmState::Running).expect("the first Running starts a follower");
+    // A second Running while one follower is live starts nothing.
+    assert!(state.alerts_on_state(VmState::Running).is_none());
     tauri::async_runtime::block_on(async {
-        let running = state.alerts_follow_state(VmState::Running);
-        let again = async {
+        let run = state.run_alerts(follower);
+        let stop = async {
             tokio::task::yield_now().await;
-            // A second Running while one follower runs starts nothing; Stopped stops it.
-            state.alerts_follow_state(VmState::Running).await;
-            state.alerts_follow_state(VmState::Stopped).await;
+            assert!(state.alerts_on_state(VmState::Stopping).is_none());
         };
-        tokio::join!(running, again);
+        tokio::join!(run, stop);
     });
     assert_eq!(*h.control.calls.lock().unwrap(), vec!["alerts", "alerts stopped"]);
+    // Stopped and running again: a new follower.
+    assert!(state.alerts_on_state(VmState::Running).is_some());
 }
 
 #[test]
