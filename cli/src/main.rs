@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         cmd: cmd::firewall::FirewallCmd,
     },
+    /// Manage secrets: OS keychain on the host, tmpfs files in the VM.
+    Secrets {
+        #[command(subcommand)]
+        cmd: cmd::secrets::SecretsCmd,
+    },
 }
 
 /// Exit code for an error: conflicts are 4, everything else 1.
@@ -81,6 +86,7 @@ fn code_for(e: &anyhow::Error) -> u8 {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = context::Ctx::new(cli.profile);
+    let ctx_profile = ctx.profile_path.clone();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -112,12 +118,18 @@ fn main() -> ExitCode {
                 Ok(exit::OK)
             }
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
+            Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
         }
     });
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can carry remote output: pass them through the secret redactor.
+            let names = sandbox_core::secrets::profile_index::read_names(&ctx_profile)
+                .map(|n| n.iter().map(|x| x.to_string()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            let redactor = sandbox_core::secrets::Redactor::for_names(&names);
+            eprintln!("error: {}", redactor.redact(&format!("{e:#}")));
             ExitCode::from(code_for(&e))
         }
     }

@@ -94,12 +94,18 @@ pub struct AgentApi {
     bus: EventBus,
 }
 
-fn cap(bytes: &[u8]) -> (String, bool) {
-    if bytes.len() <= OUTPUT_CAP {
-        (String::from_utf8_lossy(bytes).into_owned(), false)
-    } else {
-        (String::from_utf8_lossy(&bytes[..OUTPUT_CAP]).into_owned(), true)
+/// Redact (known secret values and token shapes), then cap at [`OUTPUT_CAP`] bytes on a
+/// character boundary. Redacting first means a secret cut by the cap cannot leak a prefix.
+fn redact_and_cap(bytes: &[u8], redactor: &crate::secrets::Redactor) -> (String, bool) {
+    let text = redactor.redact_bytes(bytes);
+    if text.len() <= OUTPUT_CAP {
+        return (text, false);
     }
+    let mut end = OUTPUT_CAP;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text[..end].to_string(), true)
 }
 
 impl AgentApi {
@@ -130,7 +136,9 @@ impl AgentApi {
         Ok(self.sandbox()?.down(false).await?)
     }
 
-    /// Run `command` with bash as the agent user in the VM, killed after `timeout_secs`.
+    /// Run `command` with bash as the agent user in the VM, killed after `timeout_secs`. Its
+    /// output is redacted: the agent can read its secrets in the VM, but they never travel back
+    /// through this channel (and so never land in an MCP client's transcript).
     pub async fn exec(&self, command: &str, timeout_secs: u64) -> Result<ExecResult, AgentError> {
         if command.trim().is_empty() {
             return Err(AgentError::BadRequest("`command` is empty; give a shell command such as \"ls /workspace\"".into()));
@@ -155,8 +163,10 @@ impl AgentApi {
         .chain([format!("{timeout_secs}s"), "bash".into(), "-c".into(), command.to_string()])
         .collect();
         let out = vm.exec(&argv, None).await?;
-        let (stdout, t1) = cap(&out.stdout);
-        let (stderr, t2) = cap(&out.stderr);
+        let names = sb.profile().secrets.clone();
+        let redactor = tokio::task::spawn_blocking(move || crate::secrets::Redactor::for_names(&names)).await.unwrap_or_default();
+        let (stdout, t1) = redact_and_cap(&out.stdout, &redactor);
+        let (stderr, t2) = redact_and_cap(&out.stderr, &redactor);
         Ok(ExecResult { exit_code: out.status, stdout, stderr, truncated: t1 || t2, timed_out: out.status == 124 || out.status == 137 })
     }
 

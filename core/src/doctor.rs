@@ -94,11 +94,27 @@ pub fn check_disk(paths: &Paths) -> Check {
     }
 }
 
+/// Check the OS secret store (reachable, unlocked, writable).
+pub async fn check_keychain() -> Check {
+    let result = tokio::task::spawn_blocking(|| crate::secrets::open_default_store().and_then(|s| s.check())).await;
+    match result {
+        Ok(Ok(status)) => {
+            let persistence = if status.persistent { "values persist" } else { "values are lost at logout or reboot" };
+            let health = if status.persistent { Health::Ok } else { Health::Warn };
+            let fix = status.note.clone().or_else(|| (!status.persistent).then(|| "run a Secret Service (e.g. GNOME Keyring) to keep secrets across reboots".to_string()));
+            Check::new("keychain", health, format!("{} ({persistence})", status.backend), fix)
+        }
+        Ok(Err(e)) => Check::new("keychain", Health::Fail, e.to_string(), Some("unlock or start your keychain, then `sandbox secrets check`".into())),
+        Err(e) => Check::new("keychain", Health::Fail, format!("the keychain check did not finish: {e}"), None),
+    }
+}
+
 /// Run every check.
 pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     let mut checks = vec![check_limactl().await];
     checks.push(check_profile(profile_path).0);
     checks.push(check_disk(paths));
+    checks.push(check_keychain().await);
     checks
 }
 

@@ -24,6 +24,8 @@ pub enum SandboxError {
     Vm(#[from] VmError),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -82,6 +84,12 @@ pub struct UpReport {
     pub recovered: bool,
     /// Items the apply step changed (empty: nothing to do).
     pub changed: Vec<String>,
+    /// Secrets written to the VM's tmpfs (names only).
+    pub secrets_written: Vec<String>,
+    /// Secret names in the profile with no value in the keychain.
+    pub secrets_unset: Vec<String>,
+    /// Why secrets could not be pushed (the VM is up without them), e.g. a locked keychain.
+    pub secrets_error: Option<String>,
 }
 
 /// What `down` did.
@@ -195,6 +203,20 @@ impl Sandbox {
         }
         self.progress("up", "provision", "Provisioning", Some(1.0));
         report.changed = self.provision().await?;
+        if !self.profile.secrets.is_empty() {
+            self.progress("up", "secrets", "Pushing secrets", Some(1.0));
+            match self.push_secrets().await {
+                Ok(r) => {
+                    report.secrets_written = r.written.iter().map(|n| n.to_string()).collect();
+                    report.secrets_unset = r.unset.iter().map(|n| n.to_string()).collect();
+                }
+                Err(e) => {
+                    let message = format!("secrets were not pushed: {e}. The VM runs without them; fix that, then run `sandbox secrets push`");
+                    self.bus.publish(Event::Notice { message: message.clone() });
+                    report.secrets_error = Some(message);
+                }
+            }
+        }
         self.state(VmState::Running);
         self.audit().append("up", serde_json::json!({"instance": name, "created": report.created, "started": report.started, "changed": report.changed}))?;
         Ok(report)
@@ -237,6 +259,16 @@ impl Sandbox {
             return Err(SandboxError::Provision { code: out.status, message: last_line(&out.stderr_str()) });
         }
         Ok(out.stdout_str().lines().filter_map(|l| l.strip_prefix("changed ")).map(str::to_string).collect())
+    }
+
+    /// Write the profile's secrets from the OS keychain into the running VM's tmpfs (values over
+    /// stdin only); names with no value are reported, and their files removed from the VM.
+    pub async fn push_secrets(&self) -> Result<crate::secrets::PushReport, SandboxError> {
+        let vm = self.require_vm().await?;
+        let report = crate::secrets::push_from_os_store(&vm, &self.profile.secrets, crate::agent::AGENT_USER).await?;
+        let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
+        self.audit().append("secrets.push", serde_json::json!({"instance": self.profile.name, "written": written, "removed": report.removed}))?;
+        Ok(report)
     }
 
     /// Stop the VM (`force`: kill it — the recovery for Broken).

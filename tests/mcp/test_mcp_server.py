@@ -155,6 +155,38 @@ def test_lifecycle_with_progress_exec_and_down():
     assert argv[-3:] == ["bash", "-c", "echo hello"]
 
 
+def join_session_keyring():
+    """A fresh session keyring for this process and its children (the kernel keyutils store
+    needs one; login sessions get it from pam_keyinit, test runners do not)."""
+    import ctypes, platform
+    nr = {"x86_64": 250, "aarch64": 219}[platform.machine()]
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(nr, 1, None) > 0, ctypes.get_errno()
+
+
+def test_exec_output_is_redacted():
+    join_session_keyring()
+    env = Env()
+    env.env["SANDBOX_SECRET_STORE"] = "keyutils"
+    env.init()
+    canary = "canary-" + os.urandom(12).hex()
+    subprocess.run([SANDBOX, "secrets", "set", "ANTHROPIC_API_KEY", "--stdin"], input=canary.encode(),
+                   env=env.env, check=True, capture_output=True)
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    (env.root / "fake" / "shell.json").write_text(json.dumps([
+        {"match": "printenv", "stdout": f"key={canary}\ntoken={token}\n", "stderr": canary}]))
+
+    async def body(s, _):
+        assert not (await s.call_tool("sandbox_up", {})).isError
+        ex = await s.call_tool("sandbox_exec", {"command": "printenv"})
+        out = ex.structuredContent
+        assert canary not in json.dumps(out), out
+        assert "[REDACTED:ANTHROPIC_API_KEY]" in out["stdout"] and "[REDACTED:ANTHROPIC_API_KEY]" in out["stderr"]
+        assert token not in out["stdout"] and "[REDACTED]" in out["stdout"]
+
+    run(with_session(env, body))
+
+
 def test_bad_arguments_are_errors_and_the_server_survives():
     env = Env()
     env.init()

@@ -99,6 +99,7 @@ pub async fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<u8> {
         return Err(ProfileError::Exists { path: ctx.profile_path.clone() }.into());
     }
     let mut notes = Vec::new();
+    let interactive = a.import.is_none() && !a.non_interactive;
     let mut draft = if let Some(src) = &a.import {
         let project = a.project.as_deref().map(|p| folder("project", p)).transpose()?;
         let outcome = sandbox_core::profile::import_reference(src, project)?;
@@ -128,8 +129,36 @@ pub async fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<u8> {
     if profile.mode == Mode::YoloUnsafe {
         println!("WARNING: yolo-unsafe lets the agent write straight into your folders, with no sync gate.");
     }
-    println!("Next: store your API keys with `sandbox secrets set NAME`, then `sandbox up`.");
+    if interactive {
+        secrets_step(ctx, &profile.secrets).await?;
+        println!("Next: `sandbox up`.");
+    } else {
+        println!("Next: store your API keys with `sandbox secrets set NAME`, then `sandbox up`.");
+    }
     Ok(exit::OK)
+}
+
+/// Keychain-first: offer to import an existing .env and to store each listed key now.
+/// Values go straight to the OS keychain; nothing is written to disk.
+async fn secrets_step(ctx: &Ctx, names: &[String]) -> anyhow::Result<()> {
+    use dialoguer::{Confirm, Input};
+    println!("\nAPI keys live in your OS keychain, never in files. The VM gets them as private in-memory files.");
+    let env_file = Input::<String>::new().with_prompt("Import keys from a .env file? (path, empty to skip)").allow_empty(true).interact_text()?;
+    if !env_file.trim().is_empty() {
+        let path = expand_path(&env_file, &cwd()).map_err(anyhow::Error::msg)?;
+        let delete = Confirm::new().with_prompt("Delete the .env file after a successful import?").default(false).interact()?;
+        if let Err(e) = crate::cmd::secrets::import_file(ctx, path, delete).await {
+            eprintln!("import failed: {e:#}. Nothing was stored; you can retry with `sandbox secrets import FILE`.");
+        }
+    }
+    for name in names {
+        if Confirm::new().with_prompt(format!("Store {name} now? (typing is hidden)")).default(true).interact()? {
+            if let Err(e) = crate::cmd::secrets::set(ctx, name, false).await {
+                eprintln!("{name} was not stored: {e:#}. Retry later with `sandbox secrets set {name}`.");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The terminal wizard: every answer is checked as it is given.

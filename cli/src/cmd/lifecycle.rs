@@ -25,6 +25,15 @@ pub async fn up(ctx: &Ctx) -> anyhow::Result<u8> {
     } else {
         println!("Provisioning changed: {}", report.changed.join(", "));
     }
+    if !report.secrets_written.is_empty() {
+        println!("Secrets in the VM (tmpfs): {}", report.secrets_written.join(", "));
+    }
+    if !report.secrets_unset.is_empty() {
+        eprintln!("warning: not set in the keychain: {} (set them with `sandbox secrets set NAME`)", report.secrets_unset.join(", "));
+    }
+    if let Some(e) = &report.secrets_error {
+        eprintln!("warning: {e}");
+    }
     println!("Gateway: http://127.0.0.1:{}", sb.profile().gateway_port);
     Ok(exit::OK)
 }

@@ -5,3 +5,4 @@ pub mod doctor;
 pub mod firewall;
 pub mod init;
 pub mod lifecycle;
+pub mod secrets;

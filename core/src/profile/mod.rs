@@ -250,16 +250,9 @@ pub fn check_instance_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Check a secret's name: upper-case letters, digits and `_`, not starting with a digit.
+/// Check a secret's name (the secrets module's rule: upper-case letters, digits and `_`).
 pub fn check_secret_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_');
-    if !first_ok || !name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-        return Err(format!(
-            "`{name}` is not a valid secret name: use upper-case letters, digits and `_`, not starting with a digit (e.g. \"ANTHROPIC_API_KEY\")"
-        ));
-    }
-    Ok(())
+    crate::secrets::validate_name(name).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Expand `~` and make `p` absolute against `base`. Does not touch the file system.
