@@ -85,23 +85,47 @@ fn checked_name(name: &str) -> CmdResult<()> {
     check_secret_name(name).map_err(|message| CommandError::invalid(vec![FieldProblem { field: "secrets".into(), message }]))
 }
 
+/// Run a blocking keychain call off the async threads.
+async fn keychain<T: Send + 'static>(state: &AppState, f: impl FnOnce(&dyn crate::services::Keychain) -> CmdResult<T> + Send + 'static) -> CmdResult<T> {
+    let k = state.keychain.clone();
+    tauri::async_runtime::spawn_blocking(move || f(k.as_ref())).await.map_err(CommandError::failed)?
+}
+
 /// Store a secret's value in the OS keychain (through core). The value is never echoed.
 #[tauri::command]
-pub fn secret_set(state: State<'_, AppState>, name: String, value: String) -> CmdResult<()> {
+pub async fn secret_set(state: State<'_, AppState>, name: String, value: String) -> CmdResult<()> {
     checked_name(&name)?;
-    state.keychain.set(&name, &value)
+    keychain(&state, move |k| k.set(&name, value)).await
 }
 
 #[tauri::command]
-pub fn secret_remove(state: State<'_, AppState>, name: String) -> CmdResult<bool> {
+pub async fn secret_remove(state: State<'_, AppState>, name: String) -> CmdResult<bool> {
     checked_name(&name)?;
-    state.keychain.remove(&name)
+    keychain(&state, move |k| k.remove(&name)).await
 }
 
 /// Which of these names have a stored value (names only, never values).
 #[tauri::command]
-pub fn secrets_list(state: State<'_, AppState>, names: Vec<String>) -> CmdResult<Vec<String>> {
-    state.keychain.which_set(&names)
+pub async fn secrets_list(state: State<'_, AppState>, names: Vec<String>) -> CmdResult<Vec<String>> {
+    keychain(&state, move |k| k.which_set(&names)).await
+}
+
+/// Import a `.env` file into the keychain (all or nothing); optionally delete it afterwards.
+/// Returns the names stored, for the form's list.
+#[tauri::command]
+pub async fn secrets_import(state: State<'_, AppState>, path: String, delete: bool) -> CmdResult<Vec<String>> {
+    keychain(&state, move |k| k.import_env(std::path::Path::new(&path), delete)).await
+}
+
+/// The native file picker (for a `.env` file); `None` when the user cancels.
+#[tauri::command]
+pub async fn pick_file<R: Runtime>(app: AppHandle<R>) -> Option<String> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().pick_file(move |p| {
+        let _ = tx.send(p.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string()));
+    });
+    rx.await.ok().flatten()
 }
 
 fn read_profile(state: &AppState) -> CmdResult<(String, toml_edit::DocumentMut)> {
@@ -179,6 +203,8 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         secret_set,
         secret_remove,
         secrets_list,
+        secrets_import,
+        pick_file,
         settings_load,
         settings_save,
         sandbox_start,

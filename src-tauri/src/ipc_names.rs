@@ -29,6 +29,8 @@ pub const COMMANDS: &[&str] = &[
     "secret_set",
     "secret_remove",
     "secrets_list",
+    "secrets_import",
+    "pick_file",
     "settings_load",
     "settings_save",
     "sandbox_start",

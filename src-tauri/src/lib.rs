@@ -28,7 +28,7 @@ pub mod windows;
 pub mod wizard_store;
 
 use crate::platform::{Desktop, Native};
-use crate::services::{CoreControl, CoreFirewall, NotInThisBuild, Services};
+use crate::services::{CoreControl, CoreFirewall, CoreKeychain, NotInThisBuild, Services};
 use crate::state::AppState;
 use sandbox_core::events::{Event, EventBus};
 use sandbox_core::paths::Paths;
@@ -42,7 +42,7 @@ pub fn core_state() -> AppState {
     let bus = EventBus::default();
     let services = Services {
         control: Arc::new(CoreControl { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
-        keychain: Arc::new(NotInThisBuild("Storing secrets in the keychain (core::secrets)")),
+        keychain: Arc::new(CoreKeychain::new(paths.clone())),
         reviewer: Arc::new(NotInThisBuild("The sync review queue (core::sync)")),
         firewall: Arc::new(CoreFirewall { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
     };

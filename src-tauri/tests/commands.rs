@@ -4,12 +4,12 @@
 use async_trait::async_trait;
 use openclaw_sandbox_app::commands;
 use openclaw_sandbox_app::error::{CmdResult, CommandError, ErrorKind};
-use openclaw_sandbox_app::services::{Control, Keychain, NotInThisBuild, Services};
+use openclaw_sandbox_app::services::{Control, CoreKeychain, NotInThisBuild, Services};
+use sandbox_core::secrets::{MemoryStore, SecretName, SecretStore, SecretValue, SecretsError, StoreStatus};
 use openclaw_sandbox_app::state::AppState;
 use sandbox_core::events::{Event, EventBus, VmState};
 use sandbox_core::paths::Paths;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
@@ -51,20 +51,31 @@ impl Control for FakeControl {
     }
 }
 
-#[derive(Default)]
-struct MemKeychain(Mutex<BTreeMap<String, String>>);
+/// Core's in-memory secret store, shared so the test can look inside.
+#[derive(Default, Clone)]
+struct SharedStore(Arc<MemoryStore>);
 
-impl Keychain for MemKeychain {
-    fn set(&self, name: &str, value: &str) -> CmdResult<()> {
-        self.0.lock().unwrap().insert(name.into(), value.into());
-        Ok(())
+impl SecretStore for SharedStore {
+    fn backend(&self) -> String {
+        self.0.backend()
     }
-    fn remove(&self, name: &str) -> CmdResult<bool> {
-        Ok(self.0.lock().unwrap().remove(name).is_some())
+    fn get(&self, name: &SecretName) -> Result<Option<SecretValue>, SecretsError> {
+        self.0.get(name)
     }
-    fn which_set(&self, names: &[String]) -> CmdResult<Vec<String>> {
-        let m = self.0.lock().unwrap();
-        Ok(names.iter().filter(|n| m.contains_key(*n)).cloned().collect())
+    fn set(&self, name: &SecretName, value: &SecretValue) -> Result<(), SecretsError> {
+        self.0.set(name, value)
+    }
+    fn delete(&self, name: &SecretName) -> Result<bool, SecretsError> {
+        self.0.delete(name)
+    }
+    fn check(&self) -> Result<StoreStatus, SecretsError> {
+        self.0.check()
+    }
+}
+
+impl SharedStore {
+    fn value(&self, name: &str) -> Option<String> {
+        self.0.get(&name.parse().unwrap()).unwrap().map(|v| v.expose().to_string())
     }
 }
 
@@ -72,7 +83,7 @@ struct Harness {
     _dir: tempfile::TempDir,
     root: std::path::PathBuf,
     control: Arc<FakeControl>,
-    keychain: Arc<MemKeychain>,
+    store: SharedStore,
     bus: EventBus,
     _app: App<tauri::test::MockRuntime>,
     window: WebviewWindow<tauri::test::MockRuntime>,
@@ -85,13 +96,14 @@ impl Harness {
         std::fs::create_dir_all(root.join("project")).unwrap();
         let paths = Paths::under(&root);
         let control = Arc::new(FakeControl::default());
-        let keychain = Arc::new(MemKeychain::default());
+        let store = SharedStore::default();
+        let keychain = Arc::new(CoreKeychain::with(paths.clone(), Box::new(store.clone())));
         let bus = EventBus::default();
-        let services = Services { control: control.clone(), keychain: keychain.clone(), reviewer: Arc::new(NotInThisBuild("The sync review queue")), firewall: Arc::new(NotInThisBuild("The firewall")) };
+        let services = Services { control: control.clone(), keychain, reviewer: Arc::new(NotInThisBuild("The sync review queue")), firewall: Arc::new(NotInThisBuild("The firewall")) };
         let state = AppState::new(paths.clone(), paths.profile_file(), bus.clone(), services);
         let app = mock_builder().manage(state).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
         let window = tauri::WebviewWindowBuilder::new(&app, "onboarding", Default::default()).build().unwrap();
-        Harness { _dir: dir, root, control, keychain, bus, _app: app, window }
+        Harness { _dir: dir, root, control, store, bus, _app: app, window }
     }
 
     fn call(&self, cmd: &str, body: Value) -> Result<Value, Value> {
@@ -220,11 +232,34 @@ fn secrets_go_to_the_keychain_and_their_values_never_come_back() {
     assert!(!err.to_string().contains("sk-canary-123"));
     let ok = h.call("secret_set", json!({"name": "ANTHROPIC_API_KEY", "value": "sk-canary-123"})).unwrap();
     assert_eq!(ok, Value::Null);
-    assert_eq!(h.keychain.0.lock().unwrap()["ANTHROPIC_API_KEY"], "sk-canary-123");
+    assert_eq!(h.store.value("ANTHROPIC_API_KEY").as_deref(), Some("sk-canary-123"));
+    let audit = std::fs::read_to_string(h.root.join("logs/audit.jsonl")).unwrap();
+    assert!(audit.contains("secrets.set") && !audit.contains("sk-canary"), "{audit}");
     let set = h.call("secrets_list", json!({"names": ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]})).unwrap();
     assert_eq!(set, json!(["ANTHROPIC_API_KEY"]));
     assert!(!set.to_string().contains("sk-canary"));
     assert_eq!(h.call("secret_remove", json!({"name": "ANTHROPIC_API_KEY"})).unwrap(), json!(true));
+    assert_eq!(h.store.value("ANTHROPIC_API_KEY"), None);
+    let err = h.call("secret_set", json!({"name": "OPENAI_API_KEY", "value": ""})).unwrap_err();
+    assert_eq!(err["kind"], "failed");
+}
+
+#[test]
+fn a_dotenv_import_goes_to_the_keychain_and_can_delete_the_file() {
+    let h = Harness::new();
+    let env = h.root.join(".env");
+    std::fs::write(&env, "ANTHROPIC_API_KEY=sk-ant-canary-0123456789\nOPENAI_API_KEY=sk-openai-canary-0123456789\n").unwrap();
+    let names = h.call("secrets_import", json!({"path": env, "delete": true})).unwrap();
+    assert_eq!(names, json!(["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]));
+    assert_eq!(h.store.value("OPENAI_API_KEY").as_deref(), Some("sk-openai-canary-0123456789"));
+    assert!(!env.exists(), "the file is overwritten and removed");
+    assert!(!names.to_string().contains("canary"));
+    // A broken file imports nothing (core's all-or-nothing), and says why.
+    std::fs::write(&env, "GOOD_KEY=value-0123456789\nthis is not a line\n").unwrap();
+    let err = h.call("secrets_import", json!({"path": env, "delete": false})).unwrap_err();
+    assert_eq!(err["kind"], "failed");
+    assert_eq!(h.store.value("GOOD_KEY"), None);
+    assert!(env.exists());
 }
 
 #[test]

@@ -32,6 +32,10 @@
       case "secret_set": return null;
       case "secret_remove": return true;
       case "secrets_list": return [];
+      case "pick_file": return "/home/me/code/my-app/.env";
+      case "secrets_import":
+        if (s.importFails) throw { kind: "failed", message: s.importFails, problems: [] };
+        return ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"];
       case "settings_load": return { ...defaults, project: "/home/me/code/my-app", ...(s.form || {}) };
       case "settings_save": {
         const bad = (s.cases || []).find((c) => matches(c, args.form));

@@ -127,6 +127,25 @@ test("wizard happy path: every step, then the profile is written and the sandbox
   await page.close();
 });
 
+test("wizard: .env import stores the values through the app and lists the names", async () => {
+  const page = await open("onboarding", { step: "secrets" });
+  await page.click("#secret-import");
+  await page.waitForSelector("text=Stored ANTHROPIC_API_KEY, OPENAI_API_KEY in the keychain.");
+  assert.deepEqual(await calls(page, "secrets_import"), [{ path: "/home/me/code/my-app/.env", delete: true }]);
+  const names = await page.$$eval('input[name="secret-name"]', (xs) => xs.map((x) => x.value));
+  assert.deepEqual(names, ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]);
+  assert.match(await page.textContent("#secret-import-result"), /overwritten and deleted/);
+  await page.screenshot({ path: `${shots}/wizard-secrets-import.png` });
+  await page.close();
+  const failing = await open("onboarding", { step: "secrets", importFails: "line 2 of /home/me/code/my-app/.env is not NAME=value; nothing was imported" });
+  await failing.uncheck("#secret-import-delete");
+  await failing.click("#secret-import");
+  await failing.waitForSelector('.problem[data-problem-for="secrets-import"]');
+  assert.match(await failing.textContent('.problem[data-problem-for="secrets-import"]'), /nothing was imported/);
+  assert.deepEqual(await calls(failing, "secrets_import"), [{ path: "/home/me/code/my-app/.env", delete: false }]);
+  await failing.close();
+});
+
 test("wizard resumes where it was closed", async () => {
   const page = await open("onboarding", { step: "mode", form: { project: "/home/me/code/my-app", mode: "yolo-unsafe" } });
   assert.equal(await visibleStep(page), "mode");

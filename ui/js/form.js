@@ -113,6 +113,30 @@ export function addSecretRow(root, name = "") {
   return row;
 }
 
+/** Import a .env file into the keychain; its names join the list. */
+export async function importDotenv(root) {
+  const result = root.querySelector("#secret-import-result");
+  const field = root.querySelector('[data-field="secrets-import"]');
+  clearProblems(field);
+  result.textContent = "";
+  const path = await call(COMMANDS.pick_file);
+  if (!path) return;
+  const del = root.querySelector("#secret-import-delete").checked;
+  try {
+    const names = await call(COMMANDS.secrets_import, { path, delete: del });
+    const have = new Set([...root.querySelectorAll('input[name="secret-name"]')].map((i) => i.value.trim()));
+    for (const n of names) if (!have.has(n)) addSecretRow(root, n);
+    for (const row of root.querySelectorAll("#secret-rows .row")) {
+      if (names.includes(row.querySelector('[name="secret-name"]').value.trim())) row.querySelector(".saved").textContent = "Stored in keychain";
+    }
+    result.textContent = names.length
+      ? `Stored ${names.join(", ")} in the keychain.${del ? " The file was overwritten and deleted." : " The file still holds the values: delete it."}`
+      : "The file has no values; nothing was imported.";
+  } catch (e) {
+    showProblems(field.parentElement, { ...e, problems: [{ field: "secrets-import", message: e.message }] });
+  }
+}
+
 /** Fill the preset checkboxes from core's list. */
 export async function loadPresets(root) {
   const list = root.querySelector("#preset-list");
@@ -146,6 +170,7 @@ export function wireBrowse(root) {
     });
   }
   root.querySelector("#secret-add")?.addEventListener("click", () => addSecretRow(root).querySelector("input").focus());
+  root.querySelector("#secret-import")?.addEventListener("click", () => importDotenv(root));
 }
 
 /** Mode warnings come with the mode's description; yolo modes get one. */

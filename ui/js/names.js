@@ -22,6 +22,8 @@ export const COMMANDS = Object.freeze({
   secret_set: "secret_set",
   secret_remove: "secret_remove",
   secrets_list: "secrets_list",
+  secrets_import: "secrets_import",
+  pick_file: "pick_file",
   settings_load: "settings_load",
   settings_save: "settings_save",
   sandbox_start: "sandbox_start",
