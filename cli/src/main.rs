@@ -73,6 +73,21 @@ enum Command {
         #[command(subcommand)]
         cmd: cmd::secrets::SecretsCmd,
     },
+    /// Scan files or directories for secrets (exit 3 when anything is found).
+    Scan(cmd::scan::ScanCmd),
+    /// The sync gate: bring the agent's changes home (`sandbox sync [--auto]`), review, apply, undo.
+    Sync(cmd::sync::SyncArgs),
+    /// Follow the sandbox: state changes, the agent's review requests, writes in /workspace,
+    /// blocked connections — one line per event (JSON with --json) until interrupted.
+    Watch {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Discard everything the agent wrote in the VM's /workspace (asks; --yes to skip).
+    Reset {
+        #[arg(long, short)]
+        yes: bool,
+    },
 }
 
 /// Exit code for an error: conflicts are 4, everything else 1.
@@ -119,6 +134,10 @@ fn main() -> ExitCode {
             }
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,
             Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
+            Command::Scan(c) => cmd::scan::run(&ctx, c).await,
+            Command::Sync(a) => cmd::sync::run_args(&ctx, a).await,
+            Command::Reset { yes } => lifecycle::reset(&ctx, yes).await,
+            Command::Watch { json } => lifecycle::watch(&ctx, json).await,
         }
     });
     match result {

@@ -12,9 +12,6 @@ use crate::vm::{Vm, VmError};
 use serde::Serialize;
 use std::path::PathBuf;
 
-/// The in-VM apply step (see provisioning/apply.sh).
-const APPLY_SCRIPT: &str = include_str!("../../provisioning/apply.sh");
-
 /// Errors of facade operations.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -26,6 +23,12 @@ pub enum SandboxError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Secrets(#[from] crate::secrets::SecretsError),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
+    #[error(transparent)]
+    Ctl(#[from] crate::provision::ctl::CtlError),
+    #[error("this profile is in yolo-unsafe mode: the agent writes straight into your folders, so there is no overlay to sync or reset")]
+    NoOverlay,
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -71,6 +74,10 @@ pub struct Status {
     pub disk_bytes: Option<u64>,
     pub vm_type: Option<String>,
     pub lima_version: Option<String>,
+    /// Sync requests waiting for the user's review.
+    pub pending_requests: usize,
+    /// The overlay in the running VM: unsynced entries, audit watcher, agent's requests.
+    pub overlay: Option<crate::provision::ctl::OverlayStatus>,
 }
 
 /// What `up` did.
@@ -133,6 +140,14 @@ impl Sandbox {
 
     pub fn bus(&self) -> &EventBus {
         &self.bus
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    pub(crate) fn audit_log(&self) -> AuditLog {
+        self.audit()
     }
 
     /// The VM as a [`Vm`].
@@ -245,20 +260,7 @@ impl Sandbox {
 
     /// Run the idempotent apply step in the VM; returns the items it changed.
     async fn provision(&self) -> Result<Vec<String>, SandboxError> {
-        let argv: Vec<String> = vec![
-            "sudo".into(),
-            "env".into(),
-            format!("OPENCLAW_INSTANCE={}", self.profile.name),
-            format!("OPENCLAW_MODE={}", self.profile.mode.as_str()),
-            format!("OPENCLAW_GATEWAY_PORT={}", self.profile.gateway_port),
-            "bash".into(),
-            "-s".into(),
-        ];
-        let out = self.vm().exec(&argv, Some(APPLY_SCRIPT.as_bytes().to_vec())).await?;
-        if !out.success() {
-            return Err(SandboxError::Provision { code: out.status, message: last_line(&out.stderr_str()) });
-        }
-        Ok(out.stdout_str().lines().filter_map(|l| l.strip_prefix("changed ")).map(str::to_string).collect())
+        Ok(crate::provision::apply(&self.vm(), &self.profile).await?)
     }
 
     /// Write the profile's secrets from the OS keychain into the running VM's tmpfs (values over
@@ -317,7 +319,16 @@ impl Sandbox {
     pub async fn status(&self) -> Result<Status, SandboxError> {
         let inst = self.limactl.instance(&self.profile.name).await?;
         let p = &self.profile;
+        let overlay = match (&inst, p.mode) {
+            (Some(i), m) if i.status == InstanceStatus::Running && m != Mode::YoloUnsafe => {
+                // A VM that is not provisioned (yet) has no overlay to report.
+                crate::provision::ctl::overlay_status(&self.vm()).await.ok()
+            }
+            _ => None,
+        };
         Ok(Status {
+            pending_requests: self.pending_requests()?.len(),
+            overlay,
             instance: p.name.clone(),
             state: vm_state(inst.as_ref()),
             lima_status: inst.as_ref().map(|i| i.status.label()).unwrap_or_default(),

@@ -77,6 +77,57 @@ pub async fn destroy(ctx: &Ctx, yes: bool) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+pub async fn reset(ctx: &Ctx, yes: bool) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let pending = sb.overlay_status().await?.map(|s| s.upper_entries).unwrap_or(0);
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!("error: `sandbox reset` discards the agent's unsynced changes; confirm with --yes when not on a terminal");
+            return Ok(exit::USAGE);
+        }
+        eprint!("Discard the agent's {pending} unsynced change(s) in /workspace? Your host folders are not touched. [y/N] ");
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing discarded.");
+            return Ok(exit::OK);
+        }
+    }
+    sb.reset_overlay().await?;
+    println!("Discarded the agent's changes; /workspace shows your project as it is.");
+    Ok(exit::OK)
+}
+
+/// Print every core event until Ctrl-C: the VM's state (limactl watch), the agent's review
+/// requests and overlay writes (followed in the VM). Decisions stay in core; this only prints.
+pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
+    let sb = ctx.sandbox()?;
+    let mut rx = sb.bus().subscribe();
+    let printer = tokio::spawn(async move {
+        while let Ok(event) = rx.recv().await {
+            if json {
+                println!("{}", serde_json::to_string(&event).unwrap_or_default());
+            } else {
+                println!("{event:?}");
+            }
+        }
+    });
+    let name = sb.profile().name.clone();
+    let limactl = sandbox_core::lima::Limactl::locate()?;
+    let bus = sb.bus().clone();
+    let state = tokio::spawn(async move { limactl.follow_state(&name, &bus).await });
+    let agent = sb.follow_agent(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    let result = agent.await;
+    state.abort();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    printer.abort();
+    result?;
+    Ok(exit::OK)
+}
+
 fn state_word(s: VmState) -> &'static str {
     match s {
         VmState::Absent => "not created",
@@ -100,6 +151,10 @@ fn print_status(s: &Status) {
     for m in &s.mounts {
         println!("  {} -> {} ({})", m.host.display(), m.guest, if m.writable { "writable" } else { "read-only" });
     }
+    if let Some(o) = &s.overlay {
+        println!("overlay:  {} unsynced entr{} in /workspace, audit watcher {}, {} request(s) from the agent", o.upper_entries, if o.upper_entries == 1 { "y" } else { "ies" }, o.watcher, o.pending_requests);
+    }
+    println!("review:   {} sync request(s) waiting{}", s.pending_requests, if s.pending_requests > 0 { " (`sandbox sync list`)" } else { "" });
     println!("ports:");
     for f in &s.forwarded_ports {
         println!("  {}: guest {} -> {}", f.name, f.guest_port, f.host);

@@ -5,4 +5,6 @@ pub mod doctor;
 pub mod firewall;
 pub mod init;
 pub mod lifecycle;
+pub mod scan;
 pub mod secrets;
+pub mod sync;

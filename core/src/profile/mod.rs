@@ -143,8 +143,11 @@ pub struct Profile {
     pub ca_certs: Vec<PathBuf>,
     /// Extra provisioning variables, passed through to the in-VM apply step.
     pub vars: BTreeMap<String, toml::Value>,
-    /// The `[sync]` table as written (validated by the sync module).
-    pub sync: toml::Table,
+    /// The `[sync]` table as written.
+    pub sync: crate::sync::SyncPolicyConfig,
+    /// The validated sync-gate policy.
+    #[serde(skip)]
+    pub sync_policy: crate::sync::SyncPolicy,
     /// The file this was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -350,8 +353,8 @@ impl Validator<'_> {
             self.problem("features.vault", None, "is on but `mounts.vault` is not set; add the vault folder or turn the feature off");
         }
         let (ca_certs, vars) = self.provisioning(raw.provisioning.unwrap_or_default());
-        let sync = raw.sync.map(|s| s.into_inner()).unwrap_or_default();
-        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, source: None }
+        let (sync, sync_policy) = self.sync(raw.sync);
+        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, source: None }
     }
 
     fn folder(&mut self, field: &str, s: &Spanned<String>) -> Option<PathBuf> {
@@ -472,22 +475,38 @@ impl Validator<'_> {
         r
     }
 
-    fn network(&mut self, raw: Option<Spanned<crate::firewall::NetworkConfig>>) -> (crate::firewall::NetworkConfig, crate::firewall::NetworkPolicy) {
+    /// A section owned by a domain module: deserialize (defaults when absent), let the module
+    /// validate it, and attach each issue's line (the key's line inside the table).
+    fn section<C: Default, P>(
+        &mut self,
+        raw: Option<Spanned<C>>,
+        validate: impl FnOnce(&C) -> Result<P, Vec<FieldIssue>>,
+        fallback: impl FnOnce() -> P,
+    ) -> (C, P) {
         let (start, config) = match raw {
             Some(r) => (Some(r.span().start), r.into_inner()),
-            None => (None, crate::firewall::NetworkConfig::default()),
+            None => (None, C::default()),
         };
-        match config.validate() {
+        match validate(&config) {
             Ok(policy) => (config, policy),
             Err(issues) => {
                 for i in issues {
                     let line = start.map(|s| key_line(self.text, s, &i.field));
                     self.problems.push(Problem { field: i.field, line, message: i.message });
                 }
-                let fallback = crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid");
-                (config, fallback)
+                (config, fallback())
             }
         }
+    }
+
+    fn network(&mut self, raw: Option<Spanned<crate::firewall::NetworkConfig>>) -> (crate::firewall::NetworkConfig, crate::firewall::NetworkPolicy) {
+        self.section(raw, |c| c.validate(), || {
+            crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid")
+        })
+    }
+
+    fn sync(&mut self, raw: Option<Spanned<crate::sync::SyncPolicyConfig>>) -> (crate::sync::SyncPolicyConfig, crate::sync::SyncPolicy) {
+        self.section(raw, |c| c.validate(), crate::sync::SyncPolicy::default)
     }
 
     fn secrets(&mut self, raw: raw::RawSecrets) -> Vec<String> {

@@ -16,7 +16,7 @@ pub struct RawProfile {
     pub secrets: Option<RawSecrets>,
     pub features: Option<RawFeatures>,
     pub provisioning: Option<RawProvisioning>,
-    pub sync: Option<Spanned<toml::Table>>,
+    pub sync: Option<Spanned<crate::sync::SyncPolicyConfig>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -147,6 +147,7 @@ fn each_invalid_field_is_reported_with_its_line() {
         ("[mounts]\nproject = \"proj\"\n[[mounts.extra]]\npath = \"data\"\nmount_point = \"/mnt/openclaw\"\n", "mounts.extra[0]", 3),
         ("[mounts]\nproject = \"proj\"\n[provisioning]\nca_certs = [\"nope.pem\"]\n", "provisioning.ca_certs[0]", 4),
         ("[mounts]\nproject = \"proj\"\n[network]\ngateway_port = 0\n", "network.gateway_port", 4),
+        ("[mounts]\nproject = \"proj\"\n[sync]\nmax_file_bytes = 10\ndeny = [\"[\"]\n", "sync.deny[0]", 5),
         ("[mounts]\nproject = \"proj\"\n[network]\npresets = [\"llm\"]\nallowed_domains = [\"ok.example.com\", \"*\"]\n", "network.allowed_domains[1]", 5),
     ];
     for (text, field, line) in cases {

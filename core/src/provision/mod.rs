@@ -1,0 +1,78 @@
+//! Provisioning: everything that makes a booted VM a sandbox, rendered from the profile.
+//!
+//! [`render`] turns a validated [`Profile`] into the files the VM needs (mount and overlay
+//! units, the audit watcher, the in-VM commands, the environment file) — pure and unit-tested.
+//! [`payload`] packs them with `provisioning/apply.sh` into one self-extracting stream that
+//! [`apply`] pipes over stdin to `sudo bash -s` in the VM; the apply script places what
+//! changed, restarts only the units whose files changed, runs health checks and reports one
+//! `changed …` line per change.
+//!
+//! Layout in the VM (all paths fixed here, see [`layout`]):
+//! - `/workspace`: overlay (lower: the read-only project mount; upper/work under
+//!   `/var/lib/openclaw/overlay`; `redirect_dir=off,metacopy=off` so the upper dir is a plain
+//!   change set); in yolo-unsafe a bind mount of the writable project instead.
+//! - `openclaw-audit.service`: every write in the upper dir as a JSON line in
+//!   `/var/log/openclaw/overlay-audit.jsonl`.
+//! - `openclaw-sync-request "message"`: the agent files a request in
+//!   `/var/spool/openclaw/sync-requests/` (the agent may create, not read or delete).
+//! - `openclaw-sandbox-ctl export-upper|drop|reset|requests|ack|status`: the host's handle
+//!   (root only) for the sync loop.
+//! - the agent user `openclaw`: no sudo, no root-equivalent groups.
+
+pub mod ctl;
+mod payload;
+mod render;
+
+pub use payload::{bootstrap, Payload};
+pub use render::{layout, render, GuestFile, Rendered};
+
+use crate::profile::Profile;
+use crate::vm::{Vm, VmError};
+
+/// Errors of provisioning.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("cannot provision: {detail}. Fix the profile (`sandbox init --force` rewrites it), then run `sandbox up` again")]
+    Render { detail: String },
+    #[error(transparent)]
+    Vm(#[from] VmError),
+    #[error("provisioning the VM failed (exit {code}): {message}. Run `sandbox up` again; if it keeps failing, `sandbox ssh` in and check `journalctl -b`")]
+    Failed { code: i32, message: String },
+}
+
+impl From<ProvisionError> for crate::sandbox::SandboxError {
+    fn from(e: ProvisionError) -> Self {
+        match e {
+            ProvisionError::Vm(v) => crate::sandbox::SandboxError::Vm(v),
+            ProvisionError::Failed { code, message } => crate::sandbox::SandboxError::Provision { code, message },
+            ProvisionError::Render { detail } => crate::sandbox::SandboxError::Provision { code: -1, message: detail },
+        }
+    }
+}
+
+/// The argv that runs the payload in the VM (the payload goes to stdin).
+pub fn apply_argv() -> Vec<String> {
+    ["sudo", "bash", "-s"].iter().map(|s| s.to_string()).collect()
+}
+
+/// Render, push and apply the provisioning for `profile`; returns the items that changed
+/// (empty when the VM already matched the profile).
+pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<Vec<String>, ProvisionError> {
+    let rendered = render(profile)?;
+    let stream = Payload::new(&rendered).to_stream()?;
+    let out = vm.exec(&apply_argv(), Some(stream)).await?;
+    if !out.success() {
+        let stderr = out.stderr_str();
+        let message = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim().to_string();
+        return Err(ProvisionError::Failed { code: out.status, message });
+    }
+    Ok(changed_items(&out.stdout_str()))
+}
+
+/// The `changed …` items of the apply script's report.
+pub fn changed_items(stdout: &str) -> Vec<String> {
+    stdout.lines().filter_map(|l| l.strip_prefix("changed ")).map(|s| s.trim().to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests;

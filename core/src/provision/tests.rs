@@ -1,0 +1,252 @@
+use super::*;
+use crate::profile::Profile;
+use crate::vm::ExecOutput;
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Mutex;
+
+fn profile(mode: &str, extra: &str) -> (tempfile::TempDir, Profile) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("p")).unwrap();
+    // `extra`: top-level keys first, then tables.
+    let (top, tables) = extra.split_at(extra.find('[').unwrap_or(extra.len()));
+    let text = format!("{top}mode = \"{mode}\"\n[mounts]\nproject = \"p\"\n{tables}");
+    let p = Profile::parse(&text, &dir.path().join("profile.toml"), dir.path()).unwrap();
+    (dir, p)
+}
+
+fn text(r: &Rendered, path: &str) -> String {
+    String::from_utf8(r.file(path).unwrap_or_else(|| panic!("{path} not rendered")).contents.clone()).unwrap()
+}
+
+#[test]
+fn secure_mode_mounts_an_overlay_without_redirects_and_watches_it() {
+    let (_d, p) = profile("secure", "");
+    let r = render(&p).unwrap();
+    let unit = text(&r, "/etc/systemd/system/workspace.mount");
+    assert!(unit.contains("Where=/workspace\n"), "{unit}");
+    assert!(unit.contains("Type=overlay\n"), "{unit}");
+    assert!(unit.contains(
+        "Options=lowerdir=/mnt/openclaw,upperdir=/var/lib/openclaw/overlay/upper,workdir=/var/lib/openclaw/overlay/work,redirect_dir=off,metacopy=off,"
+    ), "{unit}");
+    assert!(unit.contains("RequiresMountsFor=/mnt/openclaw "), "{unit}");
+    let audit = text(&r, "/etc/systemd/system/openclaw-audit.service");
+    assert!(audit.contains(&format!("{} /workspace {} {}", layout::AUDIT_WATCH, layout::UPPER, layout::AUDIT_LOG)), "{audit}");
+    // the watcher follows the overlay: stopped with it, started with it (remounts after a sync)
+    assert!(audit.contains("BindsTo=workspace.mount\n") && audit.contains("WantedBy=workspace.mount\n"), "{audit}");
+    assert_eq!(r.units, vec!["workspace.mount", "openclaw-audit.service"]);
+    // a changed unit file restarts its own unit only
+    assert_eq!(r.file("/etc/systemd/system/workspace.mount").unwrap().restarts, vec!["workspace.mount"]);
+    assert!(r.file(layout::SYNC_REQUEST).unwrap().restarts.is_empty());
+}
+
+#[test]
+fn yolo_unsafe_binds_the_writable_project_and_has_no_overlay_or_watcher() {
+    let (_d, p) = profile("yolo-unsafe", "");
+    let r = render(&p).unwrap();
+    let unit = text(&r, "/etc/systemd/system/workspace.mount");
+    assert!(unit.contains("What=/mnt/openclaw\n") && unit.contains("Options=bind\n"), "{unit}");
+    assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
+    assert!(r.file("/etc/systemd/system/openclaw-audit.service").is_none());
+    assert_eq!(r.units, vec!["workspace.mount"]);
+    assert!(r.env.contains("OPENCLAW_MODE=yolo-unsafe\n"), "{}", r.env);
+}
+
+#[test]
+fn yolo_renders_like_secure_in_the_vm() {
+    let (_d, secure) = profile("secure", "");
+    let (_e, yolo) = profile("yolo", "");
+    let (a, b) = (render(&secure).unwrap(), render(&yolo).unwrap());
+    assert_eq!(text(&a, "/etc/systemd/system/workspace.mount"), text(&b, "/etc/systemd/system/workspace.mount"));
+    assert!(b.env.contains("OPENCLAW_MODE=yolo\n"));
+}
+
+#[test]
+fn env_and_vars_come_from_the_profile() {
+    let (_d, p) = profile("secure", "name = \"dev-box\"\n[network]\ngateway_port = 19000\n[provisioning.vars]\nopenclaw_version = \"2026.1.0\"\n");
+    let r = render(&p).unwrap();
+    for line in ["OPENCLAW_INSTANCE=dev-box\n", "OPENCLAW_GATEWAY_PORT=19000\n", "OPENCLAW_PROJECT=/mnt/openclaw\n", "OPENCLAW_AGENT_USER=openclaw\n", "OPENCLAW_SPOOL=/var/spool/openclaw/sync-requests\n"] {
+        assert!(r.env.contains(line), "{line} missing in {}", r.env);
+    }
+    assert_eq!(text(&r, layout::ENV_FILE), r.env);
+    let vars: serde_json::Value = serde_json::from_str(&text(&r, layout::VARS_FILE)).unwrap();
+    assert_eq!(vars["openclaw_version"], "2026.1.0");
+}
+
+#[test]
+fn the_host_handle_is_root_only_and_the_request_command_is_for_everyone() {
+    let (_d, p) = profile("secure", "");
+    let r = render(&p).unwrap();
+    assert_eq!(r.file(layout::CTL).unwrap().mode, 0o700);
+    assert_eq!(r.file(layout::SYNC_REQUEST).unwrap().mode, 0o755);
+    assert!(r.files.iter().all(|f| f.owner == "root:root"));
+}
+
+#[test]
+fn unsafe_characters_in_the_project_mount_point_are_refused() {
+    let (_d, mut p) = profile("secure", "");
+    for bad in ["/mnt/a,b", "/mnt/a b", "relative", "/mnt/../etc", "/mnt/a:b", "/"] {
+        p.mounts[0].guest = bad.into();
+        let e = render(&p).unwrap_err().to_string();
+        assert!(e.contains(bad) && e.contains("sandbox up"), "{bad}: {e}");
+    }
+}
+
+/// Minimal ustar reader for the tests: (name, mode, contents) per entry, checking checksums.
+fn read_tar(mut data: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    loop {
+        let h = &data[..512];
+        if h.iter().all(|&b| b == 0) {
+            assert!(data[512..1024].iter().all(|&b| b == 0), "end needs two zero blocks");
+            return out;
+        }
+        let field = |r: std::ops::Range<usize>| std::str::from_utf8(&h[r]).unwrap().trim_end_matches(['\0', ' ']).to_string();
+        let mut copy = h.to_vec();
+        copy[148..156].copy_from_slice(b"        ");
+        let sum: u32 = copy.iter().map(|&b| u32::from(b)).sum();
+        assert_eq!(u32::from_str_radix(&field(148..154), 8).unwrap(), sum, "checksum");
+        assert_eq!(&h[257..263], b"ustar\0");
+        let size = usize::from_str_radix(&field(124..135), 8).unwrap();
+        let mode = u32::from_str_radix(&field(100..107), 8).unwrap();
+        out.push((field(0..100), mode, data[512..512 + size].to_vec()));
+        data = &data[512 + size.div_ceil(512) * 512..];
+    }
+}
+
+#[test]
+fn payload_is_a_preamble_then_a_tar_of_script_manifest_and_files() {
+    let (_d, p) = profile("secure", "");
+    let r = render(&p).unwrap();
+    let stream = Payload::new(&r).to_stream().unwrap();
+    let pre = bootstrap().as_bytes();
+    assert_eq!(&stream[..pre.len()], pre);
+    assert!(bootstrap().ends_with("main; exit $?\n"), "the preamble must end on the line that runs it");
+    let entries = read_tar(&stream[pre.len()..]);
+    let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(&names[..4], ["apply.sh", "manifest", "units", "env"]);
+    assert!(String::from_utf8_lossy(&entries[0].2).contains("OpenClaw Sandbox in-VM apply step"));
+    assert_eq!(entries[0].1, 0o755);
+    let manifest = String::from_utf8(entries[1].2.clone()).unwrap();
+    assert!(manifest.contains("0644 root:root /etc/systemd/system/workspace.mount workspace.mount\n"), "{manifest}");
+    assert!(manifest.contains("0700 root:root /usr/local/sbin/openclaw-sandbox-ctl\n"), "{manifest}");
+    assert_eq!(String::from_utf8(entries[2].2.clone()).unwrap(), "workspace.mount\nopenclaw-audit.service\n");
+    for f in &r.files {
+        let e = entries.iter().find(|e| e.0 == format!("files{}", f.path)).unwrap();
+        assert_eq!(e.2, f.contents, "{}", f.path);
+    }
+    // reproducible
+    assert_eq!(stream, Payload::new(&r).to_stream().unwrap());
+}
+
+#[test]
+fn overlong_names_are_an_error_not_a_corrupt_tar() {
+    assert!(payload::ustar_header(&"a".repeat(101), 1, 0o644).is_err());
+    assert!(payload::ustar_header(&"a".repeat(100), 1, 0o644).is_ok());
+}
+
+#[test]
+fn changed_items_are_the_changed_lines() {
+    let out = "unchanged /etc/openclaw/sandbox.env\nchanged user openclaw\nchanged started workspace.mount\nunchanged health\n";
+    assert_eq!(changed_items(out), vec!["user openclaw", "started workspace.mount"]);
+    assert!(changed_items("unchanged a\nunchanged b\n").is_empty());
+}
+
+/// One recorded `exec`: argv and stdin.
+type Call = (Vec<String>, Option<Vec<u8>>);
+
+struct FakeVm {
+    calls: Mutex<Vec<Call>>,
+    reply: ExecOutput,
+}
+
+#[async_trait]
+impl Vm for FakeVm {
+    fn name(&self) -> &str {
+        "fake"
+    }
+    async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError> {
+        self.calls.lock().unwrap().push((argv.to_vec(), stdin));
+        Ok(self.reply.clone())
+    }
+    async fn copy_in(&self, _: &Path, _: &str) -> Result<(), VmError> {
+        unreachable!("provisioning copies nothing: it streams")
+    }
+    async fn copy_out(&self, _: &str, _: &Path) -> Result<(), VmError> {
+        unreachable!()
+    }
+}
+
+#[tokio::test]
+async fn apply_streams_one_payload_to_sudo_bash_and_reports_changes() {
+    let (_d, p) = profile("secure", "");
+    let vm = FakeVm {
+        calls: Mutex::default(),
+        reply: ExecOutput { status: 0, stdout: b"changed user openclaw\nunchanged /etc/openclaw/sandbox.env\n".to_vec(), stderr: vec![] },
+    };
+    let changed = apply(&vm, &p).await.unwrap();
+    assert_eq!(changed, vec!["user openclaw"]);
+    let calls = vm.calls.lock().unwrap();
+    assert_eq!(calls.len(), 1, "one round trip");
+    assert_eq!(calls[0].0, vec!["sudo", "bash", "-s"]);
+    let stdin = calls[0].1.as_ref().unwrap();
+    assert_eq!(stdin, &Payload::new(&render(&p).unwrap()).to_stream().unwrap());
+}
+
+#[tokio::test]
+async fn a_failed_apply_says_what_failed() {
+    let (_d, p) = profile("secure", "");
+    let vm = FakeVm {
+        calls: Mutex::default(),
+        reply: ExecOutput { status: 1, stdout: vec![], stderr: b"noise\nhealth check failed: /workspace is not mounted\n\n".to_vec() },
+    };
+    let e = apply(&vm, &p).await.unwrap_err().to_string();
+    assert!(e.contains("exit 1") && e.contains("/workspace is not mounted") && e.contains("sandbox up"), "{e}");
+}
+
+#[test]
+fn drop_list_is_nul_separated_relative_paths_only() {
+    let ok = ctl::drop_list(&["new.txt".into(), "./sub/b.txt".into(), "we ird\nname".into()]).unwrap();
+    assert_eq!(ok, b"new.txt\0sub/b.txt\0we ird\nname\0");
+    for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./", "a/./b", "nul\0x"] {
+        let e = ctl::drop_list(&[bad.to_string()]).unwrap_err().to_string();
+        assert!(e.contains("relative paths"), "{bad:?}: {e}");
+    }
+}
+
+#[test]
+fn requests_parse_and_garbage_is_an_error() {
+    let out = "{\"id\":\"20261127T001622-c2690784\",\"time\":\"2026-11-27T00:16:22Z\",\"user\":\"openclaw\",\"message\":\"please\"}\n\n";
+    let r = ctl::parse_requests(out).unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].message, "please");
+    assert!(ctl::parse_requests("").unwrap().is_empty());
+    let e = ctl::parse_requests("not json\n").unwrap_err().to_string();
+    assert!(e.contains("requests") && e.contains("sandbox up"), "{e}");
+}
+
+#[tokio::test]
+async fn ctl_calls_run_the_root_only_tool_with_sudo() {
+    let vm = FakeVm {
+        calls: Mutex::default(),
+        reply: ExecOutput { status: 0, stdout: b"{\"mode\":\"secure\",\"upper_entries\":4,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(), stderr: vec![] },
+    };
+    let st = ctl::overlay_status(&vm).await.unwrap();
+    assert_eq!((st.upper_entries, st.watcher.as_str(), st.pending_requests), (4, "active", 1));
+    ctl::drop_entries(&vm, &["a".into(), "b/c".into()]).await.unwrap();
+    ctl::drop_entries(&vm, &[]).await.unwrap();
+    ctl::ack(&vm, &["id1".into()]).await.unwrap();
+    let calls = vm.calls.lock().unwrap();
+    assert_eq!(calls.len(), 3, "an empty drop makes no call");
+    assert_eq!(calls[0].0, vec!["sudo", layout::CTL, "status"]);
+    assert_eq!(calls[1].0, vec!["sudo", layout::CTL, "drop"]);
+    assert_eq!(calls[1].1.as_deref(), Some(&b"a\0b/c\0"[..]));
+    assert_eq!(calls[2].0, vec!["sudo", layout::CTL, "ack", "id1"]);
+}
+
+#[tokio::test]
+async fn a_failed_ctl_call_names_the_verb() {
+    let vm = FakeVm { calls: Mutex::default(), reply: ExecOutput { status: 1, stdout: vec![], stderr: b"openclaw-sandbox-ctl: mode yolo-unsafe has no overlay\n".to_vec() } };
+    let e = ctl::export_upper(&vm).await.unwrap_err().to_string();
+    assert!(e.contains("export-upper") && e.contains("has no overlay"), "{e}");
+}

@@ -1,0 +1,428 @@
+//! The scanning engine: an Aho-Corasick keyword prefilter finds where rules could match, and
+//! each rule's (linear-time) regex then runs only on the windows around those hits. Candidates
+//! go through entropy floors, validators, `gitleaks:allow` comments and allowlists.
+
+use super::allowlist::{Allowlist, Candidate};
+use super::entropy::shannon;
+use super::filters;
+use super::redact::{redact_match, redact_secret};
+use super::rule::{Rule, Window};
+use super::SecretFinding;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+/// Lines carrying one of these markers are never reported.
+const INLINE_ALLOW_MARKERS: &[&[u8]] = &[b"gitleaks:allow", b"sandbox-scan:allow"];
+
+/// Catch-all rules skip lines longer than this (minified or generated content).
+const GENERIC_MAX_LINE: usize = 1000;
+
+/// Rules and allowlists compiled for scanning.
+pub(crate) struct Engine {
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) global: Vec<Allowlist>,
+    prefilter: Option<AhoCorasick>,
+    /// Pattern index in `prefilter` → rules that keyword enables.
+    pattern_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: their windows are the whole file.
+    unconditional: Vec<usize>,
+}
+
+/// A candidate that passed every check, in byte offsets.
+struct Hit {
+    rule: usize,
+    start: usize,
+    end: usize,
+    secret_start: usize,
+    secret_end: usize,
+    entropy: f32,
+}
+
+impl Engine {
+    pub(crate) fn new(rules: Vec<Rule>, global: Vec<Allowlist>) -> Engine {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unconditional = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                unconditional.push(i);
+                continue;
+            }
+            for kw in &rule.keywords {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(p) => {
+                        if !pattern_rules[p].contains(&i) {
+                            pattern_rules[p].push(i)
+                        }
+                    }
+                    None => {
+                        keywords.push(kw);
+                        pattern_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        // The prefilter reports non-overlapping matches (much faster than overlapping ones),
+        // so a keyword can hide another that overlaps it ("private_key" hides
+        // "private_key_id"). A hit therefore also enables the rules of every keyword it could
+        // have hidden: those containing it, and those starting with one of its suffixes.
+        let pattern_rules = widen_for_overlaps(&keywords, pattern_rules);
+        let prefilter = if keywords.is_empty() {
+            None
+        } else {
+            // Keywords are plain strings; building cannot fail for a sane set. If it ever
+            // does, fall back to running those rules on every file.
+            match AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .byte_classes(false)
+                .build(&keywords)
+            {
+                Ok(ac) => Some(ac),
+                Err(_) => {
+                    for rules_of_kw in &pattern_rules {
+                        for &r in rules_of_kw {
+                            if !unconditional.contains(&r) {
+                                unconditional.push(r);
+                            }
+                        }
+                    }
+                    None
+                }
+            }
+        };
+        let pattern_rules = if prefilter.is_some() { pattern_rules } else { Vec::new() };
+        Engine { rules, global, prefilter, pattern_rules, unconditional }
+    }
+
+    fn rule_path_ok(&self, rule: &Rule, path: &str) -> bool {
+        rule.path.as_ref().is_none_or(|re| re.is_match(path.as_bytes()))
+    }
+
+    pub(crate) fn scan(&self, path: &str, data: &[u8]) -> Vec<SecretFinding> {
+        if self
+            .global
+            .iter()
+            .any(|al| al.target_rules.is_empty() && al.allows_whole_path(path))
+        {
+            return Vec::new();
+        }
+        let n = self.rules.len();
+        // Per rule: windows (merged, in order) and the end of the last one.
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        let mut path_ok: Vec<Option<bool>> = vec![None; n];
+        let mut path_only: Vec<usize> = Vec::new();
+
+        for &r in &self.unconditional {
+            let rule = &self.rules[r];
+            if !self.rule_path_ok(rule, path) {
+                continue;
+            }
+            if rule.regex.is_none() {
+                path_only.push(r);
+            } else {
+                windows[r].push((0, data.len()));
+            }
+        }
+        if let Some(ac) = &self.prefilter {
+            for m in ac.find_iter(data) {
+                for &r in &self.pattern_rules[m.pattern().as_usize()] {
+                    if let Some(&(_, last_end)) = windows[r].last() {
+                        if m.end() <= last_end {
+                            continue;
+                        }
+                    }
+                    let rule = &self.rules[r];
+                    let ok = *path_ok[r].get_or_insert_with(|| self.rule_path_ok(rule, path));
+                    if !ok {
+                        continue;
+                    }
+                    if rule.regex.is_none() {
+                        if !path_only.contains(&r) {
+                            path_only.push(r);
+                        }
+                        continue;
+                    }
+                    let (ws, we) = window_around(data, m.start(), m.end(), rule.window);
+                    match windows[r].last_mut() {
+                        Some(last) if ws <= last.1 => last.1 = last.1.max(we),
+                        _ => windows[r].push((ws, we)),
+                    }
+                }
+            }
+        }
+
+        let mut generic_ok: Option<bool> = None;
+        let mut hits: Vec<Hit> = Vec::new();
+        for (r, wins) in windows.iter().enumerate() {
+            if wins.is_empty() {
+                continue;
+            }
+            let rule = &self.rules[r];
+            if rule.generic
+                && !*generic_ok.get_or_insert_with(|| {
+                    !filters::is_lockfile(path) && !filters::is_minified(path, data)
+                })
+            {
+                continue;
+            }
+            let Some(re) = &rule.regex else { continue };
+            for &(ws, we) in wins {
+                for caps in re.captures_iter(&data[ws..we]) {
+                    let Some(m) = caps.get(0) else { continue };
+                    if m.is_empty() {
+                        continue;
+                    }
+                    let group = if rule.secret_group > 0 {
+                        caps.get(rule.secret_group)
+                    } else {
+                        (1..caps.len()).find_map(|g| caps.get(g))
+                    };
+                    let (ss, se) = match group {
+                        Some(g) => (g.start(), g.end()),
+                        None if rule.secret_group > 0 => continue,
+                        None => (m.start(), m.end()),
+                    };
+                    let hit = Hit {
+                        rule: r,
+                        start: ws + m.start(),
+                        end: ws + m.end(),
+                        secret_start: ws + ss,
+                        secret_end: ws + se,
+                        entropy: 0.0,
+                    };
+                    if let Some(hit) = self.check(rule, path, data, hit) {
+                        hits.push(hit);
+                    }
+                }
+            }
+        }
+        let mut out = self.finish(path, data, hits);
+        for r in path_only {
+            let rule = &self.rules[r];
+            out.push(SecretFinding {
+                rule_id: rule.id.clone(),
+                description: rule.description.clone(),
+                path: path.to_string(),
+                start_line: 0,
+                end_line: 0,
+                start_column: 0,
+                end_column: 0,
+                redacted_match: String::new(),
+                redacted_secret: String::new(),
+                entropy: 0.0,
+                fingerprint: format!("{path}:{}:0", rule.id),
+                tags: rule.tags.clone(),
+            });
+        }
+        out
+    }
+
+    /// Entropy, validator, inline markers and allowlists.
+    fn check(&self, rule: &Rule, path: &str, data: &[u8], mut hit: Hit) -> Option<Hit> {
+        let secret = &data[hit.secret_start..hit.secret_end];
+        if secret.is_empty() {
+            return None;
+        }
+        let entropy = shannon(secret);
+        if let Some(min) = rule.entropy {
+            if entropy <= min {
+                return None;
+            }
+        }
+        hit.entropy = entropy;
+        let line_start = memchr::memrchr(b'\n', &data[..hit.start]).map_or(0, |p| p + 1);
+        let line_end = memchr::memchr(b'\n', &data[hit.end..]).map_or(data.len(), |p| hit.end + p);
+        let line = &data[line_start..line_end];
+        if rule.generic && line.len() > GENERIC_MAX_LINE && hit.end - hit.start < line.len() {
+            return None;
+        }
+        let cand = Candidate {
+            path,
+            secret,
+            matched: &data[hit.start..hit.end],
+            secret_in_match: hit.secret_start - hit.start,
+            line,
+        };
+        if let Some(validate) = rule.validator {
+            if !validate(&cand) {
+                return None;
+            }
+        }
+        if INLINE_ALLOW_MARKERS
+            .iter()
+            .any(|mk| memchr::memmem::find(line, mk).is_some())
+        {
+            return None;
+        }
+        if rule.allowlists.iter().any(|al| al.allows(&cand)) {
+            return None;
+        }
+        if self
+            .global
+            .iter()
+            .any(|al| al.applies_to(&rule.id) && al.allows(&cand))
+        {
+            return None;
+        }
+        Some(hit)
+    }
+
+    /// Drop duplicates and catch-all hits on bytes a specific rule claimed; add positions.
+    fn finish(&self, path: &str, data: &[u8], mut hits: Vec<Hit>) -> Vec<SecretFinding> {
+        hits.sort_by_key(|h| (h.start, h.rule));
+        hits.dedup_by(|a, b| a.rule == b.rule && a.secret_start == b.secret_start && a.secret_end == b.secret_end);
+        let specific: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| !self.rules[h.rule].generic)
+            .map(|h| (h.secret_start, h.secret_end))
+            .collect();
+        hits.retain(|h| {
+            !self.rules[h.rule].generic
+                || !specific.iter().any(|&(s, e)| s < h.secret_end && h.secret_start < e)
+        });
+        let mut pos = LineCounter::default();
+        hits.iter()
+            .map(|h| {
+                let rule = &self.rules[h.rule];
+                let (start_line, start_col) = pos.locate(data, h.start);
+                let (end_line, end_col) = pos.locate(data, h.end.saturating_sub(1).max(h.start));
+                let secret = &data[h.secret_start..h.secret_end];
+                SecretFinding {
+                    rule_id: rule.id.clone(),
+                    description: rule.description.clone(),
+                    path: path.to_string(),
+                    start_line,
+                    end_line,
+                    start_column: start_col,
+                    end_column: end_col,
+                    redacted_match: redact_match(
+                        &data[h.start..h.end],
+                        h.secret_start - h.start,
+                        h.secret_end - h.start,
+                    ),
+                    redacted_secret: redact_secret(secret),
+                    entropy: h.entropy,
+                    fingerprint: format!("{path}:{}:{start_line}", rule.id),
+                    tags: rule.tags.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Turns offsets into 1-based (line, byte column), moving forward through the data.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn locate(&mut self, data: &[u8], at: usize) -> (usize, usize) {
+        if at < self.offset {
+            *self = LineCounter::default();
+        }
+        for nl in memchr::memchr_iter(b'\n', &data[self.offset..at]) {
+            self.line += 1;
+            self.line_start = self.offset + nl + 1;
+        }
+        self.offset = at;
+        (self.line + 1, at - self.line_start + 1)
+    }
+}
+
+/// For each keyword, its own rules plus those of every keyword a non-overlapping search could
+/// report it instead of: keywords containing it, and keywords that begin with a proper suffix
+/// of it (an overlap where it ends first).
+fn widen_for_overlaps(keywords: &[String], own: Vec<Vec<usize>>) -> Vec<Vec<usize>> {
+    let mut out = own.clone();
+    for (p, kp) in keywords.iter().enumerate() {
+        for (q, kq) in keywords.iter().enumerate() {
+            if p == q {
+                continue;
+            }
+            let hides = (kq.len() > kp.len() && kq.contains(kp.as_str()))
+                || (1..kp.len()).any(|i| kq.len() > kp.len() - i && kq.starts_with(&kp[i..]));
+            if hides {
+                for &r in &own[q] {
+                    if !out[p].contains(&r) {
+                        out[p].push(r);
+                    }
+                }
+            }
+        }
+        out[p].sort_unstable();
+    }
+    out
+}
+
+/// The byte range a rule's regex runs on for a keyword hit at `start..end`.
+fn window_around(data: &[u8], start: usize, end: usize, window: Window) -> (usize, usize) {
+    match window {
+        Window::WholeFile => (0, data.len()),
+        Window::Forward { bytes } => {
+            let ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
+            (ws, (end + bytes).min(data.len()))
+        }
+        Window::Lines { before, after } => {
+            let mut ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
+            for _ in 0..before {
+                if ws == 0 {
+                    break;
+                }
+                ws = memchr::memrchr(b'\n', &data[..ws - 1]).map_or(0, |p| p + 1);
+            }
+            let mut we = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |p| end + p);
+            for _ in 0..after {
+                if we >= data.len() {
+                    break;
+                }
+                we = memchr::memchr(b'\n', &data[we + 1..]).map_or(data.len(), |p| we + 1 + p);
+            }
+            (ws, we)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_whole_lines() {
+        let data = b"one\ntwo key here\nthree\nfour";
+        let k = 8; // "key"
+        assert_eq!(&data[k..k + 3], b"key");
+        let (s, e) = window_around(data, k, k + 3, Window::LINE);
+        assert_eq!(&data[s..e], b"two key here");
+        let (s, e) = window_around(data, k, k + 3, Window::Lines { before: 1, after: 1 });
+        assert_eq!(&data[s..e], b"one\ntwo key here\nthree");
+        let (s, e) = window_around(data, k, k + 3, Window::Lines { before: 5, after: 5 });
+        assert_eq!(&data[s..e], &data[..]);
+        let (s, e) = window_around(data, k, k + 3, Window::Forward { bytes: 4 });
+        assert_eq!(&data[s..e], b"two key her");
+    }
+
+    #[test]
+    fn overlapping_keywords_enable_each_other() {
+        let kws = vec!["private_key".to_string(), "private_key_id".to_string(), "_auth".to_string(), "auth_key".to_string()];
+        let w = widen_for_overlaps(&kws, vec![vec![0], vec![1], vec![2], vec![3]]);
+        assert_eq!(w[0], vec![0, 1]);
+        assert_eq!(w[1], vec![1]);
+        assert_eq!(w[2], vec![2, 3]);
+        assert_eq!(w[3], vec![3]);
+    }
+
+    #[test]
+    fn line_counter_positions() {
+        let data = b"ab\ncd\nef";
+        let mut lc = LineCounter::default();
+        assert_eq!(lc.locate(data, 0), (1, 1));
+        assert_eq!(lc.locate(data, 4), (2, 2));
+        assert_eq!(lc.locate(data, 6), (3, 1));
+        assert_eq!(lc.locate(data, 1), (1, 2));
+    }
+}

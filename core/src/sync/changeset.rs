@@ -1,0 +1,209 @@
+//! Upper layer + host project → the change set, plus the structural refusals found on the way
+//! (paths through symlinks, symlinks escaping the project, inconsistent streams).
+
+use super::finding::{rules, Finding};
+use super::host::{FileState, HostView};
+use super::ingest::{Upper, UpperKind};
+use super::relpath::{resolve_link_target, RelPath};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    Symlink,
+    /// Permission bits only.
+    Mode,
+}
+
+/// One change to one project path: the host's state now (`old`, the snapshot conflicts are
+/// checked against) and the state applying it produces (`new`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub path: RelPath,
+    pub kind: ChangeKind,
+    pub old: FileState,
+    pub new: FileState,
+    /// New content is binary (not UTF-8 text).
+    #[serde(default)]
+    pub binary: bool,
+}
+
+impl Change {
+    /// Size shown for the change: new content, or for a deletion the removed content.
+    pub fn size(&self) -> u64 {
+        match (&self.new, &self.old) {
+            (FileState::File { size, .. }, _) => *size,
+            (FileState::Symlink { target }, _) => target.len() as u64,
+            (FileState::Missing, FileState::File { size, .. }) => *size,
+            _ => 0,
+        }
+    }
+
+    /// sha256 of the new content, or for a deletion of the removed content; none for folders.
+    pub fn sha256(&self) -> Option<String> {
+        match (&self.new, &self.old) {
+            (FileState::File { sha256, .. }, _) => Some(sha256.clone()),
+            (FileState::Symlink { target }, _) => Some(super::blobs::sha256_hex(target.as_bytes())),
+            (FileState::Missing, FileState::File { sha256, .. }) => Some(sha256.clone()),
+            _ => None,
+        }
+    }
+
+    /// A text file whose diff can be shown.
+    pub fn is_text_file(&self) -> bool {
+        matches!(self.new, FileState::File { .. }) && !self.binary
+    }
+}
+
+fn kind_of(old: &FileState, new: &FileState) -> ChangeKind {
+    match (old, new) {
+        (_, FileState::Missing) => ChangeKind::Deleted,
+        (_, FileState::Symlink { .. }) => ChangeKind::Symlink,
+        (FileState::Missing, _) => ChangeKind::Added,
+        (FileState::File { sha256: a, .. }, FileState::File { sha256: b, .. }) if a == b => ChangeKind::Mode,
+        (FileState::Dir { .. }, FileState::Dir { .. }) => ChangeKind::Mode,
+        _ => ChangeKind::Modified,
+    }
+}
+
+/// Where a symlink may point: inside the project, `..` only as leading components (so the
+/// lexical resolution is the real one), and not through another symlink (in the stream or on
+/// the host), whose own target could lead anywhere. `Ok(Err(why))` = refused.
+fn check_link_target(link: &RelPath, target: &str, upper: &HashMap<&RelPath, &UpperKind>, host: &mut HostView) -> std::io::Result<Result<(), String>> {
+    let comps: Vec<&str> = target.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    if let Some(first_name) = comps.iter().position(|c| *c != "..") {
+        if comps[first_name..].contains(&"..") {
+            return Ok(Err("with `..` after a name; write the target without `..` in the middle".into()));
+        }
+    }
+    let Some(resolved) = resolve_link_target(link, target) else {
+        return Ok(Err("outside the project; use a relative target inside the project".into()));
+    };
+    let mut prefix: Option<RelPath> = None;
+    for comp in resolved {
+        let here = match &prefix {
+            None => RelPath::parse(&comp).ok().flatten(),
+            Some(p) => Some(p.join(&comp)),
+        };
+        let Some(here) = here else { break };
+        let through_link = match upper.get(&here) {
+            Some(UpperKind::Symlink { .. }) => true,
+            Some(_) => false,
+            None => matches!(host.state_shallow(&here)?, FileState::Symlink { .. }),
+        };
+        if through_link {
+            return Ok(Err(format!("through the symlink `{here}`; point at the real path instead")));
+        }
+        prefix = Some(here);
+    }
+    Ok(Ok(()))
+}
+
+/// Build the change set. Refusals go to `findings`; refused paths produce no change.
+pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) -> std::io::Result<Vec<Change>> {
+    let by_path: HashMap<&RelPath, &UpperKind> = upper.entries.iter().map(|e| (&e.path, &e.kind)).collect();
+    let mut changes: BTreeMap<RelPath, Change> = BTreeMap::new();
+    let mut implied_dirs: Vec<RelPath> = Vec::new();
+    // Entries refused here; whatever lies below them is refused too.
+    let mut refused: std::collections::HashSet<RelPath> = std::collections::HashSet::new();
+
+    'entries: for entry in &upper.entries {
+        let path = &entry.path;
+        let p = Some(path.as_str());
+        if entry.kind == UpperKind::Refused {
+            continue;
+        }
+        // Ancestors: each must be a folder in the stream, or a real folder (or nothing) on the host.
+        for anc in path.ancestors() {
+            if refused.contains(&anc) {
+                findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path lies below the refused entry `{anc}`; fix that entry first")));
+                refused.insert(path.clone());
+                continue 'entries;
+            }
+            match by_path.get(&anc) {
+                Some(UpperKind::Dir { .. }) => {}
+                Some(UpperKind::Symlink { .. }) => {
+                    findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path goes through the symlink `{anc}` in the change set; write to the real folder instead")));
+                    continue 'entries;
+                }
+                Some(UpperKind::Refused) => {
+                    findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path lies below the refused entry `{anc}`; fix that entry first")));
+                    continue 'entries;
+                }
+                Some(_) => {
+                    findings.push(Finding::block(p, rules::INCONSISTENT, format!("the stream puts this path below `{anc}`, which it does not list as a folder; re-export the upper dir")));
+                    continue 'entries;
+                }
+                None => match host.state_shallow(&anc)? {
+                    FileState::Dir { .. } => {}
+                    FileState::Symlink { .. } => {
+                        findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("`{anc}` is a symlink on the host; the gate never writes through symlinks. Replace it with a real folder on the host first")));
+                        continue 'entries;
+                    }
+                    FileState::Missing => implied_dirs.push(anc.clone()),
+                    _ => {
+                        findings.push(Finding::block(p, rules::INCONSISTENT, format!("`{anc}` is not a folder on the host and the stream does not replace it; re-export the upper dir")));
+                        continue 'entries;
+                    }
+                },
+            }
+        }
+        let new = match &entry.kind {
+            UpperKind::File { size, sha256, mode, .. } => FileState::File { size: *size, sha256: sha256.clone(), mode: *mode },
+            UpperKind::Dir { mode, .. } => FileState::Dir { mode: *mode },
+            UpperKind::Symlink { target } => {
+                if let Err(why) = check_link_target(path, target, &by_path, host)? {
+                    findings.push(Finding::block(p, rules::SYMLINK_ESCAPE, format!("the symlink points to `{target}`, {why}")));
+                    refused.insert(path.clone());
+                    continue;
+                }
+                FileState::Symlink { target: target.clone() }
+            }
+            UpperKind::Whiteout => FileState::Missing,
+            UpperKind::Refused => continue,
+        };
+        let old = host.state(path)?;
+        if old == FileState::Special {
+            findings.push(Finding::block(p, rules::SPECIAL_FILE, "the host has a device, fifo or socket here; the gate never replaces those. Remove it on the host first"));
+            refused.insert(path.clone());
+            continue;
+        }
+        // What the host has below a folder that goes away or is replaced wholesale.
+        let opaque = matches!(entry.kind, UpperKind::Dir { opaque: true, .. });
+        if old.is_dir() && (!new.is_dir() || opaque) {
+            for (child, st) in host.walk(path)? {
+                if opaque && new.is_dir() && by_path.contains_key(&child) {
+                    continue;
+                }
+                if st == FileState::Special {
+                    findings.push(Finding::block(Some(child.as_str()), rules::SPECIAL_FILE, "the host has a device, fifo or socket here that the change would delete; remove it on the host first"));
+                    continue;
+                }
+                changes.insert(child.clone(), Change { path: child, kind: ChangeKind::Deleted, old: st, new: FileState::Missing, binary: false });
+            }
+        }
+        if old == new {
+            continue;
+        }
+        if let FileState::Dir { mode } = new {
+            if mode & 0o6000 != 0 && !matches!(old, FileState::Dir { mode: m } if m & 0o6000 == mode & 0o6000) {
+                findings.push(Finding::block(p, rules::SETUID, format!("folder mode {mode:o} adds the setuid/setgid bit; the gate never creates such bits. Remove it in the sandbox (chmod g-s)")));
+                refused.insert(path.clone());
+                continue;
+            }
+        }
+        if old.is_missing() && new.is_missing() {
+            continue;
+        }
+        let binary = matches!(entry.kind, UpperKind::File { binary: true, .. });
+        changes.insert(path.clone(), Change { path: path.clone(), kind: kind_of(&old, &new), old, new, binary });
+    }
+    for d in implied_dirs {
+        changes.entry(d.clone()).or_insert(Change { path: d, kind: ChangeKind::Added, old: FileState::Missing, new: FileState::Dir { mode: 0o755 }, binary: false });
+    }
+    Ok(changes.into_values().collect())
+}

@@ -1,0 +1,220 @@
+//! The sync loop between the VM's overlay and the host project, as facade calls:
+//! export the upper dir → the gate (check + queue) → review → apply on the host → drop the
+//! applied entries from the upper dir. Also `reset` (discard the agent's writes) and the
+//! overlay's state for `status`.
+
+use crate::events::Event;
+use crate::profile::Mode;
+use crate::provision::ctl::{self, OverlayStatus};
+use crate::sandbox::{Sandbox, SandboxError};
+use crate::scan::Scanner;
+use crate::sync::apply::ApplyOutcome;
+use crate::sync::queue::{Queue, Request, RequestState};
+use crate::sync::{ChangeKind, CheckReport};
+
+/// What one pass of the loop did.
+#[derive(Debug, Clone)]
+pub enum Collected {
+    /// The agent changed nothing that is not already on the host.
+    Nothing,
+    /// A new request is waiting for review.
+    Request(Request),
+}
+
+impl Sandbox {
+    /// The review queue (in the data folder), recovered from any interrupted apply.
+    pub fn queue(&self) -> Result<Queue, SandboxError> {
+        let q = Queue::open(&self.paths().data_dir.join("sync"))?;
+        q.recover()?;
+        Ok(q)
+    }
+
+    fn require_overlay(&self) -> Result<(), SandboxError> {
+        if self.profile().mode == Mode::YoloUnsafe {
+            return Err(SandboxError::NoOverlay);
+        }
+        Ok(())
+    }
+
+    /// Check the agent's changes without queueing anything (`sandbox sync --dry-run`).
+    pub async fn sync_dry_run(&self) -> Result<CheckReport, SandboxError> {
+        self.require_overlay()?;
+        let vm = self.require_vm().await?;
+        let tar = ctl::export_upper(&vm).await?;
+        let project = self.profile().project().host.clone();
+        let policy = self.profile().sync_policy.clone();
+        Ok(crate::sync::check(std::io::Cursor::new(tar), &project, &policy, &Scanner::builtin())?)
+    }
+
+    /// Turn the agent's changes into a review request (and answer the agent's pending
+    /// `openclaw-sync-request`s, whose messages become the request's message). Publishes
+    /// `SyncRequested`.
+    pub async fn sync_collect(&self) -> Result<Collected, SandboxError> {
+        self.require_overlay()?;
+        let vm = self.require_vm().await?;
+        let asked = ctl::requests(&vm).await?;
+        let tar = ctl::export_upper(&vm).await?;
+        let queue = self.queue()?;
+        let _lock = queue.lock()?;
+        let project = self.profile().project().host.clone();
+        let mut req = queue.create(std::io::Cursor::new(tar), &project, &self.profile().sync_policy, &Scanner::builtin(), None)?;
+        if !asked.is_empty() {
+            let ids: Vec<String> = asked.iter().map(|r| r.id.clone()).collect();
+            ctl::ack(&vm, &ids).await?;
+        }
+        if req.changes.is_empty() && req.findings.is_empty() {
+            queue.reject(&req.id)?;
+            return Ok(Collected::Nothing);
+        }
+        if !asked.is_empty() {
+            req.message = Some(asked.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("\n"));
+            queue.save(&req)?;
+        }
+        self.bus().publish(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked });
+        self.audit_log().append("sync.request", serde_json::json!({"id": req.id, "changes": req.changes.len(), "blocked": req.blocked}))?;
+        Ok(Collected::Request(req))
+    }
+
+    /// Approve (all, or `paths`) and apply a request to the host project, then drop what was
+    /// applied from the VM's upper dir (when the VM runs; otherwise at the next sync it is
+    /// seen as already applied). Publishes `SyncApplied`.
+    pub async fn sync_apply(&self, id: &str, paths: Option<&[String]>, force: bool) -> Result<(Request, ApplyOutcome), SandboxError> {
+        let queue = self.queue()?;
+        let (req, outcome) = {
+            let _lock = queue.lock()?;
+            let req = queue.load(id)?;
+            if req.state == RequestState::Pending {
+                queue.approve(id, paths, &self.profile().sync_policy)?;
+            }
+            queue.apply(id, force, None)?
+        };
+        self.audit_log().append("sync.apply", serde_json::json!({"id": id, "applied": outcome.applied, "forced": outcome.forced}))?;
+        self.bus().publish(Event::SyncApplied { id: id.into(), files: outcome.applied });
+        if self.profile().mode != Mode::YoloUnsafe {
+            if let Some(vm) = self.running_vm().await? {
+                let selected = req.select(req.selection.as_deref())?;
+                // Folders first would drop their contents too: drop files and whiteouts, then
+                // folders that were added, deepest first.
+                let mut drop: Vec<String> = selected.iter().filter(|c| !(c.kind == ChangeKind::Added && c.new.is_dir())).map(|c| c.path.to_string()).collect();
+                let mut dirs: Vec<String> = selected.iter().filter(|c| c.kind == ChangeKind::Added && c.new.is_dir()).map(|c| c.path.to_string()).collect();
+                dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+                drop.extend(dirs);
+                if !drop.is_empty() {
+                    ctl::drop_entries(&vm, &drop).await?;
+                }
+            }
+        }
+        Ok((req, outcome))
+    }
+
+    /// Reject a pending request.
+    pub fn sync_reject(&self, id: &str) -> Result<Request, SandboxError> {
+        let queue = self.queue()?;
+        let _lock = queue.lock()?;
+        let req = queue.reject(id)?;
+        self.audit_log().append("sync.reject", serde_json::json!({"id": id}))?;
+        self.bus().publish(Event::SyncRejected { id: id.into() });
+        Ok(req)
+    }
+
+    /// Discard everything the agent wrote in `/workspace` (the overlay's upper dir).
+    pub async fn reset_overlay(&self) -> Result<(), SandboxError> {
+        self.require_overlay()?;
+        let vm = self.require_vm().await?;
+        ctl::reset(&vm).await?;
+        self.audit_log().append("reset", serde_json::json!({"instance": self.profile().name}))?;
+        Ok(())
+    }
+
+    /// Requests waiting for the user.
+    pub fn pending_requests(&self) -> Result<Vec<Request>, SandboxError> {
+        Ok(self.queue()?.list()?.into_iter().filter(|r| r.state == RequestState::Pending).collect())
+    }
+
+    /// The overlay's state in the running VM (`None` when stopped or in yolo-unsafe).
+    pub async fn overlay_status(&self) -> Result<Option<OverlayStatus>, SandboxError> {
+        if self.profile().mode == Mode::YoloUnsafe {
+            return Ok(None);
+        }
+        match self.running_vm().await? {
+            Some(vm) => Ok(Some(ctl::overlay_status(&vm).await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// One line of the in-VM audit log → `OverlayChanged`.
+pub fn overlay_event(line: &str) -> Option<Event> {
+    let v: serde_json::Value = serde_json::from_str(line.trim()).ok()?;
+    let path = v.get("path")?.as_str()?.to_string();
+    let action = v
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .map(str::to_string)
+        .or_else(|| v.get("events").and_then(|e| e.as_array()).and_then(|a| a.first()).and_then(|e| e.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "changed".into());
+    Some(Event::OverlayChanged { path, action })
+}
+
+impl Sandbox {
+    /// Follow the agent while `stop` is pending: each `openclaw-sync-request` in the VM becomes a
+    /// review request (`SyncRequested`), each write in /workspace an `OverlayChanged` event.
+    /// Event-driven (inotify in the VM, streamed over `limactl shell`), no polling. Returns
+    /// when `stop` resolves or the VM goes away.
+    pub async fn follow_agent(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), SandboxError> {
+        use crate::provision::layout;
+        use crate::vm::Vm;
+        use tokio::io::AsyncBufReadExt;
+        self.require_overlay()?;
+        let vm = self.require_vm().await?;
+        let spool_argv: Vec<String> = ["sudo", "inotifywait", "-m", "-q", "-e", "moved_to,close_write", "--format", "%f", layout::SPOOL]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let audit_argv: Vec<String> = ["sudo", "tail", "-n", "0", "-F", layout::AUDIT_LOG].iter().map(|s| s.to_string()).collect();
+        let mut spool = vm.exec_stream(&spool_argv).await?.lines();
+        let mut audit = vm.exec_stream(&audit_argv).await?.lines();
+        // Requests filed before we started listening are answered first.
+        if !ctl::requests(&vm).await?.is_empty() {
+            self.sync_collect().await?;
+        }
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return Ok(()),
+                line = spool.next_line() => match line {
+                    Ok(Some(name)) if name.ends_with(".json") && !name.starts_with('.') => {
+                        if let Err(e) = self.sync_collect().await {
+                            self.bus().publish(Event::Error { message: format!("the agent asked for a review, but collecting its changes failed: {e}") });
+                        }
+                    }
+                    Ok(Some(_)) => {}
+                    _ => return Ok(()),
+                },
+                line = audit.next_line() => match line {
+                    Ok(Some(l)) => {
+                        if let Some(ev) = overlay_event(&l) {
+                            self.bus().publish(ev);
+                        }
+                    }
+                    _ => return Ok(()),
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_lines_become_overlay_events() {
+        let e = overlay_event(r#"{"time":"t","path":"src/a.rs","events":["CLOSE_WRITE"],"kind":"file"}"#).unwrap();
+        assert_eq!(e, Event::OverlayChanged { path: "src/a.rs".into(), action: "file".into() });
+        let e = overlay_event(r#"{"path":"b","events":["DELETE"]}"#).unwrap();
+        assert_eq!(e, Event::OverlayChanged { path: "b".into(), action: "DELETE".into() });
+        assert_eq!(overlay_event("not json"), None);
+        assert_eq!(overlay_event(r#"{"events":[]}"#), None);
+    }
+}
