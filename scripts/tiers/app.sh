@@ -6,6 +6,8 @@
 #    WebKitWebDriver) until a profile exists and the sandbox started.
 #  - test_notify.py: a firewall denial → notification with actions (fake notification server) →
 #    "Allow" invoked over D-Bus → core::firewall edits the profile.
+#  - test_sync_notify.py: the agent's review request → notification with Approve / Review /
+#    Reject → "Approve" invoked over D-Bus → core applies it to the project.
 #  - test_single_instance.py: a second launch hands over to the running app and exits.
 # Each test runs in its own dbus-run-session under timeout. VM: the scripted fake limactl.
 set -euo pipefail

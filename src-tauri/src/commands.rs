@@ -170,23 +170,24 @@ pub async fn firewall_allow(state: State<'_, AppState>, target: String) -> CmdRe
 }
 
 #[tauri::command]
-pub fn sync_list(state: State<'_, AppState>) -> CmdResult<serde_json::Value> {
-    state.reviewer.list()
+pub async fn sync_list(state: State<'_, AppState>) -> CmdResult<Vec<crate::services::ReviewRequest>> {
+    state.reviewer.list().await
+}
+
+/// Approve (all, or `paths`) and apply; core refuses anything blocked.
+#[tauri::command]
+pub async fn sync_approve(state: State<'_, AppState>, id: String, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
+    state.reviewer.approve(&id, paths).await
 }
 
 #[tauri::command]
-pub fn sync_approve(state: State<'_, AppState>, id: String, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
-    state.reviewer.approve(&id, paths)
+pub async fn sync_reject(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    state.reviewer.reject(&id).await
 }
 
 #[tauri::command]
-pub fn sync_reject(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    state.reviewer.reject(&id)
-}
-
-#[tauri::command]
-pub fn sync_undo(state: State<'_, AppState>) -> CmdResult<serde_json::Value> {
-    state.reviewer.undo()
+pub async fn sync_undo(state: State<'_, AppState>) -> CmdResult<serde_json::Value> {
+    state.reviewer.undo().await
 }
 
 /// Register every command (the app and the mock-runtime tests use this one list).

@@ -28,7 +28,7 @@ pub mod windows;
 pub mod wizard_store;
 
 use crate::platform::{Desktop, Native};
-use crate::services::{CoreControl, CoreFirewall, CoreKeychain, NotInThisBuild, Services};
+use crate::services::{CoreControl, CoreFirewall, CoreKeychain, CoreReviewer, Services};
 use crate::state::AppState;
 use sandbox_core::events::{Event, EventBus};
 use sandbox_core::paths::Paths;
@@ -43,7 +43,7 @@ pub fn core_state() -> AppState {
     let services = Services {
         control: Arc::new(CoreControl { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
         keychain: Arc::new(CoreKeychain::new(paths.clone())),
-        reviewer: Arc::new(NotInThisBuild("The sync review queue (core::sync)")),
+        reviewer: Arc::new(CoreReviewer { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
         firewall: Arc::new(CoreFirewall { paths: paths.clone(), profile_path: profile_path.clone(), bus: bus.clone() }),
     };
     AppState::new(paths, profile_path, bus, services)

@@ -77,8 +77,8 @@ fn perform<R: Runtime>(app: &AppHandle<R>, reaction: Reaction) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         let result = match reaction {
-            Reaction::Approve(id) => state.reviewer.approve(&id, None).map(|_| ()),
-            Reaction::Reject(id) => state.reviewer.reject(&id),
+            Reaction::Approve(id) => state.reviewer.approve(&id, None).await.map(|_| ()),
+            Reaction::Reject(id) => state.reviewer.reject(&id).await,
             Reaction::Open(label) => windows::show(&app, label).map_err(crate::error::CommandError::failed),
             Reaction::Allow(target) => state.firewall.allow(&target).await,
             Reaction::Nothing => Ok(()),

@@ -21,8 +21,9 @@ pub trait Control: Send + Sync {
     /// Follow the VM's state (core's `limactl watch` follower publishes `StateChanged` on the
     /// bus) until the watch ends. Errors when this Lima cannot watch or there is no profile.
     async fn follow(&self) -> CmdResult<()>;
-    /// Follow the running VM's firewall denials until `stop` fires: core turns them into
-    /// throttled `FirewallBlocked` events on the bus (and reconnects if the stream drops).
+    /// While the VM runs (until `stop` fires): follow its firewall denials (core publishes
+    /// throttled `FirewallBlocked` events, reconnecting if the stream drops) and the agent
+    /// (core turns its review requests into `SyncRequested`, its writes into `OverlayChanged`).
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()>;
 }
 
@@ -69,15 +70,28 @@ impl Control for CoreControl {
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
         use sandbox_core::firewall::follow::{follow_reconnecting, journal_follow_argv};
         use sandbox_core::vm::Vm;
-        let vm = self.sandbox()?.require_vm().await?;
+        let sandbox = self.sandbox()?;
+        let vm = sandbox.require_vm().await?;
         let open = |cursor: Option<String>| {
             let vm = vm.clone();
             async move { vm.exec_stream(&journal_follow_argv(cursor.as_deref())).await.map_err(std::io::Error::other) }
         };
-        let stop = async {
-            let _ = stop.await;
+        let (stopped_tx, stopped) = tokio::sync::watch::channel(false);
+        let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
         };
-        follow_reconnecting(open, &self.bus, sandbox_core::firewall::ThrottleConfig::default(), std::time::Duration::from_secs(30), stop).await;
+        let stopper = async move {
+            let _ = stop.await;
+            let _ = stopped_tx.send(true);
+        };
+        let alerts = follow_reconnecting(open, &self.bus, sandbox_core::firewall::ThrottleConfig::default(), std::time::Duration::from_secs(30), until_stopped(stopped.clone()));
+        let agent = async {
+            // yolo-unsafe has no overlay to follow; other failures end the agent follower only.
+            if let Err(e) = sandbox.follow_agent(until_stopped(stopped.clone())).await {
+                tracing::info!("not following the agent: {e}");
+            }
+        };
+        tokio::join!(stopper, alerts, agent);
         Ok(())
     }
 }
@@ -171,15 +185,100 @@ impl Keychain for CoreKeychain {
     }
 }
 
-/// The sync gate's review queue, through core's sync module.
+/// The sync gate's review queue, through core's sync facade.
+#[async_trait]
 pub trait Reviewer: Send + Sync {
-    /// Pending requests as core describes them (files, kinds, sizes, diffs, findings).
-    fn list(&self) -> CmdResult<serde_json::Value>;
-    /// Approve a request; `paths` limits it to the selected files.
-    fn approve(&self, id: &str, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value>;
-    fn reject(&self, id: &str) -> CmdResult<()>;
+    /// Pending requests as the review window shows them (see [`ReviewRequest`]).
+    async fn list(&self) -> CmdResult<Vec<ReviewRequest>>;
+    /// Approve a request (`paths`: only those) and apply it to the host project.
+    async fn approve(&self, id: &str, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value>;
+    async fn reject(&self, id: &str) -> CmdResult<()>;
     /// Undo the last apply.
-    fn undo(&self) -> CmdResult<serde_json::Value>;
+    async fn undo(&self) -> CmdResult<serde_json::Value>;
+}
+
+/// One pending request, as the review window gets it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReviewRequest {
+    pub id: String,
+    pub project: String,
+    pub message: Option<String>,
+    /// Something blocks: only unblocked files can be approved (core enforces it).
+    pub blocked: bool,
+    pub files: Vec<ReviewFile>,
+    pub findings: Vec<sandbox_core::sync::Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReviewFile {
+    pub path: String,
+    pub kind: sandbox_core::sync::ChangeKind,
+    pub size: u64,
+    pub binary: bool,
+    /// A unified diff for text files (core withholds it where a secret was found).
+    pub diff: Option<String>,
+}
+
+/// core's sync facade (`Sandbox::sync_apply` / `sync_reject`, the queue for listing and undo).
+pub struct CoreReviewer {
+    pub paths: Paths,
+    pub profile_path: PathBuf,
+    pub bus: EventBus,
+}
+
+impl CoreReviewer {
+    fn sandbox(&self) -> CmdResult<Sandbox> {
+        let profile = Profile::load(&self.profile_path)?;
+        Ok(Sandbox::new(profile, self.paths.clone(), Limactl::locate()?, self.bus.clone()))
+    }
+}
+
+#[async_trait]
+impl Reviewer for CoreReviewer {
+    async fn list(&self) -> CmdResult<Vec<ReviewRequest>> {
+        let sb = self.sandbox()?;
+        let queue = sb.queue()?;
+        Ok(sb
+            .pending_requests()?
+            .into_iter()
+            .map(|r| ReviewRequest {
+                files: r
+                    .changes
+                    .iter()
+                    .map(|c| ReviewFile { path: c.path.to_string(), kind: c.kind, size: c.size(), binary: c.binary, diff: queue.diff(&r, c) })
+                    .collect(),
+                id: r.id,
+                project: r.project.display().to_string(),
+                message: r.message,
+                blocked: r.blocked,
+                findings: r.findings,
+            })
+            .collect())
+    }
+
+    async fn approve(&self, id: &str, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
+        let (req, outcome) = self.sandbox()?.sync_apply(id, paths.as_deref(), false).await?;
+        Ok(serde_json::json!({ "id": req.id, "applied": outcome.applied }))
+    }
+
+    async fn reject(&self, id: &str) -> CmdResult<()> {
+        self.sandbox()?.sync_reject(id)?;
+        Ok(())
+    }
+
+    async fn undo(&self) -> CmdResult<serde_json::Value> {
+        let queue = self.sandbox()?.queue()?;
+        let _lock = queue.lock().map_err(CommandError::failed)?;
+        let last = queue.last_applied().map_err(CommandError::failed)?;
+        let Some(last) = last else {
+            return Err(CommandError::failed("nothing to undo: no request has been applied"));
+        };
+        let (req, outcome) = queue.undo(&last.id, false, None).map_err(CommandError::failed)?;
+        if let Err(e) = sandbox_core::audit::AuditLog::in_dir(&self.paths.log_dir).append("sync.undo", serde_json::json!({"id": req.id, "restored": outcome.applied})) {
+            tracing::warn!("cannot write the audit log: {e}");
+        }
+        Ok(serde_json::json!({ "id": req.id, "restored": outcome.applied }))
+    }
 }
 
 /// The firewall's allowlist, through core's firewall module ("Allow" on a blocked connection).
@@ -253,17 +352,18 @@ impl Firewall for NotInThisBuild {
     }
 }
 
+#[async_trait]
 impl Reviewer for NotInThisBuild {
-    fn list(&self) -> CmdResult<serde_json::Value> {
+    async fn list(&self) -> CmdResult<Vec<ReviewRequest>> {
         self.err()
     }
-    fn approve(&self, _: &str, _: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
+    async fn approve(&self, _: &str, _: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
         self.err()
     }
-    fn reject(&self, _: &str) -> CmdResult<()> {
+    async fn reject(&self, _: &str) -> CmdResult<()> {
         self.err()
     }
-    fn undo(&self) -> CmdResult<serde_json::Value> {
+    async fn undo(&self) -> CmdResult<serde_json::Value> {
         self.err()
     }
 }

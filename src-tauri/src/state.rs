@@ -86,6 +86,7 @@ impl AppState {
     /// cannot watch, one `limactl list` stands in. No timers anywhere.
     pub async fn follow_vm(&self) {
         loop {
+            self.load_pending().await;
             match self.control.follow().await {
                 Ok(()) => {}
                 Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
@@ -123,6 +124,19 @@ impl AppState {
         let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
         if slot.0 == f.generation {
             slot.1 = None;
+        }
+    }
+
+    /// Requests already waiting (from before the app started) count in the tray too.
+    pub async fn load_pending(&self) {
+        if let Ok(reqs) = self.reviewer.list().await {
+            self.update(|m| {
+                let mut changed = false;
+                for r in reqs {
+                    changed |= m.apply(&sandbox_core::events::Event::SyncRequested { id: r.id, message: r.message, changes: r.files.len(), blocked: r.blocked });
+                }
+                changed
+            });
         }
     }
 

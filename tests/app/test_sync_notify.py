@@ -1,0 +1,61 @@
+"""A sync request from core → a notification with Approve / Review / Reject → "Approve"
+invoked over D-Bus → core applies the agent's change to the host project.
+
+The VM is the scripted limactl: the agent has filed a review request, and
+`openclaw-sandbox-ctl export-upper` returns a real GNU tar of an upper dir."""
+import asyncio
+import json
+import subprocess
+import sys
+
+from harness import APP, FAKE_LIMACTL, Sandbox, session_bus, start_notification_server, wait_async
+
+
+async def main():
+    sb = Sandbox()
+    sb.write_profile()
+    env = sb.env()
+    (sb.project / "a.txt").write_text("alpha\n")
+    upper = sb.root / "upper"
+    (upper / "new").mkdir(parents=True)
+    (upper / "a.txt").write_text("alpha\nmore\n")
+    (upper / "new/n.txt").write_text("new\n")
+    tar = sb.root / "upper.tar"
+    subprocess.run(["tar", "--xattrs", "-C", str(upper), "-cf", str(tar), "."], check=True)
+    subprocess.run([str(FAKE_LIMACTL), "--tty=false", "start", "apptest"], env=env, check=True, stderr=subprocess.DEVNULL)
+    (sb.lima / "shell.json").write_text(json.dumps([
+        {"match": "openclaw-sandbox-ctl export-upper", "stdout_file": str(tar)},
+        {"match": "openclaw-sandbox-ctl requests", "stdout": '{"id":"r1","time":"t","user":"openclaw","message":"please review"}\n'},
+    ]))
+    bus = await session_bus()
+    server = await start_notification_server(bus)
+    app = subprocess.Popen([str(APP)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        async def shown():
+            return [n for n in server.shown if n["summary"].startswith("Agent changed")]
+        n = (await wait_async(shown, 60, "the sync notification"))[0]
+        assert n["summary"] == "Agent changed 3 files in project", n
+        assert [k for k in n["actions"] if k != "default"] == ["approve", "review", "reject"], n
+        print("ok: the agent's review request → notification", repr(n["summary"]), "with", list(n["actions"]))
+        assert (sb.project / "a.txt").read_text() == "alpha\n", "nothing applied before approval"
+
+        server.ActionInvoked(n["id"], "approve")
+
+        await wait_async(lambda: asyncio.sleep(0, result=(sb.project / "a.txt").read_text() == "alpha\nmore\n"), 30, "the change applied to the project")
+        assert (sb.project / "new/n.txt").read_text() == "new\n"
+        audit = (sb.home / "logs/audit.jsonl").read_text()
+        assert '"sync.apply"' in audit, audit
+        await wait_async(lambda: asyncio.sleep(0, result=any("drop" in c["argv"] for c in sb.calls())), 30, "the applied entries dropped from the VM's upper dir")
+        print("ok: Approve (invoked over D-Bus) → core applied the request to the project, audited, dropped it from the VM")
+    finally:
+        app.terminate()
+        try:
+            app.wait(5)
+        except subprocess.TimeoutExpired:
+            app.kill()
+        sb.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)
