@@ -31,7 +31,7 @@
       case "pick_folder": return "/home/me/code/my-app";
       case "secret_set": return null;
       case "secret_remove": return true;
-      case "secrets_list": return [];
+      case "secrets_list": return (args.names || []).filter((n) => (s.stored || []).includes(n));
       case "pick_file": return "/home/me/code/my-app/.env";
       case "secrets_import":
         if (s.importFails) throw { kind: "failed", message: s.importFails, problems: [] };

@@ -185,8 +185,11 @@ for (const c of cases) {
 
 test("settings: loads the profile, shows core's problems, saves", async () => {
   const disk = cases.find((c) => c.name === "disk-unreadable");
-  const page = await open("settings", { view: { profile_present: true, state: "running", icon: "running", status_line: "Running", pending: [], blocked: 0 }, cases: [disk] });
+  const page = await open("settings", { view: { profile_present: true, state: "running", icon: "running", status_line: "Running", pending: [], blocked: 0 }, cases: [disk], stored: ["ANTHROPIC_API_KEY"], form: { secrets: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"] } });
   assert.equal(await page.inputValue("#f-project"), "/home/me/code/my-app");
+  const marks = await page.$$eval("#secret-rows .row .saved", (xs) => xs.map((x) => x.textContent));
+  assert.deepEqual(marks, ["Stored in keychain", "No value stored yet"], "names only: which keys have a value");
+  assert.deepEqual(await calls(page, "secrets_list"), [{ names: ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"] }]);
   assert.equal(await page.textContent("#status-line"), "Running");
   assert.equal(await page.isVisible("#f-memory"), true);
   await page.fill("#f-disk", disk.value);

@@ -28,7 +28,9 @@ export async function startSettings(root) {
   wireBrowse(root);
   await loadPresets(root);
   try {
-    fillForm(root, await call(COMMANDS.settings_load));
+    const form = await call(COMMANDS.settings_load);
+    fillForm(root, form);
+    await markStored(root, form.secrets);
   } catch (e) {
     showProblems(root, e, box);
   }
@@ -48,6 +50,20 @@ export async function startSettings(root) {
       showProblems(root, e, box);
     }
   });
+}
+
+/** Say which keys have a value in the keychain (names only; values never leave it). */
+async function markStored(root, names) {
+  let stored = [];
+  try {
+    stored = await call(COMMANDS.secrets_list, { names });
+  } catch {
+    return; // keychain locked or unavailable: the Store buttons say why when used
+  }
+  for (const row of root.querySelectorAll("#secret-rows .row")) {
+    const name = row.querySelector('[name="secret-name"]').value.trim();
+    row.querySelector(".saved").textContent = stored.includes(name) ? "Stored in keychain" : "No value stored yet";
+  }
 }
 
 /** Recently blocked connections with an Allow button each (core edits the allowlist). */
