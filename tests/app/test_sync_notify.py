@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 
-from harness import APP, FAKE_LIMACTL, Sandbox, session_bus, start_notification_server, wait_async
+from harness import ARTIFACTS, FAKE_LIMACTL, Sandbox, WebDriver, session_bus, start_notification_server, wait_async
 
 
 async def main():
@@ -29,7 +29,8 @@ async def main():
     ]))
     bus = await session_bus()
     server = await start_notification_server(bus)
-    app = subprocess.Popen([str(APP)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The app runs under WebDriver with its review window shown, to watch it update live.
+    wd = WebDriver(sb.env(OPENCLAW_SANDBOX_SHOW="review"))
     try:
         async def shown():
             return [n for n in server.shown if n["summary"].startswith("Agent changed")]
@@ -38,6 +39,11 @@ async def main():
         assert [k for k in n["actions"] if k != "default"] == ["approve", "review", "reject"], n
         print("ok: the agent's review request → notification", repr(n["summary"]), "with", list(n["actions"]))
         assert (sb.project / "a.txt").read_text() == "alpha\n", "nothing applied before approval"
+        # The review window lists it (live: it arrived after the window opened).
+        await wait_async(lambda: asyncio.sleep(0, result=wd.js("return document.querySelectorAll('article.request').length") == 1), 30, "the request in the review window")
+        text = wd.text("article.request")
+        assert "a.txt" in text and "new/n.txt" in text and "please review" in text, text
+        wd.screenshot(ARTIFACTS / "review-real-app.png")
 
         server.ActionInvoked(n["id"], "approve")
 
@@ -46,13 +52,10 @@ async def main():
         audit = (sb.home / "logs/audit.jsonl").read_text()
         assert '"sync.apply"' in audit, audit
         await wait_async(lambda: asyncio.sleep(0, result=any("drop" in c["argv"] for c in sb.calls())), 30, "the applied entries dropped from the VM's upper dir")
-        print("ok: Approve (invoked over D-Bus) → core applied the request to the project, audited, dropped it from the VM")
+        await wait_async(lambda: asyncio.sleep(0, result="Nothing waiting for review" in wd.text("#review-list")), 30, "the review window to update")
+        print("ok: Approve (invoked over D-Bus) → core applied the request to the project, audited, dropped it from the VM; the review window emptied itself")
     finally:
-        app.terminate()
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        wd.quit()
         sb.cleanup()
 
 
