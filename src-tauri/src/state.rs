@@ -1,0 +1,151 @@
+//! The app's shared state: where things live, the event bus, the model and core's services.
+
+use crate::model::AppModel;
+use crate::services::{Control, Firewall, Keychain, Reviewer, Services};
+use sandbox_core::events::{Event, EventBus};
+use sandbox_core::paths::Paths;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A firewall-alert follower to run (see [`AppState::alerts_on_state`]).
+pub struct AlertFollower {
+    generation: u64,
+    stop: tokio::sync::oneshot::Receiver<()>,
+}
+
+type Renderer = Box<dyn Fn(&AppModel) + Send + Sync>;
+
+pub struct AppState {
+    pub paths: Paths,
+    pub profile_path: PathBuf,
+    pub bus: EventBus,
+    pub control: Arc<dyn Control>,
+    pub keychain: Arc<dyn Keychain>,
+    pub reviewer: Arc<dyn Reviewer>,
+    pub firewall: Arc<dyn Firewall>,
+    /// Wakes the VM follower (after set-up or a start), see `follow_vm`.
+    pub kick: tokio::sync::Notify,
+    /// Stops the firewall-alert follower; `Some` while one runs (with its generation).
+    alerts: Mutex<(u64, Option<tokio::sync::oneshot::Sender<()>>)>,
+    model: Mutex<AppModel>,
+    renderer: OnceLock<Renderer>,
+}
+
+impl AppState {
+    pub fn new(paths: Paths, profile_path: PathBuf, bus: EventBus, services: Services) -> Self {
+        let model = AppModel { profile_present: profile_path.exists(), ..AppModel::default() };
+        let Services { control, keychain, reviewer, firewall } = services;
+        AppState { paths, profile_path, bus, control, keychain, reviewer, firewall, kick: tokio::sync::Notify::new(), alerts: Mutex::new((0, None)), model: Mutex::new(model), renderer: OnceLock::new() }
+    }
+
+    /// Where the tray and windows get re-rendered (set once, in the app's setup).
+    pub fn set_renderer(&self, r: impl Fn(&AppModel) + Send + Sync + 'static) {
+        let _ = self.renderer.set(Box::new(r));
+    }
+
+    pub fn model(&self) -> AppModel {
+        self.model.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Change the model; re-render when `f` says something changed.
+    pub fn update(&self, f: impl FnOnce(&mut AppModel) -> bool) {
+        let changed = {
+            let mut m = self.model.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut m).then(|| m.clone())
+        };
+        if let (Some(m), Some(r)) = (changed, self.renderer.get()) {
+            r(&m);
+        }
+    }
+
+    /// Fold one core event into the model.
+    pub fn apply(&self, event: &Event) {
+        self.update(|m| m.apply(event));
+    }
+
+    /// Start the sandbox; a failure is published as an event (tray and windows show it).
+    pub async fn start(&self) -> crate::error::CmdResult<()> {
+        let r = self.control.up().await;
+        self.kick.notify_one();
+        if let Err(e) = &r {
+            self.bus.publish(Event::Error { message: e.message.clone() });
+        }
+        r
+    }
+
+    pub async fn stop(&self, force: bool) -> crate::error::CmdResult<()> {
+        let r = self.control.down(force).await;
+        if let Err(e) = &r {
+            self.bus.publish(Event::Error { message: e.message.clone() });
+        }
+        r
+    }
+
+    /// Follow the VM's state for the app's lifetime: core's watcher runs until `limactl watch`
+    /// ends, then this sleeps until something may have changed (set-up, a start). Where Lima
+    /// cannot watch, one `limactl list` stands in. No timers anywhere.
+    pub async fn follow_vm(&self) {
+        loop {
+            self.load_pending().await;
+            match self.control.follow().await {
+                Ok(()) => {}
+                Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
+                Err(_) => self.refresh_state().await,
+            }
+            self.kick.notified().await;
+        }
+    }
+
+    /// Follow firewall alerts exactly while the VM runs. Called in event order for every
+    /// state change: the first `Running` returns a follower to run ([`Self::run_alerts`]); any
+    /// other state stops the running one.
+    pub fn alerts_on_state(&self, state: sandbox_core::events::VmState) -> Option<AlertFollower> {
+        let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        if state == sandbox_core::events::VmState::Running {
+            if slot.1.is_some() {
+                return None;
+            }
+            let (tx, stop) = tokio::sync::oneshot::channel();
+            slot.0 += 1;
+            slot.1 = Some(tx);
+            return Some(AlertFollower { generation: slot.0, stop });
+        }
+        if let Some(tx) = slot.1.take() {
+            let _ = tx.send(());
+        }
+        None
+    }
+
+    /// Run a follower from [`Self::alerts_on_state`] until it is stopped or fails.
+    pub async fn run_alerts(&self, f: AlertFollower) {
+        if let Err(e) = self.control.follow_alerts(f.stop).await {
+            tracing::warn!("cannot follow firewall alerts: {}", e.message);
+        }
+        let mut slot = self.alerts.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.0 == f.generation {
+            slot.1 = None;
+        }
+    }
+
+    /// Requests already waiting (from before the app started) count in the tray too.
+    pub async fn load_pending(&self) {
+        if let Ok(reqs) = self.reviewer.list().await {
+            self.update(|m| {
+                let mut changed = false;
+                for r in reqs {
+                    changed |= m.apply(&sandbox_core::events::Event::SyncRequested { id: r.id, message: r.message, changes: r.files.len(), blocked: r.blocked });
+                }
+                changed
+            });
+        }
+    }
+
+    /// Ask core once for the VM's state (never on a timer).
+    pub async fn refresh_state(&self) {
+        match self.control.state().await {
+            Ok((instance, state)) => self.apply(&Event::StateChanged { instance, state }),
+            Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
+            Err(e) => self.apply(&Event::Error { message: e.message }),
+        }
+    }
+}

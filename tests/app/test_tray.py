@@ -1,0 +1,134 @@
+"""The tray menu as a desktop panel sees it: StatusNotifierItem + dbusmenu on the session bus
+(with a fake StatusNotifierWatcher). Items per state, and Start/Stop reaching core."""
+import asyncio
+import json
+import subprocess
+import sys
+
+from harness import APP, ARTIFACTS, Sandbox, Tray, render_menu, session_bus, start_watcher, wait_async, watch_senders
+
+
+def labels(menu):
+    return {label: (enabled, toggle) for _id, label, enabled, toggle in menu}
+
+
+BUS = {}
+
+
+async def run_app(sb, **env):
+    """Start the app; one session bus connection owns the fake watcher for the whole file."""
+    if not BUS:
+        BUS["bus"] = await session_bus()
+        await watch_senders(BUS["bus"])
+        BUS["items"] = await start_watcher(BUS["bus"])
+    bus, items = BUS["bus"], BUS["items"]
+    items.clear()
+    app = subprocess.Popen([str(APP)], env=sb.env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    tray = await Tray.find(bus, items)
+    return bus, app, tray
+
+
+def stop(app):
+    app.terminate()
+    try:
+        app.wait(5)
+    except subprocess.TimeoutExpired:
+        app.kill()
+
+
+async def no_profile():
+    sb = Sandbox()
+    bus, app, tray = await run_app(sb)
+    try:
+        menu = await wait_async(lambda: tray.menu(), what="the menu")
+        m = labels(menu)
+        assert "Not set up yet" in m and m["Not set up yet"][0] is False, m
+        assert m["Set Up OpenClaw Sandbox…"][0] is True, m
+        assert "Start" not in m, m
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-no-profile.png")
+        print("ok: no profile → status line + Set Up only")
+    finally:
+        stop(app)
+        sb.cleanup()
+
+
+async def stopped_then_start_then_stop():
+    sb = Sandbox()
+    sb.write_profile()
+    # The instance exists and is stopped (the fake limactl keeps instances as JSON files).
+    (sb.lima / "instances").mkdir(parents=True, exist_ok=True)
+    bus, app, tray = await run_app(sb)
+    try:
+        async def stopped_menu():
+            m = labels(await tray.menu())
+            return m if ("Not created yet" in m or "Stopped" in m) else None
+        m = await wait_async(stopped_menu, what="the stopped/absent menu")
+        assert m["Start"][0] is True and m["Stop"][0] is False, m
+        assert m["Open Shell"][0] is False, m
+        assert m["Review Changes (0)…"][0] is False, m
+        assert "Force Stop" not in m, m
+        assert m["Start at Login"][1] == 0, m
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-stopped.png")
+        print("ok: stopped → Start enabled, Stop/Open Shell disabled")
+
+        await tray.click("Start")
+
+        async def running_menu():
+            m = labels(await tray.menu())
+            return m if "Running" in m else None
+        m = await wait_async(running_menu, 60, "the running menu after Start")
+        assert m["Start"][0] is False and m["Stop"][0] is True and m["Open Shell"][0] is True, m
+        verbs = sb.verbs()
+        assert "start" in verbs, verbs
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-running.png")
+        print("ok: Start reached core (limactl", verbs, ") → menu shows Running")
+
+        await tray.click("Stop")
+
+        async def stopped_again():
+            m = labels(await tray.menu())
+            return m if "Stopped" in m else None
+        m = await wait_async(stopped_again, 60, "the stopped menu after Stop")
+        assert "stop" in sb.verbs(), sb.verbs()
+        print("ok: Stop reached core → menu shows Stopped")
+
+        await tray.click("Start at Login")
+        async def autostart_on():
+            m = labels(await tray.menu())
+            return m["Start at Login"][1] == 1
+        await wait_async(autostart_on, 10, "Start at Login checked")
+        assert list((sb.root / ".config/autostart").glob("*.desktop")), "autostart entry written"
+        print("ok: Start at Login toggles through the autostart plugin")
+    finally:
+        stop(app)
+        sb.cleanup()
+
+
+async def broken():
+    sb = Sandbox()
+    sb.write_profile()
+    (sb.lima / "list-override.jsonl").write_text(json.dumps({"name": "apptest", "status": "Broken", "dir": str(sb.lima), "vmType": "qemu", "arch": "x86_64", "cpus": 2, "memory": 4294967296, "disk": 10737418240}) + "\n")
+    bus, app, tray = await run_app(sb)
+    try:
+        async def broken_menu():
+            m = labels(await tray.menu())
+            return m if any(k.startswith("Broken") for k in m) else None
+        m = await wait_async(broken_menu, what="the Broken menu")
+        assert m["Force Stop"][0] is True, m
+        assert m["Stop"][0] is False, m
+        render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-broken.png")
+        print("ok: Broken → Force Stop offered")
+    finally:
+        stop(app)
+        sb.cleanup()
+
+
+async def main():
+    await no_profile()
+    await stopped_then_start_then_stop()
+    await broken()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)
