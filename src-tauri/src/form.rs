@@ -7,7 +7,6 @@
 use crate::error::{CmdResult, CommandError, FieldProblem};
 use sandbox_core::profile::{Draft, Profile, ProfileError};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use toml_edit::{value, Array, DocumentMut, Item, Table};
 
@@ -239,30 +238,7 @@ pub fn for_step(step: Step, result: CmdResult<Profile>) -> CmdResult<()> {
 
 /// Write profile text atomically (temp file + rename), private to the user (0600).
 pub fn write_profile(path: &Path, text: &str, replace: bool) -> CmdResult<()> {
-    if path.exists() && !replace {
-        return Err(ProfileError::Exists { path: path.to_path_buf() }.into());
-    }
-    let err = |source| CommandError::from(ProfileError::Write { path: path.to_path_buf(), source });
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(".profile.toml.app-{}", std::process::id()));
-    let result = (|| {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    Ok(sandbox_core::profile::write_text(path, text, replace)?)
 }
 
 #[cfg(test)]

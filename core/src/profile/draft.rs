@@ -77,33 +77,40 @@ impl Draft {
         t
     }
 
-    /// Write the profile to `path` atomically (temp file + rename), refusing to replace an
-    /// existing file unless `force`. The file is private to the user (0600).
+    /// Write the profile to `path` atomically, refusing to replace an existing file unless
+    /// `force` (see [`write_text`]).
     pub fn write(&self, path: &Path, force: bool) -> Result<(), ProfileError> {
-        if path.exists() && !force {
-            return Err(ProfileError::Exists { path: path.to_path_buf() });
-        }
-        let err = |source| ProfileError::Write { path: path.to_path_buf(), source };
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(err)?;
-        let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id()));
-        let result = (|| {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(&tmp)?;
-            f.write_all(self.to_toml().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(err)
+        write_text(path, &self.to_toml(), force)
     }
+}
+
+/// Write profile text to `path` atomically (temp file + fsync + rename), refusing to replace an
+/// existing file unless `replace`. The file is private to the user (0600). Every front end that
+/// writes a profile goes through here.
+pub fn write_text(path: &Path, text: &str, replace: bool) -> Result<(), ProfileError> {
+    if path.exists() && !replace {
+        return Err(ProfileError::Exists { path: path.to_path_buf() });
+    }
+    let err = |source| ProfileError::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id()));
+    let result = (|| {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
 }
 

@@ -10,7 +10,7 @@ mod import;
 mod raw;
 mod size;
 
-pub use draft::Draft;
+pub use draft::{write_text, Draft};
 pub use error::{line_col, Problem, ProfileError};
 pub use import::{import_reference, ImportOutcome};
 pub use size::ByteSize;
