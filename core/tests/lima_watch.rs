@@ -17,7 +17,7 @@ fn limactl(dir: &Path, args: &[&str]) {
 
 async fn next_state(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> VmState {
     loop {
-        match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an event in time").unwrap() {
+        match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an event in time").unwrap() {
             Event::StateChanged { state, .. } => return state,
             _ => continue,
         }
