@@ -66,3 +66,44 @@ pub trait Vm: Send + Sync {
     /// Copy a VM file to the host.
     async fn copy_out(&self, guest: &str, host: &Path) -> Result<(), VmError>;
 }
+
+/// Test double shared by core's unit tests: records every `exec` (argv, stdin) and answers each
+/// with one canned reply; copying is never expected.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{ExecOutput, Vm, VmError};
+    use async_trait::async_trait;
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    /// One recorded `exec`: argv and stdin.
+    pub type Call = (Vec<String>, Option<Vec<u8>>);
+
+    pub struct RecordingVm {
+        pub calls: Mutex<Vec<Call>>,
+        pub reply: ExecOutput,
+    }
+
+    impl RecordingVm {
+        pub fn replying(stdout: &str, status: i32, stderr: &str) -> Self {
+            RecordingVm { calls: Mutex::new(Vec::new()), reply: ExecOutput { status, stdout: stdout.into(), stderr: stderr.into() } }
+        }
+    }
+
+    #[async_trait]
+    impl Vm for RecordingVm {
+        fn name(&self) -> &str {
+            "fake"
+        }
+        async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError> {
+            self.calls.lock().unwrap().push((argv.to_vec(), stdin));
+            Ok(self.reply.clone())
+        }
+        async fn copy_in(&self, _: &Path, _: &str) -> Result<(), VmError> {
+            unreachable!("this test copies nothing into the VM")
+        }
+        async fn copy_out(&self, _: &str, _: &Path) -> Result<(), VmError> {
+            unreachable!("this test copies nothing out of the VM")
+        }
+    }
+}

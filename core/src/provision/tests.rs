@@ -1,8 +1,6 @@
 use super::*;
 use crate::profile::Profile;
 use crate::vm::ExecOutput;
-use async_trait::async_trait;
-use std::path::Path;
 use std::sync::Mutex;
 
 fn profile(mode: &str, extra: &str) -> (tempfile::TempDir, Profile) {
@@ -152,30 +150,7 @@ fn changed_items_are_the_changed_lines() {
     assert!(changed_items("unchanged a\nunchanged b\n").is_empty());
 }
 
-/// One recorded `exec`: argv and stdin.
-type Call = (Vec<String>, Option<Vec<u8>>);
-
-struct FakeVm {
-    calls: Mutex<Vec<Call>>,
-    reply: ExecOutput,
-}
-
-#[async_trait]
-impl Vm for FakeVm {
-    fn name(&self) -> &str {
-        "fake"
-    }
-    async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError> {
-        self.calls.lock().unwrap().push((argv.to_vec(), stdin));
-        Ok(self.reply.clone())
-    }
-    async fn copy_in(&self, _: &Path, _: &str) -> Result<(), VmError> {
-        unreachable!("provisioning copies nothing: it streams")
-    }
-    async fn copy_out(&self, _: &str, _: &Path) -> Result<(), VmError> {
-        unreachable!()
-    }
-}
+use crate::vm::testing::RecordingVm as FakeVm;
 
 #[tokio::test]
 async fn apply_streams_one_payload_to_sudo_bash_and_reports_changes() {

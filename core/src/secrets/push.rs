@@ -142,45 +142,9 @@ fn validate_agent_user(user: &str) -> Result<(), SecretsError> {
 mod tests {
     use super::*;
     use crate::secrets::{validate_name, MemoryStore};
-    use crate::vm::{ExecOutput, VmError};
-    use async_trait::async_trait;
-    use std::path::Path;
-    use std::sync::Mutex;
 
     /// One recorded exec: argv and stdin.
-    type Call = (Vec<String>, Option<Vec<u8>>);
-
-    /// Records every exec; answers with a scripted output.
-    struct RecordingVm {
-        calls: Mutex<Vec<Call>>,
-        reply: ExecOutput,
-    }
-
-    impl RecordingVm {
-        fn replying(stdout: &str, status: i32, stderr: &str) -> Self {
-            RecordingVm {
-                calls: Mutex::new(Vec::new()),
-                reply: ExecOutput { status, stdout: stdout.into(), stderr: stderr.into() },
-            }
-        }
-    }
-
-    #[async_trait]
-    impl Vm for RecordingVm {
-        fn name(&self) -> &str {
-            "fake"
-        }
-        async fn exec(&self, argv: &[String], stdin: Option<Vec<u8>>) -> Result<ExecOutput, VmError> {
-            self.calls.lock().unwrap().push((argv.to_vec(), stdin));
-            Ok(self.reply.clone())
-        }
-        async fn copy_in(&self, _: &Path, _: &str) -> Result<(), VmError> {
-            unreachable!("push never copies files")
-        }
-        async fn copy_out(&self, _: &str, _: &Path) -> Result<(), VmError> {
-            unreachable!("push never copies files")
-        }
-    }
+    use crate::vm::testing::RecordingVm;
 
     fn n(s: &str) -> SecretName {
         validate_name(s).unwrap()

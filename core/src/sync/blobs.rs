@@ -85,6 +85,22 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// sha256 (hex) and size of everything `r` yields, read in 64 KiB chunks (flat memory).
+pub fn sha256_reader(r: &mut impl std::io::Read) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
 /// sha256 of a byte slice, hex.
 pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))

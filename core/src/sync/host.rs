@@ -1,11 +1,8 @@
 //! Reading the host project without following symlinks: states, hashes, subtree walks.
 
-use super::blobs::hex;
 use super::relpath::RelPath;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::Read;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -187,16 +184,5 @@ pub fn hash_file_nofollow(abs: &Path) -> std::io::Result<(String, u64)> {
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), size))
+    super::blobs::sha256_reader(&mut f)
 }

@@ -124,19 +124,8 @@ pub fn state_in(dir: &OwnedFd, name: &str) -> std::io::Result<FileState> {
         }
         FileType::RegularFile => {
             let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(io)?;
-            let mut f = File::from(fd);
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut size = 0u64;
-            loop {
-                let n = f.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                size += n as u64;
-            }
-            FileState::File { size, sha256: hex(&hasher.finalize()), mode }
+            let (sha256, size) = super::blobs::sha256_reader(&mut File::from(fd))?;
+            FileState::File { size, sha256, mode }
         }
         _ => FileState::Special,
     })
