@@ -36,14 +36,26 @@ impl Sandbox {
         Ok(())
     }
 
+    /// The overlay's upper dir as a tar in a temp file in the data folder (removed on drop):
+    /// streamed to disk, so host memory stays flat however much the agent wrote.
+    async fn export_upper(&self, vm: &dyn crate::vm::Vm) -> Result<tempfile::NamedTempFile, SandboxError> {
+        let dir = self.paths().data_dir.join("sync");
+        let io = |source| SandboxError::Io { path: dir.clone(), source };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let file = tempfile::Builder::new().prefix("upper-").suffix(".tar").tempfile_in(&dir).map_err(io)?;
+        ctl::export_upper_to(vm, file.path()).await?;
+        Ok(file)
+    }
+
     /// Check the agent's changes without queueing anything (`sandbox sync --dry-run`).
     pub async fn sync_dry_run(&self) -> Result<CheckReport, SandboxError> {
         self.require_overlay()?;
         let vm = self.require_vm().await?;
-        let tar = ctl::export_upper(&vm).await?;
+        let tar = self.export_upper(&vm).await?;
         let project = self.profile().project().host.clone();
         let policy = self.profile().sync_policy.clone();
-        Ok(crate::sync::check(std::io::Cursor::new(tar), &project, &policy, &Scanner::builtin())?)
+        let reader = std::io::BufReader::with_capacity(256 * 1024, tar.reopen().map_err(|e| SandboxError::Io { path: tar.path().to_path_buf(), source: e })?);
+        Ok(crate::sync::check(reader, &project, &policy, &Scanner::builtin())?)
     }
 
     /// Turn the agent's changes into a review request (and answer the agent's pending
@@ -59,11 +71,12 @@ impl Sandbox {
         self.require_overlay()?;
         let vm = self.require_vm().await?;
         let asked = ctl::requests(&vm).await?;
-        let tar = ctl::export_upper(&vm).await?;
+        let tar = self.export_upper(&vm).await?;
+        let reader = std::io::BufReader::with_capacity(256 * 1024, tar.reopen().map_err(|e| SandboxError::Io { path: tar.path().to_path_buf(), source: e })?);
         let queue = self.queue()?;
         let _lock = queue.lock()?;
         let project = self.profile().project().host.clone();
-        let mut req = queue.create(std::io::Cursor::new(tar), &project, &self.profile().sync_policy, &Scanner::builtin(), None)?;
+        let mut req = queue.create(reader, &project, &self.profile().sync_policy, &Scanner::builtin(), None)?;
         if !asked.is_empty() {
             let ids: Vec<String> = asked.iter().map(|r| r.id.clone()).collect();
             ctl::ack(&vm, &ids).await?;

@@ -60,6 +60,15 @@ pub trait Vm: Send + Sync {
         Err(VmError::Unsupported { what: "stream command output".into() })
     }
 
+    /// Run `argv` with its stdout written to the host file `stdout_to` (large outputs such as
+    /// the overlay's tar never sit in memory); the result's `stdout` is empty.
+    async fn exec_to_file(&self, argv: &[String], stdout_to: &Path) -> Result<ExecOutput, VmError> {
+        let mut out = self.exec(argv, None).await?;
+        std::fs::write(stdout_to, &out.stdout).map_err(|e| VmError::Unsupported { what: format!("write {}: {e}", stdout_to.display()) })?;
+        out.stdout.clear();
+        Ok(out)
+    }
+
     /// Copy a host file into the VM.
     async fn copy_in(&self, host: &Path, guest: &str) -> Result<(), VmError>;
 

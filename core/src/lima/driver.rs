@@ -295,6 +295,18 @@ impl Limactl {
         self.run("shell", &args, stdin, limit).await
     }
 
+    /// `limactl shell NAME -- ARGV…` with stdout written to `file`; stderr collected.
+    pub async fn shell_to_file(&self, name: &str, argv: &[String], file: std::fs::File, limit: Duration) -> Result<ExecOutput, LimaError> {
+        let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
+        args.extend(argv.iter().map(String::as_str));
+        let child = self.command(&args).stdout(Stdio::from(file)).stderr(Stdio::piped()).spawn().map_err(|e| self.spawn_error(e))?;
+        let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+            Ok(r) => r.map_err(|e| self.spawn_error(e))?,
+            Err(_) => return Err(LimaError::Timeout { verb: "shell".into(), secs: limit.as_secs() }),
+        };
+        Ok(ExecOutput { status: out.status.code().unwrap_or(-1), stdout: Vec::new(), stderr: out.stderr })
+    }
+
     /// `limactl shell NAME -- ARGV…` with stdout streamed; the process dies with the stream.
     pub fn shell_stream(&self, name: &str, argv: &[String]) -> Result<ChildStdoutStream, LimaError> {
         let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];

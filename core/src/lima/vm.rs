@@ -43,6 +43,14 @@ impl Vm for LimaVm {
         }
     }
 
+    async fn exec_to_file(&self, argv: &[String], stdout_to: &Path) -> Result<ExecOutput, VmError> {
+        let file = std::fs::File::create(stdout_to).map_err(|e| VmError::Unsupported { what: format!("write {}: {e}", stdout_to.display()) })?;
+        match self.limactl.shell_to_file(&self.name, argv, file, self.timeout).await {
+            Err(super::LimaError::Timeout { secs, .. }) => Err(VmError::Timeout { what: argv.join(" "), secs }),
+            other => Ok(other?),
+        }
+    }
+
     async fn exec_stream(&self, argv: &[String]) -> Result<OutputStream, VmError> {
         Ok(Box::new(self.limactl.shell_stream(&self.name, argv)?))
     }

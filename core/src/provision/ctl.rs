@@ -64,6 +64,17 @@ pub async fn export_upper(vm: &dyn Vm) -> Result<Vec<u8>, CtlError> {
     Ok(call(vm, "export-upper", &[], None).await?.stdout)
 }
 
+/// [`export_upper`] into the host file `to` (flat memory, whatever the size of the upper dir).
+pub async fn export_upper_to(vm: &dyn Vm, to: &std::path::Path) -> Result<(), CtlError> {
+    let out = vm.exec_to_file(&argv("export-upper", &[]), to).await?;
+    if !out.success() {
+        let stderr = out.stderr_str();
+        let message = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim().to_string();
+        return Err(CtlError::Failed { verb: "export-upper".into(), code: out.status, message });
+    }
+    Ok(())
+}
+
 /// Check and encode paths (relative to the upper dir, as in the tar) for `drop`.
 pub fn drop_list(paths: &[String]) -> Result<Vec<u8>, CtlError> {
     let mut out = Vec::new();
