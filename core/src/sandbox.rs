@@ -236,7 +236,10 @@ impl Sandbox {
                 }
             }
         }
-        self.state(VmState::Running);
+        // Report what Lima says now, not an assumed Running: the user may have stopped the VM
+        // while it was being provisioned.
+        let now = self.limactl.instance(&name).await.ok().flatten();
+        self.state(vm_state(now.as_ref()));
         self.audit().append("up", serde_json::json!({"instance": name, "created": report.created, "started": report.started, "changed": report.changed}))?;
         Ok(report)
     }

@@ -29,13 +29,15 @@ pub struct AppState {
     alerts: Mutex<(u64, Option<tokio::sync::oneshot::Sender<()>>)>,
     model: Mutex<AppModel>,
     renderer: OnceLock<Renderer>,
+    /// Counts Stop requests: a start that fails after the user stopped the VM is not an error.
+    stops: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
     pub fn new(paths: Paths, profile_path: PathBuf, bus: EventBus, services: Services) -> Self {
         let model = AppModel { profile_present: profile_path.exists(), ..AppModel::default() };
         let Services { control, keychain, reviewer, firewall } = services;
-        AppState { paths, profile_path, bus, control, keychain, reviewer, firewall, kick: tokio::sync::Notify::new(), alerts: Mutex::new((0, None)), model: Mutex::new(model), renderer: OnceLock::new() }
+        AppState { paths, profile_path, bus, control, keychain, reviewer, firewall, kick: tokio::sync::Notify::new(), alerts: Mutex::new((0, None)), model: Mutex::new(model), renderer: OnceLock::new(), stops: std::sync::atomic::AtomicU64::new(0) }
     }
 
     /// Where the tray and windows get re-rendered (set once, in the app's setup).
@@ -65,15 +67,22 @@ impl AppState {
 
     /// Start the sandbox; a failure is published as an event (tray and windows show it).
     pub async fn start(&self) -> crate::error::CmdResult<()> {
+        use std::sync::atomic::Ordering;
+        let stops_before = self.stops.load(Ordering::SeqCst);
         let r = self.control.up().await;
         self.kick.notify_one();
         if let Err(e) = &r {
-            self.bus.publish(Event::Error { message: e.message.clone() });
+            // Stopped by the user while it was still starting (provisioning, secrets): the
+            // start's failure is the user's intent, not an error to show.
+            if self.stops.load(Ordering::SeqCst) == stops_before {
+                self.bus.publish(Event::Error { message: e.message.clone() });
+            }
         }
         r
     }
 
     pub async fn stop(&self, force: bool) -> crate::error::CmdResult<()> {
+        self.stops.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let r = self.control.down(force).await;
         if let Err(e) = &r {
             self.bus.publish(Event::Error { message: e.message.clone() });
