@@ -12,6 +12,7 @@ pub mod lima;
 pub mod paths;
 pub mod profile;
 pub mod provision;
+pub mod runtime;
 pub mod sandbox;
 pub mod scan;
 pub mod secrets;

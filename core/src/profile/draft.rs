@@ -68,6 +68,17 @@ impl Draft {
         t.push_str(&format!("names = [{}]\n\n", names.join(", ")));
         t.push_str("[features]\n");
         t.push_str(&format!("docker = {}\ngh = true\n", self.docker));
+        t.push_str("# telegram = false   # pairing-only DMs (secret TELEGRAM_BOT_TOKEN)\n\n");
+        t.push_str("[agent]\n");
+        t.push_str("# The OpenClaw gateway `sandbox up` installs in the VM: exact versions from the npm registry.\n");
+        t.push_str(&format!(
+            "openclaw_version = {}\nnode_version = {}\n",
+            q(crate::runtime::config::DEFAULT_OPENCLAW_VERSION),
+            q(crate::runtime::config::DEFAULT_NODE_VERSION)
+        ));
+        t.push_str("# network_allow_extra = []        # tools besides web_fetch, web_search that get the network container\n");
+        t.push_str("# network_exec_allow_extra = []   # commands besides gh\n");
+        t.push_str("# telegram_allow_from = []        # Telegram user ids allowed without pairing\n");
         if !self.vars.is_empty() {
             t.push_str("\n[provisioning.vars]\n");
             for (k, v) in &self.vars {

@@ -2,7 +2,7 @@
 //!
 //! Parsing keeps source spans (see `raw`), so every problem names the field, the line and the
 //! fix. Paths may use `~` and may be relative to the profile's own folder; mounted folders
-//! must exist. Sections owned by other modules (`[network]`, `[sync]`) are validated by them.
+//! must exist. Sections owned by other modules (`[network]`, `[sync]`, `[agent]`) are validated by them.
 
 mod draft;
 mod error;
@@ -148,6 +148,8 @@ pub struct Profile {
     /// The validated sync-gate policy.
     #[serde(skip)]
     pub sync_policy: crate::sync::SyncPolicy,
+    /// The `[agent]` table (validated): gateway versions, tool sandbox extras, Telegram.
+    pub agent: crate::runtime::AgentConfig,
     /// The file this was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -354,7 +356,8 @@ impl Validator<'_> {
         }
         let (ca_certs, vars) = self.provisioning(raw.provisioning.unwrap_or_default());
         let (sync, sync_policy) = self.sync(raw.sync);
-        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, source: None }
+        let (_, agent) = self.section(raw.agent, |c| c.validate(), crate::runtime::AgentConfig::default);
+        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, agent, source: None }
     }
 
     fn folder(&mut self, field: &str, s: &Spanned<String>) -> Option<PathBuf> {

@@ -17,6 +17,7 @@ pub struct RawProfile {
     pub features: Option<RawFeatures>,
     pub provisioning: Option<RawProvisioning>,
     pub sync: Option<Spanned<crate::sync::SyncPolicyConfig>>,
+    pub agent: Option<Spanned<crate::runtime::AgentConfig>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

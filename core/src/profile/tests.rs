@@ -319,3 +319,16 @@ fn import_without_project_says_what_to_pass() {
     fs::write(&src, "[resources]\ncpus = \"two\"\n").unwrap();
     assert!(import_reference(&src, Some(f.dir.path().into())).unwrap_err().to_string().contains("resources.cpus"));
 }
+
+#[test]
+fn agent_table_is_validated_with_lines() {
+    let f = Fixture::new();
+    let p = f.problems("[mounts]\nproject = \"proj\"\n\n[agent]\nnode_version = \"24.21.0\"\nopenclaw_version = \"latest\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].field, "agent.openclaw_version");
+    assert_eq!(p[0].line, Some(6));
+    let ok = f.parse("[mounts]\nproject = \"proj\"\n[agent]\nopenclaw_version = \"2026.10.1\"\ntelegram_allow_from = [\"42\"]\n").unwrap();
+    assert_eq!(ok.agent.openclaw_version, "2026.10.1");
+    assert_eq!(ok.agent.node_version, crate::runtime::config::DEFAULT_NODE_VERSION);
+    assert_eq!(ok.agent.telegram_allow_from, ["42"]);
+}
