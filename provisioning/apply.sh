@@ -7,8 +7,7 @@
 # restarts only the units whose files changed, and prints one line per item:
 # "changed <item>" or "unchanged <item>". Health checks at the end; non-zero exit on failure.
 #
-# DIR/manifest: one line per file: MODE OWNER GUEST_PATH [UNIT_TO_RESTART...]
-# DIR/units:    the units to enable and keep running (one per line; may be empty)
+# DIR/manifest, DIR/units: see lib.sh (provisioning/lib/apply-files.sh)
 # DIR/env:      sandbox.env (also placed as a file): the paths and the mode
 set -euo pipefail
 umask 022
@@ -17,9 +16,8 @@ d=$1
 source "$d/env"
 : "${OPENCLAW_MODE:?}" "${OPENCLAW_AGENT_USER:?}" "${OPENCLAW_OVERLAY:?}" "${OPENCLAW_SPOOL:?}" "${OPENCLAW_PROJECT:?}"
 
-declare -A restart=()
-reload=no
-state=/var/lib/openclaw/provisioned.list
+# shellcheck source=provisioning/lib/apply-files.sh
+source "$d/lib.sh"
 
 # The agent user: no sudo, no root-equivalent groups. Its uid is the project owner's when
 # that is a free, ordinary uid, so it can edit the project's files through the overlay.
@@ -50,32 +48,6 @@ ensure_agent_user() {
   fi
 }
 
-# ensure_dir PATH MODE OWNER:GROUP
-ensure_dir() {
-  if [ -d "$1" ] && [ "$(stat -c '%a %U:%G' "$1")" = "$(printf '%o' "0$2") $3" ]; then
-    echo "unchanged $1"
-  else
-    install -d -m "$2" -o "${3%%:*}" -g "${3##*:}" "$1"
-    echo "changed $1"
-  fi
-}
-
-# place MODE OWNER PATH UNITS...: install DIR/files/PATH when its content or mode differs.
-place() {
-  local mode=$1 owner=$2 path=$3 src="$d/files$3" u
-  shift 3
-  if [ -f "$path" ] && [ ! -L "$path" ] && cmp -s "$src" "$path" \
-    && [ "$(stat -c '%a %U:%G' "$path")" = "$(printf '%o' "0$mode") $owner" ]; then
-    echo "unchanged $path"
-    return
-  fi
-  install -D -m "$mode" -o "${owner%%:*}" -g "${owner##*:}" "$src" "$path.openclaw-new"
-  mv -f "$path.openclaw-new" "$path"
-  echo "changed $path"
-  case $path in /etc/systemd/system/*) reload=yes ;; esac
-  for u in "$@"; do restart[$u]=1; done
-}
-
 ensure_agent_user
 # 0755 like the boot-time provision step in lima.yaml makes it; the overlay below is 0700.
 ensure_dir /var/lib/openclaw 0755 root:root
@@ -90,44 +62,8 @@ if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
   ensure_dir "$OPENCLAW_OVERLAY/work" 0700 root:root
 fi
 
-listed=()
-while read -r mode owner path units; do
-  [ -n "$path" ] || continue
-  # shellcheck disable=SC2086
-  place "$mode" "$owner" "$path" $units
-  listed+=("$path")
-done < "$d/manifest"
-
-# Files an earlier run placed that this profile no longer renders (e.g. after a mode change).
-if [ -f "$state" ]; then
-  while read -r old; do
-    keep=no
-    for p in "${listed[@]}"; do [ "$p" = "$old" ] && keep=yes; done
-    if [ $keep = no ] && [ -e "$old" ]; then
-      unit=$(basename "$old")
-      case $old in /etc/systemd/system/*) systemctl disable --now "$unit" >/dev/null 2>&1 || true; reload=yes ;; esac
-      rm -f "$old"
-      echo "changed removed $old"
-    fi
-  done < "$state"
-fi
-printf '%s\n' "${listed[@]}" > "$state.new" && mv -f "$state.new" "$state"
-
-[ $reload = yes ] && systemctl daemon-reload
-while read -r unit; do
-  [ -n "$unit" ] || continue
-  if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
-    systemctl enable "$unit" >/dev/null 2>&1
-    echo "changed enabled $unit"
-  fi
-  if [ -n "${restart[$unit]:-}" ] && systemctl is-active --quiet "$unit"; then
-    systemctl restart "$unit"
-    echo "changed restarted $unit"
-  elif ! systemctl is-active --quiet "$unit"; then
-    systemctl start "$unit"
-    echo "changed started $unit"
-  fi
-done < "$d/units"
+apply_manifest "$d" /var/lib/openclaw/provisioned.list
+apply_units "$d"
 
 # Health checks: what the profile promises is in place.
 fail() { echo "health check failed: $*" >&2; exit 1; }

@@ -8,6 +8,7 @@
 use super::{ProvisionError, Rendered};
 
 const APPLY_SCRIPT: &str = include_str!("../../../provisioning/apply.sh");
+const LIB_SCRIPT: &str = include_str!("../../../provisioning/lib/apply-files.sh");
 
 /// The preamble: unpack the tar that follows into a private dir under /run, run apply.sh.
 pub fn bootstrap() -> &'static str {
@@ -26,11 +27,18 @@ pub fn bootstrap() -> &'static str {
 /// The payload for one rendered provisioning.
 pub struct Payload<'a> {
     rendered: &'a Rendered,
+    script: &'static str,
 }
 
 impl<'a> Payload<'a> {
+    /// The sandbox's base provisioning (provisioning/apply.sh).
     pub fn new(rendered: &'a Rendered) -> Self {
-        Payload { rendered }
+        Payload { rendered, script: APPLY_SCRIPT }
+    }
+
+    /// Another apply script over the same machinery (e.g. the agent runtime's).
+    pub fn with_script(rendered: &'a Rendered, script: &'static str) -> Self {
+        Payload { rendered, script }
     }
 
     /// `MODE OWNER PATH UNITS…` per file.
@@ -52,7 +60,8 @@ impl<'a> Payload<'a> {
     /// The tar entries: (name, contents, mode).
     pub fn entries(&self) -> Vec<(String, Vec<u8>, u32)> {
         let mut out = vec![
-            ("apply.sh".to_string(), APPLY_SCRIPT.as_bytes().to_vec(), 0o755),
+            ("apply.sh".to_string(), self.script.as_bytes().to_vec(), 0o755),
+            ("lib.sh".to_string(), LIB_SCRIPT.as_bytes().to_vec(), 0o644),
             ("manifest".to_string(), self.manifest().into_bytes(), 0o644),
             ("units".to_string(), self.rendered.units.iter().map(|u| format!("{u}\n")).collect::<String>().into_bytes(), 0o644),
             ("env".to_string(), self.rendered.env.clone().into_bytes(), 0o644),

@@ -122,7 +122,7 @@ fn payload_is_a_preamble_then_a_tar_of_script_manifest_and_files() {
     assert!(bootstrap().ends_with("main; exit $?\n"), "the preamble must end on the line that runs it");
     let entries = read_tar(&stream[pre.len()..]);
     let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
-    assert_eq!(&names[..4], ["apply.sh", "manifest", "units", "env"]);
+    assert_eq!(&names[..5], ["apply.sh", "lib.sh", "manifest", "units", "env"]);
     assert!(String::from_utf8_lossy(&entries[0].2).contains("OpenClaw Sandbox in-VM apply step"));
     assert_eq!(entries[0].1, 0o755);
     let manifest = String::from_utf8(entries[1].2.clone()).unwrap();
