@@ -125,10 +125,11 @@ fn payload_is_a_preamble_then_a_tar_of_script_manifest_and_files() {
     assert_eq!(&names[..5], ["apply.sh", "lib.sh", "manifest", "units", "env"]);
     assert!(String::from_utf8_lossy(&entries[0].2).contains("OpenClaw Sandbox in-VM apply step"));
     assert_eq!(entries[0].1, 0o755);
-    let manifest = String::from_utf8(entries[1].2.clone()).unwrap();
+    let manifest = String::from_utf8(entries[2].2.clone()).unwrap();
     assert!(manifest.contains("0644 root:root /etc/systemd/system/workspace.mount workspace.mount\n"), "{manifest}");
     assert!(manifest.contains("0700 root:root /usr/local/sbin/openclaw-sandbox-ctl\n"), "{manifest}");
-    assert_eq!(String::from_utf8(entries[2].2.clone()).unwrap(), "workspace.mount\nopenclaw-audit.service\n");
+    assert_eq!(String::from_utf8(entries[3].2.clone()).unwrap(), "workspace.mount\nopenclaw-audit.service\n");
+    assert!(String::from_utf8_lossy(&entries[1].2).contains("apply_manifest()"));
     for f in &r.files {
         let e = entries.iter().find(|e| e.0 == format!("files{}", f.path)).unwrap();
         assert_eq!(e.2, f.contents, "{}", f.path);
