@@ -222,19 +222,26 @@ impl Sandbox {
         report.changed = self.provision().await?;
         self.progress("up", "firewall", "Loading the firewall and DNS allowlist", Some(1.0));
         crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy).await?;
-        if !self.profile.secrets.is_empty() {
-            self.progress("up", "secrets", "Pushing secrets", Some(1.0));
-            match self.push_secrets().await {
-                Ok(r) => {
-                    report.secrets_written = r.written.iter().map(|n| n.to_string()).collect();
-                    report.secrets_unset = r.unset.iter().map(|n| n.to_string()).collect();
-                }
-                Err(e) => {
-                    let message = format!("secrets were not pushed: {e}. The VM runs without them; fix that, then run `sandbox secrets push`");
-                    self.bus.publish(Event::Notice { message: message.clone() });
-                    report.secrets_error = Some(message);
-                }
+        self.progress("up", "secrets", "Pushing secrets", Some(1.0));
+        let pushed = match self.push_secrets().await {
+            Ok(r) => {
+                report.secrets_written = r.written.iter().map(|n| n.to_string()).collect();
+                report.secrets_unset = r.unset.iter().map(|n| n.to_string()).collect();
+                true
             }
+            Err(e) => {
+                let message = format!("secrets were not pushed: {e}. The VM runs without them; fix that, then run `sandbox secrets push`");
+                self.bus.publish(Event::Notice { message: message.clone() });
+                report.secrets_error = Some(message);
+                false
+            }
+        };
+        // The gateway needs its token (a secret): without the keychain it cannot start.
+        if pushed {
+            self.progress("up", "runtime", "Installing and starting the OpenClaw gateway", Some(1.0));
+            report.changed.extend(crate::runtime::apply(&self.vm(), &self.profile).await?);
+        } else {
+            self.bus.publish(Event::Notice { message: "the OpenClaw gateway was not started: it needs its token from the keychain. Unlock the keychain, then run `sandbox up` again".into() });
         }
         // Report what Lima says now, not an assumed Running: the user may have stopped the VM
         // while it was being provisioned.
@@ -274,7 +281,22 @@ impl Sandbox {
     /// stdin only); names with no value are reported, and their files removed from the VM.
     pub async fn push_secrets(&self) -> Result<crate::secrets::PushReport, SandboxError> {
         let vm = self.require_vm().await?;
-        let report = crate::secrets::push_from_os_store(&vm, &self.profile.secrets, crate::agent::AGENT_USER).await?;
+        // The gateway's token is the sandbox's own secret: generated into the keychain once.
+        let token = crate::runtime::render::GATEWAY_TOKEN_SECRET;
+        let generated = tokio::task::spawn_blocking(move || {
+            let store = crate::secrets::open_default_store()?;
+            crate::secrets::store::ensure_generated(store.as_ref(), &crate::secrets::validate_name(token)?)
+        })
+        .await
+        .map_err(|e| crate::secrets::SecretsError::TaskFailed { detail: e.to_string() })??;
+        if generated {
+            self.audit().append("secrets.generate", serde_json::json!({"instance": self.profile.name, "name": token}))?;
+        }
+        let mut names = self.profile.secrets.clone();
+        if !names.iter().any(|n| n == token) {
+            names.push(token.to_string());
+        }
+        let report = crate::secrets::push_from_os_store(&vm, &names, crate::agent::AGENT_USER).await?;
         let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
         self.audit().append("secrets.push", serde_json::json!({"instance": self.profile.name, "written": written, "removed": report.removed}))?;
         Ok(report)

@@ -69,6 +69,10 @@ pub struct NetworkPolicy {
     pub domains: Vec<DomainPattern>,
     /// Names the resolver answers without opening the firewall for them (NTP servers).
     pub resolve_only: Vec<DomainPattern>,
+    /// Package sources only root in the VM may reach (provisioning installs and updates: the npm
+    /// registry, the distribution's mirrors); the agent's uid cannot. Names the allowlist
+    /// already opens for everyone are left out.
+    pub provisioning: Vec<DomainPattern>,
     pub destinations: Vec<Destination>,
     pub upstream_dns: Vec<IpAddr>,
     pub ntp: bool,
@@ -170,12 +174,19 @@ impl NetworkConfig {
         } else {
             Vec::new()
         };
+        let domains = minimize(domains);
+        let provisioning = presets::PROVISIONING_DOMAINS
+            .iter()
+            .map(|d| DomainPattern::parse(d).expect("constant"))
+            .filter(|p| !domains.iter().any(|d| d.matches(&p.name)))
+            .collect();
         Ok(NetworkPolicy {
             gateway_port: self.gateway_port,
             ssh_inbound: self.ssh_inbound,
             allowed_ports,
-            domains: minimize(domains),
+            domains,
             resolve_only: minimize(resolve_only),
+            provisioning: minimize(provisioning),
             destinations,
             upstream_dns,
             ntp: self.ntp,

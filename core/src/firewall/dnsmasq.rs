@@ -13,7 +13,7 @@
 //! resolver refuses never produce addresses.
 
 use super::config::NetworkPolicy;
-use super::nftables::{RESOLVER_USER, SET_V4, SET_V6, TABLE};
+use super::nftables::{PROV_V4, PROV_V6, RESOLVER_USER, SET_V4, SET_V6, TABLE};
 use super::pattern::DomainPattern;
 use std::fmt::Write;
 use std::net::IpAddr;
@@ -41,6 +41,10 @@ pub fn render(p: &NetworkPolicy) -> String {
     if !p.resolve_only.is_empty() {
         let _ = writeln!(w, "# resolved only (NTP servers; the firewall allows NTP for the time daemon alone)");
         render_patterns(w, &p.resolve_only, &p.upstream_dns, None);
+    }
+    if !p.provisioning.is_empty() {
+        let _ = writeln!(w, "# package sources (answered; the firewall opens them for root's provisioning only)");
+        render_patterns(w, &p.provisioning, &p.upstream_dns, Some(&format!("4#inet#{TABLE}#{PROV_V4},6#inet#{TABLE}#{PROV_V6}")));
     }
     let _ = writeln!(w, "# everything else: NXDOMAIN, logged as `config NAME is NXDOMAIN`");
     let _ = writeln!(w, "address=/#/");
@@ -123,5 +127,18 @@ mod tests {
         let r = render(&c.validate().unwrap());
         assert!(r.contains("server=/*.pool.ntp.org/192.168.5.3"));
         assert!(!r.contains("nftset=/pool.ntp.org/"));
+    }
+
+    #[test]
+    fn package_sources_fill_the_root_only_set_unless_allowed_for_everyone() {
+        let c = NetworkConfig { presets: vec![], ..Default::default() };
+        let r = render(&c.validate().unwrap());
+        assert!(r.contains("nftset=/registry.npmjs.org/4#inet#openclaw#prov4,6#inet#openclaw#prov6\n"), "{r}");
+        assert!(r.contains("nftset=/deb.debian.org/4#inet#openclaw#prov4"));
+        // with the npm preset on, the registry is open to everyone: only the general set
+        let c = NetworkConfig { presets: vec!["npm".into()], ..Default::default() };
+        let r = render(&c.validate().unwrap());
+        assert!(r.contains("nftset=/registry.npmjs.org/4#inet#openclaw#allow4"), "{r}");
+        assert!(!r.contains("nftset=/registry.npmjs.org/4#inet#openclaw#prov4"), "{r}");
     }
 }

@@ -16,6 +16,9 @@ pub const TABLE: &str = "openclaw";
 /// The sets dnsmasq fills with the addresses of allowed domains.
 pub const SET_V4: &str = "allow4";
 pub const SET_V6: &str = "allow6";
+/// The sets dnsmasq fills with the addresses of package sources (root only).
+pub const PROV_V4: &str = "prov4";
+pub const PROV_V6: &str = "prov6";
 /// Log prefixes (the trailing space keeps the kernel's `IN=` field apart).
 pub const PREFIX_IN: &str = "OPENCLAW-DROP-IN ";
 pub const PREFIX_OUT: &str = "OPENCLAW-DROP-OUT ";
@@ -44,6 +47,9 @@ pub fn render(p: &NetworkPolicy) -> String {
     let _ = writeln!(w, "  # Filled at run time by the resolver (dnsmasq nftset=) with allowed domains' addresses.");
     let _ = writeln!(w, "  set {SET_V4} {{ type ipv4_addr; }}");
     let _ = writeln!(w, "  set {SET_V6} {{ type ipv6_addr; }}");
+    let _ = writeln!(w, "  # Package sources, for root (provisioning) only.");
+    let _ = writeln!(w, "  set {PROV_V4} {{ type ipv4_addr; }}");
+    let _ = writeln!(w, "  set {PROV_V6} {{ type ipv6_addr; }}");
     let _ = writeln!(w);
     for (name, prefix) in [("drop_in", PREFIX_IN), ("drop_out", PREFIX_OUT), ("drop_fwd", PREFIX_FWD), ("drop_dns", PREFIX_DNS)] {
         let _ = writeln!(w, "  chain {name} {{");
@@ -97,6 +103,11 @@ pub fn render(p: &NetworkPolicy) -> String {
         let fam = if p.host_address.is_ipv4() { "ip" } else { "ip6" };
         let _ = writeln!(w, "    # collectors on the host");
         let _ = writeln!(w, "    {fam} daddr {} tcp dport {} accept", p.host_address, set_of(&p.host_ports));
+    }
+    if !p.provisioning.is_empty() {
+        let _ = writeln!(w, "    # package sources: root's provisioning only (the agent runs as another uid)");
+        let _ = writeln!(w, "    meta skuid 0 ip daddr @{PROV_V4} tcp dport {{ 80, 443 }} accept");
+        let _ = writeln!(w, "    meta skuid 0 ip6 daddr @{PROV_V6} tcp dport {{ 80, 443 }} accept");
     }
     render_destinations(w, p);
     let _ = writeln!(w, "    goto drop_out");
@@ -177,6 +188,10 @@ mod tests {
         assert!(r.contains("ip6 daddr @allow6 tcp dport 443 accept"));
         assert!(r.contains("meta skuid \"dnsmasq\" ip daddr 192.168.5.3 meta l4proto { tcp, udp } th dport 53 accept"));
         assert!(r.contains("meta skuid \"systemd-timesync\" udp dport 123 accept"));
+        // package sources: root only, and never in the forward chain (containers)
+        assert!(r.contains("meta skuid 0 ip daddr @prov4 tcp dport { 80, 443 } accept"), "{r}");
+        let fwd = &r[r.find("chain forward").unwrap()..];
+        assert!(!fwd.contains("@prov4"));
         assert!(!r.contains("100.64.0.0/10"));
         // atomic replace: create, delete, re-add in one file
         let create = r.find("table inet openclaw {}").unwrap();

@@ -8,6 +8,17 @@ pub struct Preset {
     pub domains: &'static [&'static str],
 }
 
+/// Package sources the VM's provisioning (root) installs from: the npm registry (Node.js,
+/// npm, OpenClaw) and the distribution mirrors of Lima's Ubuntu image and the test bed's Debian.
+pub const PROVISIONING_DOMAINS: &[&str] = &[
+    "registry.npmjs.org",
+    "deb.debian.org",
+    "security.debian.org",
+    "archive.ubuntu.com",
+    "security.ubuntu.com",
+    "ports.ubuntu.com",
+];
+
 /// Every preset, in the order `sandbox firewall presets` lists them.
 pub const PRESETS: &[Preset] = &[
     Preset {

@@ -2,8 +2,22 @@
 //! registry, a hardened systemd unit running as the agent user), the rootless tool sandbox,
 //! `openclaw.json` merged from the profile, and the optional components.
 //!
-//! [`config`] owns the profile's `[agent]` table.
+//! [`config`] owns the profile's `[agent]` table; [`render`] turns a profile into the runtime
+//! step's files; [`apply`] ships them with provisioning/runtime/apply.sh (over stdin, like the
+//! base provisioning) and returns what changed.
 
 pub mod config;
+pub mod render;
 
 pub use config::AgentConfig;
+
+use crate::profile::Profile;
+use crate::provision::{Payload, ProvisionError};
+use crate::vm::Vm;
+
+/// Render, push and apply the runtime for `profile`; returns the items that changed.
+pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<Vec<String>, ProvisionError> {
+    let rendered = render::render(profile)?;
+    let stream = Payload::with_script(&rendered, render::apply_script()).to_stream()?;
+    crate::provision::run_payload(vm, stream, "the agent runtime").await
+}

@@ -247,3 +247,40 @@ mod tests {
         assert!(StoreBackendChoice::parse(Some("files")).unwrap_err().contains("auto, secret-service"));
     }
 }
+
+/// Make sure `store` holds a value for `name`, generating a random one (32 bytes from the OS
+/// random source, hex) when it has none — for secrets the sandbox owns, such as the gateway's
+/// token. Returns whether it generated one. The value is never returned or printed.
+pub fn ensure_generated(store: &dyn SecretStore, name: &SecretName) -> Result<bool, SecretsError> {
+    if store.get(name)?.is_some() {
+        return Ok(false);
+    }
+    let mut bytes = [0u8; 32];
+    {
+        use std::io::Read;
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .map_err(|e| SecretsError::TaskFailed { detail: format!("cannot read the OS random source: {e}") })?;
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    bytes.fill(0);
+    store.set(name, &SecretValue::new(hex))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod ensure_tests {
+    use super::*;
+
+    #[test]
+    fn generates_once_and_keeps_an_existing_value() {
+        let store = MemoryStore::default();
+        let name = crate::secrets::validate_name("OPENCLAW_GATEWAY_TOKEN").unwrap();
+        assert!(ensure_generated(&store, &name).unwrap());
+        let first = store.get(&name).unwrap().unwrap();
+        assert_eq!(first.len(), 64);
+        assert!(first.expose().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!ensure_generated(&store, &name).unwrap());
+        assert_eq!(store.get(&name).unwrap().unwrap().expose(), first.expose());
+    }
+}
