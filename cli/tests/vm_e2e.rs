@@ -298,7 +298,9 @@ impl Bed {
         // No allowlisted names and no NTP: the VM's resolver forwards nothing, so no test
         // traffic leaves this machine.
         let profile = bed.path("home/config/profile.toml");
-        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false");
+        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false")
+            // The bare sandbox: the agent runtime has its own test (vm_runtime.rs).
+            .replace("[features]\n", "[features]\ngateway = false\n");
         std::fs::write(&profile, text).unwrap();
         bed
     }

@@ -80,6 +80,8 @@ pub struct Status {
     pub pending_requests: usize,
     /// The overlay in the running VM: unsynced entries, audit watcher, agent's requests.
     pub overlay: Option<crate::provision::ctl::OverlayStatus>,
+    /// The OpenClaw gateway on the host's forwarded port (when the VM runs).
+    pub gateway: Option<crate::runtime::health::GatewayHealth>,
 }
 
 /// What `up` did.
@@ -237,7 +239,9 @@ impl Sandbox {
             }
         };
         // The gateway needs its token (a secret): without the keychain it cannot start.
-        if pushed {
+        if !self.profile.features.gateway {
+            // features.gateway = false: the bare sandbox, no agent runtime.
+        } else if pushed {
             self.progress("up", "runtime", "Installing and starting the OpenClaw gateway", Some(1.0));
             report.changed.extend(crate::runtime::apply(&self.vm(), &self.profile).await?);
         } else {
@@ -281,20 +285,22 @@ impl Sandbox {
     /// stdin only); names with no value are reported, and their files removed from the VM.
     pub async fn push_secrets(&self) -> Result<crate::secrets::PushReport, SandboxError> {
         let vm = self.require_vm().await?;
-        // The gateway's token is the sandbox's own secret: generated into the keychain once.
-        let token = crate::runtime::render::GATEWAY_TOKEN_SECRET;
-        let generated = tokio::task::spawn_blocking(move || {
-            let store = crate::secrets::open_default_store()?;
-            crate::secrets::store::ensure_generated(store.as_ref(), &crate::secrets::validate_name(token)?)
-        })
-        .await
-        .map_err(|e| crate::secrets::SecretsError::TaskFailed { detail: e.to_string() })??;
-        if generated {
-            self.audit().append("secrets.generate", serde_json::json!({"instance": self.profile.name, "name": token}))?;
-        }
         let mut names = self.profile.secrets.clone();
-        if !names.iter().any(|n| n == token) {
-            names.push(token.to_string());
+        if self.profile.features.gateway {
+            // The gateway's token is the sandbox's own secret: generated into the keychain once.
+            let token = crate::runtime::render::GATEWAY_TOKEN_SECRET;
+            let generated = tokio::task::spawn_blocking(move || {
+                let store = crate::secrets::open_default_store()?;
+                crate::secrets::store::ensure_generated(store.as_ref(), &crate::secrets::validate_name(token)?)
+            })
+            .await
+            .map_err(|e| crate::secrets::SecretsError::TaskFailed { detail: e.to_string() })??;
+            if generated {
+                self.audit().append("secrets.generate", serde_json::json!({"instance": self.profile.name, "name": token}))?;
+            }
+            if !names.iter().any(|n| n == token) {
+                names.push(token.to_string());
+            }
         }
         let report = crate::secrets::push_from_os_store(&vm, &names, crate::agent::AGENT_USER).await?;
         let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
@@ -355,9 +361,14 @@ impl Sandbox {
             }
             _ => None,
         };
+        let gateway = match &inst {
+            Some(i) if i.status == InstanceStatus::Running => Some(crate::runtime::health::check(p.gateway_port).await),
+            _ => None,
+        };
         Ok(Status {
             pending_requests: self.pending_requests()?.len(),
             overlay,
+            gateway,
             instance: p.name.clone(),
             state: vm_state(inst.as_ref()),
             lima_status: inst.as_ref().map(|i| i.status.label()).unwrap_or_default(),

@@ -184,6 +184,10 @@ fn print_status(s: &Status) {
     for f in &s.forwarded_ports {
         println!("  {}: guest {} -> {}", f.name, f.guest_port, f.host);
     }
+    if let Some(g) = &s.gateway {
+        let word = if g.healthy { "answering" } else { "NOT answering" };
+        println!("Gateway: {} {word} ({})", g.url, g.detail);
+    }
 }
 
 pub async fn status(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {

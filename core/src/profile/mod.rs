@@ -110,6 +110,9 @@ impl Default for Resources {
 /// Optional components in the VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Features {
+    /// The OpenClaw gateway (and its runtime) in the VM; off = the bare sandbox (e.g. for
+    /// agents that come in over MCP or ssh).
+    pub gateway: bool,
     pub docker: bool,
     pub gh: bool,
     pub vault: bool,
@@ -342,6 +345,7 @@ impl Validator<'_> {
         let f = raw.features.unwrap_or_default();
         let has_vault = mounts.iter().any(|m| m.role == MountRole::Vault);
         let features = Features {
+            gateway: f.gateway.unwrap_or(true),
             docker: f.docker.unwrap_or(true),
             gh: f.gh.unwrap_or(true),
             vault: f.vault.unwrap_or(has_vault),

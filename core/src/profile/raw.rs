@@ -56,6 +56,7 @@ pub struct RawSecrets {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawFeatures {
+    pub gateway: Option<bool>,
     pub docker: Option<bool>,
     pub gh: Option<bool>,
     pub vault: Option<bool>,

@@ -7,6 +7,7 @@
 //! base provisioning) and returns what changed.
 
 pub mod config;
+pub mod health;
 pub mod render;
 
 pub use config::AgentConfig;
