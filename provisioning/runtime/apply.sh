@@ -233,7 +233,7 @@ grep -q '^OPENCLAW_GATEWAY_TOKEN=' /run/openclaw/secrets.env 2>/dev/null \
   || die "the gateway's token is not in the VM (\`sandbox secrets push\` puts it there from the keychain); run \`sandbox up\` again"
 apply_units "$d"
 health=""
-for _ in $(seq 1 "${OPENCLAW_GATEWAY_WAIT:-300}"); do
+for _ in $(seq 1 "${OPENCLAW_GATEWAY_WAIT:-900}"); do
   if health=$(curl -fsS --max-time 5 "http://127.0.0.1:$OPENCLAW_GATEWAY_PORT/health" 2>/dev/null); then break; fi
   systemctl is-failed --quiet openclaw-gateway.service && break
   health=""
