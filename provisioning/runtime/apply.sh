@@ -211,13 +211,20 @@ as_agent env OPENCLAW_JSON5="$app_dir/node_modules/json5" "$node_dir/bin/node" /
 if [ "$(cat "$schema_flag")" = no ]; then
   echo "unchanged dual-container keys: OpenClaw $OPENCLAW_VERSION has none (network tools run in the gateway, under the VM firewall)"
 fi
-if ! as_agent /usr/local/bin/openclaw config validate >/tmp/openclaw-validate.log 2>&1; then
-  tail -5 /tmp/openclaw-validate.log >&2
-  die "OpenClaw rejects $cfg/openclaw.json after the merge (see above); fix the key on the host config or in the VM"
-fi
-if cmp -s "$cfg/openclaw.json" /var/lib/openclaw/openclaw.json.applied; then :; else
+# What the gateway last started with, and for which OpenClaw: a change is validated by OpenClaw
+# itself (a key it refuses would stop the gateway) and restarts it.
+applied=/var/lib/openclaw/openclaw.json.applied
+if [ "$(head -c 64 "$applied.version" 2>/dev/null)" = "$OPENCLAW_VERSION" ] && cmp -s "$cfg/openclaw.json" "$applied"; then
+  echo "unchanged openclaw.json validated"
+else
+  if ! as_agent /usr/local/bin/openclaw config validate >/var/log/openclaw/config-validate.log 2>&1; then
+    tail -5 /var/log/openclaw/config-validate.log >&2
+    die "OpenClaw rejects $cfg/openclaw.json after the merge (see above); fix that key in the host's config or in the VM"
+  fi
   restart[openclaw-gateway.service]=1
-  cp "$cfg/openclaw.json" /var/lib/openclaw/openclaw.json.applied && chmod 0600 /var/lib/openclaw/openclaw.json.applied
+  install -m 0600 "$cfg/openclaw.json" "$applied"
+  echo "$OPENCLAW_VERSION" > "$applied.version"
+  echo "changed openclaw.json validated"
 fi
 
 # ---------------------------------------------------------------- 5. the gateway

@@ -34,7 +34,9 @@ pub async fn up(ctx: &Ctx) -> anyhow::Result<u8> {
     if let Some(e) = &report.secrets_error {
         eprintln!("warning: {e}");
     }
-    println!("Gateway: http://127.0.0.1:{}", sb.profile().gateway_port);
+    if sb.profile().features.gateway {
+        println!("Gateway: http://127.0.0.1:{}", sb.profile().gateway_port);
+    }
     Ok(exit::OK)
 }
 

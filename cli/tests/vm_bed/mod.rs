@@ -131,6 +131,12 @@ impl Bed {
 
 impl Drop for Bed {
     fn drop(&mut self) {
+        if std::env::var_os("OPENCLAW_TESTBED_KEEP").is_some() {
+            // For debugging a failure by hand: the VM stays (delete it with the shim later).
+            eprintln!("OPENCLAW_TESTBED_KEEP: leaving VM `{}` (LIMA_HOME={}, SANDBOX_HOME={})", self.name, self.lima_home().display(), self.path("home").display());
+            std::mem::forget(std::mem::replace(&mut self.root, tempfile::tempdir().unwrap()));
+            return;
+        }
         let mut c = Command::new(shim());
         c.args(["delete", "-f", self.name]);
         self.env(&mut c);
