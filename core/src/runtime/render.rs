@@ -122,6 +122,8 @@ fn gateway_unit(profile: &Profile) -> String {
          RequiresMountsFor={workspace}\n\n\
          [Service]\nType=simple\nUser={user}\nGroup={user}\nWorkingDirectory={workspace}\n\
          Environment=HOME={home} NODE_ENV=production NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\n\
+         # V8's code cache for OpenClaw's modules: later starts skip most parsing and compiling.\n\
+         Environment=NODE_COMPILE_CACHE={home}/.cache/node-compile-cache\n\
          # Secrets from the OS keychain, on tmpfs only (sandbox secrets push); read by systemd, not the agent.\n\
          EnvironmentFile=-{secrets}\n\
          ExecStart={run}\nRestart=on-failure\nRestartSec=5\nTimeoutStartSec=infinity\n\
