@@ -9,6 +9,9 @@
 #
 # DIR/manifest, DIR/units: see lib.sh (provisioning/lib/apply-files.sh)
 # DIR/env:      sandbox.env (also placed as a file): the paths and the mode
+#
+# Unit names may hold backslashes (systemd's escaping: /workspace-obsidian is mounted by
+# `workspace\x2dobsidian.mount`): every read here and in lib.sh is `read -r`, every use quoted.
 set -euo pipefail
 umask 022
 d=$1
@@ -60,6 +63,12 @@ if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
   # The overlay's root takes the upper dir's owner: the agent may create files in /workspace.
   ensure_dir "$OPENCLAW_OVERLAY/upper" 0755 "$OPENCLAW_AGENT_USER:$OPENCLAW_AGENT_USER"
   ensure_dir "$OPENCLAW_OVERLAY/work" 0700 root:root
+  # The vault's overlay, the same way (only when the profile has a vault).
+  if [ -n "${OPENCLAW_VAULT:-}" ]; then
+    ensure_dir "$OPENCLAW_VAULT_OVERLAY" 0700 root:root
+    ensure_dir "$OPENCLAW_VAULT_OVERLAY/upper" 0755 "$OPENCLAW_AGENT_USER:$OPENCLAW_AGENT_USER"
+    ensure_dir "$OPENCLAW_VAULT_OVERLAY/work" 0700 root:root
+  fi
 fi
 
 apply_manifest "$d" /var/lib/openclaw/provisioned.list
@@ -72,6 +81,14 @@ mountpoint -q "$OPENCLAW_WORKSPACE" || fail "$OPENCLAW_WORKSPACE is not mounted 
 if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
   findmnt -n -o FSTYPE "$OPENCLAW_WORKSPACE" | grep -qx overlay || fail "$OPENCLAW_WORKSPACE is not an overlay"
   systemctl is-active --quiet openclaw-audit.service || fail "the audit watcher is not running (journalctl -u openclaw-audit)"
+fi
+if [ -n "${OPENCLAW_VAULT:-}" ]; then
+  mountpoint -q "$OPENCLAW_VAULT" || fail "the vault folder is not mounted at $OPENCLAW_VAULT"
+  mountpoint -q "$OPENCLAW_VAULT_WORKSPACE" || fail "$OPENCLAW_VAULT_WORKSPACE is not mounted (journalctl -u '$OPENCLAW_VAULT_UNIT')"
+  if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
+    findmnt -n -o FSTYPE "$OPENCLAW_VAULT_WORKSPACE" | grep -qx overlay || fail "$OPENCLAW_VAULT_WORKSPACE is not an overlay"
+    systemctl is-active --quiet "$OPENCLAW_VAULT_AUDIT_UNIT" || fail "the vault's audit watcher is not running (journalctl -u $OPENCLAW_VAULT_AUDIT_UNIT)"
+  fi
 fi
 if sudo -l -U "$OPENCLAW_AGENT_USER" 2>/dev/null | grep -q '(.*)'; then
   fail "the agent user $OPENCLAW_AGENT_USER may run commands with sudo"

@@ -87,6 +87,9 @@ enum Command {
     Reset {
         #[arg(long, short)]
         yes: bool,
+        /// Which overlay: `project` (/workspace) or `vault` (/workspace-obsidian).
+        #[arg(long, default_value = "project", value_name = "project|vault")]
+        root: sandbox_core::sync::queue::SyncRoot,
     },
 }
 
@@ -136,7 +139,7 @@ fn main() -> ExitCode {
             Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
             Command::Scan(c) => cmd::scan::run(&ctx, c).await,
             Command::Sync(a) => cmd::sync::run_args(&ctx, a).await,
-            Command::Reset { yes } => lifecycle::reset(&ctx, yes).await,
+            Command::Reset { yes, root } => lifecycle::reset(&ctx, yes, root).await,
             Command::Watch { json } => lifecycle::watch(&ctx, json).await,
         }
     });

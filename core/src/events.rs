@@ -73,8 +73,16 @@ pub enum Event {
     Notice { message: String },
     /// Something failed; `message` says what happened and what to do.
     Error { message: String },
-    /// The agent (or the user, or a quiet period) asked for a sync review.
-    SyncRequested { id: String, message: Option<String>, changes: usize, blocked: bool },
+    /// The agent (or the user, or a quiet period) asked for a sync review. `root`: which
+    /// overlay (`project` or `vault`; absent in older JSON = project).
+    SyncRequested {
+        id: String,
+        message: Option<String>,
+        changes: usize,
+        blocked: bool,
+        #[serde(default)]
+        root: crate::sync::queue::SyncRoot,
+    },
     /// A sync request was applied to the host.
     SyncApplied { id: String, files: usize },
     /// A sync request was rejected by the user.

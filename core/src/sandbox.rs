@@ -31,6 +31,8 @@ pub enum SandboxError {
     Ctl(#[from] crate::provision::ctl::CtlError),
     #[error("this profile is in yolo-unsafe mode: the agent writes straight into your folders, so there is no overlay to sync or reset")]
     NoOverlay,
+    #[error("this profile has no Obsidian vault to sync: set `mounts.vault` (and leave `features.vault` on), then run `sandbox up`")]
+    NoVault,
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -82,6 +84,8 @@ pub struct Status {
     pub overlay: Option<crate::provision::ctl::OverlayStatus>,
     /// The OpenClaw gateway on the host's forwarded port (when the VM runs).
     pub gateway: Option<crate::runtime::health::GatewayHealth>,
+    /// The same for the vault's overlay (`/workspace-obsidian`), when the profile has a vault.
+    pub vault_overlay: Option<crate::provision::ctl::OverlayStatus>,
 }
 
 /// What `up` did.
@@ -354,12 +358,13 @@ impl Sandbox {
     pub async fn status(&self) -> Result<Status, SandboxError> {
         let inst = self.limactl.instance(&self.profile.name).await?;
         let p = &self.profile;
-        let overlay = match (&inst, p.mode) {
-            (Some(i), m) if i.status == InstanceStatus::Running && m != Mode::YoloUnsafe => {
-                // A VM that is not provisioned (yet) has no overlay to report.
-                crate::provision::ctl::overlay_status(&self.vm()).await.ok()
-            }
-            _ => None,
+        let running = matches!(&inst, Some(i) if i.status == InstanceStatus::Running) && p.mode != Mode::YoloUnsafe;
+        // A VM that is not provisioned (yet) has no overlay to report.
+        let overlay = if running { crate::provision::ctl::overlay_status(&self.vm()).await.ok() } else { None };
+        let vault_overlay = if running && crate::provision::vault_mount(p).is_some() {
+            crate::provision::ctl::overlay_status_in(&self.vm(), crate::sync::queue::SyncRoot::Vault).await.ok()
+        } else {
+            None
         };
         let gateway = match &inst {
             Some(i) if i.status == InstanceStatus::Running => Some(crate::runtime::health::check(p.gateway_port).await),
@@ -369,6 +374,7 @@ impl Sandbox {
             pending_requests: self.pending_requests()?.len(),
             overlay,
             gateway,
+            vault_overlay,
             instance: p.name.clone(),
             state: vm_state(inst.as_ref()),
             lima_status: inst.as_ref().map(|i| i.status.label()).unwrap_or_default(),

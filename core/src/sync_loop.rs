@@ -2,6 +2,10 @@
 //! export the upper dir → the gate (check + queue) → review → apply on the host → drop the
 //! applied entries from the upper dir. Also `reset` (discard the agent's writes) and the
 //! overlay's state for `status`.
+//!
+//! Two roots can sync: the project (`/workspace`, the default) and, when the profile has a
+//! vault, the Obsidian vault (`/workspace-obsidian`). Each has its own overlay in the VM; a
+//! request records its root and its host folder, and goes through the same gate and queue.
 
 use crate::events::Event;
 use crate::profile::Mode;
@@ -9,7 +13,8 @@ use crate::provision::ctl::{self, OverlayStatus};
 use crate::sandbox::{Sandbox, SandboxError};
 use crate::scan::Scanner;
 use crate::sync::apply::ApplyOutcome;
-use crate::sync::queue::{Queue, Request, RequestState};
+use crate::sync::queue::{Queue, Request, RequestState, SyncRoot};
+use std::path::PathBuf;
 use crate::sync::{ChangeKind, CheckReport};
 
 /// What one pass of the loop did.
@@ -36,23 +41,46 @@ impl Sandbox {
         Ok(())
     }
 
+    /// The roots this profile syncs: the project, and the vault when it has one.
+    pub fn sync_roots(&self) -> Vec<SyncRoot> {
+        SyncRoot::ALL.into_iter().filter(|r| self.root_folder(*r).is_ok()).collect()
+    }
+
+    /// The host folder of `root` (the vault's only when the profile has a vault).
+    pub fn root_folder(&self, root: SyncRoot) -> Result<PathBuf, SandboxError> {
+        match root {
+            SyncRoot::Project => Ok(self.profile().project().host.clone()),
+            SyncRoot::Vault => crate::provision::vault_mount(self.profile()).map(|m| m.host.clone()).ok_or(SandboxError::NoVault),
+        }
+    }
+
+    /// `root` has an overlay in the VM: not yolo-unsafe, and configured. Its host folder.
+    fn require_root(&self, root: SyncRoot) -> Result<PathBuf, SandboxError> {
+        self.require_overlay()?;
+        self.root_folder(root)
+    }
+
     /// The overlay's upper dir as a tar in a temp file in the data folder (removed on drop):
     /// streamed to disk, so host memory stays flat however much the agent wrote.
-    async fn export_upper(&self, vm: &dyn crate::vm::Vm) -> Result<tempfile::NamedTempFile, SandboxError> {
+    async fn export_upper(&self, vm: &dyn crate::vm::Vm, root: SyncRoot) -> Result<tempfile::NamedTempFile, SandboxError> {
         let dir = self.paths().data_dir.join("sync");
         let io = |source| SandboxError::Io { path: dir.clone(), source };
         std::fs::create_dir_all(&dir).map_err(io)?;
         let file = tempfile::Builder::new().prefix("upper-").suffix(".tar").tempfile_in(&dir).map_err(io)?;
-        ctl::export_upper_to(vm, file.path()).await?;
+        ctl::export_upper_to_in(vm, root, file.path()).await?;
         Ok(file)
     }
 
     /// Check the agent's changes without queueing anything (`sandbox sync --dry-run`).
     pub async fn sync_dry_run(&self) -> Result<CheckReport, SandboxError> {
-        self.require_overlay()?;
+        self.sync_dry_run_in(SyncRoot::Project).await
+    }
+
+    /// [`Sandbox::sync_dry_run`] of `root`'s overlay against its host folder.
+    pub async fn sync_dry_run_in(&self, root: SyncRoot) -> Result<CheckReport, SandboxError> {
+        let project = self.require_root(root)?;
         let vm = self.require_vm().await?;
-        let tar = self.export_upper(&vm).await?;
-        let project = self.profile().project().host.clone();
+        let tar = self.export_upper(&vm, root).await?;
         let policy = self.profile().sync_policy.clone();
         let reader = std::io::BufReader::with_capacity(256 * 1024, tar.reopen().map_err(|e| SandboxError::Io { path: tar.path().to_path_buf(), source: e })?);
         Ok(crate::sync::check(reader, &project, &policy, &Scanner::builtin())?)
@@ -68,15 +96,20 @@ impl Sandbox {
     /// [`Sandbox::sync_collect`], with a message from the caller (an agent over MCP) added to the
     /// request's message. Agent input: shown to the user, never acted on.
     pub async fn sync_collect_with(&self, extra_message: Option<String>) -> Result<Collected, SandboxError> {
-        self.require_overlay()?;
+        self.sync_collect_in(SyncRoot::Project, extra_message).await
+    }
+
+    /// [`Sandbox::sync_collect_with`] for `root`'s overlay: the request applies to `root`'s
+    /// host folder; only the agent's requests for `root` are answered.
+    pub async fn sync_collect_in(&self, root: SyncRoot, extra_message: Option<String>) -> Result<Collected, SandboxError> {
+        let project = self.require_root(root)?;
         let vm = self.require_vm().await?;
-        let asked = ctl::requests(&vm).await?;
-        let tar = self.export_upper(&vm).await?;
+        let asked: Vec<ctl::SyncRequest> = ctl::requests(&vm).await?.into_iter().filter(|r| r.root == root).collect();
+        let tar = self.export_upper(&vm, root).await?;
         let reader = std::io::BufReader::with_capacity(256 * 1024, tar.reopen().map_err(|e| SandboxError::Io { path: tar.path().to_path_buf(), source: e })?);
         let queue = self.queue()?;
         let _lock = queue.lock()?;
-        let project = self.profile().project().host.clone();
-        let mut req = queue.create(reader, &project, &self.profile().sync_policy, &Scanner::builtin(), None)?;
+        let mut req = queue.create_for(root, reader, &project, &self.profile().sync_policy, &Scanner::builtin(), None)?;
         if !asked.is_empty() {
             let ids: Vec<String> = asked.iter().map(|r| r.id.clone()).collect();
             ctl::ack(&vm, &ids).await?;
@@ -85,11 +118,11 @@ impl Sandbox {
             queue.reject(&req.id)?;
             return Ok(Collected::Nothing);
         }
-        // Older pending requests of this project are snapshots of the same upper dir, wholly
-        // contained in this one: they are superseded (their messages carry over).
+        // Older pending requests of this root and folder are snapshots of the same upper dir,
+        // wholly contained in this one: they are superseded (their messages carry over).
         let mut messages: Vec<String> = Vec::new();
         for old in queue.list()? {
-            if old.id != req.id && old.state == RequestState::Pending && old.project == req.project {
+            if old.id != req.id && old.state == RequestState::Pending && old.project == req.project && old.root == req.root {
                 if let Some(m) = &old.message {
                     messages.push(m.clone());
                 }
@@ -103,13 +136,13 @@ impl Sandbox {
             req.message = Some(messages.join("\n"));
             queue.save(&req)?;
         }
-        self.bus().publish(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked });
-        self.audit_log().append("sync.request", serde_json::json!({"id": req.id, "changes": req.changes.len(), "blocked": req.blocked}))?;
+        self.bus().publish(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked, root });
+        self.audit_log().append("sync.request", serde_json::json!({"id": req.id, "root": root, "changes": req.changes.len(), "blocked": req.blocked}))?;
         Ok(Collected::Request(req))
     }
 
-    /// Approve (all, or `paths`) and apply a request to the host project, then drop what was
-    /// applied from the VM's upper dir (when the VM runs; otherwise at the next sync it is
+    /// Approve (all, or `paths`) and apply a request to its host folder (the project, or the
+    /// vault for a vault request), then drop what was applied from that root's upper dir (when the VM runs; otherwise at the next sync it is
     /// seen as already applied). Publishes `SyncApplied`.
     pub async fn sync_apply(&self, id: &str, paths: Option<&[String]>, force: bool) -> Result<(Request, ApplyOutcome), SandboxError> {
         let queue = self.queue()?;
@@ -121,9 +154,10 @@ impl Sandbox {
             }
             queue.apply(id, force, None)?
         };
-        self.audit_log().append("sync.apply", serde_json::json!({"id": id, "applied": outcome.applied, "forced": outcome.forced}))?;
+        self.audit_log().append("sync.apply", serde_json::json!({"id": id, "root": req.root, "applied": outcome.applied, "forced": outcome.forced}))?;
         self.bus().publish(Event::SyncApplied { id: id.into(), files: outcome.applied });
-        if self.profile().mode != Mode::YoloUnsafe {
+        // A vault request applied after the vault left the profile: no overlay left to drop from.
+        if self.require_root(req.root).is_ok() {
             if let Some(vm) = self.running_vm().await? {
                 let selected = req.select(req.selection.as_deref())?;
                 // Folders first would drop their contents too: drop files and whiteouts, then
@@ -133,7 +167,7 @@ impl Sandbox {
                 dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
                 drop.extend(dirs);
                 if !drop.is_empty() {
-                    ctl::drop_entries(&vm, &drop).await?;
+                    ctl::drop_entries_in(&vm, req.root, &drop).await?;
                 }
             }
         }
@@ -152,10 +186,15 @@ impl Sandbox {
 
     /// Discard everything the agent wrote in `/workspace` (the overlay's upper dir).
     pub async fn reset_overlay(&self) -> Result<(), SandboxError> {
-        self.require_overlay()?;
+        self.reset_overlay_in(SyncRoot::Project).await
+    }
+
+    /// Discard everything the agent wrote in `root`'s overlay (`/workspace-obsidian` for the vault).
+    pub async fn reset_overlay_in(&self, root: SyncRoot) -> Result<(), SandboxError> {
+        self.require_root(root)?;
         let vm = self.require_vm().await?;
-        ctl::reset(&vm).await?;
-        self.audit_log().append("reset", serde_json::json!({"instance": self.profile().name}))?;
+        ctl::reset_in(&vm, root).await?;
+        self.audit_log().append("reset", serde_json::json!({"instance": self.profile().name, "root": root}))?;
         Ok(())
     }
 
@@ -166,20 +205,31 @@ impl Sandbox {
 
     /// The overlay's state in the running VM (`None` when stopped or in yolo-unsafe).
     pub async fn overlay_status(&self) -> Result<Option<OverlayStatus>, SandboxError> {
-        if self.profile().mode == Mode::YoloUnsafe {
+        self.overlay_status_in(SyncRoot::Project).await
+    }
+
+    /// [`Sandbox::overlay_status`] of `root` (`None` also when the profile has no such root).
+    pub async fn overlay_status_in(&self, root: SyncRoot) -> Result<Option<OverlayStatus>, SandboxError> {
+        if self.require_root(root).is_err() {
             return Ok(None);
         }
         match self.running_vm().await? {
-            Some(vm) => Ok(Some(ctl::overlay_status(&vm).await?)),
+            Some(vm) => Ok(Some(ctl::overlay_status_in(&vm, root).await?)),
             None => Ok(None),
         }
     }
 }
 
-/// One line of the in-VM audit log → `OverlayChanged`.
+/// One line of the in-VM audit log → `OverlayChanged`. The project's paths are relative to
+/// `/workspace`; the vault's (`"root": "vault"`) are given as absolute guest paths under
+/// `/workspace-obsidian`, so the two cannot be confused.
 pub fn overlay_event(line: &str) -> Option<Event> {
     let v: serde_json::Value = serde_json::from_str(line.trim()).ok()?;
     let path = v.get("path")?.as_str()?.to_string();
+    let path = match v.get("root").and_then(|r| r.as_str()) {
+        Some("vault") => format!("{}/{path}", crate::provision::layout::VAULT_WORKSPACE),
+        _ => path,
+    };
     let action = v
         .get("kind")
         .and_then(|k| k.as_str())
@@ -190,8 +240,28 @@ pub fn overlay_event(line: &str) -> Option<Event> {
 }
 
 impl Sandbox {
+    /// Answer the agent's pending `openclaw-sync-request`s: one collect per root asked about.
+    /// Requests for a vault the profile does not have are answered with an `Error` event.
+    async fn collect_requested(&self, vm: &dyn crate::vm::Vm) -> Result<(), SandboxError> {
+        let asked = ctl::requests(vm).await?;
+        let roots: std::collections::BTreeSet<SyncRoot> = asked.iter().map(|r| r.root).collect();
+        for root in roots {
+            if let Err(SandboxError::NoVault) = self.root_folder(root) {
+                let ids: Vec<String> = asked.iter().filter(|r| r.root == root).map(|r| r.id.clone()).collect();
+                ctl::ack(vm, &ids).await?;
+                self.bus().publish(Event::Error { message: format!("the agent asked for a review of the {root}, but {}", SandboxError::NoVault) });
+                continue;
+            }
+            if let Err(e) = self.sync_collect_in(root, None).await {
+                self.bus().publish(Event::Error { message: format!("the agent asked for a review of the {root}, but collecting its changes failed: {e}") });
+            }
+        }
+        Ok(())
+    }
+
     /// Follow the agent while `stop` is pending: each `openclaw-sync-request` in the VM becomes a
-    /// review request (`SyncRequested`), each write in /workspace an `OverlayChanged` event.
+    /// review request (`SyncRequested`, with the root it asked about), each write in
+    /// /workspace or /workspace-obsidian an `OverlayChanged` event.
     /// Event-driven (inotify in the VM, streamed over `limactl shell`), no polling. Returns
     /// when `stop` resolves or the VM goes away.
     pub async fn follow_agent(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), SandboxError> {
@@ -208,16 +278,14 @@ impl Sandbox {
         let mut spool = vm.exec_stream(&spool_argv).await?.lines();
         let mut audit = vm.exec_stream(&audit_argv).await?.lines();
         // Requests filed before we started listening are answered first.
-        if !ctl::requests(&vm).await?.is_empty() {
-            self.sync_collect().await?;
-        }
+        self.collect_requested(&vm).await?;
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 _ = &mut stop => return Ok(()),
                 line = spool.next_line() => match line {
                     Ok(Some(name)) if name.ends_with(".json") && !name.starts_with('.') => {
-                        if let Err(e) = self.sync_collect().await {
+                        if let Err(e) = self.collect_requested(&vm).await {
                             self.bus().publish(Event::Error { message: format!("the agent asked for a review, but collecting its changes failed: {e}") });
                         }
                     }
@@ -255,14 +323,16 @@ impl Sandbox {
             if self.running_vm().await?.is_none() {
                 continue;
             }
-            match self.sync_collect().await {
-                Ok(Collected::Request(req)) if !req.blocked => {
-                    if let Err(e) = self.sync_apply(&req.id, None, false).await {
-                        self.bus().publish(Event::Error { message: format!("yolo sync of request {} failed: {e}", req.id) });
+            for root in self.sync_roots() {
+                match self.sync_collect_in(root, None).await {
+                    Ok(Collected::Request(req)) if !req.blocked => {
+                        if let Err(e) = self.sync_apply(&req.id, None, false).await {
+                            self.bus().publish(Event::Error { message: format!("yolo sync of request {} ({root}) failed: {e}", req.id) });
+                        }
                     }
+                    Ok(_) => {}
+                    Err(e) => self.bus().publish(Event::Error { message: format!("yolo sync of the {root} failed: {e}") }),
                 }
-                Ok(_) => {}
-                Err(e) => self.bus().publish(Event::Error { message: format!("yolo sync failed: {e}") }),
             }
         }
     }
@@ -280,5 +350,18 @@ mod tests {
         assert_eq!(e, Event::OverlayChanged { path: "b".into(), action: "DELETE".into() });
         assert_eq!(overlay_event("not json"), None);
         assert_eq!(overlay_event(r#"{"events":[]}"#), None);
+        let e = overlay_event(r#"{"path":"notes/n.md","events":["CLOSE_WRITE"],"kind":"file","root":"vault"}"#).unwrap();
+        assert_eq!(e, Event::OverlayChanged { path: "/workspace-obsidian/notes/n.md".into(), action: "file".into() });
+        let e = overlay_event(r#"{"path":"a","events":["CREATE"],"kind":"file","root":"project"}"#).unwrap();
+        assert_eq!(e, Event::OverlayChanged { path: "a".into(), action: "file".into() });
+    }
+
+    #[test]
+    fn sync_requested_names_its_root_and_old_json_reads_as_project() {
+        let e = Event::SyncRequested { id: "1".into(), message: None, changes: 2, blocked: false, root: SyncRoot::Vault };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!((v["type"].as_str(), v["root"].as_str()), (Some("sync_requested"), Some("vault")));
+        let old: Event = serde_json::from_str(r#"{"type":"sync_requested","id":"1","message":null,"changes":2,"blocked":false}"#).unwrap();
+        assert_eq!(old, Event::SyncRequested { id: "1".into(), message: None, changes: 2, blocked: false, root: SyncRoot::Project });
     }
 }

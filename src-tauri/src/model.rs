@@ -152,7 +152,7 @@ impl AppModel {
                 self.last_error = Some(message.clone());
                 self.progress = None;
             }
-            Event::SyncRequested { id, message, changes, blocked } => {
+            Event::SyncRequested { id, message, changes, blocked, .. } => {
                 self.pending.insert(id.clone(), PendingSync { id: id.clone(), changes: *changes, blocked: *blocked, message: message.clone() });
             }
             Event::SyncApplied { id, .. } | Event::SyncRejected { id } => {
@@ -335,8 +335,8 @@ mod tests {
     #[test]
     fn pending_sync_counts_changes_and_needs_attention() {
         let mut m = running();
-        m.apply(&Event::SyncRequested { id: "a".into(), message: None, changes: 2, blocked: false });
-        m.apply(&Event::SyncRequested { id: "b".into(), message: None, changes: 1, blocked: true });
+        m.apply(&Event::SyncRequested { id: "a".into(), message: None, changes: 2, blocked: false, root: Default::default() });
+        m.apply(&Event::SyncRequested { id: "b".into(), message: None, changes: 1, blocked: true, root: Default::default() });
         let v = m.tray();
         assert_eq!(v.icon, TrayIcon::Attention);
         assert_eq!(v.status_line, "Running — 3 changes waiting");

@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_clean_sync_request_offers_approve_review_reject() {
-        let n = plan(&Event::SyncRequested { id: "r1".into(), message: None, changes: 4, blocked: false }, "my-app").unwrap();
+        let n = plan(&Event::SyncRequested { id: "r1".into(), message: None, changes: 4, blocked: false, root: Default::default() }, "my-app").unwrap();
         assert_eq!(n.title, "Agent changed 4 files in my-app");
         assert_eq!(n.action_type, Some(actions::TYPE_SYNC));
         assert_eq!(reaction(actions::APPROVE, &n.subject), Reaction::Approve("r1".into()));
@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn a_blocked_sync_request_can_only_be_reviewed() {
-        let n = plan(&Event::SyncRequested { id: "r2".into(), message: None, changes: 1, blocked: true }, "p").unwrap();
+        let n = plan(&Event::SyncRequested { id: "r2".into(), message: None, changes: 1, blocked: true, root: Default::default() }, "p").unwrap();
         assert_eq!(n.title, "Agent changed 1 file in p");
         assert_eq!(n.action_type, Some(actions::TYPE_SYNC_BLOCKED));
         // Even a forged "approve" action only opens the review window.

@@ -142,7 +142,7 @@ impl AppState {
             self.update(|m| {
                 let mut changed = false;
                 for r in reqs {
-                    changed |= m.apply(&sandbox_core::events::Event::SyncRequested { id: r.id, message: r.message, changes: r.files.len(), blocked: r.blocked });
+                    changed |= m.apply(&sandbox_core::events::Event::SyncRequested { id: r.id, message: r.message, changes: r.files.len(), blocked: r.blocked, root: r.root });
                 }
                 changed
             });

@@ -324,7 +324,7 @@ fn core_events_fold_into_the_view() {
         true
     });
     state.apply(&Event::StateChanged { instance: "i".into(), state: VmState::Running });
-    state.apply(&Event::SyncRequested { id: "r1".into(), message: None, changes: 4, blocked: false });
+    state.apply(&Event::SyncRequested { id: "r1".into(), message: None, changes: 4, blocked: false, root: Default::default() });
     let v = h.call("app_view", json!({})).unwrap();
     assert_eq!(v["status_line"], "Running — 4 changes waiting");
     assert_eq!(v["icon"], "attention");

@@ -24,7 +24,7 @@ function renderDiff(text) {
 function renderRequest(req, onDone, showError) {
   const box = el("article", { class: "request", "aria-labelledby": `req-${req.id}` });
   box.dataset.id = req.id;
-  box.append(el("h2", { id: `req-${req.id}` }, `${req.files.length} change${req.files.length === 1 ? "" : "s"} in ${req.project}`));
+  box.append(el("h2", { id: `req-${req.id}` }, `${req.files.length} change${req.files.length === 1 ? "" : "s"} in ${req.root === "vault" ? "the Obsidian vault " : ""}${req.project}`));
   if (req.message) box.append(el("p", {}, req.message));
   if (req.blocked) box.append(el("p", { class: "warning", role: "note" }, "Something here is blocked: review the findings. Only unblocked files can be approved."));
   const table = el("table");

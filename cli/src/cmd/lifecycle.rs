@@ -4,7 +4,9 @@ use crate::context::Ctx;
 use crate::exit;
 use crate::render;
 use sandbox_core::events::VmState;
+use sandbox_core::provision::layout;
 use sandbox_core::sandbox::{DownOutcome, Status};
+use sandbox_core::sync::queue::SyncRoot;
 use std::io::{IsTerminal, Write};
 
 pub async fn up(ctx: &Ctx) -> anyhow::Result<u8> {
@@ -79,15 +81,20 @@ pub async fn destroy(ctx: &Ctx, yes: bool) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-pub async fn reset(ctx: &Ctx, yes: bool) -> anyhow::Result<u8> {
+pub async fn reset(ctx: &Ctx, yes: bool, root: SyncRoot) -> anyhow::Result<u8> {
     let sb = ctx.sandbox()?;
-    let pending = sb.overlay_status().await?.map(|s| s.upper_entries).unwrap_or(0);
+    sb.root_folder(root)?;
+    let pending = sb.overlay_status_in(root).await?.map(|s| s.upper_entries).unwrap_or(0);
+    let (workspace, folder) = match root {
+        SyncRoot::Project => (layout::WORKSPACE, "your project"),
+        SyncRoot::Vault => (layout::VAULT_WORKSPACE, "your vault"),
+    };
     if !yes {
         if !std::io::stdin().is_terminal() {
             eprintln!("error: `sandbox reset` discards the agent's unsynced changes; confirm with --yes when not on a terminal");
             return Ok(exit::USAGE);
         }
-        eprint!("Discard the agent's {pending} unsynced change(s) in /workspace? Your host folders are not touched. [y/N] ");
+        eprint!("Discard the agent's {pending} unsynced change(s) in {workspace}? Your host folders are not touched. [y/N] ");
         std::io::stderr().flush().ok();
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
@@ -96,8 +103,8 @@ pub async fn reset(ctx: &Ctx, yes: bool) -> anyhow::Result<u8> {
             return Ok(exit::OK);
         }
     }
-    sb.reset_overlay().await?;
-    println!("Discarded the agent's changes; /workspace shows your project as it is.");
+    sb.reset_overlay_in(root).await?;
+    println!("Discarded the agent's changes; {workspace} shows {folder} as it is.");
     Ok(exit::OK)
 }
 
@@ -178,8 +185,10 @@ fn print_status(s: &Status) {
     for m in &s.mounts {
         println!("  {} -> {} ({})", m.host.display(), m.guest, if m.writable { "writable" } else { "read-only" });
     }
-    if let Some(o) = &s.overlay {
-        println!("overlay:  {} unsynced entr{} in /workspace, audit watcher {}, {} request(s) from the agent", o.upper_entries, if o.upper_entries == 1 { "y" } else { "ies" }, o.watcher, o.pending_requests);
+    for (o, workspace) in [(&s.overlay, layout::WORKSPACE), (&s.vault_overlay, layout::VAULT_WORKSPACE)] {
+        if let Some(o) = o {
+            println!("overlay:  {} unsynced entr{} in {workspace}, audit watcher {}, {} request(s) from the agent", o.upper_entries, if o.upper_entries == 1 { "y" } else { "ies" }, o.watcher, o.pending_requests);
+        }
     }
     println!("review:   {} sync request(s) waiting{}", s.pending_requests, if s.pending_requests > 0 { " (`sandbox sync list`)" } else { "" });
     println!("ports:");

@@ -9,7 +9,7 @@ use sandbox_core::sandbox::SandboxError;
 use sandbox_core::scan::Scanner;
 use sandbox_core::sync_loop::Collected;
 use sandbox_core::sync::apply::{FailMode, FailPoint};
-use sandbox_core::sync::queue::{Queue, Request};
+use sandbox_core::sync::queue::{Queue, Request, SyncRoot};
 use sandbox_core::sync::report::contract_json;
 use sandbox_core::sync::{self as core_sync, Change, Finding, Severity, SyncError, SyncPolicy, SyncPolicyConfig};
 use std::io::{IsTerminal, Read, Write};
@@ -31,6 +31,10 @@ pub struct SyncArgs {
     /// Keep going: collect again every SECS seconds until interrupted (yolo mode's loop).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(5..=86400))]
     pub every: Option<u64>,
+    /// Which overlay: `project` (/workspace → the project) or `vault` (/workspace-obsidian →
+    /// the Obsidian vault).
+    #[arg(long, default_value = "project", value_name = "project|vault")]
+    pub root: SyncRoot,
     #[arg(long)]
     pub json: bool,
 }
@@ -54,6 +58,9 @@ pub enum SyncCmd {
     List {
         #[arg(long)]
         json: bool,
+        /// Only the requests of this overlay (`project` or `vault`).
+        #[arg(long, value_name = "project|vault")]
+        root: Option<SyncRoot>,
     },
     /// Show one request: changes, findings, and diffs of text files.
     Show {
@@ -115,7 +122,7 @@ const FAILPOINT_ENV: &str = "SANDBOX_TEST_SYNC_FAILPOINT";
 
 pub async fn run_args(ctx: &Ctx, args: SyncArgs) -> Result<u8> {
     match args.cmd {
-        None => run_loop(ctx, args.auto, args.dry_run, args.every, args.json).await,
+        None => run_loop(ctx, args.root, args.auto, args.dry_run, args.every, args.json).await,
         // With a profile whose VM this is, approve and reject go through the facade: audited,
         // published as events, and applied entries leave the VM's overlay.
         Some(SyncCmd::Approve { id, paths, force, json, policy: None }) if ctx.profile_path.exists() => {
@@ -147,10 +154,10 @@ fn print_applied(req: &Request, outcome: &sandbox_core::sync::apply::ApplyOutcom
 }
 
 /// One pass (or one every `every` seconds) of VM overlay → gate → review → apply.
-async fn run_loop(ctx: &Ctx, auto: bool, dry_run: bool, every: Option<u64>, json: bool) -> Result<u8> {
+async fn run_loop(ctx: &Ctx, root: SyncRoot, auto: bool, dry_run: bool, every: Option<u64>, json: bool) -> Result<u8> {
     let sb = ctx.sandbox()?;
     if dry_run {
-        let report = sb.sync_dry_run().await?;
+        let report = sb.sync_dry_run_in(root).await?;
         if json {
             println!("{}", report.contract_json());
         } else if report.changes.is_empty() && report.findings.is_empty() {
@@ -162,10 +169,10 @@ async fn run_loop(ctx: &Ctx, auto: bool, dry_run: bool, every: Option<u64>, json
     }
     let mut code = exit::OK;
     loop {
-        match sb.sync_collect().await? {
+        match sb.sync_collect_in(root, None).await? {
             Collected::Nothing => {
                 if json {
-                    println!("{}", serde_json::json!({"request": null, "applied": false}));
+                    println!("{}", serde_json::json!({"request": null, "applied": false, "root": root}));
                 } else {
                     println!("no changes to sync");
                 }
@@ -206,6 +213,7 @@ async fn run_loop(ctx: &Ctx, auto: bool, dry_run: bool, every: Option<u64>, json
                     v["request"] = serde_json::json!(req.id);
                     v["applied"] = serde_json::json!(applied);
                     v["message"] = serde_json::json!(req.message);
+                    v["root"] = serde_json::json!(req.root);
                     println!("{v}");
                 }
             }
@@ -232,7 +240,7 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
     match cmd {
         SyncCmd::Check(a) => check(ctx, &a),
         SyncCmd::Apply { stream, yes, force } => apply(ctx, &queue, &stream, yes, force),
-        SyncCmd::List { json } => list(&queue, json),
+        SyncCmd::List { json, root } => list(&queue, json, root),
         SyncCmd::Show { id, json, diff } => show(&queue, &id, json, diff),
         SyncCmd::Approve { id, paths, force, json, policy } => {
             let policy = resolve_policy(ctx, policy.as_deref())?;
@@ -404,12 +412,12 @@ fn approve_and_apply(queue: &Queue, id: &str, paths: Option<&[String]>, force: b
     }
 }
 
-fn list(queue: &Queue, json: bool) -> Result<u8> {
-    let reqs = queue.list()?;
+fn list(queue: &Queue, json: bool, root: Option<SyncRoot>) -> Result<u8> {
+    let reqs: Vec<Request> = queue.list()?.into_iter().filter(|r| root.is_none_or(|root| r.root == root)).collect();
     if json {
         let v: Vec<serde_json::Value> = reqs
             .iter()
-            .map(|r| serde_json::json!({"id": r.id, "state": r.state, "project": r.project, "changes": r.changes.len(), "blocked": r.blocked, "created_unix": r.created_unix}))
+            .map(|r| serde_json::json!({"id": r.id, "state": r.state, "root": r.root, "project": r.project, "changes": r.changes.len(), "blocked": r.blocked, "created_unix": r.created_unix}))
             .collect();
         println!("{}", serde_json::Value::Array(v));
         return Ok(exit::OK);
@@ -418,7 +426,7 @@ fn list(queue: &Queue, json: bool) -> Result<u8> {
         println!("no sync requests");
     }
     for r in reqs {
-        println!("{:>4}  {:<9} {:>5} change(s){}  {}", r.id, r.state.to_string(), r.changes.len(), if r.blocked { "  BLOCKED" } else { "" }, r.project.display());
+        println!("{:>4}  {:<9} {:<7} {:>5} change(s){}  {}", r.id, r.state.to_string(), r.root.as_str(), r.changes.len(), if r.blocked { "  BLOCKED" } else { "" }, r.project.display());
     }
     Ok(exit::OK)
 }
@@ -430,6 +438,7 @@ fn show(queue: &Queue, id: &str, json: bool, diff: bool) -> Result<u8> {
         v["request"] = serde_json::json!(req.id);
         v["state"] = serde_json::json!(req.state);
         v["project"] = serde_json::json!(req.project);
+        v["root"] = serde_json::json!(req.root);
         v["selection"] = serde_json::json!(req.selection);
         if diff {
             let diffs: serde_json::Map<String, serde_json::Value> =
@@ -439,7 +448,7 @@ fn show(queue: &Queue, id: &str, json: bool, diff: bool) -> Result<u8> {
         println!("{v}");
         return Ok(exit::OK);
     }
-    println!("request {}: {}  ({})", req.id, req.state, req.project.display());
+    println!("request {}: {}  ({}: {})", req.id, req.state, req.root, req.project.display());
     if let Some(e) = &req.error {
         println!("last error: {e}");
     }

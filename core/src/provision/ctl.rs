@@ -3,8 +3,13 @@
 //! [`export_upper`] → gate → apply on the host → [`drop_entries`]; the follower polls
 //! [`requests`] and answers with [`ack`]; `sandbox reset` is [`reset`]; `sandbox status`
 //! shows [`overlay_status`].
+//!
+//! Each overlay verb works on one [`SyncRoot`]: the project's `/workspace` (the default; the
+//! argv is unchanged) or the vault's `/workspace-obsidian` (`VERB --root vault`). The spool is
+//! shared: each request names its root.
 
 use super::layout;
+pub use crate::sync::queue::SyncRoot;
 use crate::vm::{ExecOutput, Vm, VmError};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +34,9 @@ pub struct SyncRequest {
     pub time: String,
     pub user: String,
     pub message: String,
+    /// The overlay the agent asked about (`openclaw-sync-request --vault`); absent = project.
+    #[serde(default)]
+    pub root: SyncRoot,
 }
 
 /// What `openclaw-sandbox-ctl status` reports.
@@ -42,14 +50,22 @@ pub struct OverlayStatus {
     pub pending_requests: u64,
 }
 
-fn argv(verb: &str, args: &[&str]) -> Vec<String> {
+/// `sudo openclaw-sandbox-ctl VERB [--root vault] ARGS…` (the project root adds nothing).
+pub fn argv(verb: &str, root: SyncRoot, args: &[&str]) -> Vec<String> {
     let mut v = vec!["sudo".to_string(), layout::CTL.to_string(), verb.to_string()];
+    if root != SyncRoot::Project {
+        v.extend(["--root".to_string(), root.as_str().to_string()]);
+    }
     v.extend(args.iter().map(|a| a.to_string()));
     v
 }
 
 async fn call(vm: &dyn Vm, verb: &str, args: &[&str], stdin: Option<Vec<u8>>) -> Result<ExecOutput, CtlError> {
-    let out = vm.exec(&argv(verb, args), stdin).await?;
+    call_in(vm, verb, SyncRoot::Project, args, stdin).await
+}
+
+async fn call_in(vm: &dyn Vm, verb: &str, root: SyncRoot, args: &[&str], stdin: Option<Vec<u8>>) -> Result<ExecOutput, CtlError> {
+    let out = vm.exec(&argv(verb, root, args), stdin).await?;
     if !out.success() {
         let stderr = out.stderr_str();
         let message = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim().to_string();
@@ -61,12 +77,22 @@ async fn call(vm: &dyn Vm, verb: &str, args: &[&str], stdin: Option<Vec<u8>>) ->
 /// The upper dir as a tar stream (with `trusted.overlay.*` xattrs; whiteouts are char
 /// devices 0:0, opaque folders carry `trusted.overlay.opaque=y`).
 pub async fn export_upper(vm: &dyn Vm) -> Result<Vec<u8>, CtlError> {
-    Ok(call(vm, "export-upper", &[], None).await?.stdout)
+    export_upper_in(vm, SyncRoot::Project).await
+}
+
+/// [`export_upper`] of `root`'s overlay.
+pub async fn export_upper_in(vm: &dyn Vm, root: SyncRoot) -> Result<Vec<u8>, CtlError> {
+    Ok(call_in(vm, "export-upper", root, &[], None).await?.stdout)
 }
 
 /// [`export_upper`] into the host file `to` (flat memory, whatever the size of the upper dir).
 pub async fn export_upper_to(vm: &dyn Vm, to: &std::path::Path) -> Result<(), CtlError> {
-    let out = vm.exec_to_file(&argv("export-upper", &[]), to).await?;
+    export_upper_to_in(vm, SyncRoot::Project, to).await
+}
+
+/// [`export_upper_to`] of `root`'s overlay.
+pub async fn export_upper_to_in(vm: &dyn Vm, root: SyncRoot, to: &std::path::Path) -> Result<(), CtlError> {
+    let out = vm.exec_to_file(&argv("export-upper", root, &[]), to).await?;
     if !out.success() {
         let stderr = out.stderr_str();
         let message = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim().to_string();
@@ -96,16 +122,26 @@ pub fn drop_list(paths: &[String]) -> Result<Vec<u8>, CtlError> {
 /// Remove these entries from the upper dir (after they were applied to the host project) and
 /// remount the overlay, so the updated project shows through.
 pub async fn drop_entries(vm: &dyn Vm, paths: &[String]) -> Result<(), CtlError> {
+    drop_entries_in(vm, SyncRoot::Project, paths).await
+}
+
+/// [`drop_entries`] from `root`'s overlay (after they were applied to its host folder).
+pub async fn drop_entries_in(vm: &dyn Vm, root: SyncRoot, paths: &[String]) -> Result<(), CtlError> {
     let list = drop_list(paths)?;
     if list.is_empty() {
         return Ok(());
     }
-    call(vm, "drop", &[], Some(list)).await.map(|_| ())
+    call_in(vm, "drop", root, &[], Some(list)).await.map(|_| ())
 }
 
 /// Discard every agent change (empty the upper dir) and remount.
 pub async fn reset(vm: &dyn Vm) -> Result<(), CtlError> {
-    call(vm, "reset", &[], None).await.map(|_| ())
+    reset_in(vm, SyncRoot::Project).await
+}
+
+/// [`reset`] of `root`'s overlay.
+pub async fn reset_in(vm: &dyn Vm, root: SyncRoot) -> Result<(), CtlError> {
+    call_in(vm, "reset", root, &[], None).await.map(|_| ())
 }
 
 /// Parse `requests` output: one JSON object per line; a line that is not a request is an error.
@@ -133,6 +169,11 @@ pub async fn ack(vm: &dyn Vm, ids: &[String]) -> Result<(), CtlError> {
 
 /// Unsynced entries, watcher state, pending requests.
 pub async fn overlay_status(vm: &dyn Vm) -> Result<OverlayStatus, CtlError> {
-    let out = call(vm, "status", &[], None).await?.stdout_str();
+    overlay_status_in(vm, SyncRoot::Project).await
+}
+
+/// [`overlay_status`] of `root`'s overlay (its pending requests: those for `root`).
+pub async fn overlay_status_in(vm: &dyn Vm, root: SyncRoot) -> Result<OverlayStatus, CtlError> {
+    let out = call_in(vm, "status", root, &[], None).await?.stdout_str();
     serde_json::from_str(out.trim()).map_err(|e| CtlError::BadOutput { verb: "status".into(), detail: e.to_string() })
 }

@@ -11,12 +11,16 @@
 //! - `/workspace`: overlay (lower: the read-only project mount; upper/work under
 //!   `/var/lib/openclaw/overlay`; `redirect_dir=off,metacopy=off` so the upper dir is a plain
 //!   change set); in yolo-unsafe a bind mount of the writable project instead.
+//! - `/workspace-obsidian` (only with a vault in the profile): the same over the vault mount
+//!   (`/mnt/obsidian`), state under `/var/lib/openclaw/overlay-vault`, unit
+//!   `workspace\x2dobsidian.mount` (systemd's escaping of the path) and its own audit watcher
+//!   (`openclaw-audit-vault.service`, same log, `"root": "vault"`).
 //! - `openclaw-audit.service`: every write in the upper dir as a JSON line in
 //!   `/var/log/openclaw/overlay-audit.jsonl`.
-//! - `openclaw-sync-request "message"`: the agent files a request in
+//! - `openclaw-sync-request [--vault] "message"`: the agent files a request in
 //!   `/var/spool/openclaw/sync-requests/` (the agent may create, not read or delete).
-//! - `openclaw-sandbox-ctl export-upper|drop|reset|requests|ack|status`: the host's handle
-//!   (root only) for the sync loop.
+//! - `openclaw-sandbox-ctl export-upper|drop|reset|requests|ack|status [--root vault]`: the
+//!   host's handle (root only) for the sync loop.
 //! - the agent user `openclaw`: no sudo, no root-equivalent groups.
 
 pub mod ctl;
@@ -24,7 +28,7 @@ mod payload;
 mod render;
 
 pub use payload::{bootstrap, Payload};
-pub use render::{layout, render, GuestFile, Rendered};
+pub use render::{layout, mount_unit_name, render, vault_mount, GuestFile, Rendered};
 
 use crate::profile::Profile;
 use crate::vm::{Vm, VmError};

@@ -226,3 +226,201 @@ async fn a_failed_ctl_call_names_the_verb() {
     let e = ctl::export_upper(&vm).await.unwrap_err().to_string();
     assert!(e.contains("export-upper") && e.contains("has no overlay"), "{e}");
 }
+
+// ---- the Obsidian vault's overlay ----
+
+fn vault_profile(mode: &str, feature: Option<bool>) -> (tempfile::TempDir, Profile) {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["p", "v"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    let features = feature.map(|on| format!("[features]\nvault = {on}\n")).unwrap_or_default();
+    let text = format!("mode = \"{mode}\"\n[mounts]\nproject = \"p\"\nvault = \"v\"\n{features}");
+    let p = Profile::parse(&text, &dir.path().join("profile.toml"), dir.path()).unwrap();
+    (dir, p)
+}
+
+const VAULT_UNIT_FILE: &str = "/etc/systemd/system/workspace\\x2dobsidian.mount";
+
+#[test]
+fn mount_unit_names_are_escaped_like_systemd_escape() {
+    assert_eq!(layout::VAULT_UNIT, r"workspace\x2dobsidian.mount");
+    assert_eq!(mount_unit_name(layout::VAULT_WORKSPACE), layout::VAULT_UNIT);
+    assert_eq!(mount_unit_name(layout::WORKSPACE), layout::WORKSPACE_UNIT);
+    assert_eq!(mount_unit_name("/mnt/a b/c.d/"), r"mnt-a\x20b-c.d.mount");
+    assert_eq!(mount_unit_name("/.hidden/x_y"), r"\x2ehidden-x_y.mount");
+    assert_eq!(mount_unit_name("/"), "-.mount");
+}
+
+#[test]
+fn a_vault_gets_its_own_overlay_unit_watcher_and_env() {
+    let (_d, p) = vault_profile("secure", None);
+    let r = render(&p).unwrap();
+    let unit = text(&r, VAULT_UNIT_FILE);
+    assert!(unit.contains("[Mount]\nWhat=overlay\nWhere=/workspace-obsidian\nType=overlay\n"), "{unit}");
+    assert!(unit.contains(
+        "Options=lowerdir=/mnt/obsidian,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"
+    ), "{unit}");
+    assert!(unit.contains("RequiresMountsFor=/mnt/obsidian /var/lib/openclaw/overlay-vault\n"), "{unit}");
+    assert!(unit.contains("ConditionPathIsDirectory=/var/lib/openclaw/overlay-vault/upper\n"), "{unit}");
+    assert_eq!(r.file(VAULT_UNIT_FILE).unwrap().restarts, vec![layout::VAULT_UNIT]);
+    // the project's overlay is unchanged
+    assert!(text(&r, "/etc/systemd/system/workspace.mount").contains("lowerdir=/mnt/openclaw,upperdir=/var/lib/openclaw/overlay/upper,"));
+    // its own watcher, bound to its own mount, appending to the same log with root "vault"
+    let audit = text(&r, "/etc/systemd/system/openclaw-audit-vault.service");
+    assert!(audit.contains(&format!("{} /workspace-obsidian /var/lib/openclaw/overlay-vault/upper {} vault\n", layout::AUDIT_WATCH, layout::AUDIT_LOG)), "{audit}");
+    assert!(audit.contains("BindsTo=workspace\\x2dobsidian.mount\n") && audit.contains("WantedBy=workspace\\x2dobsidian.mount\n"), "{audit}");
+    let project_audit = text(&r, "/etc/systemd/system/openclaw-audit.service");
+    assert!(project_audit.contains(" project\n") && project_audit.contains("BindsTo=workspace.mount\n"), "{project_audit}");
+    assert_eq!(r.units, vec!["workspace.mount", "workspace\\x2dobsidian.mount", "openclaw-audit.service", "openclaw-audit-vault.service"]);
+    // a new watcher script restarts both watchers
+    assert_eq!(r.file(layout::AUDIT_WATCH).unwrap().restarts, vec!["openclaw-audit.service", "openclaw-audit-vault.service"]);
+    // apply.sh and the ctl read these; the unit name is quoted so `source` keeps its backslash
+    for line in ["OPENCLAW_VAULT=/mnt/obsidian\n", "OPENCLAW_VAULT_WORKSPACE=/workspace-obsidian\n", "OPENCLAW_VAULT_OVERLAY=/var/lib/openclaw/overlay-vault\n", "OPENCLAW_VAULT_UNIT='workspace\\x2dobsidian.mount'\n", "OPENCLAW_VAULT_AUDIT_UNIT=openclaw-audit-vault.service\n"] {
+        assert!(r.env.contains(line), "{line} missing in {}", r.env);
+    }
+}
+
+#[test]
+fn without_a_vault_nothing_of_it_is_rendered() {
+    for (_d, p) in [profile("secure", ""), vault_profile("secure", Some(false))] {
+        let r = render(&p).unwrap();
+        assert!(r.file(VAULT_UNIT_FILE).is_none());
+        assert!(r.file("/etc/systemd/system/openclaw-audit-vault.service").is_none());
+        assert!(r.files.iter().all(|f| !f.path.contains("obsidian") && !f.path.contains("vault")), "{:?}", r.files.iter().map(|f| &f.path).collect::<Vec<_>>());
+        assert_eq!(r.units, vec!["workspace.mount", "openclaw-audit.service"]);
+        // empty: apply.sh, the ctl and openclaw-sync-request see "no vault"
+        assert!(r.env.contains("OPENCLAW_VAULT=\n"), "{}", r.env);
+    }
+}
+
+#[test]
+fn yolo_unsafe_binds_the_writable_vault_without_a_watcher() {
+    let (_d, p) = vault_profile("yolo-unsafe", None);
+    let r = render(&p).unwrap();
+    let unit = text(&r, VAULT_UNIT_FILE);
+    assert!(unit.contains("What=/mnt/obsidian\nWhere=/workspace-obsidian\nType=none\nOptions=bind\n"), "{unit}");
+    assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
+    assert!(r.file("/etc/systemd/system/openclaw-audit-vault.service").is_none());
+    assert_eq!(r.units, vec!["workspace.mount", "workspace\\x2dobsidian.mount"]);
+}
+
+#[test]
+fn the_vault_overlay_root_is_owned_by_the_agent_like_the_projects() {
+    // apply.sh makes both upper dirs (the overlay roots) the agent's, the state dirs root's 0700
+    let apply = include_str!("../../../provisioning/apply.sh");
+    for line in [
+        r#"ensure_dir "$OPENCLAW_VAULT_OVERLAY" 0700 root:root"#,
+        r#"ensure_dir "$OPENCLAW_VAULT_OVERLAY/upper" 0755 "$OPENCLAW_AGENT_USER:$OPENCLAW_AGENT_USER""#,
+        r#"ensure_dir "$OPENCLAW_VAULT_OVERLAY/work" 0700 root:root"#,
+        r#"ensure_dir "$OPENCLAW_OVERLAY/upper" 0755 "$OPENCLAW_AGENT_USER:$OPENCLAW_AGENT_USER""#,
+    ] {
+        assert!(apply.contains(line), "{line}");
+    }
+    let (_d, p) = vault_profile("secure", None);
+    let r = render(&p).unwrap();
+    assert!(r.files.iter().all(|f| f.owner == "root:root"));
+}
+
+/// The payload's path through tar, lib.sh's `read -r` manifest and unit list, `place`, the
+/// state file and the removal of stale files keeps the backslash of `workspace\x2dobsidian.mount`.
+/// Runs the real tar and the real lib.sh (with `install` and `systemctl` stubbed, into a temp
+/// dir instead of /).
+#[test]
+fn backslash_unit_names_survive_the_payload_and_the_apply_library() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    let (_d, p) = vault_profile("secure", None);
+    let r = render(&p).unwrap();
+    let stream = Payload::new(&r).to_stream().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("payload");
+    std::fs::create_dir(&d).unwrap();
+    let tar = tmp.path().join("payload.tar");
+    std::fs::write(&tar, &stream[bootstrap().len()..]).unwrap();
+    let st = Command::new("tar").args(["-x", "--no-same-owner", "-C"]).arg(&d).arg("-f").arg(&tar).status().unwrap();
+    assert!(st.success());
+    let placed = d.join("files/etc/systemd/system/workspace\\x2dobsidian.mount");
+    assert_eq!(std::fs::read(&placed).unwrap(), r.file(VAULT_UNIT_FILE).unwrap().contents);
+    let manifest = std::fs::read_to_string(d.join("manifest")).unwrap();
+    assert!(manifest.contains("0644 root:root /etc/systemd/system/workspace\\x2dobsidian.mount workspace\\x2dobsidian.mount\n"), "{manifest}");
+
+    // lib.sh on a manifest of the same shape, rooted in the temp dir
+    let root = tmp.path().join("root");
+    let target = format!("{}/workspace\\x2dobsidian.mount", root.display());
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(work.join(format!("files{}", root.display()))).unwrap();
+    std::fs::copy(&placed, work.join(format!("files{target}"))).unwrap();
+    std::fs::write(work.join("manifest"), format!("0644 root:root {target} workspace\\x2dobsidian.mount\n")).unwrap();
+    std::fs::write(work.join("units"), "workspace\\x2dobsidian.mount\n").unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = tmp.path().join("systemctl.log");
+    let stubs = [
+        ("systemctl", format!("#!/bin/bash\nprintf '%s\\n' \"$*\" >> '{}'\ncase $1 in is-enabled|is-active) exit 1;; esac\n", log.display())),
+        // install without -o/-g (the test may not run as root)
+        ("install", "#!/bin/bash\na=()\nwhile [ $# -gt 0 ]; do case $1 in -o|-g) shift 2;; *) a+=(\"$1\"); shift;; esac; done\nexec /usr/bin/install \"${a[@]}\"\n".to_string()),
+    ];
+    for (name, body) in stubs {
+        let f = bin.join(name);
+        std::fs::write(&f, body).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = |script: &str| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -euo pipefail; source '{}/lib.sh'; {script}", d.display()))
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let state = tmp.path().join("provisioned.list");
+    let w = work.display();
+    let out = run(&format!("apply_manifest '{w}' '{}'; apply_units '{w}'", state.display()));
+    assert!(out.contains(&format!("changed {target}\n")), "{out}");
+    assert_eq!(std::fs::read(&target).unwrap(), r.file(VAULT_UNIT_FILE).unwrap().contents);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), format!("{target}\n"));
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("enable workspace\\x2dobsidian.mount\n") && calls.contains("start workspace\\x2dobsidian.mount\n"), "{calls}");
+    // the vault leaves the profile: the stale unit file is removed by its exact name
+    std::fs::write(work.join("manifest"), "").unwrap();
+    let out = run(&format!("apply_manifest '{w}' '{}'", state.display()));
+    assert!(out.contains(&format!("changed removed {target}\n")), "{out}");
+    assert!(!std::path::Path::new(&target).exists());
+}
+
+#[test]
+fn ctl_argv_selects_the_root_after_the_verb() {
+    assert_eq!(ctl::argv("export-upper", ctl::SyncRoot::Project, &[]), vec!["sudo", layout::CTL, "export-upper"]);
+    assert_eq!(ctl::argv("drop", ctl::SyncRoot::Vault, &[]), vec!["sudo", layout::CTL, "drop", "--root", "vault"]);
+    assert_eq!(ctl::argv("ack", ctl::SyncRoot::Vault, &["id1"]), vec!["sudo", layout::CTL, "ack", "--root", "vault", "id1"]);
+}
+
+#[tokio::test]
+async fn vault_ctl_calls_pass_the_root() {
+    let vm = FakeVm {
+        calls: Mutex::default(),
+        reply: ExecOutput { status: 0, stdout: b"{\"mode\":\"secure\",\"upper_entries\":2,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(), stderr: vec![] },
+    };
+    let st = ctl::overlay_status_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
+    assert_eq!(st.upper_entries, 2);
+    ctl::drop_entries_in(&vm, ctl::SyncRoot::Vault, &["notes/n.md".into()]).await.unwrap();
+    ctl::reset_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
+    ctl::export_upper_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
+    let calls = vm.calls.lock().unwrap();
+    let argvs: Vec<Vec<String>> = calls.iter().map(|c| c.0.clone()).collect();
+    for (argv, verb) in argvs.iter().zip(["status", "drop", "reset", "export-upper"]) {
+        assert_eq!(argv, &vec!["sudo".to_string(), layout::CTL.into(), verb.into(), "--root".into(), "vault".into()]);
+    }
+    assert_eq!(calls[1].1.as_deref(), Some(&b"notes/n.md\0"[..]));
+}
+
+#[test]
+fn requests_carry_their_root_and_old_ones_are_the_projects() {
+    let out = "{\"id\":\"a\",\"time\":\"t\",\"user\":\"openclaw\",\"message\":\"m\"}\n{\"id\":\"b\",\"time\":\"t\",\"user\":\"openclaw\",\"message\":\"m\",\"root\":\"vault\"}\n";
+    let r = ctl::parse_requests(out).unwrap();
+    assert_eq!((r[0].root, r[1].root), (ctl::SyncRoot::Project, ctl::SyncRoot::Vault));
+    assert!(ctl::parse_requests("{\"id\":\"c\",\"time\":\"t\",\"user\":\"u\",\"message\":\"m\",\"root\":\"etc\"}\n").is_err());
+}

@@ -45,11 +45,55 @@ impl std::fmt::Display for RequestState {
     }
 }
 
+/// Which of the agent's writable trees a request is for: `/workspace` over the project
+/// (`project`) or `/workspace-obsidian` over the Obsidian vault (`vault`). Requests queued
+/// before there was a vault carry no root and read as `project`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncRoot {
+    #[default]
+    Project,
+    Vault,
+}
+
+impl SyncRoot {
+    pub const ALL: [SyncRoot; 2] = [SyncRoot::Project, SyncRoot::Vault];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncRoot::Project => "project",
+            SyncRoot::Vault => "vault",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `project` or `vault` (what `--root` takes).
+impl std::str::FromStr for SyncRoot {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "project" => Ok(SyncRoot::Project),
+            "vault" => Ok(SyncRoot::Vault),
+            other => Err(format!("unknown sync root `{other}`: use `project` or `vault`")),
+        }
+    }
+}
+
 /// A sync request: the change set, its findings and the snapshot (`Change::old`) of the host.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Request {
     pub id: String,
+    /// The host folder the request applies to (the project, or the vault for `root = vault`).
     pub project: PathBuf,
+    /// Which overlay in the VM the changes came from (and are dropped from after apply).
+    #[serde(default)]
+    pub root: SyncRoot,
     pub state: RequestState,
     pub created_unix: u64,
     pub updated_unix: u64,
@@ -191,6 +235,11 @@ impl Queue {
 
     /// Check a change stream and queue it as a pending request (contents kept for apply).
     pub fn create<R: Read>(&self, tar: R, project: &Path, policy: &SyncPolicy, scanner: &Scanner, host_fs: Option<HostFsBehaviour>) -> Result<Request, SyncError> {
+        self.create_for(SyncRoot::Project, tar, project, policy, scanner, host_fs)
+    }
+
+    /// [`Queue::create`] for the overlay `root`, whose host folder is `project`.
+    pub fn create_for<R: Read>(&self, root: SyncRoot, tar: R, project: &Path, policy: &SyncPolicy, scanner: &Scanner, host_fs: Option<HostFsBehaviour>) -> Result<Request, SyncError> {
         let id = self.allocate()?;
         let result = (|| {
             let blobs = BlobStore::open(self.blob_dir(&id))?;
@@ -198,7 +247,7 @@ impl Queue {
             // Not flushed here: apply flushes before it commits, and verifies every blob's hash.
             let project = project.canonicalize().map_err(|e| SyncError::Project { path: project.to_path_buf(), source: e })?;
             let t = now();
-            let req = Request { id: id.clone(), project, state: RequestState::Pending, created_unix: t, updated_unix: t, changes: report.changes, findings: report.findings, blocked: report.blocked, selection: None, error: None, message: None };
+            let req = Request { id: id.clone(), project, root, state: RequestState::Pending, created_unix: t, updated_unix: t, changes: report.changes, findings: report.findings, blocked: report.blocked, selection: None, error: None, message: None };
             self.save(&req)?;
             Ok(req)
         })();
@@ -377,5 +426,49 @@ impl Queue {
             _ => Vec::new(),
         };
         super::diff::unified(change.path.as_str(), &old, &new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty_tar() -> Vec<u8> {
+        vec![0u8; 1024]
+    }
+
+    #[test]
+    fn requests_record_their_root_and_old_request_files_read_as_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("vault");
+        std::fs::create_dir(&project).unwrap();
+        let q = Queue::open(&dir.path().join("sync")).unwrap();
+        let policy = SyncPolicy::default();
+        let v = q.create_for(SyncRoot::Vault, &empty_tar()[..], &project, &policy, &Scanner::builtin(), None).unwrap();
+        assert_eq!(q.load(&v.id).unwrap().root, SyncRoot::Vault);
+        let p = q.create(&empty_tar()[..], &project, &policy, &Scanner::builtin(), None).unwrap();
+        assert_eq!(q.load(&p.id).unwrap().root, SyncRoot::Project);
+        let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(q.request_file(&v.id)).unwrap()).unwrap();
+        assert_eq!(raw["root"], "vault");
+
+        // a request queued before roots existed has no `root`: it is the project's
+        let mut old = raw.clone();
+        old.as_object_mut().unwrap().remove("root");
+        std::fs::write(q.request_file(&v.id), serde_json::to_vec(&old).unwrap()).unwrap();
+        let loaded = q.load(&v.id).unwrap();
+        assert_eq!(loaded.root, SyncRoot::Project);
+        assert_eq!(q.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn roots_parse_and_print_as_the_cli_and_json_spell_them() {
+        for r in SyncRoot::ALL {
+            assert_eq!(r.as_str().parse::<SyncRoot>().unwrap(), r);
+            assert_eq!(r.to_string(), r.as_str());
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        let e = "obsidian".parse::<SyncRoot>().unwrap_err();
+        assert!(e.contains("obsidian") && e.contains("vault"), "{e}");
+        assert_eq!(SyncRoot::default(), SyncRoot::Project);
     }
 }

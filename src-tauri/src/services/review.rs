@@ -26,6 +26,8 @@ pub trait Reviewer: Send + Sync {
 pub struct ReviewRequest {
     pub id: String,
     pub project: String,
+    /// Which overlay the changes come from: `project` or `vault` (the Obsidian vault).
+    pub root: sandbox_core::sync::queue::SyncRoot,
     pub message: Option<String>,
     /// Something blocks: only unblocked files can be approved (core enforces it).
     pub blocked: bool,
@@ -73,6 +75,7 @@ impl Reviewer for CoreReviewer {
                     .collect(),
                 id: r.id,
                 project: r.project.display().to_string(),
+                root: r.root,
                 message: r.message,
                 blocked: r.blocked,
                 findings: r.findings,

@@ -1,0 +1,213 @@
+#![cfg(feature = "vm-tests")]
+//! Tier 3: the Obsidian vault's overlay (`/workspace-obsidian`) in a real VM (QEMU, Debian 12,
+//! behind the test-bed limactl shim tests/vm/limactl), with a project AND a vault: the agent
+//! writes into the vault's overlay, the host vault stays untouched until the user approves the
+//! vault request, which lands in the vault and not in the project. The VM is deleted when the
+//! test ends, pass or fail. Run by `scripts/test vm` (root). Harness: cli/tests/vm_bed.
+
+mod vm_bed;
+
+use sandbox_core::provision::ctl::{self, SyncRoot};
+use sandbox_core::lima::LimaVm;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vm_bed::*;
+
+const NAME: &str = "e2e-vault";
+
+impl Bed {
+    fn vault(&self) -> PathBuf {
+        self.path("vault")
+    }
+
+    /// Build (or find) the image, make a project and a vault owned by [`PROJECT_UID`], and
+    /// `sandbox init` with both.
+    fn new_with_vault(name: &'static str) -> Bed {
+        assert!(is_root(), "the vm tier needs root (debootstrap, chroot); run it with scripts/test vm");
+        let t = Instant::now();
+        let (image, how) = build_image();
+        let image_time = t.elapsed();
+        let mut bed = Bed { name, root: tempfile::Builder::new().prefix("vm").tempdir_in("/tmp").unwrap(), image, timings: vec![] };
+        bed.timings.push((format!("image ({how})"), image_time));
+        for d in ["home", "lima", "project/sub", "vault/notes", "vault/.obsidian"] {
+            std::fs::create_dir_all(bed.path(d)).unwrap();
+        }
+        std::fs::write(bed.path("project/a.txt"), "alpha\n").unwrap();
+        std::fs::write(bed.path("project/sub/b.txt"), "bravo\n").unwrap();
+        std::fs::write(bed.path("vault/notes/hello.md"), "# Hello\n").unwrap();
+        std::fs::write(bed.path("vault/.obsidian/app.json"), "{}\n").unwrap();
+        chown_tree(&bed.project(), PROJECT_UID);
+        chown_tree(&bed.vault(), PROJECT_UID);
+        let (project, vault) = (bed.project(), bed.vault());
+        let args = [
+            "init", "--non-interactive", "--project", project.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--name", name,
+            "--cpus", "2", "--memory", "2GiB", "--disk", "20GiB",
+        ];
+        let r = bed.run(&args, Duration::from_secs(30));
+        assert_eq!(r.code, 0, "{}", r.all());
+        // No allowlisted names and no NTP: no test traffic leaves this machine.
+        let profile = bed.profile();
+        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false")
+            // The bare sandbox: the agent runtime has its own test (vm_runtime.rs).
+            .replace("[features]\n", "[features]\ngateway = false\n");
+        assert!(text.contains("\nvault = "), "init did not write the vault:\n{text}");
+        std::fs::write(&profile, text).unwrap();
+        bed
+    }
+
+    fn profile(&self) -> PathBuf {
+        self.path("home/config/profile.toml")
+    }
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", r.all()))
+}
+
+#[test]
+fn the_vault_overlay_syncs_into_the_host_vault_only() {
+    join_session_keyring();
+    let mut bed = Bed::new_with_vault(NAME);
+    let project_before = snapshot(&bed.project());
+    let vault_before = snapshot(&bed.vault());
+
+    let (r, ready, total) = up_timed(&bed, Duration::from_secs(1500));
+    assert_eq!(r.code, 0, "up failed\n{}", r.all());
+    bed.timings.push(("boot to ssh + boot scripts".into(), ready.unwrap_or(total)));
+    bed.timings.push(("first provision".into(), total - ready.unwrap_or(total)));
+    assert!(r.stdout.contains("workspace\\x2dobsidian.mount"), "the vault's unit is not in the provisioning report:\n{}", r.all());
+
+    // the second overlay: its escaped unit, the same options, its own watcher, the agent owns
+    // its root; the vault mount itself is read-only
+    let out = bed.vm_ok(
+        "findmnt -n -o FSTYPE /workspace-obsidian; systemctl cat 'workspace\\x2dobsidian.mount' | grep -E '^(Options|Where)='; \
+         systemctl is-active 'workspace\\x2dobsidian.mount' openclaw-audit-vault.service openclaw-audit.service; \
+         sudo stat -c '%U %a' /var/lib/openclaw/overlay-vault/upper; stat -c %U /workspace-obsidian; \
+         sudo -u openclaw touch /mnt/obsidian/x 2>&1; echo \"agent-rc=$?\"",
+    );
+    assert!(out.starts_with("overlay\n"), "{out}");
+    assert!(out.contains("Options=lowerdir=/mnt/obsidian,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"), "{out}");
+    assert!(out.contains("Where=/workspace-obsidian\n") && out.contains("active\nactive\nactive\n"), "{out}");
+    assert!(out.contains("openclaw 755\nopenclaw\n"), "the agent must own the vault overlay's root: {out}");
+    assert!(out.contains("agent-rc=1"), "{out}");
+
+    // the agent writes into the vault's overlay and asks for a review of the vault
+    let out = bed.vm_ok(
+        "sudo -u openclaw -H bash -euc 'cd /workspace-obsidian; echo idea > notes/new-idea.md; echo more >> notes/hello.md; \
+         mkdir -p daily; echo today > daily/2026-01-01.md; \
+         openclaw-sync-request --vault \"vault: a new idea and a daily note\"'",
+    );
+    assert!(!out.trim().is_empty(), "no request id printed: {out}");
+    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/hello.md; ls /workspace"), "# Hello\nmore\na.txt\nsub\n");
+    assert_eq!(snapshot(&bed.vault()), vault_before, "the host vault changed while the agent wrote");
+    assert_eq!(snapshot(&bed.project()), project_before);
+
+    // the audit log has the vault's writes, marked as the vault's
+    let log = bed.vm_ok("sleep 1; sudo cat /var/log/openclaw/overlay-audit.jsonl");
+    assert!(
+        log.lines().any(|l| l.contains("\"path\": \"notes/new-idea.md\"") && l.contains("\"root\": \"vault\"")),
+        "no vault audit line for notes/new-idea.md:\n{log}"
+    );
+
+    // the request in the spool names its root; status per root
+    let vm: LimaVm = bed.core_vm();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let reqs = rt.block_on(ctl::requests(&vm)).expect("requests");
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!((reqs[0].root, reqs[0].message.as_str()), (SyncRoot::Vault, "vault: a new idea and a daily note"));
+    let vst = rt.block_on(ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
+    assert_eq!((vst.watcher.as_str(), vst.pending_requests), ("active", 1), "{vst:?}");
+    assert!(vst.upper_entries >= 4, "{vst:?}");
+    let pst = rt.block_on(ctl::overlay_status(&vm)).expect("project status");
+    assert_eq!((pst.upper_entries, pst.pending_requests), (0, 0), "{pst:?}");
+    let s = bed.run(&["status", "--json"], Duration::from_secs(120));
+    let st = json(&s);
+    assert_eq!(st["vault_overlay"]["pending_requests"], 1, "{}", s.stdout);
+    assert_eq!(st["overlay"]["upper_entries"], 0, "{}", s.stdout);
+
+    // `sandbox watch` turns the agent's vault request into SyncRequested with root "vault"
+    let t = Instant::now();
+    let event = watch_for(&bed, "\"type\":\"sync_requested\"", Duration::from_secs(300));
+    bed.timings.push(("watch: agent vault request -> SyncRequested".into(), t.elapsed()));
+    let ev: serde_json::Value = serde_json::from_str(&event).unwrap();
+    assert_eq!(ev["root"], "vault", "{event}");
+    assert!(ev["message"].as_str().unwrap_or("").contains("a new idea"), "{event}");
+    let watched_id = ev["id"].as_str().unwrap().to_string();
+    assert!(rt.block_on(ctl::requests(&vm)).expect("requests").is_empty(), "the agent's request was not answered");
+
+    // `sandbox sync --root vault --json` collects again (superseding the watcher's request);
+    // without --auto and without a terminal it queues for review
+    let r = bed.time("sandbox sync --root vault --json", |b| b.run(&["sync", "--root", "vault", "--json"], Duration::from_secs(600)));
+    assert_eq!(r.code, 0, "{}", r.all());
+    let v = json(&r);
+    assert_eq!((v["root"].as_str(), v["applied"].as_bool()), (Some("vault"), Some(false)), "{}", r.stdout);
+    assert!(v["message"].as_str().unwrap_or("").contains("a new idea"), "the superseded request's message carries over: {}", r.stdout);
+    let id = v["request"].as_str().unwrap().to_string();
+    assert_ne!(id, watched_id);
+    let text = r.stdout.clone();
+    for p in ["notes/new-idea.md", "notes/hello.md", "daily/2026-01-01.md"] {
+        assert!(text.contains(p), "{p} missing from the request: {text}");
+    }
+    let list = json(&bed.run(&["sync", "list", "--json", "--root", "vault"], Duration::from_secs(60)));
+    let pending: Vec<&serde_json::Value> = list.as_array().unwrap().iter().filter(|r| r["state"] == "pending").collect();
+    assert_eq!(pending.len(), 1, "{list}");
+    assert_eq!((pending[0]["id"].as_str(), pending[0]["root"].as_str()), (Some(id.as_str()), Some("vault")), "{list}");
+    assert_eq!(
+        Path::new(pending[0]["project"].as_str().unwrap()),
+        bed.vault().canonicalize().unwrap(),
+        "a vault request applies to the vault folder"
+    );
+    assert_eq!(snapshot(&bed.vault()), vault_before, "nothing applied before approval");
+
+    // approve: the files land in the host vault, not in the project; the vault's upper dir
+    // lets go of them and /workspace-obsidian still shows them (now from the vault below)
+    let r = bed.time("sandbox sync approve (vault)", |b| b.run(&["sync", "approve", &id, "--json"], Duration::from_secs(600)));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(json(&r)["state"], "applied", "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(bed.path("vault/notes/new-idea.md")).unwrap(), "idea\n");
+    assert_eq!(std::fs::read_to_string(bed.path("vault/notes/hello.md")).unwrap(), "# Hello\nmore\n");
+    assert_eq!(std::fs::read_to_string(bed.path("vault/daily/2026-01-01.md")).unwrap(), "today\n");
+    assert_eq!(std::fs::read_to_string(bed.path("vault/.obsidian/app.json")).unwrap(), "{}\n");
+    assert_eq!(snapshot(&bed.project()), project_before, "vault changes must not reach the project");
+    for p in ["notes", "new-idea.md", "daily"] {
+        assert!(!bed.project().join(p).exists() && !bed.project().join("notes").join(p).exists(), "{p} in the project");
+    }
+    let vst = rt.block_on(ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
+    assert_eq!((vst.upper_entries, vst.watcher.as_str()), (0, "active"), "{vst:?}");
+    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/new-idea.md /workspace-obsidian/daily/2026-01-01.md"), "idea\ntoday\n");
+
+    // `sandbox reset --root vault` discards only the vault's unsynced writes
+    bed.vm_ok("sudo -u openclaw bash -euc 'echo scratch > /workspace-obsidian/scratch.md; echo keep > /workspace/keep.txt'");
+    let r = bed.run(&["reset", "--root", "vault", "--yes"], Duration::from_secs(300));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("/workspace-obsidian"), "{}", r.all());
+    assert_eq!(bed.vm_ok("ls /workspace-obsidian/scratch.md 2>/dev/null || echo gone; cat /workspace/keep.txt"), "gone\nkeep\n");
+    assert!(!bed.path("vault/scratch.md").exists());
+
+    // the vault leaves the profile: the next up removes its units (the escaped name included)
+    let text: String = std::fs::read_to_string(bed.profile()).unwrap().lines().filter(|l| !l.starts_with("vault = ")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(bed.profile(), text).unwrap();
+    let r = bed.time("up without the vault (provision only)", |b| b.run(&["up"], Duration::from_secs(600)));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("removed /etc/systemd/system/workspace\\x2dobsidian.mount"), "{}", r.all());
+    let out = bed.vm_ok(
+        "test -e '/etc/systemd/system/workspace\\x2dobsidian.mount' && echo unit-left; \
+         mountpoint -q /workspace-obsidian && echo still-mounted; systemctl is-active openclaw-audit-vault.service 2>/dev/null; \
+         sudo openclaw-sandbox-ctl status --root vault 2>&1; cat /workspace/keep.txt",
+    );
+    assert!(!out.contains("unit-left") && !out.contains("still-mounted"), "{out}");
+    assert!(out.contains("inactive") || out.contains("unknown"), "{out}");
+    assert!(out.contains("has no vault") && out.ends_with("keep\n"), "{out}");
+
+    let r = bed.time("destroy", |b| b.run(&["destroy", "--yes"], Duration::from_secs(300)));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(bed.qemu_pid().is_none());
+    bed.print_timings("vm vault");
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
