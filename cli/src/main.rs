@@ -83,6 +83,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Telegram DM pairing: list pending requests, approve a code (the user's call only).
+    Pairing {
+        #[command(subcommand)]
+        cmd: cmd::pairing::PairingCmd,
+    },
     /// Discard everything the agent wrote in the VM's /workspace (asks; --yes to skip).
     Reset {
         #[arg(long, short)]
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
             Command::Secrets { cmd } => cmd::secrets::run(&ctx, cmd).await,
             Command::Scan(c) => cmd::scan::run(&ctx, c).await,
             Command::Sync(a) => cmd::sync::run_args(&ctx, a).await,
+            Command::Pairing { cmd } => cmd::pairing::run(&ctx, cmd).await,
             Command::Reset { yes, root } => lifecycle::reset(&ctx, yes, root).await,
             Command::Watch { json } => lifecycle::watch(&ctx, json).await,
         }

@@ -91,6 +91,9 @@ pub enum Event {
     OverlayChanged { path: String, action: String },
     /// The firewall dropped traffic or the resolver refused a domain.
     FirewallBlocked(BlockedConnection),
+    /// A stranger DMed the Telegram bot and got a pairing `code`; only the user approves it
+    /// (`sandbox pairing approve CODE`). `name` is the sender's @username or name, when known.
+    PairingRequested { channel: String, code: String, sender: String, name: Option<String> },
 }
 
 /// A cheap, cloneable broadcast bus for [`Event`]s.

@@ -165,11 +165,12 @@ if [ "$OPENCLAW_TOOL_SANDBOX" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- 3. files
+# The agent's config folder first: files placed into it (cadence.json) must not create it as root.
+cfg=$home/.openclaw
+ensure_dir "$cfg" 0700 "$agent:$agent"
 apply_manifest "$d" /var/lib/openclaw/runtime.list
 
 # ---------------------------------------------------------------- 4. the agent's config
-cfg=$home/.openclaw
-ensure_dir "$cfg" 0700 "$agent:$agent"
 if [ -n "${OPENCLAW_CONFIG_MOUNT:-}" ] && [ -d "$OPENCLAW_CONFIG_MOUNT" ]; then
   # The host's config, copied (not mounted): the VM patches its copy. Copied again only when
   # the host's copy changed; never credentials or agent data (those come other ways).

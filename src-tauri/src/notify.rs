@@ -12,11 +12,13 @@ pub mod actions {
     pub const TYPE_SYNC: &str = "sync-request";
     pub const TYPE_SYNC_BLOCKED: &str = "sync-request-blocked";
     pub const TYPE_BLOCKED: &str = "blocked-connection";
+    pub const TYPE_PAIRING: &str = "pairing-request";
     pub const APPROVE: &str = "approve";
     pub const REVIEW: &str = "review";
     pub const REJECT: &str = "reject";
     pub const ALLOW: &str = "allow";
     pub const IGNORE: &str = "ignore";
+    pub const APPROVE_PAIRING: &str = "approve-pairing";
     /// A click on the notification's body (the plugin's name for it).
     pub const TAP: &str = "tap";
 }
@@ -28,6 +30,8 @@ pub enum Subject {
     Sync { id: String, blocked: bool },
     /// `target` is what "Allow" adds: the domain, or `IP:PORT/PROTO` (core's allow syntax).
     Blocked { target: String },
+    /// A Telegram pairing request; "Approve pairing" approves `code`.
+    Pairing { code: String },
     Failure,
 }
 
@@ -97,6 +101,17 @@ pub fn plan(event: &Event, project: &str) -> Option<Notice> {
                 subject: Subject::Blocked { target: target.unwrap_or_default() },
             })
         }
+        Event::PairingRequested { channel, code, sender, name } => {
+            let who = name.clone().unwrap_or_else(|| sender.clone());
+            let channel = if channel == "telegram" { "Telegram".to_string() } else { channel.clone() };
+            Some(Notice {
+                key: format!("pairing:{code}"),
+                title: format!("{channel} pairing request from {who}"),
+                body: format!("Sender {sender}, code {code}. Approve only if you know them: they can then message your agent."),
+                action_type: Some(actions::TYPE_PAIRING),
+                subject: Subject::Pairing { code: code.clone() },
+            })
+        }
         Event::Error { message } => Some(Notice {
             key: "error".into(),
             title: "OpenClaw Sandbox: something failed".into(),
@@ -117,6 +132,8 @@ pub enum Reaction {
     Open(&'static str),
     /// Add this target to the profile's allowlist (core::firewall).
     Allow(String),
+    /// Approve this Telegram pairing code (core checks it again).
+    ApprovePairing(String),
     Nothing,
 }
 
@@ -131,6 +148,9 @@ pub fn reaction(action: &str, subject: &Subject) -> Reaction {
         (Subject::Blocked { target }, ALLOW) if !target.is_empty() => Reaction::Allow(target.clone()),
         (Subject::Blocked { .. }, IGNORE) => Reaction::Nothing,
         (Subject::Blocked { .. }, _) => Reaction::Open(WINDOW_SETTINGS),
+        // Only the explicit button approves; a click on the body does nothing.
+        (Subject::Pairing { code }, APPROVE_PAIRING) => Reaction::ApprovePairing(code.clone()),
+        (Subject::Pairing { .. }, _) => Reaction::Nothing,
         (Subject::Failure, _) => Reaction::Open(WINDOW_SETTINGS),
     }
 }
@@ -238,6 +258,23 @@ mod tests {
         assert_eq!(reaction(actions::TAP, &n.subject), Reaction::Open(WINDOW_SETTINGS));
         assert!(plan(&Event::Notice { message: "x".into() }, "p").is_none());
         assert!(plan(&Event::SyncApplied { id: "r".into(), files: 1 }, "p").is_none());
+    }
+
+    #[test]
+    fn a_pairing_request_offers_approve_pairing_and_nothing_else_approves() {
+        let e = Event::PairingRequested { channel: "telegram".into(), code: "ABCD2345".into(), sender: "123456789".into(), name: Some("@alice".into()) };
+        let n = plan(&e, "p").unwrap();
+        assert_eq!(n.title, "Telegram pairing request from @alice");
+        assert!(n.body.contains("ABCD2345") && n.body.contains("123456789"), "{}", n.body);
+        assert_eq!(n.action_type, Some(actions::TYPE_PAIRING));
+        assert_eq!(reaction(actions::APPROVE_PAIRING, &n.subject), Reaction::ApprovePairing("ABCD2345".into()));
+        for other in [actions::TAP, actions::APPROVE, actions::ALLOW, "whatever"] {
+            assert_eq!(reaction(other, &n.subject), Reaction::Nothing, "{other}");
+        }
+        let n = plan(&Event::PairingRequested { channel: "telegram".into(), code: "WXYZ6789".into(), sender: "42".into(), name: None }, "p").unwrap();
+        assert_eq!(n.title, "Telegram pairing request from 42");
+        // The approve action does not leak to other subjects.
+        assert_eq!(reaction(actions::APPROVE_PAIRING, &Subject::Sync { id: "r".into(), blocked: false }), Reaction::Open(WINDOW_REVIEW));
     }
 
     #[test]

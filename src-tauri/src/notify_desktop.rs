@@ -34,6 +34,7 @@ pub fn register<R: Runtime>(app: &AppHandle<R>) {
         ActionType::builder(TYPE_SYNC).actions(vec![act(APPROVE, "Approve"), act(REVIEW, "Review"), act(REJECT, "Reject")]).build(),
         ActionType::builder(TYPE_SYNC_BLOCKED).actions(vec![act(REVIEW, "Review")]).build(),
         ActionType::builder(TYPE_BLOCKED).actions(vec![act(ALLOW, "Allow"), act(IGNORE, "Ignore")]).build(),
+        ActionType::builder(TYPE_PAIRING).actions(vec![act(APPROVE_PAIRING, "Approve pairing")]).build(),
     ]);
     let handle = app.clone();
     let _ = n.on_action(move |performed| {
@@ -81,10 +82,21 @@ fn perform<R: Runtime>(app: &AppHandle<R>, reaction: Reaction) {
             Reaction::Reject(id) => state.reviewer.reject(&id).await,
             Reaction::Open(label) => windows::show(&app, label).map_err(crate::error::CommandError::failed),
             Reaction::Allow(target) => state.firewall.allow(&target).await,
+            Reaction::ApprovePairing(code) => approve_pairing(&state, &code).await,
             Reaction::Nothing => Ok(()),
         };
         if let Err(e) = result {
             state.bus.publish(Event::Error { message: e.message });
         }
     });
+}
+
+/// The user clicked "Approve pairing": core checks the code, runs the approval in the VM and
+/// audits it.
+async fn approve_pairing(state: &AppState, code: &str) -> crate::error::CmdResult<()> {
+    let profile = sandbox_core::profile::Profile::load(&state.profile_path)?;
+    let sandbox = sandbox_core::sandbox::Sandbox::new(profile, state.paths.clone(), sandbox_core::lima::Limactl::locate()?, state.bus.clone());
+    sandbox.pairing_approve(code, true).await.map_err(crate::error::CommandError::failed)?;
+    state.bus.publish(Event::Notice { message: format!("Approved Telegram pairing code {code}") });
+    Ok(())
 }

@@ -152,9 +152,11 @@ pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
             }
         }
     };
-    // In yolo mode the gate also runs by itself every `sync.yolo_interval_secs`.
-    let (result, yolo, _) = tokio::join!(agent, sb.yolo_loop(stopped(stop_rx)), ctrl_c);
+    // In yolo mode the gate also runs by itself every `sync.yolo_interval_secs`; with Telegram
+    // on, new pairing requests are announced.
+    let (result, yolo, pairing, _) = tokio::join!(agent, sb.yolo_loop(stopped(stop_rx.clone())), sb.pairing_loop(stopped(stop_rx)), ctrl_c);
     yolo?;
+    pairing?;
     state.abort();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     printer.abort();

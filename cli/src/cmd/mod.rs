@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod firewall;
 pub mod init;
 pub mod lifecycle;
+pub mod pairing;
 pub mod scan;
 pub mod secrets;
 pub mod sync;

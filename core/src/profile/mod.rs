@@ -153,6 +153,8 @@ pub struct Profile {
     pub sync_policy: crate::sync::SyncPolicy,
     /// The `[agent]` table (validated): gateway versions, tool sandbox extras, Telegram.
     pub agent: crate::runtime::AgentConfig,
+    /// The `[components]` table (validated): settings of the optional components.
+    pub components: crate::runtime::components::ComponentsConfig,
     /// The file this was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -361,7 +363,9 @@ impl Validator<'_> {
         let (ca_certs, vars) = self.provisioning(raw.provisioning.unwrap_or_default());
         let (sync, sync_policy) = self.sync(raw.sync);
         let (_, agent) = self.section(raw.agent, |c| c.validate(), crate::runtime::AgentConfig::default);
-        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, agent, source: None }
+        let components = raw.components.map(|c| crate::runtime::components::spanned(self.text, c));
+        let (_, components) = self.section(components, |c| c.validate(), crate::runtime::components::ComponentsConfig::default);
+        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, agent, components, source: None }
     }
 
     fn folder(&mut self, field: &str, s: &Spanned<String>) -> Option<PathBuf> {

@@ -18,6 +18,7 @@ pub struct RawProfile {
     pub provisioning: Option<RawProvisioning>,
     pub sync: Option<Spanned<crate::sync::SyncPolicyConfig>>,
     pub agent: Option<Spanned<crate::runtime::AgentConfig>>,
+    pub components: Option<crate::runtime::components::ComponentsConfig>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -6,9 +6,11 @@
 //! step's files; [`apply`] ships them with provisioning/runtime/apply.sh (over stdin, like the
 //! base provisioning) and returns what changed.
 
+pub mod components;
 pub mod config;
 pub mod health;
 pub mod render;
+pub mod pairing;
 
 pub use config::AgentConfig;
 

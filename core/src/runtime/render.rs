@@ -227,7 +227,12 @@ pub fn render(profile: &Profile) -> Result<Rendered, ProvisionError> {
     if profile.features.docker {
         files.push(file(DOCKER_BIN, 0o755, DOCKER_WRAPPER, &[]));
     }
-    Ok(Rendered { files, units: vec![GATEWAY_UNIT.to_string()], env })
+    let mut units = vec![GATEWAY_UNIT.to_string()];
+    // Optional components (Cadence, buildlog, Qortex, Tailscale): off by default.
+    let (component_files, component_units) = super::components::render(profile)?;
+    files.extend(component_files);
+    units.extend(component_units);
+    Ok(Rendered { files, units, env })
 }
 
 const MERGE_SCRIPT_TEXT: &str = MERGE_SCRIPT;
@@ -259,6 +264,8 @@ mod tests {
         let run = String::from_utf8(r.file(layout::GATEWAY_RUN).unwrap().contents.clone()).unwrap();
         assert!(run.contains("gateway run --port 18999 --bind lan"), "{run}");
         assert_eq!(r.units, ["openclaw-gateway.service"]);
+        // components are off by default: nothing of theirs is placed
+        assert!(r.files.iter().all(|f| !f.path.contains("/components/") && !f.path.ends_with("cadence.json")));
     }
 
     #[test]
@@ -323,6 +330,14 @@ mod tests {
         assert!(r.env.contains("OPENCLAW_AGENT_DATA_MOUNT=/mnt/openclaw-agents\n"));
         let unit = String::from_utf8(r.file("/etc/systemd/system/openclaw-gateway.service").unwrap().contents.clone()).unwrap();
         assert!(unit.contains("ReadWritePaths=/workspace /home/openclaw -/mnt/openclaw-agents\n"), "{unit}");
+    }
+
+    #[test]
+    fn components_join_the_runtime_payload_when_on() {
+        let (_d, p) = profile("vault = \"vault\"\n[features]\ncadence = true\nbuildlog = true\n");
+        let r = render(&p).unwrap();
+        assert!(r.file(crate::runtime::components::CADENCE_JSON).is_some());
+        assert!(r.units.iter().any(|u| u == crate::runtime::components::COMPONENTS_UNIT), "{:?}", r.units);
     }
 
     #[test]

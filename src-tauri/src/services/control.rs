@@ -89,7 +89,13 @@ impl Control for CoreControl {
                 tracing::info!("not following the agent: {e}");
             }
         };
-        tokio::join!(stopper, alerts, agent);
+        let pairing = async {
+            // Telegram pairing requests become `PairingRequested` (nothing when Telegram is off).
+            if let Err(e) = sandbox.pairing_loop(until_stopped(stopped.clone())).await {
+                tracing::info!("not following Telegram pairing: {e}");
+            }
+        };
+        tokio::join!(stopper, alerts, agent, pairing);
         Ok(())
     }
 }
