@@ -247,7 +247,9 @@ impl Sandbox {
             // features.gateway = false: the bare sandbox, no agent runtime.
         } else if pushed {
             self.progress("up", "runtime", "Installing and starting the OpenClaw gateway", Some(1.0));
-            report.changed.extend(crate::runtime::apply(&self.vm(), &self.profile).await?);
+            // Installing Node and OpenClaw (hundreds of MB from npm) can take long on a slow line.
+            let vm = self.vm().with_timeout(std::time::Duration::from_secs(3600));
+            report.changed.extend(crate::runtime::apply(&vm, &self.profile).await?);
         } else {
             self.bus.publish(Event::Notice { message: "the OpenClaw gateway was not started: it needs its token from the keychain. Unlock the keychain, then run `sandbox up` again".into() });
         }
