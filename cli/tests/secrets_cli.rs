@@ -142,3 +142,23 @@ fn missing_profile_is_reported_before_asking_for_a_value() {
     let json: serde_json::Value = serde_json::from_str(&h.ok(&["secrets", "list", "--json"], None)).unwrap();
     assert!(json["secrets"].as_array().unwrap().iter().all(|e| e["set"] == false));
 }
+
+#[test]
+fn with_the_gateway_the_push_carries_a_generated_token_once() {
+    let h = harness();
+    let text = h.profile_text().replace("gateway = false", "gateway = true");
+    std::fs::write(&h.profile, text).unwrap();
+    h.script_push_reply("tmpfs ok\nwrote OPENCLAW_GATEWAY_TOKEN\nenv written\n", "", 0);
+    let out = h.ok(&["secrets", "push"], None);
+    assert!(out.contains("Wrote 1 secret(s)"), "{out}");
+    // generated into the keychain, never printed
+    let first = h.calls().pop().unwrap().stdin.unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("secret OPENCLAW_GATEWAY_TOKEN "), "the token is not in the payload");
+    // a second push sends the same token (generated once)
+    h.ok(&["secrets", "push"], None);
+    let second = h.calls().pop().unwrap().stdin.unwrap();
+    assert_eq!(first, second);
+    let audit = std::fs::read_to_string(h.home.path().join("logs/audit.jsonl")).unwrap();
+    assert_eq!(audit.matches("secrets.generate").count(), 1, "{audit}");
+}
+

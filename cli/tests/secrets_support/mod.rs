@@ -67,7 +67,10 @@ impl Harness {
         std::fs::create_dir_all(outside.path().join("project")).unwrap();
         std::fs::write(
             &profile,
-            format!("# test profile: names only, never values\nname = \"openclaw-sandbox\"\n[mounts]\nproject = \"{}\"\n", outside.path().join("project").display()),
+            format!(
+                "# test profile: names only, never values\nname = \"openclaw-sandbox\"\n[mounts]\nproject = \"{}\"\n[features]\ngateway = false\n",
+                outside.path().join("project").display()
+            ),
         )
         .unwrap();
         std::fs::create_dir_all(lima.path().join("instances")).unwrap();

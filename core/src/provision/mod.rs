@@ -64,16 +64,18 @@ pub fn apply_argv() -> Vec<String> {
 pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<Vec<String>, ProvisionError> {
     let rendered = render(profile)?;
     let stream = Payload::new(&rendered).to_stream()?;
-    run_payload(vm, stream, "the sandbox").await
+    run_payload(vm, stream, "").await
 }
 
 /// Pipe a payload stream to `sudo bash -s` in the VM; the `changed …` items it reported.
+/// `what` names the step in errors (empty for the sandbox's base step).
 pub async fn run_payload(vm: &dyn Vm, stream: Vec<u8>, what: &str) -> Result<Vec<String>, ProvisionError> {
     let out = vm.exec(&apply_argv(), Some(stream)).await?;
     if !out.success() {
         let stderr = out.stderr_str();
         let message = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no error output").trim().to_string();
-        return Err(ProvisionError::Failed { code: out.status, message: format!("{what}: {message}") });
+        let message = if what.is_empty() { message } else { format!("{what}: {message}") };
+        return Err(ProvisionError::Failed { code: out.status, message });
     }
     Ok(changed_items(&out.stdout_str()))
 }
