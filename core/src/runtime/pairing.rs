@@ -30,8 +30,9 @@ pub const OPENCLAW_BIN: &str = "/usr/local/bin/openclaw";
 pub const CODE_ALPHABET: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 /// Accepted code lengths (OpenClaw 2026.9.6 issues 8 characters).
 pub const CODE_LEN: std::ops::RangeInclusive<usize> = 4..=16;
-/// How often the follower asks the VM.
-pub const POLL_EVERY: Duration = Duration::from_secs(15);
+/// How often the follower asks the VM. Each ask starts OpenClaw's CLI (Node) in the VM; requests
+/// live an hour, so a minute's delay costs nothing and keeps the VM idle.
+pub const POLL_EVERY: Duration = Duration::from_secs(60);
 /// Longest sender name or id kept (they come from strangers on Telegram).
 const MAX_TEXT: usize = 64;
 
@@ -40,6 +41,8 @@ const MAX_TEXT: usize = 64;
 pub enum PairingError {
     #[error("Telegram is off in this profile; set `features.telegram = true` (and run `sandbox up`) to use pairing")]
     TelegramOff,
+    #[error("the OpenClaw gateway is off in this profile (`features.gateway = false`), so nothing handles Telegram; turn it on and run `sandbox up`")]
+    GatewayOff,
     #[error("`{code}` is not a pairing code: codes are {min} to {max} characters of {alphabet} (the bot's reply shows it)", min = CODE_LEN.start(), max = CODE_LEN.end(), alphabet = CODE_ALPHABET)]
     BadCode { code: String },
     #[error("`openclaw pairing list` printed something that is not its JSON list ({detail}); check the OpenClaw version in the VM (`sandbox ssh -- openclaw --version`)")]
@@ -243,10 +246,12 @@ pub fn event(r: &PairingRequest) -> Event {
 
 impl Sandbox {
     fn require_telegram(&self) -> Result<(), PairingError> {
-        if self.profile().features.telegram {
-            Ok(())
-        } else {
+        if !self.profile().features.telegram {
             Err(PairingError::TelegramOff)
+        } else if !self.profile().features.gateway {
+            Err(PairingError::GatewayOff)
+        } else {
+            Ok(())
         }
     }
 
@@ -269,7 +274,7 @@ impl Sandbox {
     /// publish `PairingRequested` for each new one. Returns at once when Telegram is off. A
     /// stopped VM is skipped quietly; a failing list is reported once per distinct message.
     pub async fn pairing_loop(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), PairingError> {
-        if !self.profile().features.telegram {
+        if !self.profile().features.telegram || !self.profile().features.gateway {
             return Ok(());
         }
         let mut seen = Seen::default();
