@@ -107,7 +107,7 @@ as_agent() {
 }
 if [ "$OPENCLAW_TOOL_SANDBOX" = 1 ]; then
   missing=()
-  for p in podman uidmap slirp4netns fuse-overlayfs dbus-user-session gh; do
+  for p in podman uidmap slirp4netns fuse-overlayfs catatonit dbus-user-session gh; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
