@@ -142,6 +142,17 @@ if [ "$OPENCLAW_TOOL_SANDBOX" = 1 ]; then
     as_agent systemctl --user enable --now podman.socket >/dev/null 2>&1 || die "cannot start the agent's podman.socket"
     echo "changed podman.socket"
   fi
+  # Overlay storage through fuse-overlayfs: a container starts without copying the image (the
+  # default here would be vfs, a full copy per container). Only for a store not yet created: an
+  # existing store keeps its driver.
+  sconf=$home/.config/containers/storage.conf
+  if [ ! -e "$home/.local/share/containers/storage" ] && [ ! -e "$sconf" ]; then
+    as_agent mkdir -p "$home/.config/containers"
+    printf '[storage]\ndriver = "overlay"\n\n[storage.options.overlay]\nmount_program = "/usr/bin/fuse-overlayfs"\n' | as_agent tee "$sconf" >/dev/null
+    echo "changed container storage: overlay"
+  else
+    echo "unchanged container storage"
+  fi
   if as_agent podman image exists "$OPENCLAW_TOOL_IMAGE"; then
     echo "unchanged tool image $OPENCLAW_TOOL_IMAGE"
   else
