@@ -105,6 +105,8 @@ pub struct UpReport {
     pub secrets_unset: Vec<String>,
     /// Why secrets could not be pushed (the VM is up without them), e.g. a locked keychain.
     pub secrets_error: Option<String>,
+    /// What else the user should know (e.g. the gateway does not answer yet).
+    pub warnings: Vec<String>,
 }
 
 /// What `down` did.
@@ -249,7 +251,12 @@ impl Sandbox {
             self.progress("up", "runtime", "Installing and starting the OpenClaw gateway", Some(1.0));
             // Installing Node and OpenClaw (hundreds of MB from npm) can take long on a slow line.
             let vm = self.vm().with_timeout(std::time::Duration::from_secs(3600));
-            report.changed.extend(crate::runtime::apply(&vm, &self.profile).await?);
+            let runtime = crate::runtime::apply(&vm, &self.profile).await?;
+            report.changed.extend(runtime.changed);
+            for w in &runtime.warnings {
+                self.bus.publish(Event::Notice { message: w.clone() });
+            }
+            report.warnings.extend(runtime.warnings);
         } else {
             self.bus.publish(Event::Notice { message: "the OpenClaw gateway was not started: it needs its token from the keychain. Unlock the keychain, then run `sandbox up` again".into() });
         }

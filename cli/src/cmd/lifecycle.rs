@@ -36,6 +36,7 @@ pub async fn up(ctx: &Ctx) -> anyhow::Result<u8> {
     if let Some(e) = &report.secrets_error {
         eprintln!("warning: {e}");
     }
+    // report.warnings were shown as they came (notices on the event bus).
     if sb.profile().features.gateway {
         println!("Gateway: http://127.0.0.1:{}", sb.profile().gateway_port);
     }

@@ -70,6 +70,11 @@ pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<Vec<String>, Provis
 /// Pipe a payload stream to `sudo bash -s` in the VM; the `changed …` items it reported.
 /// `what` names the step in errors (empty for the sandbox's base step).
 pub async fn run_payload(vm: &dyn Vm, stream: Vec<u8>, what: &str) -> Result<Vec<String>, ProvisionError> {
+    Ok(changed_items(&run_payload_output(vm, stream, what).await?))
+}
+
+/// [`run_payload`], returning the step's whole report (stdout).
+pub async fn run_payload_output(vm: &dyn Vm, stream: Vec<u8>, what: &str) -> Result<String, ProvisionError> {
     let out = vm.exec(&apply_argv(), Some(stream)).await?;
     if !out.success() {
         let stderr = out.stderr_str();
@@ -77,7 +82,7 @@ pub async fn run_payload(vm: &dyn Vm, stream: Vec<u8>, what: &str) -> Result<Vec
         let message = if what.is_empty() { message } else { format!("{what}: {message}") };
         return Err(ProvisionError::Failed { code: out.status, message });
     }
-    Ok(changed_items(&out.stdout_str()))
+    Ok(out.stdout_str())
 }
 
 /// The `changed …` items of the apply script's report.

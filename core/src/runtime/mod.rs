@@ -18,9 +18,22 @@ use crate::profile::Profile;
 use crate::provision::{Payload, ProvisionError};
 use crate::vm::Vm;
 
-/// Render, push and apply the runtime for `profile`; returns the items that changed.
-pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<Vec<String>, ProvisionError> {
+/// What the runtime step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeReport {
+    /// Items it changed (empty: nothing to do).
+    pub changed: Vec<String>,
+    /// Things the user should know that did not fail the step (e.g. the gateway not answering yet).
+    pub warnings: Vec<String>,
+}
+
+/// Render, push and apply the runtime for `profile`.
+pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<RuntimeReport, ProvisionError> {
     let rendered = render::render(profile)?;
     let stream = Payload::with_script(&rendered, render::apply_script()).to_stream()?;
-    crate::provision::run_payload(vm, stream, "the agent runtime").await
+    let out = crate::provision::run_payload_output(vm, stream, "the agent runtime").await?;
+    Ok(RuntimeReport {
+        changed: crate::provision::changed_items(&out),
+        warnings: out.lines().filter_map(|l| l.strip_prefix("warning ")).map(|s| s.trim().to_string()).collect(),
+    })
 }
