@@ -59,6 +59,9 @@ enum Command {
     },
     /// Print the lima.yaml rendered from the profile.
     LimaConfig,
+    /// Print what `sandbox up` installs and enforces for the OpenClaw gateway: the pinned
+    /// versions and the settings merged into the agent's openclaw.json (JSON).
+    GatewaySettings,
     /// Serve MCP on stdio for agents (status, up, down, exec, validate, …; never approvals).
     Mcp,
     /// Print where state is kept.
@@ -129,6 +132,7 @@ fn main() -> ExitCode {
             Command::Restart => lifecycle::restart(&ctx).await,
             Command::Doctor { json } => cmd::doctor::run(&ctx, json).await,
             Command::LimaConfig => lifecycle::lima_config(&ctx).await,
+            Command::GatewaySettings => lifecycle::gateway_settings(&ctx),
             Command::Mcp => {
                 let api = sandbox_core::agent::AgentApi::new(ctx.paths.clone(), ctx.profile_path.clone(), sandbox_core::events::EventBus::default());
                 mcp::serve(api).await?;

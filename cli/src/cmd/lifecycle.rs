@@ -228,6 +228,21 @@ pub async fn restart(ctx: &Ctx) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+pub fn gateway_settings(ctx: &Ctx) -> anyhow::Result<u8> {
+    let profile = ctx.load_profile()?;
+    let a = &profile.agent;
+    let out = serde_json::json!({
+        "openclaw_version": a.openclaw_version,
+        "node_version": a.node_version,
+        "npm_version": a.npm_version,
+        "gateway_port": profile.gateway_port,
+        "settings": sandbox_core::runtime::render::sandbox_settings(&profile),
+        "dual_container_settings": sandbox_core::runtime::render::dual_container_settings(&profile),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(exit::OK)
+}
+
 pub async fn lima_config(ctx: &Ctx) -> anyhow::Result<u8> {
     let profile = ctx.load_profile()?;
     let sb = sandbox_core::sandbox::Sandbox::new(
