@@ -181,13 +181,15 @@ fn openclaw_gateway_and_tool_sandbox_run_confined_in_a_real_vm() {
     let r = as_agent(
         &bed,
         "sudo -n true 2>/dev/null; echo sudo=$?; nft flush ruleset 2>/dev/null; echo nft=$?; \
-         ls -l /var/run/docker.sock /run/podman/podman.sock 2>&1 | grep -c \"No such file\"; \
+         ls -l /var/run/docker.sock 2>&1 | grep -c \"No such file\"; \
          podman --remote --url unix:///run/podman/podman.sock info >/dev/null 2>&1; echo rootsock=$?; \
          id -nG",
     );
     assert!(r.stdout.contains("sudo=1") && r.stdout.contains("rootsock=") && !r.stdout.contains("rootsock=0"), "{}", r.all());
     assert!(!r.stdout.contains("nft=0"), "{}", r.all());
-    assert!(r.stdout.contains("\n2\n"), "a root container socket exists: {}", r.all());
+    assert!(r.stdout.contains("\n1\n"), "a Docker socket exists: {}", r.all());
+    let out = bed.vm_ok("systemctl is-enabled podman.socket podman.service 2>&1; sudo ls /run/podman 2>&1 | grep -c podman.sock");
+    assert!(out.starts_with("masked\nmasked\n0"), "the rootful Podman API must be off: {out}");
     let groups = r.stdout.lines().last().unwrap_or("");
     for g in ["sudo", "docker", "root", "adm", "disk"] {
         assert!(!groups.split_whitespace().any(|x| x == g), "the agent is in {g}: {groups}");

@@ -118,6 +118,15 @@ if [ "$OPENCLAW_TOOL_SANDBOX" = 1 ]; then
   else
     echo "unchanged container packages"
   fi
+  # No root engine: the distribution's rootful API socket (Debian enables it) is masked.
+  if [ "$(systemctl is-enabled podman.socket 2>/dev/null)" = masked ]; then
+    echo "unchanged root podman.socket masked"
+  else
+    systemctl disable --now podman.socket podman.service >/dev/null 2>&1 || true
+    systemctl mask podman.socket podman.service >/dev/null 2>&1
+    rm -f /run/podman/podman.sock
+    echo "changed root podman.socket masked"
+  fi
   # Subordinate ids: the container's users map into 65536 ids the agent owns, none of them root.
   if grep -q "^$agent:" /etc/subuid && grep -q "^$agent:" /etc/subgid; then
     echo "unchanged subordinate ids"
