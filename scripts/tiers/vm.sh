@@ -25,4 +25,4 @@ start=$(date +%s)
 "$root/tests/vm/build-image" >/dev/null
 echo "vm tier: image ready after $(( $(date +%s) - start )) s"
 # One VM at a time: two TCG guests on two cores would only slow each other down.
-cargo test -p sandbox-cli --locked --features vm-tests --test 'vm_*' -- --nocapture --test-threads=1
+cargo test -p sandbox-cli --locked --no-fail-fast --features vm-tests --test 'vm_*' -- --nocapture --test-threads=1
