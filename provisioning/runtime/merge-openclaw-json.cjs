@@ -77,7 +77,8 @@ for (const p of patches) {
 }
 
 const out = JSON.stringify(desired, null, 2) + "\n";
-if (text !== null && strict && out === text) {
+// Unchanged when the merge adds nothing, however the file is formatted (OpenClaw may rewrite it).
+if (text !== null && strict && JSON.stringify(desired) === JSON.stringify(current)) {
   console.log("unchanged openclaw.json");
   process.exit(0);
 }
