@@ -40,7 +40,8 @@ pub mod layout {
 pub const GATEWAY_TOKEN_SECRET: &str = "OPENCLAW_GATEWAY_TOKEN";
 
 const APPLY_SCRIPT: &str = include_str!("../../../provisioning/runtime/apply.sh");
-const MERGE_SCRIPT: &str = include_str!("../../../provisioning/runtime/merge-openclaw-json.cjs");
+/// The merge script's text (`layout::MERGE_SCRIPT` is where it goes in the VM).
+const MERGE_SCRIPT_TEXT: &str = include_str!("../../../provisioning/runtime/merge-openclaw-json.cjs");
 
 /// The runtime step's apply script (for [`crate::provision::Payload::with_script`]).
 pub fn apply_script() -> &'static str {
@@ -235,7 +236,6 @@ pub fn render(profile: &Profile) -> Result<Rendered, ProvisionError> {
     Ok(Rendered { files, units, env })
 }
 
-const MERGE_SCRIPT_TEXT: &str = MERGE_SCRIPT;
 
 #[cfg(test)]
 mod tests {
