@@ -28,7 +28,42 @@ ensure_packages() {
   echo "installing: ${missing[*]}"
   if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/sandbox-apt.log 2>&1; then
     $sudo apt-get update >/tmp/sandbox-apt.log 2>&1 || true
-    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/sandbox-apt.log 2>&1 \
-      || { echo "apt-get install failed; see /tmp/sandbox-apt.log" >&2; tail -20 /tmp/sandbox-apt.log >&2; return 1; }
+    if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/sandbox-apt.log 2>&1; then
+      # A package installed from elsewhere (e.g. a backport of qemu-utils) can block its
+      # siblings from the distribution. Ask for the repository's version of every listed package
+      # that is installed, so apt downgrades it instead of removing it (qemu-img stays).
+      local pinned=() v
+      while read -r p; do
+        p=${p%%#*}; p=$(echo "$p" | xargs)
+        [ -n "$p" ] || continue
+        case " ${missing[*]} " in *" $p "*) continue;; esac
+        v=$(apt-cache madison "$p" 2>/dev/null | awk -F'|' 'NR==1 {gsub(/ /, "", $2); print $2}')
+        [ -n "$v" ] && pinned+=("$p=$v")
+      done < "$file"
+      echo "retrying with the repository's versions of: ${pinned[*]}" >>/tmp/sandbox-apt.log
+      $sudo apt-get install -y --no-install-recommends --allow-downgrades "${missing[@]}" "${pinned[@]}" \
+        >>/tmp/sandbox-apt.log 2>&1 \
+        || { echo "apt-get install failed; see /tmp/sandbox-apt.log" >&2; tail -20 /tmp/sandbox-apt.log >&2; return 1; }
+    fi
+  fi
+  # Check every listed package after installing too: an install can remove a package it conflicts
+  # with (qemu-system-x86 from the distribution removes a newer qemu-utils, and with it qemu-img);
+  # install what went missing once more, now against the siblings just installed.
+  local round
+  for round in 1 2; do
+    missing=()
+    while read -r p; do
+      p=${p%%#*}; p=$(echo "$p" | xargs)
+      [ -n "$p" ] || continue
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done < "$file"
+    [ ${#missing[@]} -eq 0 ] && break
+    [ "$round" = 1 ] || break
+    echo "reinstalling what the install removed: ${missing[*]}"
+    $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/sandbox-apt.log 2>&1 || true
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "after apt-get install these packages are still missing (a conflict removed them?): ${missing[*]}; see /tmp/sandbox-apt.log" >&2
+    return 1
   fi
 }
