@@ -22,16 +22,13 @@ source "$d/env"
 # shellcheck source=provisioning/lib/apply-files.sh
 source "$d/lib.sh"
 
-# The agent user: no sudo, no root-equivalent groups. Its uid is the project owner's when
-# that is a free, ordinary uid, so it can edit the project's files through the overlay.
+# The agent user: no sudo, no root-equivalent groups, never the admin's uid (on Lima the admin
+# is the host user: 501 on a Mac). Its uid is an ordinary free one; it edits the user's files
+# through the id-mapped lower layer (openclaw-lower-*.service), whoever owns them on the host.
 ensure_agent_user() {
-  local u=$OPENCLAW_AGENT_USER owner args=()
+  local u=$OPENCLAW_AGENT_USER
   if ! getent passwd "$u" >/dev/null; then
-    owner=$(stat -c %u "$OPENCLAW_PROJECT" 2>/dev/null || echo 0)
-    if [ "$owner" -ge 1000 ] && [ "$owner" -lt 60000 ] && ! getent passwd "$owner" >/dev/null && ! getent group "$owner" >/dev/null; then
-      args=(--uid "$owner")
-    fi
-    useradd --create-home --shell /bin/bash --user-group "${args[@]}" "$u"
+    useradd --create-home --shell /bin/bash --user-group "$u"
     passwd --lock "$u" >/dev/null
     echo "changed user $u"
   else
@@ -51,7 +48,31 @@ ensure_agent_user() {
   fi
 }
 
+# Lima's /etc/hosts has no line for the guest's own name (boot.Linux/06-etc-hosts.sh): once the
+# sandbox's resolver replaces the distribution's, every sudo would warn "unable to resolve host".
+ensure_hostname() {
+  local h
+  h=$(hostname)
+  if ! grep -qE "^127\.0\.1\.1[[:space:]]+$h\$" /etc/hosts; then
+    sed -i '/^127\.0\.1\.1[[:space:]]/d' /etc/hosts
+    printf '127.0.1.1 %s\n' "$h" >> /etc/hosts
+    echo "changed hosts $h"
+  fi
+}
+
+# bindfs maps the host folders to the agent (see render.rs lower_unit). The test bed's image
+# has it; a Lima cloud image gets it from the distribution (its lists first, the dpkg lock awaited).
+ensure_bindfs() {
+  command -v bindfs >/dev/null && return 0
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends bindfs fuse3 >/dev/null
+  echo "changed installed bindfs"
+}
+
+ensure_hostname
 ensure_agent_user
+ensure_bindfs
 # 0755 like the boot-time provision step in lima.yaml makes it; the overlay below is 0700.
 ensure_dir /var/lib/openclaw 0755 root:root
 ensure_dir /var/log/openclaw 0755 root:root
@@ -77,7 +98,7 @@ apply_units "$d"
 # Health checks: what the profile promises is in place.
 fail() { echo "health check failed: $*" >&2; exit 1; }
 mountpoint -q "$OPENCLAW_PROJECT" || fail "the project folder is not mounted at $OPENCLAW_PROJECT"
-mountpoint -q "$OPENCLAW_WORKSPACE" || fail "$OPENCLAW_WORKSPACE is not mounted (journalctl -u workspace.mount)"
+mountpoint -q "$OPENCLAW_WORKSPACE" || fail "$OPENCLAW_WORKSPACE is not mounted (journalctl -u workspace.mount -u openclaw-lower-project.service)"
 if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
   findmnt -n -o FSTYPE "$OPENCLAW_WORKSPACE" | grep -qx overlay || fail "$OPENCLAW_WORKSPACE is not an overlay"
   systemctl is-active --quiet openclaw-audit.service || fail "the audit watcher is not running (journalctl -u openclaw-audit)"

@@ -10,12 +10,15 @@ need=""
 command -v nft >/dev/null 2>&1 || need="$need nftables"
 command -v dnsmasq >/dev/null 2>&1 || need="$need dnsmasq-base"
 if [ -n "$need" ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need
+  # A fresh cloud image has no package lists, and its apt timers may hold the dpkg lock.
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends $need
 fi
 
 # The ruleset names these users (only they may reach the upstream DNS / NTP); nft refuses to
 # load a ruleset naming a user that does not exist.
 id dnsmasq >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin dnsmasq
+id systemd-network >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin systemd-network
 id systemd-timesync >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin systemd-timesync
 
 changed=0

@@ -111,8 +111,8 @@ if [ "$OPENCLAW_TOOL_SANDBOX" = 1 ]; then
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/var/log/openclaw/apt.log 2>&1 \
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null && \
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/var/log/openclaw/apt.log 2>&1 \
       || die "cannot install ${missing[*]} (log: /var/log/openclaw/apt.log in the VM)"
     echo "changed installed ${missing[*]}"
   else
@@ -167,7 +167,7 @@ if [ "$OPENCLAW_TOOL_SANDBOX" = 1 ]; then
   else
     rootfs=/var/cache/openclaw/tool-rootfs.tar
     if [ ! -f "$rootfs" ]; then
-      command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/var/log/openclaw/apt.log 2>&1 \
+      command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq debootstrap >/var/log/openclaw/apt.log 2>&1 \
         || die "cannot install debootstrap to build the tool image"
       . /etc/os-release
       build=$(mktemp -d /var/tmp/openclaw-tool.XXXXXX)

@@ -25,14 +25,21 @@ fn secure_mode_mounts_an_overlay_without_redirects_and_watches_it() {
     assert!(unit.contains("Where=/workspace\n"), "{unit}");
     assert!(unit.contains("Type=overlay\n"), "{unit}");
     assert!(unit.contains(
-        "Options=lowerdir=/mnt/openclaw,upperdir=/var/lib/openclaw/overlay/upper,workdir=/var/lib/openclaw/overlay/work,redirect_dir=off,metacopy=off,"
+        "Options=lowerdir=/var/lib/openclaw/lower/project,upperdir=/var/lib/openclaw/overlay/upper,workdir=/var/lib/openclaw/overlay/work,redirect_dir=off,metacopy=off,"
     ), "{unit}");
-    assert!(unit.contains("RequiresMountsFor=/mnt/openclaw "), "{unit}");
+    assert!(unit.contains("RequiresMountsFor=/var/lib/openclaw/overlay\n"), "{unit}");
     let audit = text(&r, "/etc/systemd/system/openclaw-audit.service");
     assert!(audit.contains(&format!("{} /workspace {} {}", layout::AUDIT_WATCH, layout::UPPER, layout::AUDIT_LOG)), "{audit}");
     // the watcher follows the overlay: stopped with it, started with it (remounts after a sync)
     assert!(audit.contains("BindsTo=workspace.mount\n") && audit.contains("WantedBy=workspace.mount\n"), "{audit}");
-    assert_eq!(r.units, vec!["workspace.mount", "openclaw-audit.service"]);
+    assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-audit.service"]);
+    // the overlay lies over the id-mapped project (bindfs, read-only), not the Lima mount itself
+    let unit = String::from_utf8(r.file("/etc/systemd/system/workspace.mount").unwrap().contents.clone()).unwrap();
+    assert!(unit.contains("lowerdir=/var/lib/openclaw/lower/project,"), "{unit}");
+    assert!(unit.contains("Requires=openclaw-lower-project.service\nAfter=openclaw-lower-project.service"), "{unit}");
+    let lower = String::from_utf8(r.file("/etc/systemd/system/openclaw-lower-project.service").unwrap().contents.clone()).unwrap();
+    assert!(lower.contains("bindfs -o ro --force-user=openclaw --force-group=openclaw /mnt/openclaw /var/lib/openclaw/lower/project'"), "{lower}");
+    assert!(lower.contains("install -d -m 0700 -o root -g root /var/lib/openclaw/lower"), "{lower}");
     // a changed unit file restarts its own unit only
     assert_eq!(r.file("/etc/systemd/system/workspace.mount").unwrap().restarts, vec!["workspace.mount"]);
     assert!(r.file(layout::SYNC_REQUEST).unwrap().restarts.is_empty());
@@ -43,10 +50,12 @@ fn yolo_unsafe_binds_the_writable_project_and_has_no_overlay_or_watcher() {
     let (_d, p) = profile("yolo-unsafe", "");
     let r = render(&p).unwrap();
     let unit = text(&r, "/etc/systemd/system/workspace.mount");
-    assert!(unit.contains("What=/mnt/openclaw\n") && unit.contains("Options=bind\n"), "{unit}");
+    assert!(unit.contains("What=/var/lib/openclaw/lower/project\n") && unit.contains("Options=bind\n"), "{unit}");
+    let lower = text(&r, "/etc/systemd/system/openclaw-lower-project.service");
+    assert!(lower.contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$(stat -c %u /mnt/openclaw)"), "{lower}");
     assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
     assert!(r.file("/etc/systemd/system/openclaw-audit.service").is_none());
-    assert_eq!(r.units, vec!["workspace.mount"]);
+    assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount"]);
     assert!(r.env.contains("OPENCLAW_MODE=yolo-unsafe\n"), "{}", r.env);
 }
 
@@ -128,7 +137,7 @@ fn payload_is_a_preamble_then_a_tar_of_script_manifest_and_files() {
     let manifest = String::from_utf8(entries[2].2.clone()).unwrap();
     assert!(manifest.contains("0644 root:root /etc/systemd/system/workspace.mount workspace.mount\n"), "{manifest}");
     assert!(manifest.contains("0700 root:root /usr/local/sbin/openclaw-sandbox-ctl\n"), "{manifest}");
-    assert_eq!(String::from_utf8(entries[3].2.clone()).unwrap(), "workspace.mount\nopenclaw-audit.service\n");
+    assert_eq!(String::from_utf8(entries[3].2.clone()).unwrap(), "openclaw-lower-project.service\nworkspace.mount\nopenclaw-audit.service\n");
     assert!(String::from_utf8_lossy(&entries[1].2).contains("apply_manifest()"));
     for f in &r.files {
         let e = entries.iter().find(|e| e.0 == format!("files{}", f.path)).unwrap();
@@ -259,20 +268,21 @@ fn a_vault_gets_its_own_overlay_unit_watcher_and_env() {
     let unit = text(&r, VAULT_UNIT_FILE);
     assert!(unit.contains("[Mount]\nWhat=overlay\nWhere=/workspace-obsidian\nType=overlay\n"), "{unit}");
     assert!(unit.contains(
-        "Options=lowerdir=/mnt/obsidian,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"
+        "Options=lowerdir=/var/lib/openclaw/lower/vault,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"
     ), "{unit}");
-    assert!(unit.contains("RequiresMountsFor=/mnt/obsidian /var/lib/openclaw/overlay-vault\n"), "{unit}");
+    assert!(unit.contains("Requires=openclaw-lower-vault.service\nAfter=openclaw-lower-vault.service\nRequiresMountsFor=/var/lib/openclaw/overlay-vault\n"), "{unit}");
+    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("RequiresMountsFor=/mnt/obsidian\n"));
     assert!(unit.contains("ConditionPathIsDirectory=/var/lib/openclaw/overlay-vault/upper\n"), "{unit}");
     assert_eq!(r.file(VAULT_UNIT_FILE).unwrap().restarts, vec![layout::VAULT_UNIT]);
     // the project's overlay is unchanged
-    assert!(text(&r, "/etc/systemd/system/workspace.mount").contains("lowerdir=/mnt/openclaw,upperdir=/var/lib/openclaw/overlay/upper,"));
+    assert!(text(&r, "/etc/systemd/system/workspace.mount").contains("lowerdir=/var/lib/openclaw/lower/project,upperdir=/var/lib/openclaw/overlay/upper,"));
     // its own watcher, bound to its own mount, appending to the same log with root "vault"
     let audit = text(&r, "/etc/systemd/system/openclaw-audit-vault.service");
     assert!(audit.contains(&format!("{} /workspace-obsidian /var/lib/openclaw/overlay-vault/upper {} vault\n", layout::AUDIT_WATCH, layout::AUDIT_LOG)), "{audit}");
     assert!(audit.contains("BindsTo=workspace\\x2dobsidian.mount\n") && audit.contains("WantedBy=workspace\\x2dobsidian.mount\n"), "{audit}");
     let project_audit = text(&r, "/etc/systemd/system/openclaw-audit.service");
     assert!(project_audit.contains(" project\n") && project_audit.contains("BindsTo=workspace.mount\n"), "{project_audit}");
-    assert_eq!(r.units, vec!["workspace.mount", "workspace\\x2dobsidian.mount", "openclaw-audit.service", "openclaw-audit-vault.service"]);
+    assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-lower-vault.service", "workspace\\x2dobsidian.mount", "openclaw-audit.service", "openclaw-audit-vault.service"]);
     // a new watcher script restarts both watchers
     assert_eq!(r.file(layout::AUDIT_WATCH).unwrap().restarts, vec!["openclaw-audit.service", "openclaw-audit-vault.service"]);
     // apply.sh and the ctl read these; the unit name is quoted so `source` keeps its backslash
@@ -288,7 +298,7 @@ fn without_a_vault_nothing_of_it_is_rendered() {
         assert!(r.file(VAULT_UNIT_FILE).is_none());
         assert!(r.file("/etc/systemd/system/openclaw-audit-vault.service").is_none());
         assert!(r.files.iter().all(|f| !f.path.contains("obsidian") && !f.path.contains("vault")), "{:?}", r.files.iter().map(|f| &f.path).collect::<Vec<_>>());
-        assert_eq!(r.units, vec!["workspace.mount", "openclaw-audit.service"]);
+        assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-audit.service"]);
         // empty: apply.sh, the ctl and openclaw-sync-request see "no vault"
         assert!(r.env.contains("OPENCLAW_VAULT=\n"), "{}", r.env);
     }
@@ -299,10 +309,11 @@ fn yolo_unsafe_binds_the_writable_vault_without_a_watcher() {
     let (_d, p) = vault_profile("yolo-unsafe", None);
     let r = render(&p).unwrap();
     let unit = text(&r, VAULT_UNIT_FILE);
-    assert!(unit.contains("What=/mnt/obsidian\nWhere=/workspace-obsidian\nType=none\nOptions=bind\n"), "{unit}");
+    assert!(unit.contains("What=/var/lib/openclaw/lower/vault\nWhere=/workspace-obsidian\nType=none\nOptions=bind\n"), "{unit}");
+    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$(stat -c %u /mnt/obsidian)"));
     assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
     assert!(r.file("/etc/systemd/system/openclaw-audit-vault.service").is_none());
-    assert_eq!(r.units, vec!["workspace.mount", "workspace\\x2dobsidian.mount"]);
+    assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-lower-vault.service", "workspace\\x2dobsidian.mount"]);
 }
 
 #[test]
