@@ -21,6 +21,20 @@ const CANARY: &str = "canary-e2e-9f3b7c1d2a4e6f80";
 fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     join_session_keyring();
     let mut bed = Bed::new(NAME, &[]);
+    // deeper user files (owned by the host user, like the rest): the agent edits them below
+    std::fs::create_dir_all(bed.path("project/x/y/z")).unwrap();
+    std::fs::write(bed.path("project/x/y/z/deep.txt"), "deep\n").unwrap();
+    std::fs::write(bed.path("project/x/y/nested.txt"), "nested\n").unwrap();
+    chown_tree(&bed.project(), HOST_UID, HOST_GID);
+    bed.allow_domain(RESOLVABLE);
+    // the user's own Lima set-up: an override that would mount their home writable and forward
+    // a port into every instance of *their* Lima home (Lima merges it on every start)
+    std::fs::create_dir_all(bed.user_lima_home().join("_config")).unwrap();
+    std::fs::write(
+        bed.user_lima_home().join("_config/override.yaml"),
+        format!("mounts:\n- location: {}\n  mountPoint: /mnt/leaked-home\n  writable: true\nportForwards:\n- guestPort: 8790\n  hostPort: 8790\n", bed.path("home").display()),
+    )
+    .unwrap();
     let before = snapshot(&bed.project());
     let mut set = bed.sandbox(&["secrets", "set", "ANTHROPIC_API_KEY", "--stdin"]);
     set.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -52,17 +66,25 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     let out = bed.vm_ok("findmnt -n -o FSTYPE /workspace; systemctl cat workspace.mount | grep ^Options=");
     assert!(out.starts_with("overlay\n") && out.contains("redirect_dir=off,metacopy=off"), "{out}");
 
-    // the agent user: no sudo, no groups beyond its own
-    let out = bed.vm_ok("id -nG openclaw; id -u openclaw; sudo -u openclaw sudo -n true 2>&1; echo \"sudo-rc=$?\"");
+    // Lima's Mac case: the admin is the host user (uid 501), the 9p mount shows the host's
+    // owner (501:20); the agent has its own uid, no sudo, no groups beyond its own
+    let out = bed.vm_ok("id -u; stat -c %u:%g /mnt/openclaw/a.txt; id -nG openclaw; id -u openclaw; sudo -u openclaw sudo -n true 2>&1; echo \"sudo-rc=$?\"");
     let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(HOST_UID.to_string().as_str()), "the admin takes the host user's uid: {out}");
+    assert_eq!(lines.next(), Some(format!("{HOST_UID}:{HOST_GID}").as_str()), "9p shows the host owner: {out}");
     assert_eq!(lines.next(), Some("openclaw"), "{out}");
-    assert_eq!(lines.next(), Some(PROJECT_UID.to_string().as_str()), "the agent takes the project owner's uid: {out}");
+    let agent_uid: u32 = lines.next().and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("{out}"));
+    assert!(agent_uid >= 1000 && agent_uid != HOST_UID, "the agent has an ordinary uid of its own: {out}");
     assert!(out.contains("sudo-rc=1"), "{out}");
+    // the user's Lima override reached nothing; sudo finds the hostname (no warning)
+    let out = bed.vm_ok("mountpoint -q /mnt/leaked-home && echo leaked; sudo true 2>&1; echo sudo-done");
+    assert_eq!(out, "sudo-done\n", "the user's ~/.lima/_config/override.yaml reached the sandbox, or sudo warned: {out}");
 
     // the agent works in /workspace: add, modify, delete, rename; then asks for a sync
     let out = bed.vm_ok(
         "sudo -u openclaw -H bash -euc 'cd /workspace; echo new > new.txt; echo more >> a.txt; rm sub/b.txt; \
          mv c.txt c2.txt; mkdir -p made/deep; echo d > made/deep/d.txt; \
+         echo more >> x/y/z/deep.txt; echo created > sub/created.txt; mv x/y/nested.txt x/y/renamed.txt; \
          openclaw-sync-request \"added new.txt, please review\"; \
          ls /var/spool/openclaw/sync-requests 2>&1 || echo spool-unreadable'",
     );
@@ -123,11 +145,14 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     let file = |s: &str, mode: u32| (s.as_bytes().to_vec(), mode);
     let mode_of = |p: &str| before[Path::new(p)].1;
     expected.insert("a.txt".into(), file("alpha\nmore\n", mode_of("a.txt")));
+    expected.insert("x/y/z/deep.txt".into(), file("deep\nmore\n", mode_of("x/y/z/deep.txt")));
+    let nested = expected.remove(Path::new("x/y/nested.txt")).unwrap();
+    expected.insert("x/y/renamed.txt".into(), nested);
     expected.remove(Path::new("sub/b.txt"));
     let c = expected.remove(Path::new("c.txt")).unwrap();
     expected.insert("c2.txt".into(), c);
     let after = snapshot(&bed.project());
-    for p in ["new.txt", "made", "made/deep", "made/deep/d.txt"] {
+    for p in ["new.txt", "made", "made/deep", "made/deep/d.txt", "sub/created.txt"] {
         assert!(after.contains_key(Path::new(p)), "{p} missing on the host after sync");
         expected.insert(p.into(), after[Path::new(p)].clone());
     }
@@ -141,7 +166,11 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     for name in ["new.txt", "a.txt", "sub/b.txt", "c.txt", "c2.txt", "made/deep/d.txt"] {
         assert!(!listing.lines().any(|l| l.ends_with(&format!(" ./{name}"))), "{name} still in the upper dir:\n{listing}");
     }
-    assert_eq!(bed.vm_ok("cat /workspace/a.txt /workspace/new.txt; systemctl is-active openclaw-audit.service"), "alpha\nmore\nnew\nactive\n");
+    // fresh after sync: the agent reads the applied files from the host folder below at once
+    assert_eq!(
+        bed.vm_ok("cat /workspace/a.txt /workspace/new.txt /workspace/x/y/z/deep.txt; systemctl is-active openclaw-audit.service"),
+        "alpha\nmore\nnew\ndeep\nmore\nactive\n"
+    );
     let s = bed.run(&["status", "--json"], Duration::from_secs(120));
     let st: serde_json::Value = serde_json::from_str(&s.stdout).unwrap_or_else(|e| panic!("{e}: {}", s.all()));
     assert_eq!(st["pending_requests"], 0, "{}", s.stdout);
@@ -192,6 +221,60 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert!(out.contains("rc=0"), "after allow the connection must pass: {out}");
     assert_eq!(accept.join().unwrap(), "hi\n");
 
+    // DNS behind the firewall on qemu: the resolver's upstream is Lima's 192.168.5.3, which the
+    // guest DNATs to the host agent's resolver; an allowlisted name resolves for the agent
+    let out = bed.vm_ok(&format!("sudo -u openclaw getent hosts {RESOLVABLE} >/dev/null; echo \"rc=$?\""));
+    assert!(out.contains("rc=0"), "an allowlisted name must resolve behind the firewall: {out}");
+
+    // no UDP side doors: Lima lets any guest user bind ports below 1024; whatever the agent sends
+    // from the DHCP, DNS and NTP ports (to the host, the only address here) is dropped and logged
+    let out = bed.vm_ok(
+        "sysctl -n net.ipv4.ip_unprivileged_port_start; sudo -u openclaw python3 -c '\
+import socket\n\
+for sport, dport in ((68, 67), (67, 68), (53, 9053), (123, 9123)):\n\
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+    s.bind((\"0.0.0.0\", sport))\n\
+    s.sendto(b\"side-door\", (\"192.168.5.2\", dport))\n\
+    print(\"sent\", sport)\n'",
+    );
+    assert!(out.starts_with("0\n") && out.matches("sent").count() == 4, "the agent could not even try: {out}");
+    let r = bed.run(&["firewall", "log", "--json", "--since", "-10min"], Duration::from_secs(120));
+    for (sport, dport) in [(68, 67), (67, 68), (53, 9053), (123, 9123)] {
+        assert!(
+            r.stdout.lines().any(|l| l.contains(&format!("\"sport\":{sport}")) && l.contains(&format!("\"dport\":{dport}"))),
+            "UDP {sport} -> {dport} from the agent was not dropped and logged:\n{}",
+            r.all()
+        );
+    }
+
+    // ports: Lima forwards every guest listener its rules do not ignore. The agent's listeners on
+    // 0.0.0.0, 127.0.0.1, :: and ::1 stay in the VM; the gateway's port reaches the host.
+    bed.vm_ok(
+        "for l in 0.0.0.0:18801 127.0.0.1:18802 ::0:18803 ::1:18804 0.0.0.0:18789; do \
+           sudo -u openclaw setsid -f timeout 120 python3 -m http.server --bind ${l%:*} ${l##*:} >/dev/null 2>&1; done; sleep 2; \
+         ss -Hltn | grep -c ':188'",
+    );
+    let reached = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut c| {
+        std::io::Write::write_all(&mut c, b"GET / HTTP/1.0\r\n\r\n")?;
+        let mut got = String::new();
+        std::io::Read::read_to_string(&mut c, &mut got)?;
+        Ok(got)
+    });
+    let t = Instant::now();
+    let gateway = loop {
+        match reached(18789) {
+            Ok(got) if got.starts_with("HTTP/") => break got,
+            _ if t.elapsed() > Duration::from_secs(30) => panic!("the gateway port was not forwarded to the host within 30 s"),
+            _ => std::thread::sleep(Duration::from_millis(500)),
+        }
+    };
+    bed.timings.push(("guest listener -> host forward (gateway port)".into(), t.elapsed()));
+    assert!(gateway.contains("Directory listing"), "{gateway}");
+    for port in [18801, 18802, 18803, 18804] {
+        assert!(!matches!(reached(port), Ok(g) if g.starts_with("HTTP/")), "the agent's listener on guest port {port} reached the host");
+    }
+    bed.vm_ok("sudo pkill -u openclaw -f 'http.server' || true");
+
     // the agent writes once more before the restart: the overlay keeps it
     bed.vm_ok("sudo -u openclaw bash -c 'echo later > /workspace/later.txt'");
 
@@ -241,7 +324,7 @@ fn yolo_unsafe_writes_straight_through_without_an_overlay() {
         "findmnt -n -o FSTYPE /workspace; sudo -u openclaw bash -euc 'echo more >> /workspace/a.txt; echo new > /workspace/new.txt'; \
          systemctl is-enabled openclaw-audit.service 2>/dev/null || echo no-watcher; sudo openclaw-sandbox-ctl export-upper 2>&1 || true",
     );
-    assert!(out.starts_with("9p\n"), "/workspace must be the (bound) project mount: {out}");
+    assert!(out.starts_with("fuse"), "/workspace must be the (bound) id-mapped project mount: {out}");
     assert!(out.contains("no-watcher") && out.contains("has no overlay"), "{out}");
     assert_eq!(std::fs::read_to_string(bed.path("project/a.txt")).unwrap(), "alpha\nmore\n");
     assert_eq!(std::fs::read_to_string(bed.path("project/new.txt")).unwrap(), "new\n");

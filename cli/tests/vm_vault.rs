@@ -20,43 +20,32 @@ impl Bed {
         self.path("vault")
     }
 
-    /// Build (or find) the image, make a project and a vault owned by [`PROJECT_UID`], and
-    /// `sandbox init` with both.
+    /// Build (or find) the image, make a project and a vault owned by the host user, and
+    /// `sandbox init` with both. The shim plays vz: Apple's virtiofs, whose files look owned by
+    /// whoever asks (through the overlay: root), and DNS on the gateway — the Mac's case.
     fn new_with_vault(name: &'static str) -> Bed {
-        assert!(is_root(), "the vm tier needs root (debootstrap, chroot); run it with scripts/test vm");
-        let t = Instant::now();
-        let (image, how) = build_image();
-        let image_time = t.elapsed();
-        let mut bed = Bed { name, root: tempfile::Builder::new().prefix("vm").tempdir_in("/tmp").unwrap(), image, timings: vec![] };
-        bed.timings.push((format!("image ({how})"), image_time));
-        for d in ["home", "lima", "project/sub", "vault/notes", "vault/.obsidian"] {
+        let bed = Bed::empty(name, "vz");
+        for d in ["project/sub", "vault/notes/daily/2026", "vault/.obsidian"] {
             std::fs::create_dir_all(bed.path(d)).unwrap();
         }
         std::fs::write(bed.path("project/a.txt"), "alpha\n").unwrap();
         std::fs::write(bed.path("project/sub/b.txt"), "bravo\n").unwrap();
         std::fs::write(bed.path("vault/notes/hello.md"), "# Hello\n").unwrap();
+        std::fs::write(bed.path("vault/notes/daily/2026/12-04.md"), "- standup\n").unwrap();
+        std::fs::write(bed.path("vault/notes/daily/old.md"), "old\n").unwrap();
+        std::fs::write(bed.path("vault/notes/daily/rename-me.md"), "moving\n").unwrap();
         std::fs::write(bed.path("vault/.obsidian/app.json"), "{}\n").unwrap();
-        chown_tree(&bed.project(), PROJECT_UID);
-        chown_tree(&bed.vault(), PROJECT_UID);
+        chown_tree(&bed.project(), HOST_UID, HOST_GID);
+        chown_tree(&bed.vault(), HOST_UID, HOST_GID);
         let (project, vault) = (bed.project(), bed.vault());
-        let args = [
+        bed.init(&[
             "init", "--non-interactive", "--project", project.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--name", name,
             "--cpus", "2", "--memory", "2GiB", "--disk", "20GiB",
-        ];
-        let r = bed.run(&args, Duration::from_secs(30));
-        assert_eq!(r.code, 0, "{}", r.all());
-        // No allowlisted names and no NTP: no test traffic leaves this machine.
-        let profile = bed.profile();
-        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false")
-            // The bare sandbox: the agent runtime has its own test (vm_runtime.rs).
-            .replace("[features]\n", "[features]\ngateway = false\n");
+        ]);
+        let text = std::fs::read_to_string(bed.profile()).unwrap();
         assert!(text.contains("\nvault = "), "init did not write the vault:\n{text}");
-        std::fs::write(&profile, text).unwrap();
+        bed.allow_domain(RESOLVABLE);
         bed
-    }
-
-    fn profile(&self) -> PathBuf {
-        self.path("home/config/profile.toml")
     }
 }
 
@@ -86,15 +75,32 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
          sudo -u openclaw touch /mnt/obsidian/x 2>&1; echo \"agent-rc=$?\"",
     );
     assert!(out.starts_with("overlay\n"), "{out}");
-    assert!(out.contains("Options=lowerdir=/mnt/obsidian,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"), "{out}");
+    assert!(out.contains("Options=lowerdir=/var/lib/openclaw/lower/vault,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"), "{out}");
     assert!(out.contains("Where=/workspace-obsidian\n") && out.contains("active\nactive\nactive\n"), "{out}");
     assert!(out.contains("openclaw 755\nopenclaw\n"), "the agent must own the vault overlay's root: {out}");
     assert!(out.contains("agent-rc=1"), "{out}");
 
-    // the agent writes into the vault's overlay and asks for a review of the vault
+    // vz's virtiofs as the shim plays it (lima#1513): a file looks owned by whoever asks — the
+    // admin (the host user's uid), root, the agent — and the admin is the host user (501)
+    let out = bed.vm_ok(
+        "id -u; f=/mnt/obsidian/notes/hello.md; stat -c %u $f; sudo stat -c %u $f; sudo -u openclaw stat -c %u $f; id -u openclaw",
+    );
+    let ids: Vec<&str> = out.lines().collect();
+    assert_eq!(ids.len(), 5, "{out}");
+    assert_eq!((ids[0], ids[1], ids[2]), (HOST_UID.to_string().as_str(), HOST_UID.to_string().as_str(), "0"), "{out}");
+    assert_eq!(ids[3], ids[4], "the agent sees itself as the owner: {out}");
+    assert_ne!(ids[4], ids[0], "the agent must not have the admin's (host user's) uid: {out}");
+
+    // DNS on vz: the gateway is the resolver's upstream; an allowlisted name resolves for the agent
+    let out = bed.vm_ok(&format!("sudo -u openclaw getent hosts {RESOLVABLE} >/dev/null; echo \"rc=$?\"; getent hosts not-allowed.example.test; echo \"rc=$?\""));
+    assert!(out.contains("rc=0\nrc=2"), "on vz an allowlisted name must resolve behind the firewall, others not: {out}");
+
+    // the agent writes into the vault's overlay — edits the user's files three folders deep,
+    // creates in an existing folder, deletes and renames nested files — and asks for a review
     let out = bed.vm_ok(
         "sudo -u openclaw -H bash -euc 'cd /workspace-obsidian; echo idea > notes/new-idea.md; echo more >> notes/hello.md; \
-         mkdir -p daily; echo today > daily/2026-01-01.md; \
+         mkdir -p daily; echo today > daily/2026-01-01.md; echo done >> notes/daily/2026/12-04.md; \
+         echo made > notes/daily/made.md; rm notes/daily/old.md; mv notes/daily/rename-me.md notes/daily/renamed.md; \
          openclaw-sync-request --vault \"vault: a new idea and a daily note\"'",
     );
     assert!(!out.trim().is_empty(), "no request id printed: {out}");
@@ -145,7 +151,7 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     let id = v["request"].as_str().unwrap().to_string();
     assert_ne!(id, watched_id);
     let text = r.stdout.clone();
-    for p in ["notes/new-idea.md", "notes/hello.md", "daily/2026-01-01.md"] {
+    for p in ["notes/new-idea.md", "notes/hello.md", "daily/2026-01-01.md", "notes/daily/2026/12-04.md", "notes/daily/made.md", "notes/daily/old.md", "notes/daily/renamed.md"] {
         assert!(text.contains(p), "{p} missing from the request: {text}");
     }
     let list = json(&bed.run(&["sync", "list", "--json", "--root", "vault"], Duration::from_secs(60)));
@@ -168,13 +174,31 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     assert_eq!(std::fs::read_to_string(bed.path("vault/notes/hello.md")).unwrap(), "# Hello\nmore\n");
     assert_eq!(std::fs::read_to_string(bed.path("vault/daily/2026-01-01.md")).unwrap(), "today\n");
     assert_eq!(std::fs::read_to_string(bed.path("vault/.obsidian/app.json")).unwrap(), "{}\n");
+    assert_eq!(std::fs::read_to_string(bed.path("vault/notes/daily/2026/12-04.md")).unwrap(), "- standup\ndone\n");
+    assert_eq!(std::fs::read_to_string(bed.path("vault/notes/daily/made.md")).unwrap(), "made\n");
+    assert_eq!(std::fs::read_to_string(bed.path("vault/notes/daily/renamed.md")).unwrap(), "moving\n");
+    assert!(!bed.path("vault/notes/daily/old.md").exists() && !bed.path("vault/notes/daily/rename-me.md").exists());
+    // exactly the agent's changes: nothing else in the vault moved
+    let mut expected = vault_before.clone();
+    for gone in ["notes/daily/old.md", "notes/daily/rename-me.md"] {
+        expected.remove(Path::new(gone));
+    }
+    let after = snapshot(&bed.vault());
+    for new in ["notes/new-idea.md", "daily", "daily/2026-01-01.md", "notes/daily/made.md", "notes/daily/renamed.md"] {
+        expected.insert(new.into(), after.get(Path::new(new)).unwrap_or_else(|| panic!("{new} missing")).clone());
+    }
+    for changed in ["notes/hello.md", "notes/daily/2026/12-04.md"] {
+        expected.insert(changed.into(), after[Path::new(changed)].clone());
+    }
+    assert_eq!(after, expected, "the vault holds exactly the agent's changes");
     assert_eq!(snapshot(&bed.project()), project_before, "vault changes must not reach the project");
     for p in ["notes", "new-idea.md", "daily"] {
         assert!(!bed.project().join(p).exists() && !bed.project().join("notes").join(p).exists(), "{p} in the project");
     }
     let vst = rt.block_on(ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
     assert_eq!((vst.upper_entries, vst.watcher.as_str()), (0, "active"), "{vst:?}");
-    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/new-idea.md /workspace-obsidian/daily/2026-01-01.md"), "idea\ntoday\n");
+    // fresh after sync: the agent reads the applied files from the vault below at once
+    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/new-idea.md /workspace-obsidian/daily/2026-01-01.md /workspace-obsidian/notes/daily/2026/12-04.md"), "idea\ntoday\n- standup\ndone\n");
 
     // `sandbox reset --root vault` discards only the vault's unsynced writes
     bed.vm_ok("sudo -u openclaw bash -euc 'echo scratch > /workspace-obsidian/scratch.md; echo keep > /workspace/keep.txt'");
@@ -203,11 +227,4 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(bed.qemu_pid().is_none());
     bed.print_timings("vm vault");
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
 }

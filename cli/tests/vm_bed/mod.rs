@@ -37,8 +37,14 @@ pub fn watch_for(bed: &Bed, needle: &str, limit: Duration) -> String {
     let _ = child.wait();
     got.unwrap_or_else(|_| panic!("`sandbox watch` printed no `{needle}` within {} s", limit.as_secs()))
 }
-/// The agent's uid on the host side: the project belongs to an ordinary user, as on a laptop.
-pub const PROJECT_UID: u32 = 2000;
+/// The host user the shim plays when it runs as root (tests/vm/limactl guest_user): a Mac's first
+/// account, uid 501 in group staff (20). Lima makes the guest's admin this uid, and test projects
+/// belong to it, as on a laptop.
+pub const HOST_UID: u32 = 501;
+pub const HOST_GID: u32 = 20;
+/// A name the tests resolve through the VM's firewall and resolver (never connected to): the
+/// distribution's mirror, which this machine's resolver already answers for.
+pub const RESOLVABLE: &str = "deb.debian.org";
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -66,6 +72,9 @@ pub struct Bed {
     pub root: tempfile::TempDir,
     pub image: PathBuf,
     pub timings: Vec<(String, Duration)>,
+    /// Which of Lima's VM types the shim plays: "qemu" (9p mounts owned by the host uid, DNS
+    /// through the DNAT) or "vz" (files owned by whoever asks, DNS on the gateway).
+    pub vm_type: &'static str,
 }
 
 impl Bed {
@@ -76,14 +85,20 @@ impl Bed {
         self.path("project")
     }
     /// `$OPENCLAW_TESTBED_LIMA_HOME` (scripts/tiers/vm.sh sets it, to clean up even after a
-    /// crash) or a folder in the temp dir.
+    /// crash) or a folder in the temp dir: the sandbox's private Lima home.
     pub fn lima_home(&self) -> PathBuf {
         std::env::var_os("OPENCLAW_TESTBED_LIMA_HOME").map(PathBuf::from).unwrap_or_else(|| self.path("lima"))
+    }
+    /// The user's own Lima home (`LIMA_HOME` in their environment): the sandbox must not use it.
+    pub fn user_lima_home(&self) -> PathBuf {
+        self.path("home/.lima")
     }
     pub fn env(&self, c: &mut Command) {
         c.env("SANDBOX_HOME", self.path("home"))
             .env("HOME", self.path("home"))
-            .env("LIMA_HOME", self.lima_home())
+            .env("LIMA_HOME", self.user_lima_home())
+            .env("SANDBOX_LIMA_HOME", self.lima_home())
+            .env("LIMA_SHIM_VMTYPE", self.vm_type)
             .env("SANDBOX_LIMACTL", shim())
             .env("OPENCLAW_TESTBED_IMAGE", &self.image)
             .env("OPENCLAW_TESTBED_BOOT_TIMEOUT", "900")
@@ -119,6 +134,7 @@ impl Bed {
     pub fn core_vm(&self) -> LimaVm {
         // limactl inherits this process's environment; this file holds a single test.
         std::env::set_var("LIMA_HOME", self.lima_home());
+        std::env::set_var("LIMA_SHIM_VMTYPE", self.vm_type);
         std::env::set_var("OPENCLAW_TESTBED_IMAGE", &self.image);
         LimaVm::new(Limactl::at(shim()), self.name)
     }
@@ -140,6 +156,7 @@ impl Drop for Bed {
         let mut c = Command::new(shim());
         c.args(["delete", "-f", self.name]);
         self.env(&mut c);
+        c.env("LIMA_HOME", self.lima_home());
         let _ = run_bounded(c, Duration::from_secs(60), "limactl delete -f");
         if let Some(pid) = self.qemu_pid() {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
@@ -239,14 +256,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
     out
 }
 
-pub fn chown_tree(dir: &Path, uid: u32) {
-    std::os::unix::fs::chown(dir, Some(uid), Some(uid)).unwrap();
+/// Give `dir` and everything in it to `uid:gid` (the host user Lima plays, [`HOST_UID`]).
+pub fn chown_tree(dir: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::chown(dir, Some(uid), Some(gid)).unwrap();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {
-            chown_tree(&p, uid);
+            chown_tree(&p, uid, gid);
         } else {
-            std::os::unix::fs::chown(&p, Some(uid), Some(uid)).unwrap();
+            std::os::unix::fs::chown(&p, Some(uid), Some(gid)).unwrap();
         }
     }
 }
@@ -272,35 +290,61 @@ pub fn tar_listing(tar: &[u8]) -> String {
 }
 
 impl Bed {
-    /// Build (or find) the image, make a project owned by [`PROJECT_UID`] and `sandbox init` it.
-    pub fn new(name: &'static str, init_args: &[&str]) -> Bed {
+    /// Build (or find) the image and make the temp world (no project yet); the shim plays `vm_type`.
+    pub fn empty(name: &'static str, vm_type: &'static str) -> Bed {
         assert!(is_root(), "the vm tier needs root (debootstrap, chroot); run it with scripts/test vm");
         let t = Instant::now();
         let (image, how) = build_image();
         let image_time = t.elapsed();
-        let mut bed = Bed { name, root: tempfile::Builder::new().prefix("vm").tempdir_in("/tmp").unwrap(), image, timings: vec![] };
+        let mut bed = Bed { name, root: tempfile::Builder::new().prefix("vm").tempdir_in("/tmp").unwrap(), image, timings: vec![], vm_type };
         bed.timings.push((format!("image ({how})"), image_time));
-        for d in ["home", "lima", "project/sub", "project/keep"] {
+        for d in ["home", "lima"] {
+            std::fs::create_dir_all(bed.path(d)).unwrap();
+        }
+        bed
+    }
+
+    /// `sandbox init` with `args`, then the test profile: no allowlisted names and no NTP (the
+    /// VM's resolver forwards nothing, so no test traffic leaves this machine), and the bare
+    /// sandbox (the agent runtime has its own test, vm_runtime.rs).
+    pub fn init(&self, args: &[&str]) {
+        let r = self.run(args, Duration::from_secs(30));
+        assert_eq!(r.code, 0, "{}", r.all());
+        let profile = self.profile();
+        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false")
+            .replace("[features]\n", "[features]\ngateway = false\n");
+        std::fs::write(&profile, text).unwrap();
+    }
+
+    pub fn profile(&self) -> PathBuf {
+        self.path("home/config/profile.toml")
+    }
+
+    /// Allow `domain` in the profile (only its name is resolved by the tests: the package
+    /// registry the machine already reaches; no connection is made to it).
+    pub fn allow_domain(&self, domain: &str) {
+        let text = std::fs::read_to_string(self.profile()).unwrap();
+        assert!(text.contains("allowed_domains = []"), "{text}");
+        std::fs::write(self.profile(), text.replace("allowed_domains = []", &format!("allowed_domains = [\"{domain}\"]"))).unwrap();
+    }
+
+    /// Build (or find) the image, make a project owned by the host user ([`HOST_UID`]:[`HOST_GID`],
+    /// as on a Mac) and `sandbox init` it.
+    pub fn new(name: &'static str, init_args: &[&str]) -> Bed {
+        let bed = Bed::empty(name, "qemu");
+        for d in ["project/sub", "project/keep"] {
             std::fs::create_dir_all(bed.path(d)).unwrap();
         }
         std::fs::write(bed.path("project/a.txt"), "alpha\n").unwrap();
         std::fs::write(bed.path("project/sub/b.txt"), "bravo\n").unwrap();
         std::fs::write(bed.path("project/c.txt"), "charlie\n").unwrap();
         std::fs::write(bed.path("project/keep/untouched.bin"), [0u8, 1, 2, 255]).unwrap();
-        chown_tree(&bed.project(), PROJECT_UID);
+        chown_tree(&bed.project(), HOST_UID, HOST_GID);
         let project = bed.project();
         let mut args = vec!["init", "--non-interactive", "--project", project.to_str().unwrap(), "--name", name];
         args.extend(["--cpus", "2", "--memory", "2GiB", "--disk", "20GiB"]);
         args.extend_from_slice(init_args);
-        let r = bed.run(&args, Duration::from_secs(30));
-        assert_eq!(r.code, 0, "{}", r.all());
-        // No allowlisted names and no NTP: the VM's resolver forwards nothing, so no test
-        // traffic leaves this machine.
-        let profile = bed.path("home/config/profile.toml");
-        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false")
-            // The bare sandbox: the agent runtime has its own test (vm_runtime.rs).
-            .replace("[features]\n", "[features]\ngateway = false\n");
-        std::fs::write(&profile, text).unwrap();
+        bed.init(&args);
         bed
     }
 
