@@ -76,6 +76,10 @@ pub struct Containerd {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PortForward {
+    #[serde(rename = "guestIP", skip_serializing_if = "Option::is_none")]
+    pub guest_ip: Option<String>,
+    #[serde(rename = "guestIPMustBeZero", skip_serializing_if = "Option::is_none")]
+    pub guest_ip_must_be_zero: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +140,48 @@ fn boot_provision(profile: &Profile) -> Provision {
     Provision { mode: "system".into(), script }
 }
 
+/// The gateway's forward, then one rule that ignores every other listener on any address.
+///
+/// Lima matches rules first-wins (lima:pkg/portfwd/forward.go and pkg/hostagent/port.go,
+/// `forwardingAddresses`, the same in v1.0.0) and appends its own catch-all forward of
+/// 127.0.0.1/any/1-65535 (port.go `portForwardRules`), which also takes listeners on 0.0.0.0
+/// and `::`. An ignore rule with the default guestIP 127.0.0.1 is *skipped* for a listener on
+/// 0.0.0.0/`::` (the `guestIP.IsUnspecified() && !rule.GuestIP.IsUnspecified()` branch), so
+/// the ignore rule must say guestIP 0.0.0.0. With guestIPMustBeZero false such a rule matches
+/// every guest address (the `rule.GuestIP.IsUnspecified() && !GuestIPMustBeZero` case):
+/// 127.0.0.1, ::1, ::, 0.0.0.0 and the VM's own addresses, so IPv6 needs no rule of its own.
+/// guestIPMustBeZero is written explicitly: v2 defaults it to true when guestIP is 0.0.0.0
+/// (lima:pkg/limayaml/defaults.go `FillPortForwardDefaults`), which would make the rule an exact
+/// 0.0.0.0 match and leave loopback listeners to the fallback; v1.0 has a plain bool, default
+/// false (lima@v1.0.0:pkg/limayaml/limayaml.go).
+/// The gateway's rule comes first so it still wins for its port, on 127.0.0.1, ::1 (matched
+/// by the IPv6-loopback case) and 0.0.0.0/:: (unspecified listeners match any rule).
+pub(crate) fn port_forwards(gateway_port: u16) -> Vec<PortForward> {
+    vec![
+        PortForward {
+            guest_ip: None,
+            guest_ip_must_be_zero: None,
+            guest_port: Some(gateway_port),
+            guest_port_range: None,
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(gateway_port),
+            proto: "tcp".into(),
+            ignore: false,
+        },
+        // Nothing else the agent opens in the VM is forwarded to the host.
+        PortForward {
+            guest_ip: Some("0.0.0.0".into()),
+            guest_ip_must_be_zero: Some(false),
+            guest_port: None,
+            guest_port_range: Some([1, 65535]),
+            host_ip: None,
+            host_port: None,
+            proto: "any".into(),
+            ignore: true,
+        },
+    ]
+}
+
 /// Render the Lima config for `profile` on `host`.
 pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
     let (vm_type, mount_type) = match host {
@@ -147,18 +193,7 @@ pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
         .iter()
         .map(|m| LimaMount { location: m.host.to_string_lossy().into_owned(), mount_point: m.guest.clone(), writable: m.writable })
         .collect();
-    let port_forwards = vec![
-        PortForward {
-            guest_port: Some(profile.gateway_port),
-            guest_port_range: None,
-            host_ip: Some("127.0.0.1".into()),
-            host_port: Some(profile.gateway_port),
-            proto: "tcp".into(),
-            ignore: false,
-        },
-        // Nothing else the agent opens in the VM is forwarded to the host.
-        PortForward { guest_port: None, guest_port_range: Some([1, 65535]), host_ip: None, host_port: None, proto: "any".into(), ignore: true },
-    ];
+    let port_forwards = port_forwards(profile.gateway_port);
     let ca_certs = (!profile.ca_certs.is_empty())
         .then(|| CaCerts { files: profile.ca_certs.iter().map(|p| p.to_string_lossy().into_owned()).collect() });
     let mode_note = match profile.mode {
