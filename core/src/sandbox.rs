@@ -229,7 +229,7 @@ impl Sandbox {
         self.progress("up", "provision", "Provisioning", Some(1.0));
         report.changed = self.provision().await?;
         self.progress("up", "firewall", "Loading the firewall and DNS allowlist", Some(1.0));
-        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy).await?;
+        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy.for_host(self.host)).await?;
         self.progress("up", "secrets", "Pushing secrets", Some(1.0));
         let pushed = match self.push_secrets().await {
             Ok(r) => {
