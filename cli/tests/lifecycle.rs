@@ -323,3 +323,26 @@ fn usage_errors_exit_2() {
     let r = env.run(&["status", "--bogus"]);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn lima_config_for_macos_and_linux_prints_what_that_host_gets() {
+    let env = Env::new();
+    assert_eq!(env.init(&[]).code, 0);
+    let mac = env.run(&["lima-config", "--for", "macos"]);
+    assert_eq!(mac.code, 0, "{}", mac.all());
+    assert!(mac.stdout.contains("vmType: vz\n"), "{}", mac.stdout);
+    assert!(mac.stdout.contains("mountType: virtiofs\n"), "{}", mac.stdout);
+    let linux = env.run(&["lima-config", "--for", "linux"]);
+    assert_eq!(linux.code, 0, "{}", linux.all());
+    assert!(linux.stdout.contains("vmType: qemu\n"), "{}", linux.stdout);
+    assert!(linux.stdout.contains("mountType: 9p\n"), "{}", linux.stdout);
+    for out in [&mac.stdout, &linux.stdout] {
+        assert!(out.contains("guestIP: 0.0.0.0") && out.contains("guestIPMustBeZero: false"), "{out}");
+    }
+    // default: this host
+    let here = env.run(&["lima-config"]);
+    let expect = if cfg!(target_os = "macos") { &mac.stdout } else { &linux.stdout };
+    assert_eq!(&here.stdout, expect);
+    let bad = env.run(&["lima-config", "--for", "windows"]);
+    assert_eq!(bad.code, 2, "{}", bad.all());
+}

@@ -177,9 +177,14 @@ impl Sandbox {
         self.bus.publish(Event::Progress(Progress { operation: operation.into(), step: step.into(), message: message.into(), fraction }));
     }
 
-    /// The lima.yaml for this profile.
+    /// The lima.yaml for this profile on this host.
     pub fn lima_yaml(&self) -> String {
-        lima::to_yaml(&lima::render(&self.profile, self.host), self.profile.source.as_deref())
+        self.lima_yaml_for(self.host)
+    }
+
+    /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`).
+    pub fn lima_yaml_for(&self, host: HostOs) -> String {
+        lima::to_yaml(&lima::render(&self.profile, host), self.profile.source.as_deref())
     }
 
     fn write_lima_yaml(&self) -> Result<PathBuf, SandboxError> {
