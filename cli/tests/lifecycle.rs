@@ -105,6 +105,20 @@ fn up_refuses_a_too_old_lima() {
 }
 
 #[test]
+fn start_passes_progress_only_to_lima_2_and_newer() {
+    for (version, progress) in [("1.2.3", false), ("2.0.0", true), ("2.2.0", true)] {
+        let env = Env::new();
+        env.init(&[]);
+        let mut c = env.command(&["up"]);
+        c.env("FAKE_LIMA_VERSION", version);
+        let r = env.run_cmd(c);
+        assert_eq!(r.code, 0, "{version}: {}", r.all());
+        let start = env.verbs().into_iter().find(|v| v.starts_with("start")).expect("start");
+        assert_eq!(start.contains("--progress"), progress, "{version}: {start}");
+    }
+}
+
+#[test]
 fn full_lifecycle_up_status_down_up_destroy() {
     let env = Env::new();
     assert_eq!(env.init(&[]).code, 0);
@@ -156,7 +170,7 @@ fn full_lifecycle_up_status_down_up_destroy() {
     env.clear_calls();
     let r = env.run(&["up"]);
     assert!(r.stdout.contains("Started `openclaw-sandbox`"), "{}", r.all());
-    assert!(env.verbs().iter().any(|v| v == &format!("start {NAME}")), "{:?}", env.verbs());
+    assert!(env.verbs().iter().any(|v| v == &format!("start --progress {NAME}")), "{:?}", env.verbs());
 
     // destroy asks; --yes deletes
     let r = env.run(&["destroy"]);
@@ -197,7 +211,7 @@ fn broken_vm_needs_force_and_up_recovers_it() {
     assert!(r.stderr.contains("force-stopping"), "{}", r.stderr);
     let v = env.verbs();
     let stop = v.iter().position(|x| x == &format!("stop -f {NAME}")).expect("stop -f");
-    let start = v.iter().position(|x| x == &format!("start {NAME}")).expect("start");
+    let start = v.iter().position(|x| x == &format!("start --progress {NAME}")).expect("start");
     assert!(stop < start);
     // and down --force works on a broken VM
     env.set_status(NAME, "Broken");

@@ -201,7 +201,7 @@ impl Sandbox {
     pub async fn up(&self) -> Result<UpReport, SandboxError> {
         let name = self.profile.name.clone();
         let mut report = UpReport::default();
-        self.limactl.checked_version().await?;
+        let version = self.limactl.checked_version().await?;
         let config = self.write_lima_yaml()?;
         let current = self.limactl.instance(&name).await?;
         match current.as_ref().map(|i| &i.status) {
@@ -210,12 +210,12 @@ impl Sandbox {
                 self.bus.publish(Event::Notice { message: format!("The VM `{name}` was Broken; force-stopping it before starting again") });
                 self.limactl.stop(&name, true).await?;
                 report.recovered = true;
-                self.start(None, &mut report).await?;
+                self.start(None, version, &mut report).await?;
             }
-            Some(InstanceStatus::Stopped) => self.start(None, &mut report).await?,
+            Some(InstanceStatus::Stopped) => self.start(None, version, &mut report).await?,
             None => {
                 report.created = true;
-                self.start(Some(&config), &mut report).await?;
+                self.start(Some(&config), version, &mut report).await?;
             }
             Some(other) => {
                 return Err(LimaError::WrongState {
@@ -273,13 +273,13 @@ impl Sandbox {
         Ok(report)
     }
 
-    async fn start(&self, config: Option<&std::path::Path>, report: &mut UpReport) -> Result<(), SandboxError> {
+    async fn start(&self, config: Option<&std::path::Path>, version: lima::Version, report: &mut UpReport) -> Result<(), SandboxError> {
         self.state(VmState::Starting);
         let mut tracker = ProgressTracker::default();
         let bus = self.bus.clone();
         let result = self
             .limactl
-            .start(&self.profile.name, config, |step: &StartStep| {
+            .start(&self.profile.name, config, version, |step: &StartStep| {
                 if let Some(p) = tracker.update(step) {
                     bus.publish(Event::Progress(p));
                 }

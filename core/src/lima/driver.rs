@@ -15,6 +15,9 @@ use tokio::process::Command;
 
 /// Oldest Lima we support (JSON Lines `list`, `--tty=false`, v1 mount defaults).
 pub const MINIMUM_VERSION: Version = Version { major: 1, minor: 0, patch: 0 };
+/// First Lima whose `start` takes `--progress` (relays `[cloud-init] …` lines): the flag is in
+/// lima@v2.0.0:cmd/limactl/start.go and absent up to v1.2.3.
+pub const PROGRESS_VERSION: Version = Version { major: 2, minor: 0, patch: 0 };
 
 const QUICK: Duration = Duration::from_secs(60);
 const START: Duration = Duration::from_secs(20 * 60);
@@ -193,14 +196,20 @@ impl Limactl {
     }
 
     /// `limactl start --tty=false` — creates the instance from `config` when it does not exist
-    /// yet. Each recognised stderr milestone is passed to `on_step` as it arrives.
+    /// yet. Each recognised stderr milestone is passed to `on_step` as it arrives. `version` is
+    /// the limactl's: from [`PROGRESS_VERSION`] on, `--progress` makes Lima relay cloud-init's
+    /// log as `[cloud-init] …` lines (lima:pkg/instance/start.go `watchHostAgentEvents`).
     pub async fn start(
         &self,
         name: &str,
         config: Option<&Path>,
+        version: Version,
         mut on_step: impl FnMut(&StartStep) + Send,
     ) -> Result<(), LimaError> {
         let mut args = vec!["--tty=false".to_string(), "start".to_string()];
+        if version >= PROGRESS_VERSION {
+            args.push("--progress".into());
+        }
         match config {
             Some(path) => {
                 args.push("--name".into());

@@ -154,11 +154,22 @@ fn resources_images_and_hardening_defaults() {
     assert_eq!(y["ssh"]["forwardAgent"].as_bool(), Some(false));
     assert_eq!(y["ssh"]["loadDotSSHPubKeys"].as_bool(), Some(false));
     let images = y["images"].as_sequence().unwrap();
-    for arch in ["x86_64", "aarch64"] {
-        let first = images.iter().find(|i| i["arch"].as_str() == Some(arch)).unwrap();
-        assert!(first["location"].as_str().unwrap().contains("ubuntu-24.04"));
-        assert!(first["digest"].as_str().unwrap().starts_with("sha256:"));
+    for (arch, deb) in [("x86_64", "amd64"), ("aarch64", "arm64")] {
+        let of_arch: Vec<_> = images.iter().filter(|i| i["arch"].as_str() == Some(arch)).collect();
+        assert_eq!(of_arch.len(), 2, "{arch}: dated, then latest");
+        // Lima's templates/_images/debian-12.yaml: the dated image pinned by digest first
+        let dated = of_arch[0]["location"].as_str().unwrap();
+        assert!(dated.starts_with("https://cloud.debian.org/images/cloud/bookworm/20260712-2537/"), "{dated}");
+        assert!(dated.ends_with(&format!("debian-12-genericcloud-{deb}-20260712-2537.qcow2")), "{dated}");
+        assert!(of_arch[0]["digest"].as_str().unwrap().starts_with("sha512:"));
+        assert_eq!(of_arch[0]["digest"].as_str().unwrap().len(), "sha512:".len() + 128);
+        assert_eq!(
+            of_arch[1]["location"].as_str(),
+            Some(format!("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-{deb}.qcow2").as_str())
+        );
+        assert!(of_arch[1].get("digest").is_none());
     }
+    assert!(!to_yaml(&render(&p, HostOs::MacOs), None).contains("ubuntu"));
     assert_eq!(y["provision"][0]["mode"].as_str(), Some("system"));
     assert!(y["provision"][0]["script"].as_str().unwrap().starts_with("#!/bin/sh"));
     assert!(y.get("caCerts").is_none());
