@@ -146,6 +146,7 @@ fn main() -> ExitCode {
                 println!("profile: {}", ctx.profile_path.display());
                 println!("data:    {}", ctx.paths.data_dir.display());
                 println!("logs:    {}", ctx.paths.log_dir.display());
+                println!("lima:    {}", sandbox_core::paths::lima_home().display());
                 Ok(exit::OK)
             }
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,

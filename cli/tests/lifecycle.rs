@@ -360,3 +360,68 @@ fn lima_config_for_macos_and_linux_prints_what_that_host_gets() {
     let bad = env.run(&["lima-config", "--for", "windows"]);
     assert_eq!(bad.code, 2, "{}", bad.all());
 }
+
+/// Every limactl call's LIMA_HOME, as the fake recorded it.
+fn recorded_lima_homes(env: &Env) -> Vec<Option<String>> {
+    let text = std::fs::read_to_string(env.fake_dir().join("calls.jsonl")).unwrap_or_default();
+    text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["lima_home"].as_str().map(String::from)).collect()
+}
+
+#[test]
+fn every_limactl_call_gets_the_private_lima_home_not_the_users() {
+    let env = Env::new();
+    env.init(&[]);
+    let private = env.path("private-lima");
+    let run = |args: &[&str]| {
+        let mut c = env.command(args);
+        c.env("SANDBOX_LIMA_HOME", &private).env("LIMA_HOME", env.path("users-own-lima"));
+        env.run_cmd(c)
+    };
+    for args in [&["up"][..], &["status"], &["ssh", "--", "true"], &["restart"], &["down"], &["doctor"]] {
+        let r = run(args);
+        assert!(r.code == 0 || args == ["doctor"], "{args:?}: {}", r.all());
+    }
+    let homes = recorded_lima_homes(&env);
+    assert!(homes.len() > 5, "{homes:?}");
+    assert!(homes.iter().all(|h| h.as_deref() == Some(private.to_str().unwrap())), "{homes:?}");
+    assert!(private.is_dir(), "the private Lima home is created");
+    let p = run(&["paths"]);
+    assert!(p.stdout.contains(&format!("lima:    {}", private.display())), "{}", p.stdout);
+    let s = run(&["status"]);
+    assert!(s.stdout.contains(&format!("lima:     {}", private.display())), "{}", s.stdout);
+    // without SANDBOX_LIMA_HOME: $SANDBOX_HOME/lima
+    env.clear_calls();
+    let mut c = env.command(&["status"]);
+    c.env("LIMA_HOME", env.path("users-own-lima"));
+    assert_eq!(env.run_cmd(c).code, 0);
+    let homes = recorded_lima_homes(&env);
+    assert!(!homes.is_empty() && homes.iter().all(|h| h.as_deref() == Some(env.path("home/lima").to_str().unwrap())), "{homes:?}");
+}
+
+#[test]
+fn status_and_doctor_point_at_a_vm_left_in_the_users_lima_home() {
+    let env = Env::new();
+    env.init(&[]);
+    // an older version created the VM in ~/.lima (HOME is the test's home folder)
+    let old = env.path(&format!("home/.lima/{NAME}"));
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("lima.yaml"), "vmType: vz\n").unwrap();
+    let mut c = env.command(&["status"]);
+    c.env_remove("LIMA_HOME");
+    let r = env.run_cmd(c);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains(&format!("a VM `{NAME}` exists in your own Lima home ({})", old.display())), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("limactl delete {NAME}")), "{}", r.stderr);
+    let j = env.run(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["instance_in_user_lima_home"].as_str(), Some(old.to_str().unwrap()));
+    let mut c = env.command(&["doctor"]);
+    c.env_remove("LIMA_HOME");
+    let d = env.run_cmd(c);
+    assert!(d.stdout.contains("[warn] lima home"), "{}", d.stdout);
+    assert!(d.stdout.contains("exists in your own Lima home"), "{}", d.stdout);
+    // once the sandbox's own VM exists, nothing is said
+    env.run(&["up"]);
+    let r = env.run(&["status"]);
+    assert!(!r.stderr.contains("own Lima home"), "{}", r.stderr);
+}

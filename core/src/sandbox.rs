@@ -86,6 +86,23 @@ pub struct Status {
     pub gateway: Option<crate::runtime::health::GatewayHealth>,
     /// The same for the vault's overlay (`/workspace-obsidian`), when the profile has a vault.
     pub vault_overlay: Option<crate::provision::ctl::OverlayStatus>,
+    /// Where the sandbox's Lima keeps its VMs (its own `LIMA_HOME`).
+    pub lima_home: PathBuf,
+    /// The VM does not exist in `lima_home` but one with its name exists in the user's own Lima
+    /// home (made by an older version): it is not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_in_user_lima_home: Option<PathBuf>,
+}
+
+/// What to tell the user about an instance left in their own Lima home.
+pub fn user_lima_home_note(name: &str, dir: &std::path::Path, lima_home: &std::path::Path) -> String {
+    format!(
+        "a VM `{name}` exists in your own Lima home ({}), but OpenClaw Sandbox now keeps its VM in {} so your Lima defaults and overrides cannot change it. \
+         That old VM is not used: `sandbox up` creates a new one. Copy out anything you still need from it \
+         (`limactl start {name}`, `limactl shell {name}`), then remove it with `limactl delete {name}`",
+        dir.display(),
+        lima_home.display()
+    )
 }
 
 /// What `up` did.
@@ -401,6 +418,8 @@ impl Sandbox {
             disk_bytes: inst.as_ref().and_then(|i| i.disk),
             vm_type: inst.as_ref().and_then(|i| i.vm_type.clone()),
             lima_version: inst.as_ref().and_then(|i| i.lima_version.clone()),
+            lima_home: self.limactl.lima_home().to_path_buf(),
+            instance_in_user_lima_home: if inst.is_none() { self.limactl.instance_in_user_lima_home(&p.name) } else { None },
         })
     }
 

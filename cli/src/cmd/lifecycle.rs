@@ -203,6 +203,10 @@ fn print_status(s: &Status) {
         let word = if g.healthy { "answering" } else { "NOT answering" };
         println!("Gateway: {} {word} ({})", g.url, g.detail);
     }
+    println!("lima:     {}", s.lima_home.display());
+    if let Some(dir) = &s.instance_in_user_lima_home {
+        eprintln!("note: {}", sandbox_core::sandbox::user_lima_home_note(&s.instance, dir, &s.lima_home));
+    }
 }
 
 pub async fn status(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {

@@ -52,10 +52,11 @@ impl Version {
     }
 }
 
-/// A located `limactl`.
+/// A located `limactl`, run with the sandbox's private `LIMA_HOME`.
 #[derive(Debug, Clone)]
 pub struct Limactl {
     program: PathBuf,
+    lima_home: PathBuf,
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -88,13 +89,50 @@ fn stderr_message(stderr: &str) -> String {
 }
 
 impl Limactl {
-    /// Use this program (no checks).
+    /// Use this program (no checks), with the private Lima home ([`crate::paths::lima_home`]).
     pub fn at(program: impl Into<PathBuf>) -> Self {
-        Limactl { program: program.into() }
+        Limactl { program: program.into(), lima_home: crate::paths::lima_home() }
+    }
+
+    /// The same limactl with another Lima home.
+    pub fn with_lima_home(mut self, lima_home: impl Into<PathBuf>) -> Self {
+        self.lima_home = lima_home.into();
+        self
     }
 
     pub fn program(&self) -> &Path {
         &self.program
+    }
+
+    /// The `LIMA_HOME` every call gets.
+    pub fn lima_home(&self) -> &Path {
+        &self.lima_home
+    }
+
+    /// An instance called `name` in the user's own Lima home (`$LIMA_HOME` or `~/.lima`) — one
+    /// an older OpenClaw Sandbox created there — when that home is not the sandbox's.
+    pub fn instance_in_user_lima_home(&self, name: &str) -> Option<PathBuf> {
+        let user = crate::paths::user_lima_home()?;
+        if user == self.lima_home {
+            return None;
+        }
+        let dir = user.join(name);
+        dir.join("lima.yaml").is_file().then_some(dir)
+    }
+
+    /// A limactl command with the private `LIMA_HOME` (whatever the caller's environment says).
+    pub(crate) fn base_command(&self) -> Command {
+        // Lima creates its home lazily; make it private (0700) before the first call.
+        if !self.lima_home.exists() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            let _ = b.create(&self.lima_home);
+        }
+        let mut c = Command::new(&self.program);
+        c.env("LIMA_HOME", &self.lima_home);
+        c
     }
 
     /// Find limactl: `$SANDBOX_LIMACTL`, else PATH, else Homebrew's folders.
@@ -102,7 +140,7 @@ impl Limactl {
         if let Some(p) = std::env::var_os("SANDBOX_LIMACTL").filter(|p| !p.is_empty()) {
             let p = PathBuf::from(p);
             return if is_executable(&p) {
-                Ok(Limactl { program: p })
+                Ok(Limactl::at(p))
             } else {
                 Err(LimaError::NotFound { detail: format!("SANDBOX_LIMACTL is {}, which is not an executable file", p.display()) })
             };
@@ -112,14 +150,14 @@ impl Limactl {
         for d in dirs {
             let candidate = d.join("limactl");
             if is_executable(&candidate) {
-                return Ok(Limactl { program: candidate });
+                return Ok(Limactl::at(candidate));
             }
         }
         Err(LimaError::NotFound { detail: "it is not on PATH".into() })
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.program);
+        let mut c = self.base_command();
         c.args(args).kill_on_drop(true).stdin(Stdio::null());
         c
     }
@@ -327,7 +365,7 @@ impl Limactl {
 
     /// An interactive `limactl shell` on the caller's terminal; returns the exit code.
     pub async fn shell_interactive(&self, name: &str, argv: &[String]) -> Result<i32, LimaError> {
-        let mut cmd = Command::new(&self.program);
+        let mut cmd = self.base_command();
         cmd.arg("shell").arg(name);
         if !argv.is_empty() {
             cmd.arg("--").args(argv);
