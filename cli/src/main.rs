@@ -58,7 +58,11 @@ enum Command {
         json: bool,
     },
     /// Print the lima.yaml rendered from the profile.
-    LimaConfig,
+    LimaConfig {
+        /// Render for this host (macos: vz + virtiofs; linux: qemu + 9p). Default: this host.
+        #[arg(long = "for", value_enum, value_name = "macos|linux")]
+        for_host: Option<cmd::lifecycle::ForHost>,
+    },
     /// Print what `sandbox up` installs and enforces for the OpenClaw gateway: the pinned
     /// versions and the settings merged into the agent's openclaw.json (JSON).
     GatewaySettings,
@@ -131,7 +135,7 @@ fn main() -> ExitCode {
             Command::Ssh { command } => lifecycle::ssh(&ctx, command).await,
             Command::Restart => lifecycle::restart(&ctx).await,
             Command::Doctor { json } => cmd::doctor::run(&ctx, json).await,
-            Command::LimaConfig => lifecycle::lima_config(&ctx).await,
+            Command::LimaConfig { for_host } => lifecycle::lima_config(&ctx, for_host).await,
             Command::GatewaySettings => lifecycle::gateway_settings(&ctx),
             Command::Mcp => {
                 let api = sandbox_core::agent::AgentApi::new(ctx.paths.clone(), ctx.profile_path.clone(), sandbox_core::events::EventBus::default());
@@ -142,6 +146,7 @@ fn main() -> ExitCode {
                 println!("profile: {}", ctx.profile_path.display());
                 println!("data:    {}", ctx.paths.data_dir.display());
                 println!("logs:    {}", ctx.paths.log_dir.display());
+                println!("lima:    {}", sandbox_core::paths::lima_home().display());
                 Ok(exit::OK)
             }
             Command::Firewall { cmd } => cmd::firewall::run(&ctx, cmd).await,

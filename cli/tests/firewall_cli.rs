@@ -94,3 +94,24 @@ fn parse_log_aggregates_mixed_input_and_survives_garbage() {
     assert_eq!(events[1]["domain"], "evil.example.test");
     assert!(text(&out.stderr).contains("5 denial(s) in 7 line(s)"));
 }
+
+#[test]
+fn render_for_macos_and_linux_uses_that_vm_types_dns() {
+    let home = tempfile::tempdir().unwrap();
+    let mac = text(&sandbox(home.path(), &["firewall", "render", "--for", "macos"], b"").stdout);
+    assert!(mac.contains("meta skuid \"dnsmasq\" ct original ip daddr 192.168.5.2 meta l4proto { tcp, udp } ct original proto-dst 53 accept"), "{mac}");
+    assert!(mac.contains("server=/api.anthropic.com/192.168.5.2"), "{mac}");
+    assert!(!mac.contains("192.168.5.3"), "{mac}");
+    let linux = text(&sandbox(home.path(), &["firewall", "render", "--part", "nftables", "--for", "linux"], b"").stdout);
+    assert!(linux.contains("meta skuid \"dnsmasq\" ct original ip daddr 192.168.5.3 meta l4proto { tcp, udp } ct original proto-dst 53 accept"), "{linux}");
+    assert!(!linux.contains("server="), "{linux}");
+    let linux_dns = text(&sandbox(home.path(), &["firewall", "render", "--part", "dns", "--for", "linux"], b"").stdout);
+    assert!(linux_dns.contains("server=/api.anthropic.com/192.168.5.3"), "{linux_dns}");
+    // an explicit upstream wins on both
+    let profile = home.path().join("p.toml");
+    std::fs::write(&profile, format!("[mounts]\nproject = \"{}\"\n[network]\nupstream_dns = [\"10.0.0.53\"]\n", home.path().display())).unwrap();
+    for host in ["macos", "linux"] {
+        let dns = text(&sandbox(home.path(), &["--profile", profile.to_str().unwrap(), "firewall", "render", "--part", "dns", "--for", host], b"").stdout);
+        assert!(dns.contains("server=/api.anthropic.com/10.0.0.53") && !dns.contains("192.168.5."), "{host}: {dns}");
+    }
+}

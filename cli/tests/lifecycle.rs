@@ -105,6 +105,20 @@ fn up_refuses_a_too_old_lima() {
 }
 
 #[test]
+fn start_passes_progress_only_to_lima_2_and_newer() {
+    for (version, progress) in [("1.2.3", false), ("2.0.0", true), ("2.2.0", true)] {
+        let env = Env::new();
+        env.init(&[]);
+        let mut c = env.command(&["up"]);
+        c.env("FAKE_LIMA_VERSION", version);
+        let r = env.run_cmd(c);
+        assert_eq!(r.code, 0, "{version}: {}", r.all());
+        let start = env.verbs().into_iter().find(|v| v.starts_with("start")).expect("start");
+        assert_eq!(start.contains("--progress"), progress, "{version}: {start}");
+    }
+}
+
+#[test]
 fn full_lifecycle_up_status_down_up_destroy() {
     let env = Env::new();
     assert_eq!(env.init(&[]).code, 0);
@@ -156,7 +170,7 @@ fn full_lifecycle_up_status_down_up_destroy() {
     env.clear_calls();
     let r = env.run(&["up"]);
     assert!(r.stdout.contains("Started `openclaw-sandbox`"), "{}", r.all());
-    assert!(env.verbs().iter().any(|v| v == &format!("start {NAME}")), "{:?}", env.verbs());
+    assert!(env.verbs().iter().any(|v| v == &format!("start --progress {NAME}")), "{:?}", env.verbs());
 
     // destroy asks; --yes deletes
     let r = env.run(&["destroy"]);
@@ -197,7 +211,7 @@ fn broken_vm_needs_force_and_up_recovers_it() {
     assert!(r.stderr.contains("force-stopping"), "{}", r.stderr);
     let v = env.verbs();
     let stop = v.iter().position(|x| x == &format!("stop -f {NAME}")).expect("stop -f");
-    let start = v.iter().position(|x| x == &format!("start {NAME}")).expect("start");
+    let start = v.iter().position(|x| x == &format!("start --progress {NAME}")).expect("start");
     assert!(stop < start);
     // and down --force works on a broken VM
     env.set_status(NAME, "Broken");
@@ -322,4 +336,92 @@ fn usage_errors_exit_2() {
     assert_eq!(r.code, 2);
     let r = env.run(&["status", "--bogus"]);
     assert_eq!(r.code, 2);
+}
+
+#[test]
+fn lima_config_for_macos_and_linux_prints_what_that_host_gets() {
+    let env = Env::new();
+    assert_eq!(env.init(&[]).code, 0);
+    let mac = env.run(&["lima-config", "--for", "macos"]);
+    assert_eq!(mac.code, 0, "{}", mac.all());
+    assert!(mac.stdout.contains("vmType: vz\n"), "{}", mac.stdout);
+    assert!(mac.stdout.contains("mountType: virtiofs\n"), "{}", mac.stdout);
+    let linux = env.run(&["lima-config", "--for", "linux"]);
+    assert_eq!(linux.code, 0, "{}", linux.all());
+    assert!(linux.stdout.contains("vmType: qemu\n"), "{}", linux.stdout);
+    assert!(linux.stdout.contains("mountType: 9p\n"), "{}", linux.stdout);
+    for out in [&mac.stdout, &linux.stdout] {
+        assert!(out.contains("guestIP: 0.0.0.0") && out.contains("guestIPMustBeZero: false"), "{out}");
+    }
+    // default: this host
+    let here = env.run(&["lima-config"]);
+    let expect = if cfg!(target_os = "macos") { &mac.stdout } else { &linux.stdout };
+    assert_eq!(&here.stdout, expect);
+    let bad = env.run(&["lima-config", "--for", "windows"]);
+    assert_eq!(bad.code, 2, "{}", bad.all());
+}
+
+/// Every limactl call's LIMA_HOME, as the fake recorded it.
+fn recorded_lima_homes(env: &Env) -> Vec<Option<String>> {
+    let text = std::fs::read_to_string(env.fake_dir().join("calls.jsonl")).unwrap_or_default();
+    text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["lima_home"].as_str().map(String::from)).collect()
+}
+
+#[test]
+fn every_limactl_call_gets_the_private_lima_home_not_the_users() {
+    let env = Env::new();
+    env.init(&[]);
+    let private = env.path("private-lima");
+    let run = |args: &[&str]| {
+        let mut c = env.command(args);
+        c.env("SANDBOX_LIMA_HOME", &private).env("LIMA_HOME", env.path("users-own-lima"));
+        env.run_cmd(c)
+    };
+    for args in [&["up"][..], &["status"], &["ssh", "--", "true"], &["restart"], &["down"], &["doctor"]] {
+        let r = run(args);
+        assert!(r.code == 0 || args == ["doctor"], "{args:?}: {}", r.all());
+    }
+    let homes = recorded_lima_homes(&env);
+    assert!(homes.len() > 5, "{homes:?}");
+    assert!(homes.iter().all(|h| h.as_deref() == Some(private.to_str().unwrap())), "{homes:?}");
+    assert!(private.is_dir(), "the private Lima home is created");
+    let p = run(&["paths"]);
+    assert!(p.stdout.contains(&format!("lima:    {}", private.display())), "{}", p.stdout);
+    let s = run(&["status"]);
+    assert!(s.stdout.contains(&format!("lima:     {}", private.display())), "{}", s.stdout);
+    // without SANDBOX_LIMA_HOME: $SANDBOX_HOME/lima
+    env.clear_calls();
+    let mut c = env.command(&["status"]);
+    c.env("LIMA_HOME", env.path("users-own-lima"));
+    assert_eq!(env.run_cmd(c).code, 0);
+    let homes = recorded_lima_homes(&env);
+    assert!(!homes.is_empty() && homes.iter().all(|h| h.as_deref() == Some(env.path("home/lima").to_str().unwrap())), "{homes:?}");
+}
+
+#[test]
+fn status_and_doctor_point_at_a_vm_left_in_the_users_lima_home() {
+    let env = Env::new();
+    env.init(&[]);
+    // an older version created the VM in ~/.lima (HOME is the test's home folder)
+    let old = env.path(&format!("home/.lima/{NAME}"));
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("lima.yaml"), "vmType: vz\n").unwrap();
+    let mut c = env.command(&["status"]);
+    c.env_remove("LIMA_HOME");
+    let r = env.run_cmd(c);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains(&format!("a VM `{NAME}` exists in your own Lima home ({})", old.display())), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("limactl delete {NAME}")), "{}", r.stderr);
+    let j = env.run(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["instance_in_user_lima_home"].as_str(), Some(old.to_str().unwrap()));
+    let mut c = env.command(&["doctor"]);
+    c.env_remove("LIMA_HOME");
+    let d = env.run_cmd(c);
+    assert!(d.stdout.contains("[warn] lima home"), "{}", d.stdout);
+    assert!(d.stdout.contains("exists in your own Lima home"), "{}", d.stdout);
+    // once the sandbox's own VM exists, nothing is said
+    env.run(&["up"]);
+    let r = env.run(&["status"]);
+    assert!(!r.stderr.contains("own Lima home"), "{}", r.stderr);
 }

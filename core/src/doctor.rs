@@ -76,8 +76,8 @@ pub fn check_profile(path: &Path) -> (Check, Option<Profile>) {
 
 /// Check free disk space where the VM and state live.
 pub fn check_disk(paths: &Paths) -> Check {
-    let lima_home = std::env::var_os("LIMA_HOME").map(std::path::PathBuf::from).or_else(|| dirs::home_dir().map(|h| h.join(".lima")));
-    let target = lima_home.unwrap_or_else(|| paths.data_dir.clone());
+    let _ = paths;
+    let target = crate::paths::lima_home();
     match free_bytes(&target) {
         Err(e) => Check::new("disk", Health::Warn, format!("cannot read free space at {}: {e}", target.display()), None),
         Ok(free) => {
@@ -109,10 +109,38 @@ pub async fn check_keychain() -> Check {
     }
 }
 
+/// Check the sandbox's private Lima home: short enough for Lima's sockets, and whether the
+/// profile's VM was left in the user's own Lima home by an older version.
+pub fn check_lima_home(limactl: &Limactl, profile: Option<&Profile>) -> Check {
+    let home = limactl.lima_home();
+    // Lima's longest socket: <home>/<name>/ssh.sock.<16 hex> (plus the ControlMaster suffix)
+    let name_len = profile.map(|p| p.name.len()).unwrap_or(16);
+    let longest = home.as_os_str().len() + 1 + name_len + "/ssh.sock.0123456789abcdef".len();
+    if cfg!(target_os = "macos") && longest >= crate::paths::UNIX_PATH_MAX {
+        return Check::new(
+            "lima home",
+            Health::Fail,
+            format!("{} is too long: Lima's socket paths in it would exceed {} bytes", home.display(), crate::paths::UNIX_PATH_MAX),
+            Some("set SANDBOX_LIMA_HOME to a shorter folder (e.g. ~/.ocs-lima)".into()),
+        );
+    }
+    if let Some(p) = profile {
+        let private = home.join(&p.name);
+        if !private.exists() {
+            if let Some(dir) = limactl.instance_in_user_lima_home(&p.name) {
+                return Check::new("lima home", Health::Warn, format!("{} (private)", home.display()), Some(crate::sandbox::user_lima_home_note(&p.name, &dir, home)));
+            }
+        }
+    }
+    Check::new("lima home", Health::Ok, format!("{} (private: your own Lima defaults and overrides are not applied)", home.display()), None)
+}
+
 /// Run every check.
 pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     let mut checks = vec![check_limactl().await];
-    checks.push(check_profile(profile_path).0);
+    let (profile_check, profile) = check_profile(profile_path);
+    checks.push(profile_check);
+    checks.push(check_lima_home(&Limactl::at("limactl"), profile.as_ref()));
     checks.push(check_disk(paths));
     checks.push(check_keychain().await);
     checks

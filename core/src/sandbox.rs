@@ -86,6 +86,23 @@ pub struct Status {
     pub gateway: Option<crate::runtime::health::GatewayHealth>,
     /// The same for the vault's overlay (`/workspace-obsidian`), when the profile has a vault.
     pub vault_overlay: Option<crate::provision::ctl::OverlayStatus>,
+    /// Where the sandbox's Lima keeps its VMs (its own `LIMA_HOME`).
+    pub lima_home: PathBuf,
+    /// The VM does not exist in `lima_home` but one with its name exists in the user's own Lima
+    /// home (made by an older version): it is not used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_in_user_lima_home: Option<PathBuf>,
+}
+
+/// What to tell the user about an instance left in their own Lima home.
+pub fn user_lima_home_note(name: &str, dir: &std::path::Path, lima_home: &std::path::Path) -> String {
+    format!(
+        "a VM `{name}` exists in your own Lima home ({}), but OpenClaw Sandbox now keeps its VM in {} so your Lima defaults and overrides cannot change it. \
+         That old VM is not used: `sandbox up` creates a new one. Copy out anything you still need from it \
+         (`limactl start {name}`, `limactl shell {name}`), then remove it with `limactl delete {name}`",
+        dir.display(),
+        lima_home.display()
+    )
 }
 
 /// What `up` did.
@@ -177,9 +194,14 @@ impl Sandbox {
         self.bus.publish(Event::Progress(Progress { operation: operation.into(), step: step.into(), message: message.into(), fraction }));
     }
 
-    /// The lima.yaml for this profile.
+    /// The lima.yaml for this profile on this host.
     pub fn lima_yaml(&self) -> String {
-        lima::to_yaml(&lima::render(&self.profile, self.host), self.profile.source.as_deref())
+        self.lima_yaml_for(self.host)
+    }
+
+    /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`).
+    pub fn lima_yaml_for(&self, host: HostOs) -> String {
+        lima::to_yaml(&lima::render(&self.profile, host), self.profile.source.as_deref())
     }
 
     fn write_lima_yaml(&self) -> Result<PathBuf, SandboxError> {
@@ -196,7 +218,7 @@ impl Sandbox {
     pub async fn up(&self) -> Result<UpReport, SandboxError> {
         let name = self.profile.name.clone();
         let mut report = UpReport::default();
-        self.limactl.checked_version().await?;
+        let version = self.limactl.checked_version().await?;
         let config = self.write_lima_yaml()?;
         let current = self.limactl.instance(&name).await?;
         match current.as_ref().map(|i| &i.status) {
@@ -205,12 +227,12 @@ impl Sandbox {
                 self.bus.publish(Event::Notice { message: format!("The VM `{name}` was Broken; force-stopping it before starting again") });
                 self.limactl.stop(&name, true).await?;
                 report.recovered = true;
-                self.start(None, &mut report).await?;
+                self.start(None, version, &mut report).await?;
             }
-            Some(InstanceStatus::Stopped) => self.start(None, &mut report).await?,
+            Some(InstanceStatus::Stopped) => self.start(None, version, &mut report).await?,
             None => {
                 report.created = true;
-                self.start(Some(&config), &mut report).await?;
+                self.start(Some(&config), version, &mut report).await?;
             }
             Some(other) => {
                 return Err(LimaError::WrongState {
@@ -229,7 +251,7 @@ impl Sandbox {
         self.progress("up", "provision", "Provisioning", Some(1.0));
         report.changed = self.provision().await?;
         self.progress("up", "firewall", "Loading the firewall and DNS allowlist", Some(1.0));
-        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy).await?;
+        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy.for_host(self.host)).await?;
         self.progress("up", "secrets", "Pushing secrets", Some(1.0));
         let pushed = match self.push_secrets().await {
             Ok(r) => {
@@ -268,13 +290,13 @@ impl Sandbox {
         Ok(report)
     }
 
-    async fn start(&self, config: Option<&std::path::Path>, report: &mut UpReport) -> Result<(), SandboxError> {
+    async fn start(&self, config: Option<&std::path::Path>, version: lima::Version, report: &mut UpReport) -> Result<(), SandboxError> {
         self.state(VmState::Starting);
         let mut tracker = ProgressTracker::default();
         let bus = self.bus.clone();
         let result = self
             .limactl
-            .start(&self.profile.name, config, |step: &StartStep| {
+            .start(&self.profile.name, config, version, |step: &StartStep| {
                 if let Some(p) = tracker.update(step) {
                     bus.publish(Event::Progress(p));
                 }
@@ -396,6 +418,8 @@ impl Sandbox {
             disk_bytes: inst.as_ref().and_then(|i| i.disk),
             vm_type: inst.as_ref().and_then(|i| i.vm_type.clone()),
             lima_version: inst.as_ref().and_then(|i| i.lima_version.clone()),
+            lima_home: self.limactl.lima_home().to_path_buf(),
+            instance_in_user_lima_home: if inst.is_none() { self.limactl.instance_in_user_lima_home(&p.name) } else { None },
         })
     }
 

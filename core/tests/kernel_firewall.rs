@@ -60,8 +60,24 @@ def dns(server, name, timeout):
         r, _ = s.recvfrom(512); print("answer rcode", r[3] & 15)
     except socket.timeout: print("timeout")
     except OSError as e: print("error", e.errno)
+def udp(sport, dst, dport, src="0.0.0.0"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    try: s.bind((src, int(sport)))
+    except OSError as e: print("bind-error", e.errno); return
+    try: s.sendto(b"x" * 8, (dst, int(dport))); print("sent")
+    except OSError as e: print("error", e.errno)
+def dnsecho(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    print("ready", flush=True)
+    while True:
+        q, peer = s.recvfrom(512)
+        s.sendto(q[:2] + b"\x81\x80" + q[4:], peer)
 cmd = sys.argv[1]
 if cmd == "serve": serve([int(p) for p in sys.argv[2:]])
+elif cmd == "udp": udp(*sys.argv[2:6])
+elif cmd == "dnsecho": dnsecho(*sys.argv[2:4])
 elif cmd == "connect": connect(*sys.argv[2:6])
 elif cmd == "dns": dns(*sys.argv[2:5])
 "#;
@@ -158,7 +174,7 @@ impl Lab {
             presets: vec![],
             allowed_domains: vec!["api.example.test".into(), "*.cdn.example.test".into()],
             allowed_ports: vec![443],
-            upstream_dns: vec![lab.v4(2), lab.v6(2)],
+            upstream_dns: Some(vec![lab.v4(2), lab.v6(2)]),
             ntp: false,
             ..Default::default()
         };
@@ -351,6 +367,19 @@ impl Lab {
             .collect()
     }
 
+    /// Run the helper in the VM namespace as `uid` (no capabilities, no groups).
+    fn py_as(&self, uid: u32, args: &[&str]) -> String {
+        let helper = self.dir.path().join("helper.py");
+        let reuid = format!("--reuid={uid}");
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.vm, "setpriv", &reuid, "--regid=65534", "--clear-groups", "--inh-caps=-all", "/usr/bin/python3"])
+            .arg(&helper)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     fn nft_set(&self, set: &str) -> String {
         must(&["ip", "netns", "exec", &self.vm, "nft", "list", "set", "inet", "openclaw", set])
     }
@@ -472,7 +501,7 @@ fn static_destination_with_port_passes_without_dns() {
     let mut cfg = NetworkConfig { allowed_destinations: vec![dest], ..Default::default() };
     cfg.presets.clear();
     cfg.allowed_domains = vec!["api.example.test".into()];
-    cfg.upstream_dns = vec![lab.v4(2)];
+    cfg.upstream_dns = Some(vec![lab.v4(2)]);
     cfg.ntp = false;
     let policy = cfg.validate().unwrap();
     // reload without restarting anything else: stage + commit through the helper
@@ -618,7 +647,7 @@ fn every_valid_policy_renders_files_nft_and_dnsmasq_accept() {
                 presets: presets.into_iter().map(String::from).collect(),
                 allowed_domains: domains,
                 allowed_destinations: dests,
-                upstream_dns: if v6_upstream { vec!["192.168.5.3".into(), "fd00::53".into()] } else { vec!["192.168.5.3".into()] },
+                upstream_dns: Some(if v6_upstream { vec!["192.168.5.3".into(), "fd00::53".into()] } else { vec!["192.168.5.3".into()] }),
                 ntp,
                 tailscale,
                 host_ports,
@@ -638,4 +667,81 @@ fn every_valid_policy_renders_files_nft_and_dnsmasq_accept() {
         })
         .unwrap();
     assert!(checked.get() >= 12, "only {} of 24 generated policies were valid", checked.get());
+}
+
+/// A user's uid in this machine's passwd (the VM namespace shares it).
+fn uid_of(user: &str) -> u32 {
+    must(&["id", "-u", user]).trim().parse().unwrap_or_else(|_| panic!("no uid for {user}"))
+}
+
+/// Issue 13 (S2): Lima sets net.ipv4.ip_unprivileged_port_start=0, so any user can bind the
+/// DHCP, DNS and NTP ports. Sending from them must not open a side door: dropped and logged.
+#[test]
+fn issue13_unprivileged_user_on_dhcp_dns_ntp_source_ports_is_dropped_and_logged() {
+    let mut lab = Lab::new(|c| c.ntp = true);
+    must(&["ip", "netns", "exec", &lab.vm, "sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0"]);
+    // a default route, so a broadcast and any address are routable, as in the VM
+    must(&["ip", "-n", &lab.vm, "route", "add", "default", "via", &lab.v4(2)]);
+    let cases: Vec<(u16, String, u16)> = vec![
+        (68, lab.v4(3), 67),
+        (68, lab.v4(2), 67),
+        (68, "255.255.255.255".into(), 67),
+        (53, lab.v4(3), 9999),
+        (53, lab.v4(3), 67),
+        (123, lab.v4(3), 9999),
+        (123, lab.v4(3), 443),
+    ];
+    for (sport, dst, dport) in &cases {
+        // bound to the VM's address: the resolver already listens on 127.0.0.1:53
+        let r = lab.py_as(65534, &["udp", &sport.to_string(), dst, &dport.to_string(), &lab.v4(1)]);
+        // the bind must work (that is the hole Lima's sysctl opens); the send is refused locally
+        assert_eq!(r, "error 1", "uid 65534 udp :{sport} -> {dst}:{dport}");
+    }
+    let d = parsed(&lab.firewall_log());
+    for (sport, dst, dport) in &cases {
+        assert!(
+            d.iter().any(|d| d.direction == Direction::Outbound && d.source == "out" && d.dst.as_deref() == Some(dst.as_str()) && d.dport == Some(*dport) && d.proto.as_deref() == Some("udp")),
+            "no OPENCLAW-DROP-OUT for udp :{sport} -> {dst}:{dport} in {d:?}"
+        );
+    }
+    // from port 53 to port 53: the DNS catch-all drops it (OPENCLAW-DROP-DNS)
+    assert_eq!(lab.py_as(65534, &["udp", "53", &lab.v4(3), "53", &lab.v4(1)]), "error 1");
+    let d = parsed(&lab.firewall_log());
+    assert!(d.iter().any(|d| d.direction == Direction::Dns && d.dst.as_deref() == Some(lab.v4(3).as_str()) && d.dport == Some(53)), "{d:?}");
+    // the time daemon's user still reaches NTP
+    assert_eq!(lab.py_as(uid_of("systemd-timesync"), &["udp", "40123", &lab.v4(3), "123"]), "sent");
+}
+
+/// Issue 13 (B3): on qemu Lima DNATs 192.168.5.3:53 to 192.168.5.2:<port> in the guest's nat
+/// OUTPUT chain (lima:pkg/cidata/cidata.TEMPLATE.d/boot.Linux/09-host-dns-setup.sh, with
+/// iptables). The same DNAT (nft, same hook and match) is added here: the resolver's query is
+/// accepted by its original destination; any other user's is dropped and logged.
+#[test]
+fn issue13_resolver_query_dnated_like_lima_is_accepted_and_others_are_dropped() {
+    let mut lab = Lab::new(|c| {
+        let mut up = c.upstream_dns.clone().unwrap_or_default();
+        up.push("192.168.5.3".into());
+        c.upstream_dns = Some(up);
+    });
+    let (vm, up, target) = (lab.vm.clone(), lab.up.clone(), lab.v4(3));
+    lab.spawn_ready(&up, &["dnsecho", &target, "5353"]);
+    // route 192.168.5.3 the way the VM would (it is not on the lab's link)
+    must(&["ip", "-n", &vm, "route", "add", "192.168.5.3/32", "via", &lab.v4(2)]);
+    let nat = format!(
+        "table ip limadns {{\n  chain output {{\n    type nat hook output priority -100;\n    ip daddr 192.168.5.3 udp dport 53 dnat to {target}:5353\n    ip daddr 192.168.5.3 tcp dport 53 dnat to {target}:5353\n  }}\n}}\n"
+    );
+    let file = lab.dir.path().join("limadns.nft");
+    std::fs::write(&file, nat).unwrap();
+    must(&["ip", "netns", "exec", &vm, "nft", "-f", file.to_str().unwrap()]);
+    let resolver = uid_of(nftables::RESOLVER_USER);
+    assert_eq!(lab.py_as(resolver, &["dns", "192.168.5.3", "api.example.test", "2"]), "answer rcode 0");
+    let other = lab.py_as(65534, &["dns", "192.168.5.3", "api.example.test", "1"]);
+    assert!(other == "timeout" || other == "error 1", "{other}");
+    // straight to the NAT target on another port is not DNS to the resolver's upstream either
+    assert_eq!(lab.py_as(resolver, &["udp", "40000", &target, "5353"]), "error 1");
+    let d = parsed(&lab.firewall_log());
+    assert!(
+        d.iter().any(|d| d.direction == Direction::Dns && d.dst.as_deref() == Some(target.as_str()) && d.dport == Some(5353)),
+        "no OPENCLAW-DROP-DNS for the other user's NATed query: {d:?}"
+    );
 }

@@ -15,6 +15,10 @@ pub enum FirewallCmd {
         /// Print only one of them.
         #[arg(long, value_enum)]
         part: Option<Part>,
+        /// Render for this host's VM (macos: vz, DNS upstream 192.168.5.2; linux: qemu,
+        /// 192.168.5.3 through Lima's DNAT). Default: this host.
+        #[arg(long = "for", value_enum, value_name = "macos|linux")]
+        for_host: Option<crate::cmd::lifecycle::ForHost>,
     },
     /// List the domain presets `network.presets` can name.
     Presets,
@@ -56,7 +60,7 @@ pub enum Part {
 
 pub async fn run(ctx: &Ctx, cmd: FirewallCmd) -> anyhow::Result<u8> {
     match cmd {
-        FirewallCmd::Render { part } => render(ctx, part),
+        FirewallCmd::Render { part, for_host } => render(ctx, part, crate::cmd::lifecycle::ForHost::resolve(for_host)),
         FirewallCmd::Presets => {
             for p in presets::PRESETS {
                 println!("{:<9} {}", p.name, p.about);
@@ -118,9 +122,9 @@ async fn log(ctx: &Ctx, follow: bool, json: bool, since: &str) -> anyhow::Result
     Ok(exit::OK)
 }
 
-fn render(ctx: &Ctx, part: Option<Part>) -> anyhow::Result<u8> {
+fn render(ctx: &Ctx, part: Option<Part>, host: sandbox_core::lima::HostOs) -> anyhow::Result<u8> {
     let policy = match load_policy(ctx)? {
-        Ok(p) => p,
+        Ok(p) => p.for_host(host),
         Err(code) => return Ok(code),
     };
     match part {

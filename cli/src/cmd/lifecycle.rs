@@ -4,6 +4,7 @@ use crate::context::Ctx;
 use crate::exit;
 use crate::render;
 use sandbox_core::events::VmState;
+use sandbox_core::lima::HostOs;
 use sandbox_core::provision::layout;
 use sandbox_core::sandbox::{DownOutcome, Status};
 use sandbox_core::sync::queue::SyncRoot;
@@ -202,6 +203,10 @@ fn print_status(s: &Status) {
         let word = if g.healthy { "answering" } else { "NOT answering" };
         println!("Gateway: {} {word} ({})", g.url, g.detail);
     }
+    println!("lima:     {}", s.lima_home.display());
+    if let Some(dir) = &s.instance_in_user_lima_home {
+        eprintln!("note: {}", sandbox_core::sandbox::user_lima_home_note(&s.instance, dir, &s.lima_home));
+    }
 }
 
 pub async fn status(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
@@ -243,7 +248,25 @@ pub fn gateway_settings(ctx: &Ctx) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-pub async fn lima_config(ctx: &Ctx) -> anyhow::Result<u8> {
+/// The host `--for` names (`lima-config`, `firewall render`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForHost {
+    Macos,
+    Linux,
+}
+
+impl ForHost {
+    /// The named host, or this one.
+    pub fn resolve(host: Option<ForHost>) -> HostOs {
+        match host {
+            Some(ForHost::Macos) => HostOs::MacOs,
+            Some(ForHost::Linux) => HostOs::Linux,
+            None => HostOs::current(),
+        }
+    }
+}
+
+pub async fn lima_config(ctx: &Ctx, for_host: Option<ForHost>) -> anyhow::Result<u8> {
     let profile = ctx.load_profile()?;
     let sb = sandbox_core::sandbox::Sandbox::new(
         profile,
@@ -251,6 +274,6 @@ pub async fn lima_config(ctx: &Ctx) -> anyhow::Result<u8> {
         sandbox_core::lima::Limactl::at("limactl"),
         sandbox_core::events::EventBus::default(),
     );
-    print!("{}", sb.lima_yaml());
+    print!("{}", sb.lima_yaml_for(ForHost::resolve(for_host)));
     Ok(exit::OK)
 }

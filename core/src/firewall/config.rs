@@ -5,12 +5,29 @@ use super::pattern::{parse_port, Destination, DomainPattern};
 use super::presets;
 use crate::profile::FieldIssue;
 use serde::{Deserialize, Serialize};
+use crate::lima::HostOs;
 use std::net::IpAddr;
 
-/// Lima's built-in DNS server as the guest sees it (user-mode networking).
+/// Lima's DNS server on qemu (slirp): the guest DNATs 192.168.5.3:53 to the hostagent's resolver
+/// on 192.168.5.2:<port> (lima:pkg/cidata/cidata.TEMPLATE.d/boot.Linux/09-host-dns-setup.sh;
+/// lima:pkg/cidata/cidata.go sets SlirpDNS = usernet.DNSIP for non-vz VMs).
 pub const LIMA_HOST_RESOLVER: &str = "192.168.5.3";
-/// The host as the guest sees it (`host.lima.internal`).
+/// The host as the guest sees it (`host.lima.internal`), also Lima's gateway and DHCP server.
+/// On vz it is the guest's DNS server too (lima:pkg/cidata/cidata.go: `SlirpDNS =
+/// usernet.GatewayIP(subnet)` when vmType is vz; the same in v1.0.0).
 pub const LIMA_HOST_ADDRESS: &str = "192.168.5.2";
+/// Lima's gateway (the gvisor/slirp NAT), which answers DHCP.
+pub const LIMA_GATEWAY: &str = LIMA_HOST_ADDRESS;
+
+/// The DNS server Lima gives the guest for the VM type `host` gets (vz on macOS, qemu elsewhere).
+pub fn lima_resolver(host: HostOs) -> IpAddr {
+    match host {
+        HostOs::MacOs => LIMA_HOST_ADDRESS,
+        HostOs::Linux => LIMA_HOST_RESOLVER,
+    }
+    .parse()
+    .expect("constant")
+}
 
 /// `[network]` in the profile, exactly as written (unvalidated).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,8 +45,10 @@ pub struct NetworkConfig {
     pub allowed_domains: Vec<String>,
     /// Addresses reachable without DNS: `10.1.2.3`, `10.0.0.0/8`, `10.1.2.3:5432/tcp`, `[fd00::1]:443`.
     pub allowed_destinations: Vec<String>,
-    /// DNS servers the VM's resolver forwards allowed names to.
-    pub upstream_dns: Vec<String>,
+    /// DNS servers the VM's resolver forwards allowed names to. Unset: Lima's resolver for the
+    /// VM type (192.168.5.2 on vz/macOS, 192.168.5.3 on qemu/Linux), chosen at render time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_dns: Option<Vec<String>>,
     /// Let the time daemon reach NTP servers (udp/123).
     pub ntp: bool,
     /// Allow the Tailscale address ranges (100.64.0.0/10, fd7a:115c:a1e0::/48) on every port.
@@ -49,7 +68,7 @@ impl Default for NetworkConfig {
             presets: vec!["llm".into()],
             allowed_domains: Vec::new(),
             allowed_destinations: Vec::new(),
-            upstream_dns: vec![LIMA_HOST_RESOLVER.into()],
+            upstream_dns: None,
             ntp: true,
             tailscale: false,
             host_address: LIMA_HOST_ADDRESS.into(),
@@ -74,7 +93,10 @@ pub struct NetworkPolicy {
     /// already opens for everyone are left out.
     pub provisioning: Vec<DomainPattern>,
     pub destinations: Vec<Destination>,
+    /// The resolver's upstream servers, resolved for one host (see [`NetworkPolicy::for_host`]).
     pub upstream_dns: Vec<IpAddr>,
+    /// `upstream_dns` was not set in the profile: it follows the VM type.
+    pub upstream_is_lima: bool,
     pub ntp: bool,
     pub tailscale: bool,
     pub host_address: IpAddr,
@@ -131,20 +153,24 @@ impl NetworkConfig {
         destinations.dedup();
 
         let mut upstream_dns = Vec::new();
-        for (i, s) in self.upstream_dns.iter().enumerate() {
+        for (i, s) in self.upstream_dns.iter().flatten().enumerate() {
             match s.trim().parse::<IpAddr>() {
                 Ok(a) => upstream_dns.push(a),
                 Err(_) => issue(
                     format!("network.upstream_dns[{i}]"),
-                    format!("`{s}` is not an IP address; write the DNS server's address, e.g. `{LIMA_HOST_RESOLVER}` (Lima's resolver)"),
+                    format!("`{s}` is not an IP address; write the DNS server's address, or leave `upstream_dns` out to use Lima's resolver"),
                 ),
             }
         }
-        if self.upstream_dns.is_empty() {
+        if self.upstream_dns.as_ref().is_some_and(|l| l.is_empty()) {
             issue(
                 "network.upstream_dns".into(),
-                format!("no upstream DNS server: allowed domains could never resolve; add `{LIMA_HOST_RESOLVER}` (Lima's resolver)"),
+                "no upstream DNS server: allowed domains could never resolve; leave `upstream_dns` out to use Lima's resolver".into(),
             );
+        }
+        let upstream_is_lima = self.upstream_dns.is_none();
+        if upstream_is_lima {
+            upstream_dns.push(lima_resolver(HostOs::current()));
         }
         let host_address = match self.host_address.trim().parse::<IpAddr>() {
             Ok(a) => a,
@@ -189,11 +215,24 @@ impl NetworkConfig {
             provisioning: minimize(provisioning),
             destinations,
             upstream_dns,
+            upstream_is_lima,
             ntp: self.ntp,
             tailscale: self.tailscale,
             host_address,
             host_ports,
         })
+    }
+}
+
+impl NetworkPolicy {
+    /// This policy as the VM on `host` needs it: an unset `upstream_dns` becomes Lima's resolver
+    /// for that host's VM type; explicit servers stay as written.
+    pub fn for_host(&self, host: HostOs) -> NetworkPolicy {
+        let mut p = self.clone();
+        if p.upstream_is_lima {
+            p.upstream_dns = vec![lima_resolver(host)];
+        }
+        p
     }
 }
 
@@ -244,7 +283,7 @@ mod tests {
             presets: vec!["llm".into(), "nope".into()],
             allowed_domains: vec!["ok.example.com".into(), "*.com".into()],
             allowed_destinations: vec!["10.0.0.1/8".into()],
-            upstream_dns: vec!["dns.example".into()],
+            upstream_dns: Some(vec!["dns.example".into()]),
             host_address: "host".into(),
             ..Default::default()
         };
@@ -268,8 +307,26 @@ mod tests {
 
     #[test]
     fn empty_upstream_is_an_error() {
-        let c = NetworkConfig { upstream_dns: vec![], ..Default::default() };
+        let c = NetworkConfig { upstream_dns: Some(vec![]), ..Default::default() };
         assert_eq!(fields(c.validate())[0].0, "network.upstream_dns");
+    }
+
+    #[test]
+    fn issue13_default_upstream_is_limas_resolver_for_the_vm_type_and_explicit_wins() {
+        let p = NetworkConfig::default().validate().unwrap();
+        assert!(p.upstream_is_lima);
+        assert_eq!(p.for_host(HostOs::MacOs).upstream_dns, vec!["192.168.5.2".parse::<IpAddr>().unwrap()]);
+        assert_eq!(p.for_host(HostOs::Linux).upstream_dns, vec!["192.168.5.3".parse::<IpAddr>().unwrap()]);
+        assert_eq!(p.upstream_dns, p.for_host(HostOs::current()).upstream_dns);
+        let c: NetworkConfig = toml::from_str("upstream_dns = [\"10.0.0.53\"]").unwrap();
+        let p = c.validate().unwrap();
+        assert!(!p.upstream_is_lima);
+        for host in [HostOs::MacOs, HostOs::Linux] {
+            assert_eq!(p.for_host(host).upstream_dns, vec!["10.0.0.53".parse::<IpAddr>().unwrap()]);
+        }
+        // an unset value is not written back
+        let text = toml::to_string(&NetworkConfig::default()).unwrap();
+        assert!(!text.contains("upstream_dns"), "{text}");
     }
 
     #[test]

@@ -84,7 +84,7 @@ mod tests {
             presets: vec![],
             ntp: false,
             allowed_domains: domains.iter().map(|s| s.to_string()).collect(),
-            upstream_dns: vec!["10.0.0.53".into(), "fd00::53".into()],
+            upstream_dns: Some(vec!["10.0.0.53".into(), "fd00::53".into()]),
             ..Default::default()
         };
         render(&c.validate().unwrap())

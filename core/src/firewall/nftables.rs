@@ -6,7 +6,7 @@
 //! knows. Because a packet must be accepted by every base chain on a hook, Docker's own
 //! accept rules cannot open what this table drops.
 
-use super::config::NetworkPolicy;
+use super::config::{NetworkPolicy, LIMA_GATEWAY};
 
 use std::fmt::Write;
 use std::net::IpAddr;
@@ -29,6 +29,9 @@ pub const PREFIX_DNS: &str = "OPENCLAW-DROP-DNS ";
 pub const RESOLVER_USER: &str = "dnsmasq";
 /// The in-VM user of systemd-timesyncd: only it may send NTP.
 pub const NTP_USER: &str = "systemd-timesync";
+/// Who may send DHCP requests: root (dhclient, and cloud-init's ephemeral DHCP) and
+/// systemd-networkd's user.
+pub const DHCP_USERS: &str = "{ 0, \"systemd-network\" }";
 /// Tailscale's address ranges.
 pub const TAILSCALE_V4: &str = "100.64.0.0/10";
 pub const TAILSCALE_V6: &str = "fd7a:115c:a1e0::/48";
@@ -67,8 +70,11 @@ pub fn render(p: &NetworkPolicy) -> String {
     let _ = writeln!(w, "    ct state invalid goto drop_in");
     let _ = writeln!(w, "    # IPv6 neighbour discovery and router adverts (link-local only: hop limit 255)");
     let _ = writeln!(w, "    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert }} ip6 hoplimit 255 accept");
-    let _ = writeln!(w, "    # DHCP replies (v4, v6) so the VM keeps its address");
-    let _ = writeln!(w, "    udp sport 67 udp dport 68 accept");
+    // Lima's boot script sets net.ipv4.ip_unprivileged_port_start=0
+    // (lima:pkg/cidata/cidata.TEMPLATE.d/boot.Linux/20-rootless-base.sh), so any guest user can
+    // bind 67/68/53/123: no rule may match on ports alone (issue S2).
+    let _ = writeln!(w, "    # DHCP replies (v4 only from Lima's gateway, v6 link-local) so the VM keeps its address");
+    let _ = writeln!(w, "    ip saddr {LIMA_GATEWAY} udp sport 67 udp dport 68 accept");
     let _ = writeln!(w, "    ip6 saddr fe80::/10 udp sport 547 udp dport 546 accept");
     if p.ssh_inbound {
         let _ = writeln!(w, "    tcp dport 22 accept");
@@ -85,17 +91,26 @@ pub fn render(p: &NetworkPolicy) -> String {
     let _ = writeln!(w, "    ct state established,related accept");
     let _ = writeln!(w, "    ct state invalid goto drop_out");
     let _ = writeln!(w, "    icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, mld-listener-report, mld2-listener-report }} accept");
-    let _ = writeln!(w, "    # DHCP requests (source ports below 1024: only root's DHCP client can send these)");
-    let _ = writeln!(w, "    udp sport 68 udp dport 67 accept");
-    let _ = writeln!(w, "    udp sport 546 udp dport 547 accept");
-    let _ = writeln!(w, "    # Only the resolver talks to the upstream DNS servers");
+    let _ = writeln!(w, "    # DHCP requests: the DHCP clients' users only (any user may bind port 68 under Lima), to Lima's gateway or broadcast");
+    let _ = writeln!(w, "    meta skuid {DHCP_USERS} ip daddr {{ {LIMA_GATEWAY}, 255.255.255.255 }} udp sport 68 udp dport 67 accept");
+    let _ = writeln!(w, "    meta skuid {DHCP_USERS} ip6 daddr {{ ff02::1:2, fe80::/10 }} udp sport 546 udp dport 547 accept");
+    // On qemu the guest DNATs 192.168.5.3:53 to 192.168.5.2:<port> in nat OUTPUT, before this
+    // chain (lima:pkg/cidata/cidata.TEMPLATE.d/boot.Linux/09-host-dns-setup.sh): match the
+    // address and port the resolver asked for (conntrack's original tuple), which are also the
+    // packet's own when nothing was NATed (vz).
+    let _ = writeln!(w, "    # Only the resolver talks to the upstream DNS servers (as addressed, before any DNAT)");
     let (v4, v6): (Vec<IpAddr>, Vec<IpAddr>) = p.upstream_dns.iter().partition(|a| a.is_ipv4());
     for (fam, list) in [("ip", v4), ("ip6", v6)] {
         if !list.is_empty() {
-            let _ = writeln!(w, "    meta skuid \"{RESOLVER_USER}\" {fam} daddr {} meta l4proto {{ tcp, udp }} th dport 53 accept", set_of(&list));
+            let _ = writeln!(
+                w,
+                "    meta skuid \"{RESOLVER_USER}\" ct original {fam} daddr {} meta l4proto {{ tcp, udp }} ct original proto-dst 53 accept",
+                set_of(&list)
+            );
         }
     }
     let _ = writeln!(w, "    meta l4proto {{ tcp, udp }} th dport {{ 53, 853 }} goto drop_dns");
+    let _ = writeln!(w, "    meta l4proto {{ tcp, udp }} ct original proto-dst {{ 53, 853 }} goto drop_dns");
     if p.ntp {
         let _ = writeln!(w, "    meta skuid \"{NTP_USER}\" udp dport 123 accept");
     }
@@ -186,7 +201,8 @@ mod tests {
         assert!(r.contains("tcp dport 18789 accept"));
         assert!(r.contains("ip daddr @allow4 tcp dport 443 accept"));
         assert!(r.contains("ip6 daddr @allow6 tcp dport 443 accept"));
-        assert!(r.contains("meta skuid \"dnsmasq\" ip daddr 192.168.5.3 meta l4proto { tcp, udp } th dport 53 accept"));
+        let lima = if cfg!(target_os = "macos") { "192.168.5.2" } else { "192.168.5.3" };
+        assert!(r.contains(&format!("meta skuid \"dnsmasq\" ct original ip daddr {lima} meta l4proto {{ tcp, udp }} ct original proto-dst 53 accept")), "{r}");
         assert!(r.contains("meta skuid \"systemd-timesync\" udp dport 123 accept"));
         // package sources: root only, and never in the forward chain (containers)
         assert!(r.contains("meta skuid 0 ip daddr @prov4 tcp dport { 80, 443 } accept"), "{r}");
@@ -220,6 +236,41 @@ mod tests {
         assert!(r.contains("ip daddr 10.9.0.0/16 tcp dport { 80, 443 } accept"));
         assert!(r.contains("ip daddr 10.1.2.3 tcp dport 5432 accept"));
         assert!(r.contains("ip6 daddr fd00::5 udp dport 53 accept"));
+    }
+
+    #[test]
+    fn issue13_no_rule_matches_on_ports_alone() {
+        let r = render(&policy(|c| c.ntp = true));
+        // DHCP: the clients' users only, to Lima's gateway or broadcast; replies only from it
+        assert!(r.contains("meta skuid { 0, \"systemd-network\" } ip daddr { 192.168.5.2, 255.255.255.255 } udp sport 68 udp dport 67 accept"), "{r}");
+        assert!(r.contains("meta skuid { 0, \"systemd-network\" } ip6 daddr { ff02::1:2, fe80::/10 } udp sport 546 udp dport 547 accept"), "{r}");
+        assert!(r.contains("ip saddr 192.168.5.2 udp sport 67 udp dport 68 accept"), "{r}");
+        assert!(r.contains("ip6 saddr fe80::/10 udp sport 547 udp dport 546 accept"), "{r}");
+        assert!(r.contains("meta skuid \"systemd-timesync\" udp dport 123 accept"));
+        // every accept in the output chain names a uid, an address, a set or the loopback
+        let out = &r[r.find("chain output").unwrap()..r.find("chain forward").unwrap()];
+        for line in out.lines().map(str::trim).filter(|l| l.ends_with("accept")) {
+            let scoped = ["skuid", "daddr", "oif \"lo\"", "ct state", "icmpv6"].iter().any(|k| line.contains(k));
+            assert!(scoped, "port-only accept rule: {line}");
+        }
+        let inp = &r[r.find("chain input").unwrap()..r.find("chain output").unwrap()];
+        assert!(!inp.lines().any(|l| l.trim() == "udp sport 67 udp dport 68 accept"));
+    }
+
+    #[test]
+    fn issue13_resolver_rule_matches_the_original_destination_per_vm_type() {
+        use crate::lima::HostOs;
+        let p = policy(|_| {});
+        let mac = render(&p.for_host(HostOs::MacOs));
+        assert!(mac.contains("meta skuid \"dnsmasq\" ct original ip daddr 192.168.5.2 meta l4proto { tcp, udp } ct original proto-dst 53 accept"), "{mac}");
+        let linux = render(&p.for_host(HostOs::Linux));
+        assert!(linux.contains("meta skuid \"dnsmasq\" ct original ip daddr 192.168.5.3 meta l4proto { tcp, udp } ct original proto-dst 53 accept"), "{linux}");
+        // DNS to anyone else is dropped whether or not it was NATed
+        for r in [&mac, &linux] {
+            let accept = r.find("ct original proto-dst 53 accept").unwrap();
+            let drop = r.find("ct original proto-dst { 53, 853 } goto drop_dns").unwrap();
+            assert!(accept < drop);
+        }
     }
 
     #[test]

@@ -15,6 +15,9 @@ use tokio::process::Command;
 
 /// Oldest Lima we support (JSON Lines `list`, `--tty=false`, v1 mount defaults).
 pub const MINIMUM_VERSION: Version = Version { major: 1, minor: 0, patch: 0 };
+/// First Lima whose `start` takes `--progress` (relays `[cloud-init] …` lines): the flag is in
+/// lima@v2.0.0:cmd/limactl/start.go and absent up to v1.2.3.
+pub const PROGRESS_VERSION: Version = Version { major: 2, minor: 0, patch: 0 };
 
 const QUICK: Duration = Duration::from_secs(60);
 const START: Duration = Duration::from_secs(20 * 60);
@@ -49,10 +52,11 @@ impl Version {
     }
 }
 
-/// A located `limactl`.
+/// A located `limactl`, run with the sandbox's private `LIMA_HOME`.
 #[derive(Debug, Clone)]
 pub struct Limactl {
     program: PathBuf,
+    lima_home: PathBuf,
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -85,13 +89,50 @@ fn stderr_message(stderr: &str) -> String {
 }
 
 impl Limactl {
-    /// Use this program (no checks).
+    /// Use this program (no checks), with the private Lima home ([`crate::paths::lima_home`]).
     pub fn at(program: impl Into<PathBuf>) -> Self {
-        Limactl { program: program.into() }
+        Limactl { program: program.into(), lima_home: crate::paths::lima_home() }
+    }
+
+    /// The same limactl with another Lima home.
+    pub fn with_lima_home(mut self, lima_home: impl Into<PathBuf>) -> Self {
+        self.lima_home = lima_home.into();
+        self
     }
 
     pub fn program(&self) -> &Path {
         &self.program
+    }
+
+    /// The `LIMA_HOME` every call gets.
+    pub fn lima_home(&self) -> &Path {
+        &self.lima_home
+    }
+
+    /// An instance called `name` in the user's own Lima home (`$LIMA_HOME` or `~/.lima`) — one
+    /// an older OpenClaw Sandbox created there — when that home is not the sandbox's.
+    pub fn instance_in_user_lima_home(&self, name: &str) -> Option<PathBuf> {
+        let user = crate::paths::user_lima_home()?;
+        if user == self.lima_home {
+            return None;
+        }
+        let dir = user.join(name);
+        dir.join("lima.yaml").is_file().then_some(dir)
+    }
+
+    /// A limactl command with the private `LIMA_HOME` (whatever the caller's environment says).
+    pub(crate) fn base_command(&self) -> Command {
+        // Lima creates its home lazily; make it private (0700) before the first call.
+        if !self.lima_home.exists() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            let _ = b.create(&self.lima_home);
+        }
+        let mut c = Command::new(&self.program);
+        c.env("LIMA_HOME", &self.lima_home);
+        c
     }
 
     /// Find limactl: `$SANDBOX_LIMACTL`, else PATH, else Homebrew's folders.
@@ -99,7 +140,7 @@ impl Limactl {
         if let Some(p) = std::env::var_os("SANDBOX_LIMACTL").filter(|p| !p.is_empty()) {
             let p = PathBuf::from(p);
             return if is_executable(&p) {
-                Ok(Limactl { program: p })
+                Ok(Limactl::at(p))
             } else {
                 Err(LimaError::NotFound { detail: format!("SANDBOX_LIMACTL is {}, which is not an executable file", p.display()) })
             };
@@ -109,14 +150,14 @@ impl Limactl {
         for d in dirs {
             let candidate = d.join("limactl");
             if is_executable(&candidate) {
-                return Ok(Limactl { program: candidate });
+                return Ok(Limactl::at(candidate));
             }
         }
         Err(LimaError::NotFound { detail: "it is not on PATH".into() })
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.program);
+        let mut c = self.base_command();
         c.args(args).kill_on_drop(true).stdin(Stdio::null());
         c
     }
@@ -193,14 +234,20 @@ impl Limactl {
     }
 
     /// `limactl start --tty=false` — creates the instance from `config` when it does not exist
-    /// yet. Each recognised stderr milestone is passed to `on_step` as it arrives.
+    /// yet. Each recognised stderr milestone is passed to `on_step` as it arrives. `version` is
+    /// the limactl's: from [`PROGRESS_VERSION`] on, `--progress` makes Lima relay cloud-init's
+    /// log as `[cloud-init] …` lines (lima:pkg/instance/start.go `watchHostAgentEvents`).
     pub async fn start(
         &self,
         name: &str,
         config: Option<&Path>,
+        version: Version,
         mut on_step: impl FnMut(&StartStep) + Send,
     ) -> Result<(), LimaError> {
         let mut args = vec!["--tty=false".to_string(), "start".to_string()];
+        if version >= PROGRESS_VERSION {
+            args.push("--progress".into());
+        }
         match config {
             Some(path) => {
                 args.push("--name".into());
@@ -318,7 +365,7 @@ impl Limactl {
 
     /// An interactive `limactl shell` on the caller's terminal; returns the exit code.
     pub async fn shell_interactive(&self, name: &str, argv: &[String]) -> Result<i32, LimaError> {
-        let mut cmd = Command::new(&self.program);
+        let mut cmd = self.base_command();
         cmd.arg("shell").arg(name);
         if !argv.is_empty() {
             cmd.arg("--").args(argv);

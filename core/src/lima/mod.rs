@@ -8,7 +8,7 @@ mod render;
 mod vm;
 mod watch;
 
-pub use driver::{ChildStdoutStream, Limactl, Version, MINIMUM_VERSION};
+pub use driver::{ChildStdoutStream, Limactl, Version, MINIMUM_VERSION, PROGRESS_VERSION};
 pub(crate) use driver::require_running;
 pub use error::LimaError;
 pub use list::{parse_list, Instance, InstanceStatus};

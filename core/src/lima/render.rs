@@ -76,6 +76,10 @@ pub struct Containerd {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PortForward {
+    #[serde(rename = "guestIP", skip_serializing_if = "Option::is_none")]
+    pub guest_ip: Option<String>,
+    #[serde(rename = "guestIPMustBeZero", skip_serializing_if = "Option::is_none")]
+    pub guest_ip_must_be_zero: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,24 +104,30 @@ pub struct Provision {
     pub script: String,
 }
 
-/// Ubuntu 24.04 LTS cloud images: a dated release pinned by digest, then the rolling release
-/// as a fallback (the dated one disappears after some months), as Lima's own template does.
+/// Debian 12 (bookworm) genericcloud images, the guest OS the test bed boots, so install scripts
+/// and package names are the tested ones. Locations and digests are Lima's own
+/// (lima:templates/_images/debian-12.yaml): the dated release pinned by digest first, then the
+/// rolling `latest` as the fallback once the dated one is removed (Lima tries the images of the
+/// VM's arch in order: lima:pkg/instance/start.go, `Prepare`). Lima's `variant: genericcloud` is
+/// left out: Lima ≥ 2 only compares variants between entries (all equal here) and Lima 1.0 has
+/// no such field. Note: that template also says `mountTypesUnsupported: [9p]` (the cloud
+/// kernel); on macOS the mount type is virtiofs.
 fn images() -> Vec<Image> {
-    const DATED: &str = "https://cloud-images.ubuntu.com/releases/noble/release-20250430";
-    const LATEST: &str = "https://cloud-images.ubuntu.com/releases/noble/release";
+    const DATED: &str = "https://cloud.debian.org/images/cloud/bookworm/20260712-2537";
+    const LATEST: &str = "https://cloud.debian.org/images/cloud/bookworm/latest";
     vec![
         Image {
-            location: format!("{DATED}/ubuntu-24.04-server-cloudimg-amd64.img"),
+            location: format!("{DATED}/debian-12-genericcloud-amd64-20260712-2537.qcow2"),
             arch: "x86_64".into(),
-            digest: Some("sha256:bc471ca49de03b5129c65b70f9862b7f4b5e721622fd34ade78132f6f7999e2d".into()),
+            digest: Some("sha512:6c2607f1846ee86040830c87d0b723f0967da3e884ea4673d9db4aa8eee13a4b7c663524bfa42082c16fc6919f3aa1bf425c004d07ff06c53a319ad0c42647bb".into()),
         },
         Image {
-            location: format!("{DATED}/ubuntu-24.04-server-cloudimg-arm64.img"),
+            location: format!("{DATED}/debian-12-genericcloud-arm64-20260712-2537.qcow2"),
             arch: "aarch64".into(),
-            digest: Some("sha256:05317c8ea0f973af351e4e1da9c4cba82991c94d2529b4c7af09e88091f518c5".into()),
+            digest: Some("sha512:52eb678130e85a9bf9f3cf4f7181e060fa60a5db45373717474c5ff9305645c5e6cab8b05ca042bcfa7921d2ca29cf9fd2e815f75abe2d168557ad7207af127b".into()),
         },
-        Image { location: format!("{LATEST}/ubuntu-24.04-server-cloudimg-amd64.img"), arch: "x86_64".into(), digest: None },
-        Image { location: format!("{LATEST}/ubuntu-24.04-server-cloudimg-arm64.img"), arch: "aarch64".into(), digest: None },
+        Image { location: format!("{LATEST}/debian-12-genericcloud-amd64.qcow2"), arch: "x86_64".into(), digest: None },
+        Image { location: format!("{LATEST}/debian-12-genericcloud-arm64.qcow2"), arch: "aarch64".into(), digest: None },
     ]
 }
 
@@ -136,6 +146,48 @@ fn boot_provision(profile: &Profile) -> Provision {
     Provision { mode: "system".into(), script }
 }
 
+/// The gateway's forward, then one rule that ignores every other listener on any address.
+///
+/// Lima matches rules first-wins (lima:pkg/portfwd/forward.go and pkg/hostagent/port.go,
+/// `forwardingAddresses`, the same in v1.0.0) and appends its own catch-all forward of
+/// 127.0.0.1/any/1-65535 (port.go `portForwardRules`), which also takes listeners on 0.0.0.0
+/// and `::`. An ignore rule with the default guestIP 127.0.0.1 is *skipped* for a listener on
+/// 0.0.0.0/`::` (the `guestIP.IsUnspecified() && !rule.GuestIP.IsUnspecified()` branch), so
+/// the ignore rule must say guestIP 0.0.0.0. With guestIPMustBeZero false such a rule matches
+/// every guest address (the `rule.GuestIP.IsUnspecified() && !GuestIPMustBeZero` case):
+/// 127.0.0.1, ::1, ::, 0.0.0.0 and the VM's own addresses, so IPv6 needs no rule of its own.
+/// guestIPMustBeZero is written explicitly: v2 defaults it to true when guestIP is 0.0.0.0
+/// (lima:pkg/limayaml/defaults.go `FillPortForwardDefaults`), which would make the rule an exact
+/// 0.0.0.0 match and leave loopback listeners to the fallback; v1.0 has a plain bool, default
+/// false (lima@v1.0.0:pkg/limayaml/limayaml.go).
+/// The gateway's rule comes first so it still wins for its port, on 127.0.0.1, ::1 (matched
+/// by the IPv6-loopback case) and 0.0.0.0/:: (unspecified listeners match any rule).
+pub(crate) fn port_forwards(gateway_port: u16) -> Vec<PortForward> {
+    vec![
+        PortForward {
+            guest_ip: None,
+            guest_ip_must_be_zero: None,
+            guest_port: Some(gateway_port),
+            guest_port_range: None,
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(gateway_port),
+            proto: "tcp".into(),
+            ignore: false,
+        },
+        // Nothing else the agent opens in the VM is forwarded to the host.
+        PortForward {
+            guest_ip: Some("0.0.0.0".into()),
+            guest_ip_must_be_zero: Some(false),
+            guest_port: None,
+            guest_port_range: Some([1, 65535]),
+            host_ip: None,
+            host_port: None,
+            proto: "any".into(),
+            ignore: true,
+        },
+    ]
+}
+
 /// Render the Lima config for `profile` on `host`.
 pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
     let (vm_type, mount_type) = match host {
@@ -147,18 +199,7 @@ pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
         .iter()
         .map(|m| LimaMount { location: m.host.to_string_lossy().into_owned(), mount_point: m.guest.clone(), writable: m.writable })
         .collect();
-    let port_forwards = vec![
-        PortForward {
-            guest_port: Some(profile.gateway_port),
-            guest_port_range: None,
-            host_ip: Some("127.0.0.1".into()),
-            host_port: Some(profile.gateway_port),
-            proto: "tcp".into(),
-            ignore: false,
-        },
-        // Nothing else the agent opens in the VM is forwarded to the host.
-        PortForward { guest_port: None, guest_port_range: Some([1, 65535]), host_ip: None, host_port: None, proto: "any".into(), ignore: true },
-    ];
+    let port_forwards = port_forwards(profile.gateway_port);
     let ca_certs = (!profile.ca_certs.is_empty())
         .then(|| CaCerts { files: profile.ca_certs.iter().map(|p| p.to_string_lossy().into_owned()).collect() });
     let mode_note = match profile.mode {

@@ -59,11 +59,86 @@ fn gateway_is_the_only_forwarded_port_and_only_on_loopback() {
     let p = profile("secure", dir.path());
     let y = yaml(&render(&p, HostOs::Linux));
     let fwd = y["portForwards"].as_sequence().unwrap();
+    assert_eq!(fwd.len(), 2);
     assert_eq!(fwd[0]["guestPort"].as_u64(), Some(18789));
     assert_eq!(fwd[0]["hostPort"].as_u64(), Some(18789));
     assert_eq!(fwd[0]["hostIP"].as_str(), Some("127.0.0.1"));
+    assert!(fwd[0].get("ignore").is_none());
+    // issue S1: the ignore rule must cover 0.0.0.0 and :: listeners, explicitly not exact-zero
+    assert_eq!(fwd[1]["guestIP"].as_str(), Some("0.0.0.0"));
+    assert_eq!(fwd[1]["guestIPMustBeZero"].as_bool(), Some(false));
     assert_eq!(fwd[1]["ignore"].as_bool(), Some(true));
+    assert_eq!(fwd[1]["proto"].as_str(), Some("any"));
+    assert_eq!(fwd[1]["guestPortRange"][0].as_u64(), Some(1));
     assert_eq!(fwd[1]["guestPortRange"][1].as_u64(), Some(65535));
+}
+
+/// A model of Lima's first-match rule walk (lima:pkg/portfwd/forward.go `forwardingAddresses`,
+/// pkg/hostagent/port.go; rules after Lima's defaults were filled in by
+/// pkg/limayaml/defaults.go `FillPortForwardDefaults`), written from its documented behaviour.
+/// Returns the host port a guest listener is forwarded to, or None (ignored / no rule).
+fn lima_forward(rules: &[render::PortForward], guest_ip: std::net::IpAddr, port: u16, proto: &str) -> Option<u16> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    struct Filled { ip: IpAddr, must_be_zero: bool, range: [u16; 2], host: u16, proto: String, ignore: bool }
+    let fill = |r: &render::PortForward| {
+        let ip: IpAddr = r.guest_ip.as_deref().unwrap_or("127.0.0.1").parse().unwrap();
+        let must_be_zero = r.guest_ip_must_be_zero.unwrap_or(ip == IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let range = r.guest_port_range.unwrap_or_else(|| r.guest_port.map(|p| [p, p]).unwrap_or([1, 65535]));
+        let host = r.host_port.unwrap_or(range[0]);
+        Filled { ip, must_be_zero, range, host, proto: r.proto.clone(), ignore: r.ignore }
+    };
+    let mut all: Vec<Filled> = rules.iter().map(fill).collect();
+    // Lima's own catch-all, appended after the instance's rules.
+    all.push(Filled { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), must_be_zero: false, range: [1, 65535], host: 0, proto: "any".into(), ignore: false });
+    for r in &all {
+        if r.proto != "any" && r.proto != proto {
+            continue;
+        }
+        if port < r.range[0] || port > r.range[1] {
+            continue;
+        }
+        let matches = guest_ip.is_unspecified()
+            || guest_ip == r.ip
+            || (guest_ip == IpAddr::V6(Ipv6Addr::LOCALHOST) && r.ip == IpAddr::V4(Ipv4Addr::LOCALHOST))
+            || (r.ip.is_unspecified() && !r.must_be_zero);
+        if !matches {
+            continue;
+        }
+        if r.ignore {
+            if guest_ip.is_unspecified() && !r.ip.is_unspecified() {
+                continue;
+            }
+            return None;
+        }
+        return Some(if r.host == 0 { port } else { r.host + (port - r.range[0]) });
+    }
+    None
+}
+
+#[test]
+fn issue_s1_only_the_gateway_reaches_the_host_whatever_address_a_listener_binds() {
+    let rules = render::port_forwards(18789);
+    for addr in ["127.0.0.1", "::1", "0.0.0.0", "::", "192.168.5.15", "fe80::1", "10.88.0.1"] {
+        let ip = addr.parse().unwrap();
+        for proto in ["tcp", "udp"] {
+            for port in [80u16, 8765, 18788, 18790, 65535] {
+                assert_eq!(lima_forward(&rules, ip, port, proto), None, "{proto} {addr}:{port} must not be forwarded");
+            }
+        }
+    }
+    for addr in ["127.0.0.1", "::1", "0.0.0.0", "::"] {
+        assert_eq!(lima_forward(&rules, addr.parse().unwrap(), 18789, "tcp"), Some(18789), "gateway on {addr}");
+    }
+    // The old rule (default guestIP 127.0.0.1) let 0.0.0.0 and :: through Lima's fallback.
+    let mut old = rules.clone();
+    old[1].guest_ip = None;
+    old[1].guest_ip_must_be_zero = None;
+    assert_eq!(lima_forward(&old, "0.0.0.0".parse().unwrap(), 8765, "tcp"), Some(8765));
+    assert_eq!(lima_forward(&old, "::".parse().unwrap(), 8765, "tcp"), Some(8765));
+    // And v2's default for guestIP 0.0.0.0 (must-be-zero) would leave loopback to the fallback.
+    let mut exact = rules.clone();
+    exact[1].guest_ip_must_be_zero = None;
+    assert_eq!(lima_forward(&exact, "127.0.0.1".parse().unwrap(), 8765, "tcp"), Some(8765));
 }
 
 #[test]
@@ -79,11 +154,22 @@ fn resources_images_and_hardening_defaults() {
     assert_eq!(y["ssh"]["forwardAgent"].as_bool(), Some(false));
     assert_eq!(y["ssh"]["loadDotSSHPubKeys"].as_bool(), Some(false));
     let images = y["images"].as_sequence().unwrap();
-    for arch in ["x86_64", "aarch64"] {
-        let first = images.iter().find(|i| i["arch"].as_str() == Some(arch)).unwrap();
-        assert!(first["location"].as_str().unwrap().contains("ubuntu-24.04"));
-        assert!(first["digest"].as_str().unwrap().starts_with("sha256:"));
+    for (arch, deb) in [("x86_64", "amd64"), ("aarch64", "arm64")] {
+        let of_arch: Vec<_> = images.iter().filter(|i| i["arch"].as_str() == Some(arch)).collect();
+        assert_eq!(of_arch.len(), 2, "{arch}: dated, then latest");
+        // Lima's templates/_images/debian-12.yaml: the dated image pinned by digest first
+        let dated = of_arch[0]["location"].as_str().unwrap();
+        assert!(dated.starts_with("https://cloud.debian.org/images/cloud/bookworm/20260712-2537/"), "{dated}");
+        assert!(dated.ends_with(&format!("debian-12-genericcloud-{deb}-20260712-2537.qcow2")), "{dated}");
+        assert!(of_arch[0]["digest"].as_str().unwrap().starts_with("sha512:"));
+        assert_eq!(of_arch[0]["digest"].as_str().unwrap().len(), "sha512:".len() + 128);
+        assert_eq!(
+            of_arch[1]["location"].as_str(),
+            Some(format!("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-{deb}.qcow2").as_str())
+        );
+        assert!(of_arch[1].get("digest").is_none());
     }
+    assert!(!to_yaml(&render(&p, HostOs::MacOs), None).contains("ubuntu"));
     assert_eq!(y["provision"][0]["mode"].as_str(), Some("system"));
     assert!(y["provision"][0]["script"].as_str().unwrap().starts_with("#!/bin/sh"));
     assert!(y.get("caCerts").is_none());

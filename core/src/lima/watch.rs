@@ -72,7 +72,8 @@ impl Limactl {
     /// process exits; an error means this limactl cannot watch (Lima < 2.1): callers then
     /// refresh with [`Limactl::instance`] after their own operations instead.
     pub async fn follow_state(&self, name: &str, bus: &EventBus) -> Result<(), LimaError> {
-        let mut child = tokio::process::Command::new(self.program())
+        let mut child = self
+            .base_command()
             .args(["watch", "--json", name])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
