@@ -161,6 +161,21 @@ impl Sandbox {
         Sandbox { profile, paths, limactl, bus, host: HostOs::current() }
     }
 
+    /// Whose network the VM has: the VM type Lima reports for the instance decides the DNS
+    /// upstream Lima gives it (vz: the gateway 192.168.5.2, lima:pkg/cidata/cidata.go; qemu:
+    /// 192.168.5.3 through the guest's DNAT, boot.Linux/09-host-dns-setup.sh). The type is fixed
+    /// when the instance is created, so the instance's word beats this host's default.
+    async fn guest_network(&self) -> HostOs {
+        match self.limactl.instance(&self.profile.name).await {
+            Ok(Some(i)) => match i.vm_type.as_deref() {
+                Some("vz") => HostOs::MacOs,
+                Some("qemu") => HostOs::Linux,
+                _ => self.host,
+            },
+            _ => self.host,
+        }
+    }
+
     pub fn profile(&self) -> &Profile {
         &self.profile
     }
@@ -251,7 +266,8 @@ impl Sandbox {
         self.progress("up", "provision", "Provisioning", Some(1.0));
         report.changed = self.provision().await?;
         self.progress("up", "firewall", "Loading the firewall and DNS allowlist", Some(1.0));
-        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy.for_host(self.host)).await?;
+        let guest = self.guest_network().await;
+        crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy.for_host(guest)).await?;
         self.progress("up", "secrets", "Pushing secrets", Some(1.0));
         let pushed = match self.push_secrets().await {
             Ok(r) => {
