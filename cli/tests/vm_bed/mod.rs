@@ -136,7 +136,7 @@ impl Bed {
         std::env::set_var("LIMA_HOME", self.lima_home());
         std::env::set_var("LIMA_SHIM_VMTYPE", self.vm_type);
         std::env::set_var("OPENCLAW_TESTBED_IMAGE", &self.image);
-        LimaVm::new(Limactl::at(shim()), self.name)
+        LimaVm::new(Limactl::at(shim()).with_lima_home(self.lima_home()), self.name)
     }
     pub fn qemu_pid(&self) -> Option<u32> {
         let text = std::fs::read_to_string(self.lima_home().join(self.name).join("qemu.pid")).ok()?;
