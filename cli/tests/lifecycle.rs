@@ -425,3 +425,55 @@ fn status_and_doctor_point_at_a_vm_left_in_the_users_lima_home() {
     let r = env.run(&["status"]);
     assert!(!r.stderr.contains("own Lima home"), "{}", r.stderr);
 }
+
+#[test]
+fn ssh_starts_in_the_workspace_not_the_hosts_cwd() {
+    let env = Env::new();
+    env.init(&[]);
+    env.run(&["up"]);
+    env.clear_calls();
+    let r = env.run(&["ssh", "--", "pwd"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let shell = env.calls().into_iter().find(|(a, _)| a[0] == "shell").expect("shell");
+    assert_eq!(&shell.0[..4], ["shell", "--workdir", "/workspace", NAME], "{:?}", shell.0);
+}
+
+/// Linux: gone when /proc has no entry or only a zombie is left.
+#[cfg(target_os = "linux")]
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s.rsplit(')').next().and_then(|rest| rest.trim().chars().next()) != Some('Z'),
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_on_ssh_stops_limactl_and_everything_it_started() {
+    use std::time::{Duration, Instant};
+    let env = Env::new();
+    env.init(&[]);
+    env.run(&["up"]);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "hang-here", "hang": true}]"#).unwrap();
+    let mut c = env.command(&["ssh", "--", "hang-here"]);
+    c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let pidfile = env.fake_dir().join("grandchild.pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let grandchild: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(&pidfile).ok().and_then(|s| s.trim().parse().ok()) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "the fake limactl never started its child");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // what a terminal's Ctrl-C sends to `sandbox` (stdin is not a terminal here)
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(grandchild) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(grandchild), "limactl's child {grandchild} survived Ctrl-C");
+}

@@ -442,10 +442,21 @@ impl Sandbox {
         Ok(self.vm())
     }
 
-    /// An interactive shell (or one command) in the VM on the caller's terminal.
+    /// An interactive shell (or one command) in the VM on the caller's terminal, in
+    /// [`Sandbox::ssh_workdir`].
     pub async fn ssh(&self, argv: &[String]) -> Result<i32, SandboxError> {
         self.require_running().await?;
-        Ok(self.limactl.shell_interactive(&self.profile.name, argv).await?)
+        Ok(self.limactl.shell_interactive(&self.profile.name, self.ssh_workdir(), argv).await?)
+    }
+
+    /// Where `sandbox ssh` starts: the agent's working tree (`/workspace`, set up in every mode
+    /// when the profile has a project), else `/`.
+    pub fn ssh_workdir(&self) -> &'static str {
+        if self.profile.mount(MountRole::Project).is_some() {
+            crate::provision::layout::WORKSPACE
+        } else {
+            "/"
+        }
     }
 
     /// Restart the OpenClaw gateway service in the VM.

@@ -2,6 +2,7 @@
 
 mod driver;
 mod error;
+mod group;
 mod list;
 mod progress;
 mod render;
