@@ -352,6 +352,18 @@ impl Limactl {
         }
     }
 
+    /// `limactl edit --tty=false NAME --set EXPR` on a stopped instance: rewrites its lima.yaml
+    /// (lima:cmd/limactl/edit.go; it refuses a running instance and, without `--start`,
+    /// starts nothing).
+    pub async fn edit(&self, name: &str, expression: &str) -> Result<(), LimaError> {
+        let out = self.run("edit", &["edit", "--tty=false", name, "--set", expression], None, QUICK).await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(Self::failed("edit", &out, ". The VM keeps its old settings; fix the profile or recreate the VM (`sandbox destroy`, then `sandbox up`)"))
+        }
+    }
+
     /// `limactl delete [-f]`.
     pub async fn delete(&self, name: &str, force: bool) -> Result<(), LimaError> {
         let mut args = vec!["--tty=false", "delete"];
