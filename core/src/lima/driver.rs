@@ -292,6 +292,9 @@ impl Limactl {
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut cmd = self.command(&arg_refs);
         cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        // Stopping this group on a timeout leaves the VM alone: Lima starts the hostagent (and
+        // with it the VM) in a process group of its own (lima:pkg/instance/start.go,
+        // `executil.BackgroundSysProcAttr` = Setpgid; the same in v1.0.0).
         let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
         let stderr = child.child_mut().stderr.take().expect("stderr is piped");
         let mut lines = BufReader::new(stderr).lines();
