@@ -425,3 +425,104 @@ fn status_and_doctor_point_at_a_vm_left_in_the_users_lima_home() {
     let r = env.run(&["status"]);
     assert!(!r.stderr.contains("own Lima home"), "{}", r.stderr);
 }
+
+#[test]
+fn ssh_starts_in_the_workspace_not_the_hosts_cwd() {
+    let env = Env::new();
+    env.init(&[]);
+    env.run(&["up"]);
+    env.clear_calls();
+    let r = env.run(&["ssh", "--", "pwd"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let shell = env.calls().into_iter().find(|(a, _)| a[0] == "shell").expect("shell");
+    assert_eq!(&shell.0[..4], ["shell", "--workdir", "/workspace", NAME], "{:?}", shell.0);
+}
+
+/// Linux: gone when /proc has no entry or only a zombie is left.
+#[cfg(target_os = "linux")]
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s.rsplit(')').next().and_then(|rest| rest.trim().chars().next()) != Some('Z'),
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_on_ssh_stops_limactl_and_everything_it_started() {
+    use std::time::{Duration, Instant};
+    let env = Env::new();
+    env.init(&[]);
+    env.run(&["up"]);
+    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "hang-here", "hang": true}]"#).unwrap();
+    let mut c = env.command(&["ssh", "--", "hang-here"]);
+    c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let pidfile = env.fake_dir().join("grandchild.pid");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let grandchild: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(&pidfile).ok().and_then(|s| s.trim().parse().ok()) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "the fake limactl never started its child");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // what a terminal's Ctrl-C sends to `sandbox` (stdin is not a terminal here)
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(grandchild) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(grandchild), "limactl's child {grandchild} survived Ctrl-C");
+}
+
+/// Rewrite one `key = value` line of the profile's [resources].
+fn set_resource(env: &Env, key: &str, value: &str) {
+    let text = std::fs::read_to_string(env.profile_path()).unwrap();
+    let mut out: Vec<String> = text.lines().filter(|l| !l.trim_start().starts_with(&format!("{key} ="))).map(String::from).collect();
+    let at = out.iter().position(|l| l.trim() == "[resources]").expect("[resources]") + 1;
+    out.insert(at, format!("{key} = {value}"));
+    std::fs::write(env.profile_path(), out.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn profile_changes_reach_an_existing_vm_through_limactl_edit() {
+    let env = Env::new();
+    env.init(&["--cpus", "2", "--memory", "4GiB"]);
+    assert_eq!(env.run(&["up"]).code, 0);
+    let instance_yaml = env.fake_dir().join(format!("vms/{NAME}/lima.yaml"));
+    assert!(std::fs::read_to_string(&instance_yaml).unwrap().contains("cpus: 2"));
+    set_resource(&env, "cpus", "4");
+    set_resource(&env, "memory", "\"6GiB\"");
+    env.clear_calls();
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains(&format!("Applied the profile's changes to `{NAME}`: cpus: 2 → 4; memory: 4GiB → 6GiB.")), "{}", r.stdout);
+    assert!(r.stderr.contains("Applying it: stop, `limactl edit`, start"), "{}", r.stderr);
+    let verbs = env.verbs();
+    let at = |v: &str| verbs.iter().position(|x| x == v).unwrap_or_else(|| panic!("{v} missing in {verbs:?}"));
+    let (stop, edit, start) = (at(&format!("stop {NAME}")), at(&format!("edit {NAME} --set .cpus = 4 | .memory = \"6GiB\"")), at(&format!("start --progress {NAME}")));
+    assert!(stop < edit && edit < start, "{verbs:?}");
+    let y = std::fs::read_to_string(&instance_yaml).unwrap();
+    assert!(y.contains("cpus: 4") && y.contains("memory: 6GiB"), "{y}");
+    // applied: the next up changes nothing
+    env.clear_calls();
+    let r = env.run(&["up"]);
+    assert!(r.stdout.contains("already running") && !r.stdout.contains("Applied"), "{}", r.all());
+    assert!(!env.verbs().iter().any(|v| v.starts_with("edit") || v.starts_with("stop")), "{:?}", env.verbs());
+}
+
+#[test]
+fn a_smaller_disk_is_refused_before_anything_is_stopped() {
+    let env = Env::new();
+    env.init(&[]);
+    assert_eq!(env.run(&["up"]).code, 0);
+    set_resource(&env, "disk", "\"10GiB\"");
+    env.clear_calls();
+    let r = env.run(&["up"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("Lima cannot shrink a disk"), "{}", r.stderr);
+    assert!(env.verbs().is_empty(), "{:?}", env.verbs());
+}

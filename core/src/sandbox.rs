@@ -114,6 +114,8 @@ pub struct UpReport {
     pub started: bool,
     /// A Broken instance was force-stopped first.
     pub recovered: bool,
+    /// Profile changes applied to the existing VM (`key: from → to`), see [`lima::compare_config`].
+    pub reconfigured: Vec<String>,
     /// Items the apply step changed (empty: nothing to do).
     pub changed: Vec<String>,
     /// Secrets written to the VM's tmpfs (names only).
@@ -236,7 +238,33 @@ impl Sandbox {
         let version = self.limactl.checked_version().await?;
         let config = self.write_lima_yaml()?;
         let current = self.limactl.instance(&name).await?;
+        let reconfig = match &current {
+            Some(inst) if matches!(inst.status, InstanceStatus::Running | InstanceStatus::Stopped | InstanceStatus::Broken) => self.pending_reconfig(inst)?,
+            _ => None,
+        };
+        if let (Some(rc), Some(inst)) = (&reconfig, &current) {
+            report.reconfigured = rc.changes.iter().map(|c| c.to_string()).collect();
+            self.bus.publish(Event::Notice {
+                message: format!("The profile changed the VM `{name}`: {}. Applying it: stop, `limactl edit`, start", report.reconfigured.join("; ")),
+            });
+            match inst.status {
+                InstanceStatus::Running => {
+                    self.state(VmState::Stopping);
+                    self.progress("up", "stop", "Stopping to apply the profile's changes", None);
+                    self.limactl.stop(&name, false).await?;
+                }
+                InstanceStatus::Broken => {
+                    self.limactl.stop(&name, true).await?;
+                    report.recovered = true;
+                }
+                _ => {}
+            }
+            self.limactl.edit(&name, &rc.expression).await?;
+            self.audit().append("reconfigure", serde_json::json!({"instance": name, "changes": report.reconfigured}))?;
+            self.start(None, version, &mut report).await?;
+        }
         match current.as_ref().map(|i| &i.status) {
+            _ if reconfig.is_some() => {}
             Some(InstanceStatus::Running) => {}
             Some(InstanceStatus::Broken) => {
                 self.bus.publish(Event::Notice { message: format!("The VM `{name}` was Broken; force-stopping it before starting again") });
@@ -304,6 +332,29 @@ impl Sandbox {
         self.state(vm_state(now.as_ref()));
         self.audit().append("up", serde_json::json!({"instance": name, "created": report.created, "started": report.started, "changed": report.changed}))?;
         Ok(report)
+    }
+
+    /// What the profile changes on the existing VM `inst`, comparing its lima.yaml with the
+    /// rendered one. An unreadable file is reported and skipped; a smaller disk is an error.
+    fn pending_reconfig(&self, inst: &Instance) -> Result<Option<lima::Reconfig>, SandboxError> {
+        let dir = inst.dir.as_ref().map(PathBuf::from).unwrap_or_else(|| self.limactl.lima_home().join(&inst.name));
+        let path = dir.join("lima.yaml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                self.bus.publish(Event::Notice { message: format!("cannot read {}: {e}; profile changes are not applied to the VM", path.display()) });
+                return Ok(None);
+            }
+        };
+        match lima::compare_config(&inst.name, &text, &lima::render(&self.profile, self.host)) {
+            Ok(r) => Ok(r),
+            Err(e @ LimaError::BadInstanceConfig { .. }) => {
+                self.bus.publish(Event::Notice { message: e.to_string() });
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn start(&self, config: Option<&std::path::Path>, version: lima::Version, report: &mut UpReport) -> Result<(), SandboxError> {
@@ -458,10 +509,21 @@ impl Sandbox {
         Ok(self.vm())
     }
 
-    /// An interactive shell (or one command) in the VM on the caller's terminal.
+    /// An interactive shell (or one command) in the VM on the caller's terminal, in
+    /// [`Sandbox::ssh_workdir`].
     pub async fn ssh(&self, argv: &[String]) -> Result<i32, SandboxError> {
         self.require_running().await?;
-        Ok(self.limactl.shell_interactive(&self.profile.name, argv).await?)
+        Ok(self.limactl.shell_interactive(&self.profile.name, self.ssh_workdir(), argv).await?)
+    }
+
+    /// Where `sandbox ssh` starts: the agent's working tree (`/workspace`, set up in every mode
+    /// when the profile has a project), else `/`.
+    pub fn ssh_workdir(&self) -> &'static str {
+        if self.profile.mount(MountRole::Project).is_some() {
+            crate::provision::layout::WORKSPACE
+        } else {
+            "/"
+        }
     }
 
     /// Restart the OpenClaw gateway service in the VM.

@@ -18,6 +18,9 @@ pub async fn up(ctx: &Ctx) -> anyhow::Result<u8> {
     follower.finish().await;
     let report = result?;
     let name = &sb.profile().name;
+    if !report.reconfigured.is_empty() {
+        println!("Applied the profile's changes to `{name}`: {}.", report.reconfigured.join("; "));
+    }
     match (report.created, report.started) {
         (true, _) => println!("Created and started `{name}`."),
         (false, true) => println!("Started `{name}`."),

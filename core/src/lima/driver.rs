@@ -10,7 +10,8 @@ use crate::vm::ExecOutput;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use super::group::GroupChild;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 /// Oldest Lima we support (JSON Lines `list`, `--tty=false`, v1 mount defaults).
@@ -69,6 +70,26 @@ fn is_executable(p: &Path) -> bool {
     {
         p.is_file()
     }
+}
+
+/// The exit code, or 128 + the signal that ended the process (as shells report it).
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return 128 + sig;
+        }
+    }
+    status.code().unwrap_or(-1)
+}
+
+/// `argv` bounded in the VM too: `timeout` (coreutils) stops the remote command after `limit`
+/// (SIGTERM, then SIGKILL 5 s later), in case killing the local ssh does not reach it.
+fn remote_bounded(argv: &[String], limit: Duration) -> Vec<String> {
+    let mut out = vec!["timeout".to_string(), "--kill-after=5".to_string(), limit.as_secs().max(1).to_string()];
+    out.extend(argv.iter().cloned());
+    out
 }
 
 /// The message of the most relevant stderr line (last fatal/error, else the last line).
@@ -163,14 +184,15 @@ impl Limactl {
     }
 
     /// Run limactl with `args`, optional stdin, bounded by `limit`; non-zero exit is `Ok`.
+    /// On the limit, limactl's whole process group is stopped (see [`GroupChild`]).
     async fn run(&self, verb: &str, args: &[&str], stdin: Option<Vec<u8>>, limit: Duration) -> Result<ExecOutput, LimaError> {
         let mut cmd = self.command(args);
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
         }
-        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
-        let writer = match (stdin, child.stdin.take()) {
+        let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let writer = match (stdin, child.child_mut().stdin.take()) {
             (Some(data), Some(mut pipe)) => Some(tokio::spawn(async move {
                 // A remote command that exits early closes the pipe: not an error of ours.
                 let _ = pipe.write_all(&data).await;
@@ -178,14 +200,25 @@ impl Limactl {
             })),
             _ => None,
         };
-        let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+        let mut out_pipe = child.child_mut().stdout.take().expect("stdout is piped");
+        let mut err_pipe = child.child_mut().stderr.take().expect("stderr is piped");
+        let collected = tokio::time::timeout(limit, async {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let (a, b, status) = tokio::join!(out_pipe.read_to_end(&mut out), err_pipe.read_to_end(&mut err), child.wait());
+            a.and(b).and(status).map(|status| (status, out, err))
+        })
+        .await;
+        let (status, stdout, stderr) = match collected {
             Ok(r) => r.map_err(|e| self.spawn_error(e))?,
-            Err(_) => return Err(LimaError::Timeout { verb: verb.into(), secs: limit.as_secs() }),
+            Err(_) => {
+                child.kill_group().await;
+                return Err(LimaError::Timeout { verb: verb.into(), secs: limit.as_secs() });
+            }
         };
         if let Some(w) = writer {
             let _ = w.await;
         }
-        Ok(ExecOutput { status: out.status.code().unwrap_or(-1), stdout: out.stdout, stderr: out.stderr })
+        Ok(ExecOutput { status: exit_code(status), stdout, stderr })
     }
 
     fn spawn_error(&self, e: std::io::Error) -> LimaError {
@@ -257,13 +290,13 @@ impl Limactl {
             None => args.push(name.into()),
         }
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut child = self
-            .command(&arg_refs)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| self.spawn_error(e))?;
-        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut cmd = self.command(&arg_refs);
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        // Stopping this group on a timeout leaves the VM alone: Lima starts the hostagent (and
+        // with it the VM) in a process group of its own (lima:pkg/instance/start.go,
+        // `executil.BackgroundSysProcAttr` = Setpgid; the same in v1.0.0).
+        let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let stderr = child.child_mut().stderr.take().expect("stderr is piped");
         let mut lines = BufReader::new(stderr).lines();
         let mut tail: Vec<String> = Vec::new();
         let mut degraded: Option<String> = None;
@@ -287,7 +320,10 @@ impl Limactl {
         };
         let status = match tokio::time::timeout(START, read_all).await {
             Ok(s) => s.map_err(|e| LimaError::Spawn { program: self.program.clone(), source: e })?,
-            Err(_) => return Err(LimaError::Timeout { verb: "start".into(), secs: START.as_secs() }),
+            Err(_) => {
+                child.kill_group().await;
+                return Err(LimaError::Timeout { verb: "start".into(), secs: START.as_secs() });
+            }
         };
         if status.success() {
             return Ok(());
@@ -295,7 +331,7 @@ impl Limactl {
         if let Some(hint) = degraded {
             return Err(LimaError::Degraded { instance: name.into(), hint });
         }
-        let out = ExecOutput { status: status.code().unwrap_or(-1), stdout: vec![], stderr: tail.join("\n").into_bytes() };
+        let out = ExecOutput { status: exit_code(status), stdout: vec![], stderr: tail.join("\n").into_bytes() };
         let hint = if timed_out {
             ". The VM did not come up in time; see the instance's serial log (`limactl list` shows its folder)"
         } else {
@@ -319,6 +355,18 @@ impl Limactl {
         }
     }
 
+    /// `limactl edit --tty=false NAME --set EXPR` on a stopped instance: rewrites its lima.yaml
+    /// (lima:cmd/limactl/edit.go; it refuses a running instance and, without `--start`,
+    /// starts nothing).
+    pub async fn edit(&self, name: &str, expression: &str) -> Result<(), LimaError> {
+        let out = self.run("edit", &["edit", "--tty=false", name, "--set", expression], None, QUICK).await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(Self::failed("edit", &out, ". The VM keeps its old settings; fix the profile or recreate the VM (`sandbox destroy`, then `sandbox up`)"))
+        }
+    }
+
     /// `limactl delete [-f]`.
     pub async fn delete(&self, name: &str, force: bool) -> Result<(), LimaError> {
         let mut args = vec!["--tty=false", "delete"];
@@ -335,43 +383,120 @@ impl Limactl {
     }
 
     /// `limactl shell NAME -- ARGV…` with `stdin` fed and output collected; the remote exit
-    /// code is in the result. `limit` bounds the whole call.
+    /// code is in the result. `limit` bounds the whole call, here and in the VM.
     pub async fn shell(&self, name: &str, argv: &[String], stdin: Option<Vec<u8>>, limit: Duration) -> Result<ExecOutput, LimaError> {
+        let remote = remote_bounded(argv, limit);
         let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
-        args.extend(argv.iter().map(String::as_str));
+        args.extend(remote.iter().map(String::as_str));
         self.run("shell", &args, stdin, limit).await
     }
 
-    /// `limactl shell NAME -- ARGV…` with stdout written to `file`; stderr collected.
+    /// `limactl shell NAME -- ARGV…` with stdout written to `file`; stderr collected; bounded
+    /// by `limit` here and in the VM.
     pub async fn shell_to_file(&self, name: &str, argv: &[String], file: std::fs::File, limit: Duration) -> Result<ExecOutput, LimaError> {
+        let remote = remote_bounded(argv, limit);
         let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
-        args.extend(argv.iter().map(String::as_str));
-        let child = self.command(&args).stdout(Stdio::from(file)).stderr(Stdio::piped()).spawn().map_err(|e| self.spawn_error(e))?;
-        let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
-            Ok(r) => r.map_err(|e| self.spawn_error(e))?,
-            Err(_) => return Err(LimaError::Timeout { verb: "shell".into(), secs: limit.as_secs() }),
-        };
-        Ok(ExecOutput { status: out.status.code().unwrap_or(-1), stdout: Vec::new(), stderr: out.stderr })
+        args.extend(remote.iter().map(String::as_str));
+        let mut cmd = self.command(&args);
+        cmd.stdout(Stdio::from(file)).stderr(Stdio::piped());
+        let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let mut err_pipe = child.child_mut().stderr.take().expect("stderr is piped");
+        let collected = tokio::time::timeout(limit, async {
+            let mut err = Vec::new();
+            let (a, status) = tokio::join!(err_pipe.read_to_end(&mut err), child.wait());
+            a.and(status).map(|status| (status, err))
+        })
+        .await;
+        match collected {
+            Ok(r) => {
+                let (status, stderr) = r.map_err(|e| self.spawn_error(e))?;
+                Ok(ExecOutput { status: exit_code(status), stdout: Vec::new(), stderr })
+            }
+            Err(_) => {
+                child.kill_group().await;
+                Err(LimaError::Timeout { verb: "shell".into(), secs: limit.as_secs() })
+            }
+        }
     }
 
-    /// `limactl shell NAME -- ARGV…` with stdout streamed; the process dies with the stream.
+    /// `limactl shell NAME -- ARGV…` with stdout streamed; limactl's process group (ssh and
+    /// all) dies with the stream.
     pub fn shell_stream(&self, name: &str, argv: &[String]) -> Result<ChildStdoutStream, LimaError> {
         let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
         args.extend(argv.iter().map(String::as_str));
-        let mut child = self.command(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().map_err(|e| self.spawn_error(e))?;
-        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut cmd = self.command(&args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let stdout = child.child_mut().stdout.take().expect("stdout is piped");
         Ok(ChildStdoutStream { reader: BufReader::new(stdout), _child: child })
     }
 
-    /// An interactive `limactl shell` on the caller's terminal; returns the exit code.
-    pub async fn shell_interactive(&self, name: &str, argv: &[String]) -> Result<i32, LimaError> {
+    /// An interactive `limactl shell --workdir WORKDIR` (or one command) on the caller's
+    /// terminal; returns the exit code. Lima otherwise `cd`s to the host's cwd when it lies
+    /// under any mount's location (lima:cmd/limactl/shell.go), which the guest does not have.
+    ///
+    /// With a terminal on stdin limactl stays in our process group, the terminal's foreground
+    /// group, so ssh may read the terminal; Ctrl-C then reaches limactl and ssh from the
+    /// terminal itself, and we wait for them. Without one, limactl leads its own group and
+    /// Ctrl-C or SIGTERM to us stops that whole group (exit 130 / 143).
+    pub async fn shell_interactive(&self, name: &str, workdir: &str, argv: &[String]) -> Result<i32, LimaError> {
+        use std::io::IsTerminal;
         let mut cmd = self.base_command();
-        cmd.arg("shell").arg(name);
+        cmd.arg("shell").arg("--workdir").arg(workdir).arg(name);
         if !argv.is_empty() {
             cmd.arg("--").args(argv);
         }
-        let status = cmd.status().await.map_err(|e| self.spawn_error(e))?;
-        Ok(status.code().unwrap_or(-1))
+        // Registered before limactl starts, so no signal falls between spawn and wait.
+        #[cfg(unix)]
+        let mut signals = {
+            use tokio::signal::unix::{signal, SignalKind};
+            (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+        };
+        let interrupted = async {
+            #[cfg(unix)]
+            {
+                let int = async {
+                    match signals.0.as_mut() {
+                        Some(s) => s.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let term = async {
+                    match signals.1.as_mut() {
+                        Some(s) => s.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = int => 130,
+                    _ = term => 143,
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+                130
+            }
+        };
+        if std::io::stdin().is_terminal() {
+            let mut child = cmd.kill_on_drop(true).spawn().map_err(|e| self.spawn_error(e))?;
+            tokio::select! {
+                status = child.wait() => return Ok(exit_code(status.map_err(|e| self.spawn_error(e))?)),
+                // The terminal signalled the whole foreground group: wait for limactl (our
+                // handlers stay installed, so a second Ctrl-C does not orphan it either).
+                _ = interrupted => {}
+            }
+            let status = child.wait().await.map_err(|e| self.spawn_error(e))?;
+            return Ok(exit_code(status));
+        }
+        let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        tokio::select! {
+            status = child.wait() => Ok(exit_code(status.map_err(|e| self.spawn_error(e))?)),
+            code = interrupted => {
+                child.kill_group().await;
+                Ok(code)
+            }
+        }
     }
 
     /// `limactl copy SRC DST` (one side is `NAME:PATH`).
@@ -385,10 +510,10 @@ impl Limactl {
     }
 }
 
-/// A child's stdout as an `AsyncBufRead`; dropping it kills the child (`kill_on_drop`).
+/// A child's stdout as an `AsyncBufRead`; dropping it kills the child's process group.
 pub struct ChildStdoutStream {
     reader: BufReader<tokio::process::ChildStdout>,
-    _child: tokio::process::Child,
+    _child: GroupChild,
 }
 
 impl tokio::io::AsyncRead for ChildStdoutStream {

@@ -41,6 +41,12 @@ pub enum LimaError {
     #[error("could not understand `limactl list --json` output: {detail}. Is this limactl compatible with Lima ≥ 1.0?")]
     BadList { detail: String },
 
+    #[error("cannot read the VM `{instance}`'s lima.yaml ({detail}); its profile changes cannot be applied. Recreate the VM (`sandbox destroy`, then `sandbox up`) if it misbehaves")]
+    BadInstanceConfig { instance: String, detail: String },
+
+    #[error("the profile asks for a {wanted} disk, but the VM `{instance}` already has {current}: Lima cannot shrink a disk. Set `resources.disk` to {current} or more, or recreate the VM (`sandbox destroy`, then `sandbox up`; agent changes not yet synced are lost)")]
+    DiskShrink { instance: String, current: String, wanted: String },
+
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,

@@ -2,8 +2,10 @@
 
 mod driver;
 mod error;
+mod group;
 mod list;
 mod progress;
+mod reconfig;
 mod render;
 mod vm;
 mod watch;
@@ -13,6 +15,7 @@ pub(crate) use driver::require_running;
 pub use error::LimaError;
 pub use list::{parse_list, Instance, InstanceStatus};
 pub use progress::{parse_line, ProgressTracker, RequirementKind, StartStep};
+pub use reconfig::{compare as compare_config, ConfigChange, Reconfig};
 pub use render::{render, to_yaml, HostOs, LimaConfig};
 pub use vm::LimaVm;
 pub use watch::{hinted_state, parse_watch_line, WatchEvent};

@@ -321,3 +321,83 @@ fn versions_parse_in_all_forms() {
     assert_eq!(Version::parse_output("limactl version HEAD"), None);
     assert!(Version { major: 0, minor: 23, patch: 2 } < MINIMUM_VERSION);
 }
+
+/// Linux: a process is gone when /proc has no entry or only a zombie is left.
+#[cfg(target_os = "linux")]
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => s.rsplit(')').next().and_then(|rest| rest.trim().chars().next()) != Some('Z'),
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "linux")]
+async fn gone_within(pid: i32, limit: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    !alive(pid)
+}
+
+/// A limactl stand-in whose child (like limactl's ssh) ignores SIGTERM and outlives it.
+#[cfg(target_os = "linux")]
+fn hanging_limactl(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("limactl");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nd=$(dirname \"$0\")\nprintf '%s\\n' \"$@\" > \"$d/argv\"\nprintf '%s\\n' \"$LIMA_HOME\" > \"$d/lima_home\"\n\
+         ( trap '' TERM; exec sleep 300 ) &\necho $! > \"$d/grandchild.pid\"\necho ready\nsleep 300\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[cfg(target_os = "linux")]
+async fn grandchild(dir: &Path) -> i32 {
+    for _ in 0..100 {
+        if let Ok(s) = std::fs::read_to_string(dir.join("grandchild.pid")) {
+            if let Ok(p) = s.trim().parse() {
+                return p;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the stand-in never started its child");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn issue_d4_a_timed_out_shell_kills_limactls_whole_group_and_bounds_the_remote_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let limactl = Limactl::at(hanging_limactl(dir.path())).with_lima_home(dir.path().join("lh"));
+    let argv = vec!["sudo".to_string(), "bash".into(), "-s".into()];
+    let r = limactl.shell("box", &argv, Some(b"echo hi\n".to_vec()), std::time::Duration::from_secs(1)).await;
+    assert!(matches!(r, Err(LimaError::Timeout { secs: 1, .. })), "{r:?}");
+    let pid = grandchild(dir.path()).await;
+    assert!(gone_within(pid, std::time::Duration::from_secs(3)).await, "limactl's child {pid} survived the timeout");
+    let args = std::fs::read_to_string(dir.path().join("argv")).unwrap();
+    assert_eq!(args.lines().collect::<Vec<_>>(), ["shell", "--workdir", "/", "box", "--", "timeout", "--kill-after=5", "1", "sudo", "bash", "-s"]);
+    assert_eq!(std::fs::read_to_string(dir.path().join("lima_home")).unwrap().trim(), dir.path().join("lh").to_str().unwrap());
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn issue_d4_dropping_a_stream_kills_limactls_whole_group() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let limactl = Limactl::at(hanging_limactl(dir.path())).with_lima_home(dir.path().join("lh"));
+    let mut stream = limactl.shell_stream("box", &["journalctl".to_string(), "-f".into()]).unwrap();
+    let mut line = String::new();
+    stream.read_line(&mut line).await.unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = grandchild(dir.path()).await;
+    assert!(alive(pid));
+    drop(stream);
+    assert!(gone_within(pid, std::time::Duration::from_secs(5)).await, "limactl's child {pid} survived the dropped stream");
+}
