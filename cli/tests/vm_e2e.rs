@@ -229,13 +229,10 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     // no UDP side doors: Lima lets any guest user bind ports below 1024; whatever the agent sends
     // from the DHCP, DNS and NTP ports (to the host, the only address here) is dropped and logged
     let out = bed.vm_ok(
-        "sysctl -n net.ipv4.ip_unprivileged_port_start; sudo -u openclaw python3 -c '\
-import socket\n\
-for sport, dport in ((68, 67), (67, 68), (53, 9053), (123, 9123)):\n\
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
-    s.bind((\"0.0.0.0\", sport))\n\
-    s.sendto(b\"side-door\", (\"192.168.5.2\", dport))\n\
-    print(\"sent\", sport)\n'",
+        "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; sudo -u openclaw python3 -c 'import socket\n\
+for sport, dport in ((68, 67), (67, 68), (53, 9053), (123, 9123)): \
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"0.0.0.0\", sport)); \
+s.sendto(b\"side-door\", (\"192.168.5.2\", dport)); print(\"sent\", sport)'",
     );
     assert!(out.starts_with("0\n") && out.matches("sent").count() == 4, "the agent could not even try: {out}");
     let r = bed.run(&["firewall", "log", "--json", "--since", "-10min"], Duration::from_secs(120));
@@ -275,6 +272,23 @@ for sport, dport in ((68, 67), (67, 68), (53, 9053), (123, 9123)):\n\
     }
     bed.vm_ok("sudo pkill -u openclaw -f 'http.server' || true");
 
+    // a killed command dies in the VM too: Ctrl-C of `sandbox ssh -- CMD` without a terminal
+    // (limactl forwards no signal and sshd keeps a pty-less command running)
+    let mut ssh = bed.sandbox(&["ssh", "--", "sleep", "4711"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let running = |b: &Bed| b.vm_ok("pgrep -fx 'sleep 4711' >/dev/null && echo yes || echo no").trim() == "yes";
+    let t = Instant::now();
+    while !running(&bed) {
+        assert!(t.elapsed() < Duration::from_secs(60), "`sleep 4711` never started in the VM");
+    }
+    unsafe { libc::kill(ssh.id() as i32, libc::SIGINT) };
+    let status = ssh.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "Ctrl-C ends `sandbox ssh` with 130");
+    let t = Instant::now();
+    while running(&bed) {
+        assert!(t.elapsed() < Duration::from_secs(30), "`sleep 4711` still runs in the VM 30 s after Ctrl-C");
+    }
+    bed.timings.push(("Ctrl-C of sandbox ssh -> the VM's command gone".into(), t.elapsed()));
+
     // the agent writes once more before the restart: the overlay keeps it
     bed.vm_ok("sudo -u openclaw bash -c 'echo later > /workspace/later.txt'");
 
@@ -289,8 +303,22 @@ for sport, dport in ((68, 67), (67, 68), (53, 9053), (123, 9123)):\n\
     assert!(bed.qemu_pid().is_none(), "QEMU still runs after down");
     let r = bed.run(&["status", "--json"], Duration::from_secs(30));
     assert!(r.stdout.contains("\"state\": \"stopped\""), "{}", r.all());
+    // the profile changes while the VM is stopped: more memory and one more read-only folder;
+    // the next up applies them to the existing VM (limactl edit) instead of keeping the old ones
+    std::fs::create_dir_all(bed.path("datasets")).unwrap();
+    std::fs::write(bed.path("datasets/rows.csv"), "a,b\n").unwrap();
+    chown_tree(&bed.path("datasets"), HOST_UID, HOST_GID);
+    let text = std::fs::read_to_string(bed.profile()).unwrap().replace("memory = \"2GiB\"", "memory = \"3GiB\"");
+    let text = text.replacen("[resources]", &format!("[[mounts.extra]]\npath = \"{}\"\nmount_point = \"/mnt/datasets\"\n\n[resources]", bed.path("datasets").display()), 1);
+    std::fs::write(bed.profile(), text).unwrap();
     let (r, ready, total) = up_timed(&bed, Duration::from_secs(1200));
     assert_eq!(r.code, 0, "second up failed\n{}", r.all());
+    assert!(r.all().contains("memory: 2GiB → 3GiB") && r.all().contains("/mnt/datasets"), "the changes were not announced:\n{}", r.all());
+    let out = bed.vm_ok("awk '/MemTotal/ {print $2}' /proc/meminfo; cat /mnt/datasets/rows.csv");
+    let mut l = out.lines();
+    let mem_kib: u64 = l.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!(mem_kib > 2_600_000, "the VM did not get the new memory: {out}");
+    assert_eq!(l.next(), Some("a,b"), "the new folder is not mounted: {out}");
     bed.timings.push(("boot to ssh + boot scripts (restart)".into(), ready.unwrap_or(total)));
     bed.timings.push(("provision after restart".into(), total - ready.unwrap_or(total)));
     assert!(r.stdout.contains("Started `e2e-vm`"), "{}", r.all());

@@ -92,6 +92,30 @@ fn remote_bounded(argv: &[String], limit: Duration) -> Vec<String> {
     out
 }
 
+/// `argv` made to die with its ssh session. Without a terminal, sshd leaves the remote command
+/// running when the client goes away (no pty, no SIGHUP), and limactl forwards no signal to its
+/// ssh: a Ctrl-C would stop only the host side. The guard runs `argv` in its own session and,
+/// once its parent (sshd's session process) is gone, stops that session (TERM, then KILL). Its
+/// exit code is `argv`'s; stdin is passed through.
+fn remote_hangup_guard(argv: &[String]) -> Vec<String> {
+    // dash: an async list's stdin is /dev/null before any redirection, so stdin is saved in fd 3
+    // first; its `kill` takes no `--`.
+    const GUARD: &str = "exec 3<&0\n\
+        setsid \"$@\" <&3 3<&- & c=$!\n\
+        exec 3<&-\n\
+        parent() { cut -d' ' -f4 /proc/$$/stat; }\n\
+        running() { [ -r /proc/$c/stat ] && [ \"$(cut -d' ' -f3 /proc/$c/stat)\" != Z ]; }\n\
+        p=$(parent)\n\
+        while running; do\n\
+          if [ \"$(parent)\" != \"$p\" ]; then kill -TERM \"-$c\" 2>/dev/null; sleep 2; kill -KILL \"-$c\" 2>/dev/null; exit 129; fi\n\
+          sleep 1\n\
+        done\n\
+        wait \"$c\"";
+    let mut out = vec!["sh".to_string(), "-c".to_string(), GUARD.to_string(), "openclaw-sandbox-ssh".to_string()];
+    out.extend(argv.iter().cloned());
+    out
+}
+
 /// The message of the most relevant stderr line (last fatal/error, else the last line).
 fn stderr_message(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -441,10 +465,13 @@ impl Limactl {
     /// Ctrl-C or SIGTERM to us stops that whole group (exit 130 / 143).
     pub async fn shell_interactive(&self, name: &str, workdir: &str, argv: &[String]) -> Result<i32, LimaError> {
         use std::io::IsTerminal;
+        let on_terminal = std::io::stdin().is_terminal();
         let mut cmd = self.base_command();
         cmd.arg("shell").arg("--workdir").arg(workdir).arg(name);
         if !argv.is_empty() {
-            cmd.arg("--").args(argv);
+            // On a terminal ssh gets a pty, whose hang-up ends the remote command; else guard it.
+            let remote = if on_terminal { argv.to_vec() } else { remote_hangup_guard(argv) };
+            cmd.arg("--").args(remote);
         }
         // Registered before limactl starts, so no signal falls between spawn and wait.
         #[cfg(unix)]
@@ -478,7 +505,7 @@ impl Limactl {
                 130
             }
         };
-        if std::io::stdin().is_terminal() {
+        if on_terminal {
             let mut child = cmd.kill_on_drop(true).spawn().map_err(|e| self.spawn_error(e))?;
             tokio::select! {
                 status = child.wait() => return Ok(exit_code(status.map_err(|e| self.spawn_error(e))?)),
@@ -541,5 +568,52 @@ pub(crate) fn require_running(instance: &Instance) -> Result<(), LimaError> {
             status: other.label(),
             what: "start it with `sandbox up`".into(),
         }),
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod guard_tests {
+    use super::remote_hangup_guard;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    fn guard(args: &[&str]) -> Vec<String> {
+        remote_hangup_guard(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    /// What sshd leaves behind when a client without a terminal goes away: the remote command's
+    /// parent exits. The guard must then stop the command (here: the parent is a `sh` that exits
+    /// after a second, as sshd's session process does).
+    #[test]
+    fn issue13_the_guard_stops_the_command_once_its_session_is_gone() {
+        let marker = format!("sleep {}", 4000 + std::process::id() % 1000);
+        let argv = guard(&["sh", "-c", &marker]);
+        let script = format!("{} & sleep 1; exit 0", argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
+        let st = Command::new("sh").args(["-c", &script]).status().unwrap();
+        assert!(st.success());
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(15) {
+            let alive = Command::new("pgrep").args(["-f", &marker]).output().unwrap().status.success();
+            if !alive {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let _ = Command::new("pkill").args(["-f", &marker]).status();
+        panic!("`{marker}` outlived its session");
+    }
+
+    #[test]
+    fn the_guard_keeps_stdin_stdout_and_the_exit_code() {
+        let argv = guard(&["sh", "-c", "cat; exit 7"]);
+        let mut child = Command::new(&argv[0]).args(&argv[1..]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"through\n").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "through\n");
+        assert_eq!(out.status.code(), Some(7));
+    }
+
+    fn shell_quote(s: &str) -> String {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }

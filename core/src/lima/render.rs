@@ -104,31 +104,44 @@ pub struct Provision {
     pub script: String,
 }
 
-/// Debian 12 (bookworm) genericcloud images, the guest OS the test bed boots, so install scripts
-/// and package names are the tested ones. Locations and digests are Lima's own
-/// (lima:templates/_images/debian-12.yaml): the dated release pinned by digest first, then the
-/// rolling `latest` as the fallback once the dated one is removed (Lima tries the images of the
-/// VM's arch in order: lima:pkg/instance/start.go, `Prepare`). Lima's `variant: genericcloud` is
-/// left out: Lima ≥ 2 only compares variants between entries (all equal here) and Lima 1.0 has
-/// no such field. Note: that template also says `mountTypesUnsupported: [9p]` (the cloud
-/// kernel); on macOS the mount type is virtiofs.
-fn images() -> Vec<Image> {
+/// Debian 12 (bookworm), the guest OS the test bed boots, so install scripts and package names
+/// are the tested ones. Lima tries the images of the VM's arch in order
+/// (lima:pkg/instance/start.go, `Prepare`).
+///
+/// - macOS (vz + virtiofs): Lima's own genericcloud images (lima:templates/_images/debian-12.yaml),
+///   the dated release pinned by digest first, then the rolling `latest` once the dated one is
+///   removed.
+/// - Linux (qemu + 9p): the cloud kernel has no 9p (that template says `mountTypesUnsupported:
+///   [9p]`), so the host folders would silently not mount. These hosts get Debian's `generic`
+///   images instead: the same bookworm userland with the full kernel (the test bed's kernel,
+///   `linux-image-amd64`, which has 9p). Lima's template pins no generic amd64/arm64 image, so
+///   they are the rolling release without a digest, as Lima's own fallback entries are.
+///
+/// Lima's `variant` field is left out: Lima ≥ 2 only compares variants between entries and Lima
+/// 1.0 has no such field.
+fn images(host: HostOs) -> Vec<Image> {
     const DATED: &str = "https://cloud.debian.org/images/cloud/bookworm/20260712-2537";
     const LATEST: &str = "https://cloud.debian.org/images/cloud/bookworm/latest";
-    vec![
-        Image {
-            location: format!("{DATED}/debian-12-genericcloud-amd64-20260712-2537.qcow2"),
-            arch: "x86_64".into(),
-            digest: Some("sha512:6c2607f1846ee86040830c87d0b723f0967da3e884ea4673d9db4aa8eee13a4b7c663524bfa42082c16fc6919f3aa1bf425c004d07ff06c53a319ad0c42647bb".into()),
-        },
-        Image {
-            location: format!("{DATED}/debian-12-genericcloud-arm64-20260712-2537.qcow2"),
-            arch: "aarch64".into(),
-            digest: Some("sha512:52eb678130e85a9bf9f3cf4f7181e060fa60a5db45373717474c5ff9305645c5e6cab8b05ca042bcfa7921d2ca29cf9fd2e815f75abe2d168557ad7207af127b".into()),
-        },
-        Image { location: format!("{LATEST}/debian-12-genericcloud-amd64.qcow2"), arch: "x86_64".into(), digest: None },
-        Image { location: format!("{LATEST}/debian-12-genericcloud-arm64.qcow2"), arch: "aarch64".into(), digest: None },
-    ]
+    match host {
+        HostOs::MacOs => vec![
+            Image {
+                location: format!("{DATED}/debian-12-genericcloud-amd64-20260712-2537.qcow2"),
+                arch: "x86_64".into(),
+                digest: Some("sha512:6c2607f1846ee86040830c87d0b723f0967da3e884ea4673d9db4aa8eee13a4b7c663524bfa42082c16fc6919f3aa1bf425c004d07ff06c53a319ad0c42647bb".into()),
+            },
+            Image {
+                location: format!("{DATED}/debian-12-genericcloud-arm64-20260712-2537.qcow2"),
+                arch: "aarch64".into(),
+                digest: Some("sha512:52eb678130e85a9bf9f3cf4f7181e060fa60a5db45373717474c5ff9305645c5e6cab8b05ca042bcfa7921d2ca29cf9fd2e815f75abe2d168557ad7207af127b".into()),
+            },
+            Image { location: format!("{LATEST}/debian-12-genericcloud-amd64.qcow2"), arch: "x86_64".into(), digest: None },
+            Image { location: format!("{LATEST}/debian-12-genericcloud-arm64.qcow2"), arch: "aarch64".into(), digest: None },
+        ],
+        HostOs::Linux => vec![
+            Image { location: format!("{LATEST}/debian-12-generic-amd64.qcow2"), arch: "x86_64".into(), digest: None },
+            Image { location: format!("{LATEST}/debian-12-generic-arm64.qcow2"), arch: "aarch64".into(), digest: None },
+        ],
+    }
 }
 
 /// Boot-time hand-over to our provisioning: records what this VM is; `sandbox up` pushes and
@@ -210,7 +223,7 @@ pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
     LimaConfig {
         minimum_lima_version: "1.0.0".into(),
         vm_type: vm_type.into(),
-        images: images(),
+        images: images(host),
         cpus: profile.resources.cpus,
         memory: profile.resources.memory.to_string(),
         disk: profile.resources.disk.to_string(),

@@ -153,7 +153,20 @@ fn resources_images_and_hardening_defaults() {
     assert_eq!(y["containerd"]["user"].as_bool(), Some(false));
     assert_eq!(y["ssh"]["forwardAgent"].as_bool(), Some(false));
     assert_eq!(y["ssh"]["loadDotSSHPubKeys"].as_bool(), Some(false));
+    // Linux (qemu + 9p): Debian's generic images, whose kernel has 9p (the cloud kernel has not:
+    // Lima's templates/_images/debian-12.yaml says mountTypesUnsupported: [9p])
     let images = y["images"].as_sequence().unwrap();
+    for (arch, deb) in [("x86_64", "amd64"), ("aarch64", "arm64")] {
+        let of_arch: Vec<_> = images.iter().filter(|i| i["arch"].as_str() == Some(arch)).collect();
+        assert_eq!(of_arch.len(), 1, "{arch}");
+        assert_eq!(
+            of_arch[0]["location"].as_str(),
+            Some(format!("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-{deb}.qcow2").as_str())
+        );
+    }
+    // macOS (vz + virtiofs): Lima's genericcloud images
+    let mac = yaml(&render(&p, HostOs::MacOs));
+    let images = mac["images"].as_sequence().unwrap();
     for (arch, deb) in [("x86_64", "amd64"), ("aarch64", "arm64")] {
         let of_arch: Vec<_> = images.iter().filter(|i| i["arch"].as_str() == Some(arch)).collect();
         assert_eq!(of_arch.len(), 2, "{arch}: dated, then latest");
