@@ -201,7 +201,9 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/new-idea.md /workspace-obsidian/daily/2026-01-01.md /workspace-obsidian/notes/daily/2026/12-04.md"), "idea\ntoday\n- standup\ndone\n");
 
     // `sandbox reset --root vault` discards only the vault's unsynced writes
-    bed.vm_ok("sudo -u openclaw bash -euc 'echo scratch > /workspace-obsidian/scratch.md; echo keep > /workspace/keep.txt'");
+    // the project's overlay under vz too: the agent edits the user's nested file
+    bed.vm_ok("sudo -u openclaw bash -euc 'echo scratch > /workspace-obsidian/scratch.md; echo keep > /workspace/keep.txt; echo more >> /workspace/sub/b.txt'");
+    assert_eq!(bed.vm_ok("cat /workspace/sub/b.txt"), "bravo\nmore\n");
     let r = bed.run(&["reset", "--root", "vault", "--yes"], Duration::from_secs(300));
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("/workspace-obsidian"), "{}", r.all());
