@@ -1,17 +1,16 @@
 //! The scanning engine: an Aho-Corasick keyword prefilter finds where rules could match, and
 //! each rule's (linear-time) regex then runs only on the windows around those hits. Candidates
-//! go through entropy floors, validators, `gitleaks:allow` comments and allowlists.
+//! go through entropy floors, validators, inline allow markers (when honoured) and
+//! allowlists. Collection stops once a file has far more hits than will be listed.
 
 use super::allowlist::{Allowlist, Candidate};
 use super::entropy::shannon;
 use super::filters;
+use super::inline_allow::InlineAllow;
 use super::redact::{redact_match, redact_secret};
 use super::rule::{Rule, Window};
 use super::SecretFinding;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-
-/// Lines carrying one of these markers are never reported.
-const INLINE_ALLOW_MARKERS: &[&[u8]] = &[b"gitleaks:allow", b"sandbox-scan:allow"];
 
 /// Catch-all rules skip lines longer than this (minified or generated content).
 const GENERIC_MAX_LINE: usize = 1000;
@@ -25,6 +24,21 @@ pub(crate) struct Engine {
     pattern_rules: Vec<Vec<usize>>,
     /// Rules without keywords: their windows are the whole file.
     unconditional: Vec<usize>,
+}
+
+/// How one scan runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScanSettings {
+    pub(crate) inline_allow: InlineAllow,
+    /// Findings the caller will list for one file; the engine stops collecting a few times
+    /// past it (later checks may still drop some) and says so.
+    pub(crate) max_findings: usize,
+}
+
+/// A file's findings, and whether collection stopped early (more were there).
+pub(crate) struct FileFindings {
+    pub(crate) findings: Vec<SecretFinding>,
+    pub(crate) stopped_early: bool,
 }
 
 /// A candidate that passed every check, in byte offsets.
@@ -100,14 +114,17 @@ impl Engine {
         rule.path.as_ref().is_none_or(|re| re.is_match(path.as_bytes()))
     }
 
-    pub(crate) fn scan(&self, path: &str, data: &[u8]) -> Vec<SecretFinding> {
+    pub(crate) fn scan(&self, path: &str, data: &[u8], settings: &ScanSettings) -> FileFindings {
         if self
             .global
             .iter()
             .any(|al| al.target_rules.is_empty() && al.allows_whole_path(path))
         {
-            return Vec::new();
+            return FileFindings { findings: Vec::new(), stopped_early: false };
         }
+        // Duplicates and catch-all hits are dropped later, so keep some slack over the cap.
+        let max_hits = settings.max_findings.saturating_mul(4).max(16);
+        let mut stopped_early = false;
         let n = self.rules.len();
         // Per rule: windows (merged, in order) and the end of the last one.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
@@ -155,7 +172,7 @@ impl Engine {
 
         let mut generic_ok: Option<bool> = None;
         let mut hits: Vec<Hit> = Vec::new();
-        for (r, wins) in windows.iter().enumerate() {
+        'rules: for (r, wins) in windows.iter().enumerate() {
             if wins.is_empty() {
                 continue;
             }
@@ -192,7 +209,11 @@ impl Engine {
                         secret_end: ws + se,
                         entropy: 0.0,
                     };
-                    if let Some(hit) = self.check(rule, path, data, hit) {
+                    if let Some(hit) = self.check(rule, path, data, hit, settings.inline_allow) {
+                        if hits.len() >= max_hits {
+                            stopped_early = true;
+                            break 'rules;
+                        }
                         hits.push(hit);
                     }
                 }
@@ -216,11 +237,11 @@ impl Engine {
                 tags: rule.tags.clone(),
             });
         }
-        out
+        FileFindings { findings: out, stopped_early }
     }
 
     /// Entropy, validator, inline markers and allowlists.
-    fn check(&self, rule: &Rule, path: &str, data: &[u8], mut hit: Hit) -> Option<Hit> {
+    fn check(&self, rule: &Rule, path: &str, data: &[u8], mut hit: Hit, inline_allow: InlineAllow) -> Option<Hit> {
         let secret = &data[hit.secret_start..hit.secret_end];
         if secret.is_empty() {
             return None;
@@ -250,10 +271,7 @@ impl Engine {
                 return None;
             }
         }
-        if INLINE_ALLOW_MARKERS
-            .iter()
-            .any(|mk| memchr::memmem::find(line, mk).is_some())
-        {
+        if inline_allow.silences(line) {
             return None;
         }
         if rule.allowlists.iter().any(|al| al.allows(&cand)) {

@@ -2,8 +2,10 @@
 //! allowlists and `gitleaks:allow` comments; our own built-in rules; gitleaks config loading
 //! and gitleaks' JSON report format; a parallel directory walker; a labelled corpus generator.
 //!
-//! The sync gate calls [`Scanner::builtin`] and [`Scanner::scan_bytes`]. A [`Scanner`] is an
-//! `Arc` around compiled rules: cheap to clone, `Send + Sync`.
+//! The sync gate calls [`Scanner::builtin`] and [`Scanner::scan_bytes`] (or
+//! [`Scanner::scan_bytes_within`] with one [`RequestBudget`] per request). A [`Scanner`] is an
+//! `Arc` around compiled rules: cheap to clone, `Send + Sync`. By default inline allow markers
+//! count for nothing and findings are capped per file ([`ScanLimits`]).
 
 pub mod allowlist;
 mod builtin;
@@ -12,6 +14,8 @@ mod engine;
 pub mod entropy;
 pub mod filters;
 pub mod gitleaks_config;
+pub mod inline_allow;
+pub mod limits;
 mod redact;
 pub mod report;
 pub mod rule;
@@ -19,6 +23,8 @@ pub mod walk;
 
 pub use allowlist::{Allowlist, Condition, RegexTarget};
 pub use gitleaks_config::ConfigError;
+pub use inline_allow::InlineAllow;
+pub use limits::{RequestBudget, ScanLimits, CAPPED_RULE_ID};
 pub use rule::{Rule, Window};
 pub use walk::{scan_paths, ScanOutcome, WalkOptions};
 
@@ -55,6 +61,8 @@ pub struct SecretFinding {
 #[derive(Clone)]
 pub struct Scanner {
     engine: Arc<engine::Engine>,
+    inline_allow: InlineAllow,
+    limits: ScanLimits,
 }
 
 impl fmt::Debug for Scanner {
@@ -62,6 +70,8 @@ impl fmt::Debug for Scanner {
         f.debug_struct("Scanner")
             .field("rules", &self.engine.rules.len())
             .field("global_allowlists", &self.engine.global.len())
+            .field("inline_allow", &self.inline_allow)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -86,7 +96,36 @@ impl Scanner {
 
     /// Any rule set with global allowlists.
     pub fn from_rules(rules: Vec<Rule>, global_allowlists: Vec<Allowlist>) -> Self {
-        Scanner { engine: Arc::new(engine::Engine::new(rules, global_allowlists)) }
+        Scanner {
+            engine: Arc::new(engine::Engine::new(rules, global_allowlists)),
+            inline_allow: InlineAllow::default(),
+            limits: ScanLimits::default(),
+        }
+    }
+
+    /// The same rules with another inline-marker policy (the default ignores markers).
+    pub fn with_inline_allow(mut self, inline_allow: InlineAllow) -> Self {
+        self.inline_allow = inline_allow;
+        self
+    }
+
+    /// The same rules with other finding caps.
+    pub fn with_limits(mut self, limits: ScanLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn inline_allow(&self) -> InlineAllow {
+        self.inline_allow
+    }
+
+    pub fn limits(&self) -> ScanLimits {
+        self.limits
+    }
+
+    /// A fresh per-request budget for [`Scanner::scan_bytes_within`].
+    pub fn request_budget(&self) -> RequestBudget {
+        RequestBudget::new(self.limits.per_request)
     }
 
     /// Rules from a gitleaks config file (`.gitleaks.toml`); `[extend] useDefault = true`
@@ -107,9 +146,35 @@ impl Scanner {
         &self.engine.rules
     }
 
-    /// Scan one file's bytes.
+    /// Scan one file's bytes: at most `limits().per_file` findings, then one
+    /// [`CAPPED_RULE_ID`] marker when there were more.
     pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<SecretFinding> {
-        self.engine.scan(path, data)
+        self.scan_capped(path, data, self.limits.per_file)
+    }
+
+    /// [`Scanner::scan_bytes`] within a request's budget: once the request has listed
+    /// `limits().per_request` findings, a file with findings yields only the marker.
+    pub fn scan_bytes_within(&self, path: &str, data: &[u8], budget: &RequestBudget) -> Vec<SecretFinding> {
+        let mut found = self.scan_bytes(path, data);
+        let capped = found.last().is_some_and(|f| f.rule_id == CAPPED_RULE_ID);
+        let real = found.len() - usize::from(capped);
+        let granted = budget.take(real);
+        if granted < real {
+            budget.record_omitted(real - granted);
+            found.truncate(granted);
+            found.push(limits::capped_marker(path, granted));
+        }
+        found
+    }
+
+    fn scan_capped(&self, path: &str, data: &[u8], cap: usize) -> Vec<SecretFinding> {
+        let settings = engine::ScanSettings { inline_allow: self.inline_allow, max_findings: cap };
+        let engine::FileFindings { mut findings, stopped_early } = self.engine.scan(path, data, &settings);
+        if findings.len() > cap || stopped_early {
+            findings.truncate(cap);
+            findings.push(limits::capped_marker(path, cap.min(findings.len())));
+        }
+        findings
     }
 }
 
