@@ -14,6 +14,8 @@ mod engine;
 pub mod entropy;
 pub mod filters;
 pub mod gitleaks_config;
+pub mod gitleaks_ids;
+pub mod go_regex;
 pub mod inline_allow;
 pub mod limits;
 mod redact;

@@ -1,0 +1,135 @@
+//! Go RE2 regexes (gitleaks configs) compiled with the `regex` crate. The syntaxes differ in a
+//! few places, translated here: `\Q…\E` literals, and a `{` that opens no valid repetition
+//! (`${`, `{}`, `x{a}`), which Go reads as a literal and the `regex` crate refuses. Go's
+//! `\w`, `\d`, `\s`, `\b` are ASCII: patterns compile in ASCII mode unless they need Unicode.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+/// Translate Go RE2 syntax to the `regex` crate's where they differ.
+pub fn translate(go: &str) -> String {
+    let b = go.as_bytes();
+    let mut out = String::with_capacity(go.len() + 8);
+    let mut i = 0;
+    let mut in_class = false;
+    // Start of the current run of plain text copied as is.
+    let mut copied = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if i + 1 < b.len() => {
+                if b[i + 1] == b'Q' {
+                    out.push_str(&go[copied..i]);
+                    let lit_start = i + 2;
+                    let (lit, next) = match go[lit_start..].find("\\E") {
+                        Some(j) => (&go[lit_start..lit_start + j], lit_start + j + 2),
+                        None => (&go[lit_start..], go.len()),
+                    };
+                    out.push_str(&regex::escape(lit));
+                    i = next;
+                    copied = next;
+                    continue;
+                }
+                // `\p{Greek}`, `\x{41}`: the braces belong to the escape.
+                if matches!(b[i + 1], b'p' | b'P' | b'x') && b.get(i + 2) == Some(&b'{') {
+                    i = go[i..].find('}').map_or(b.len(), |j| i + j + 1);
+                    continue;
+                }
+                // Skip the escaped character (whole, if multi-byte).
+                i += 1 + go[i + 1..].chars().next().map_or(1, char::len_utf8);
+            }
+            b'[' if !in_class => {
+                in_class = true;
+                i += 1;
+                // `[]…]` and `[^]…]`: a leading `]` is literal.
+                if b.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                }
+            }
+            b'[' if in_class && b.get(i + 1) == Some(&b':') => {
+                // `[:alpha:]` inside a class.
+                match go[i + 2..].find(":]") {
+                    Some(j) => i += 2 + j + 2,
+                    None => i += 1,
+                }
+            }
+            b']' if in_class => {
+                in_class = false;
+                i += 1;
+            }
+            b'{' if !in_class && !opens_repetition(&b[i..]) => {
+                out.push_str(&go[copied..i]);
+                out.push_str("\\{");
+                i += 1;
+                copied = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&go[copied..]);
+    out
+}
+
+/// Does the text at `{` form a repetition Go accepts: `{n}`, `{n,}`, `{n,m}`?
+fn opens_repetition(s: &[u8]) -> bool {
+    let mut i = 1;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < s.len() && s[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    if !digits(&mut i) {
+        return false;
+    }
+    if s.get(i) == Some(&b',') {
+        i += 1;
+        digits(&mut i);
+    }
+    s.get(i) == Some(&b'}')
+}
+
+/// Compile a gitleaks regex with Go's ASCII meaning of `\w`, `\d`, `\s`, `\b`; falls back to
+/// Unicode mode for patterns that need it (`\p{…}`).
+pub fn compile(go: &str) -> Result<Regex, regex::Error> {
+    let translated = translate(go);
+    let build = |p: &str| RegexBuilder::new(p).size_limit(64 << 20).dfa_size_limit(16 << 20).build();
+    build(&format!("(?-u){translated}")).or_else(|_| build(&translated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_meta_is_translated() {
+        assert_eq!(translate(r"a\Q.*+\Eb"), r"a\.\*\+b");
+        assert_eq!(translate(r"\\Q"), r"\\Q");
+        assert_eq!(translate(r"x\Q(unterminated"), r"x\(unterminated");
+        assert!(compile(r"\bfoo\w+\z").is_ok());
+        assert!(compile(r"\p{Greek}+").is_ok());
+        assert!(compile(r"(?=look)").is_err());
+    }
+
+    #[test]
+    fn a_brace_opening_no_repetition_is_literal() {
+        assert_eq!(translate(r"a{2}b{1,}c{1,3}"), r"a{2}b{1,}c{1,3}");
+        assert_eq!(translate(r"\${x}"), r"\$\{x}");
+        assert_eq!(translate(r"[\w${}@.-]+{"), r"[\w${}@.-]+\{");
+        assert_eq!(translate(r"x{a}y{,3}\{"), r"x\{a}y\{,3}\{");
+        let re = compile(r"\$\{\{[a-z]+}}|{x}").unwrap();
+        assert!(re.is_match(b"${{abc}}"));
+        assert!(re.is_match(b"{x}"));
+        assert!(compile(r"[^]{]+").is_ok());
+        assert_eq!(translate(r"\p{L}{2}\x{41}"), r"\p{L}{2}\x{41}");
+    }
+
+    #[test]
+    fn go_classes_are_ascii() {
+        let re = compile(r"^\w+$").unwrap();
+        assert!(re.is_match(b"abc_1"));
+        assert!(!re.is_match("é".as_bytes()));
+    }
+}
