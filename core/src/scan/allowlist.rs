@@ -47,6 +47,10 @@ pub struct Candidate<'a> {
     /// Where `secret` starts inside `matched`.
     pub secret_in_match: usize,
     pub line: &'a [u8],
+    /// The whole file, and where `matched` starts in it (for checks that need the
+    /// surrounding document, e.g. a YAML manifest's `kind`).
+    pub file: &'a [u8],
+    pub match_start: usize,
 }
 
 impl Allowlist {
@@ -117,7 +121,7 @@ mod tests {
     use super::*;
 
     fn cand<'a>(path: &'a str, secret: &'a [u8], line: &'a [u8]) -> Candidate<'a> {
-        Candidate { path, secret, matched: secret, secret_in_match: 0, line }
+        Candidate { path, secret, matched: secret, secret_in_match: 0, line, file: line, match_start: 0 }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::filters;
 use super::inline_allow::InlineAllow;
 use super::redact::{redact_match, redact_secret};
 use super::rule::{Rule, Window};
-use super::SecretFinding;
+use super::{Location, SecretFinding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// Catch-all rules skip lines longer than this (minified or generated content).
@@ -235,6 +235,7 @@ impl Engine {
                 entropy: 0.0,
                 fingerprint: format!("{path}:{}:0", rule.id),
                 tags: rule.tags.clone(),
+                location: Location::Content,
             });
         }
         FileFindings { findings: out, stopped_early }
@@ -265,6 +266,8 @@ impl Engine {
             matched: &data[hit.start..hit.end],
             secret_in_match: hit.secret_start - hit.start,
             line,
+            file: data,
+            match_start: hit.start,
         };
         if let Some(validate) = rule.validator {
             if !validate(&cand) {
@@ -324,6 +327,7 @@ impl Engine {
                     entropy: h.entropy,
                     fingerprint: format!("{path}:{}:{start_line}", rule.id),
                     tags: rule.tags.clone(),
+                    location: Location::Content,
                 }
             })
             .collect()

@@ -2,7 +2,7 @@
 //! file full of matches (or a request full of such files) yields a bounded list plus a marker
 //! saying more were left out. Any finding blocks a sync, so the list never needs to be whole.
 
-use super::SecretFinding;
+use super::{Location, SecretFinding};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rule id of the marker finding that stands for findings left out of a file's list.
@@ -73,6 +73,7 @@ pub(crate) fn capped_marker(path: &str, listed: usize) -> SecretFinding {
         entropy: 0.0,
         fingerprint: format!("{path}:{CAPPED_RULE_ID}:0"),
         tags: vec!["capped".to_string()],
+        location: Location::Content,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod gitleaks_config;
 pub mod gitleaks_ids;
 pub mod go_regex;
 pub mod inline_allow;
+mod k8s_secret;
 pub mod limits;
 mod redact;
 pub mod report;
@@ -57,6 +58,27 @@ pub struct SecretFinding {
     /// Stable id of the finding: `path:rule:line` (gitleaks' form for non-git scans).
     pub fingerprint: String,
     pub tags: Vec<String>,
+    /// Where the secret is: in the content (lines and columns count there), or in the
+    /// path's own name or a symlink's target (lines are 0).
+    #[serde(skip_serializing_if = "Location::is_content")]
+    pub location: Location,
+}
+
+/// Where a secret was found. git stores and pushes names and symlink targets as well as
+/// content, so all three are scanned in the sync gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    #[default]
+    Content,
+    Name,
+    SymlinkTarget,
+}
+
+impl Location {
+    pub fn is_content(&self) -> bool {
+        *self == Location::Content
+    }
 }
 
 /// A compiled rule set. Cheap to clone (shared), `Send + Sync`.
@@ -165,6 +187,46 @@ impl Scanner {
             budget.record_omitted(real - granted);
             found.truncate(granted);
             found.push(limits::capped_marker(path, granted));
+        }
+        found
+    }
+
+    /// Scan a path's own text: a token in a file or folder name travels with it (git stores
+    /// and pushes names). Findings have `location: Name` and line 0.
+    pub fn scan_name(&self, path: &str) -> Vec<SecretFinding> {
+        self.scan_text_of(path, path, Location::Name)
+    }
+
+    /// Scan a symlink's target text (git stores it as the link's content).
+    pub fn scan_symlink_target(&self, path: &str, target: &str) -> Vec<SecretFinding> {
+        self.scan_text_of(path, target, Location::SymlinkTarget)
+    }
+
+    /// Scan one content reachable under several names (hard links): findings under every
+    /// name, since rules and allowlists may treat names differently (a lockfile's content
+    /// is not exempt once it is also `config.env`).
+    pub fn scan_bytes_as(&self, names: &[&str], data: &[u8]) -> Vec<SecretFinding> {
+        names.iter().flat_map(|name| self.scan_bytes(name, data)).collect()
+    }
+
+    fn scan_text_of(&self, path: &str, text: &str, location: Location) -> Vec<SecretFinding> {
+        let what = match location {
+            Location::Name => "in the name",
+            _ => "in the symlink target",
+        };
+        let mut found = self.scan_bytes(path, text.as_bytes());
+        // The fingerprint must not repeat a name that holds a secret: a digest stands in.
+        let digest: String = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(path.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+        };
+        for f in &mut found {
+            f.location = location;
+            f.description = format!("{} ({what})", f.description);
+            f.start_line = 0;
+            f.end_line = 0;
+            let kind = if location == Location::Name { "name" } else { "symlink-target" };
+            f.fingerprint = format!("{kind}-{digest}:{}", f.rule_id);
         }
         found
     }
