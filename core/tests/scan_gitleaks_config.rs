@@ -390,3 +390,46 @@ fn issue14_gitleaks_extend_path_tries_working_directory_first() {
     let msg = load_file_in(&top, &cwd).unwrap_err().to_string();
     assert!(msg.contains("missing.toml") && msg.contains("working directory"), "{msg}");
 }
+
+/// gitleaks rules run only around keyword hits (bounded matches), with the same findings as
+/// over the whole file; and gitleaks' dedupe: a "generic" rule's finding yields to another
+/// rule's on the same line whose secret contains it.
+#[test]
+fn issue14_gitleaks_windows_match_whole_file_and_generic_yields() {
+    use sandbox_core::scan::Window;
+    let text = r#"
+[[rules]]
+id = "acme-token"
+regex = '''\b(acme_[a-z0-9]{12})(?:\s|$)'''
+keywords = ["acme_"]
+
+[[rules]]
+id = "my-generic-key"
+regex = '''(?i)key\s{0,3}=\s{0,3}([a-z0-9_]{10,40})(?:\s|\z)'''
+keywords = ["key"]
+
+[[rules]]
+id = "anchored"
+regex = '''\A(start-[0-9]{4})'''
+keywords = ["start-"]
+"#;
+    let cfg = load_str(text, Path::new("."), "<t>").unwrap();
+    assert!(cfg.rules.iter().all(|r| matches!(r.window, Window::Around { .. })), "bounded rules run in windows");
+    let windowed = Scanner::from_rules(cfg.rules.clone(), vec![]);
+    let whole = Scanner::from_rules(cfg.rules.into_iter().map(|mut r| { r.window = Window::WholeFile; r }).collect(), vec![]);
+    let mut data = String::from("start-1234 begins the file\n");
+    for i in 0..2000 {
+        data.push_str(&format!("line {i} filler text without anything\n"));
+        if i % 500 == 7 {
+            data.push_str(&format!("key = acme_{i:0>12}\nstart-9999 is not at the start\n"));
+        }
+    }
+    data.push_str("last key = tail_value_xyz");
+    let view = |s: &Scanner| -> Vec<(usize, String)> { s.scan_bytes("f.txt", data.as_bytes()).into_iter().map(|f| (f.start_line, f.rule_id)).collect() };
+    let got = view(&windowed);
+    assert_eq!(got, view(&whole));
+    let ids: Vec<&str> = got.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(ids.iter().filter(|r| **r == "acme-token").count(), 4);
+    assert_eq!(ids.iter().filter(|r| **r == "anchored").count(), 1, "\\A only at the file's start");
+    assert_eq!(ids.iter().filter(|r| **r == "my-generic-key").count(), 1, "yields to acme-token on its lines; \\z only at the end");
+}

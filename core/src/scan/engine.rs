@@ -145,12 +145,15 @@ impl Engine {
         if let Some(ac) = &self.prefilter {
             for m in ac.find_iter(data) {
                 for &r in &self.pattern_rules[m.pattern().as_usize()] {
+                    let rule = &self.rules[r];
                     if let Some(&(_, last_end)) = windows[r].last() {
-                        if m.end() <= last_end {
+                        // A hit inside the last window adds nothing unless its own window
+                        // reaches further.
+                        let reach = if let Window::Around { bytes } = rule.window { bytes } else { 0 };
+                        if m.end().saturating_add(reach) <= last_end {
                             continue;
                         }
                     }
-                    let rule = &self.rules[r];
                     let ok = *path_ok[r].get_or_insert_with(|| self.rule_path_ok(rule, path));
                     if !ok {
                         continue;
@@ -186,7 +189,13 @@ impl Engine {
             }
             let Some(re) = &rule.regex else { continue };
             for &(ws, we) in wins {
-                for caps in re.captures_iter(&data[ws..we]) {
+                // Around windows search the file itself from the window's start (so `^`, `\b`
+                // and `\A` see what precedes it) up to just past the window's last line.
+                let (hay, from, base) = match rule.window {
+                    Window::Around { .. } => (&data[..(we + 1).min(data.len())], ws, 0),
+                    _ => (&data[ws..we], 0, ws),
+                };
+                for caps in captures_from(re, hay, from) {
                     let Some(m) = caps.get(0) else { continue };
                     if m.is_empty() {
                         continue;
@@ -203,10 +212,10 @@ impl Engine {
                     };
                     let hit = Hit {
                         rule: r,
-                        start: ws + m.start(),
-                        end: ws + m.end(),
-                        secret_start: ws + ss,
-                        secret_end: ws + se,
+                        start: base + m.start(),
+                        end: base + m.end(),
+                        secret_start: base + ss,
+                        secret_end: base + se,
                         entropy: 0.0,
                     };
                     if let Some(hit) = self.check(rule, path, data, hit, settings.inline_allow) {
@@ -222,21 +231,7 @@ impl Engine {
         let mut out = self.finish(path, data, hits);
         for r in path_only {
             let rule = &self.rules[r];
-            out.push(SecretFinding {
-                rule_id: rule.id.clone(),
-                description: rule.description.clone(),
-                path: path.to_string(),
-                start_line: 0,
-                end_line: 0,
-                start_column: 0,
-                end_column: 0,
-                redacted_match: String::new(),
-                redacted_secret: String::new(),
-                entropy: 0.0,
-                fingerprint: format!("{path}:{}:0", rule.id),
-                tags: rule.tags.clone(),
-                location: Location::Content,
-            });
+            out.push(SecretFinding::whole_file(path, &rule.id, rule.description.clone(), rule.tags.clone()));
         }
         FileFindings { findings: out, stopped_early }
     }
@@ -290,6 +285,30 @@ impl Engine {
         Some(hit)
     }
 
+    /// gitleaks' rule: a finding of a rule whose id says "generic" is dropped when a rule
+    /// whose id does not finds, on the same line, a secret containing its secret.
+    fn drop_generic_by_name(&self, data: &[u8], hits: &mut Vec<Hit>) {
+        let generic = |h: &Hit| self.rules[h.rule].id.to_ascii_lowercase().contains("generic");
+        if !hits.iter().any(generic) {
+            return;
+        }
+        let mut pos = LineCounter::default();
+        let lines: Vec<usize> = hits.iter().map(|h| pos.locate(data, h.start).0).collect();
+        let secret = |h: &Hit| &data[h.secret_start..h.secret_end];
+        let keep: Vec<bool> = hits
+            .iter()
+            .zip(&lines)
+            .map(|(h, line)| {
+                !generic(h)
+                    || !hits.iter().zip(&lines).any(|(o, l)| {
+                        l == line && !generic(o) && memchr::memmem::find(secret(o), secret(h)).is_some()
+                    })
+            })
+            .collect();
+        let mut k = keep.into_iter();
+        hits.retain(|_| k.next().unwrap_or(true));
+    }
+
     /// Drop duplicates and catch-all hits on bytes a specific rule claimed; add positions.
     fn finish(&self, path: &str, data: &[u8], mut hits: Vec<Hit>) -> Vec<SecretFinding> {
         hits.sort_by_key(|h| (h.start, h.rule));
@@ -303,6 +322,7 @@ impl Engine {
             !self.rules[h.rule].generic
                 || !specific.iter().any(|&(s, e)| s < h.secret_end && h.secret_start < e)
         });
+        self.drop_generic_by_name(data, &mut hits);
         let mut pos = LineCounter::default();
         hits.iter()
             .map(|h| {
@@ -381,10 +401,30 @@ fn widen_for_overlaps(keywords: &[String], own: Vec<Vec<usize>>) -> Vec<Vec<usiz
     out
 }
 
+/// Successive matches in `hay` from `from` on, searched with the context before `from`.
+fn captures_from<'h>(re: &'h regex::bytes::Regex, hay: &'h [u8], mut from: usize) -> impl Iterator<Item = regex::bytes::Captures<'h>> {
+    std::iter::from_fn(move || {
+        if from > hay.len() {
+            return None;
+        }
+        let caps = re.captures_at(hay, from)?;
+        let m = caps.get(0)?;
+        from = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+        Some(caps)
+    })
+}
+
 /// The byte range a rule's regex runs on for a keyword hit at `start..end`.
 fn window_around(data: &[u8], start: usize, end: usize, window: Window) -> (usize, usize) {
     match window {
         Window::WholeFile => (0, data.len()),
+        Window::Around { bytes } => {
+            let from = start.saturating_sub(bytes);
+            let to = end.saturating_add(bytes).min(data.len());
+            let ws = memchr::memrchr(b'\n', &data[..from]).map_or(0, |p| p + 1);
+            let we = memchr::memchr(b'\n', &data[to..]).map_or(data.len(), |p| to + p);
+            (ws, we)
+        }
         Window::Forward { bytes } => {
             let ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
             (ws, (end + bytes).min(data.len()))
@@ -424,6 +464,10 @@ mod tests {
         assert_eq!(&data[s..e], b"one\ntwo key here\nthree");
         let (s, e) = window_around(data, k, k + 3, Window::Lines { before: 5, after: 5 });
         assert_eq!(&data[s..e], &data[..]);
+        let (s, e) = window_around(data, k, k + 3, Window::Around { bytes: 5 });
+        assert_eq!(&data[s..e], b"one\ntwo key here");
+        let (s, e) = window_around(data, k, k + 3, Window::Around { bytes: 6 });
+        assert_eq!(&data[s..e], b"one\ntwo key here\nthree");
         let (s, e) = window_around(data, k, k + 3, Window::Forward { bytes: 4 });
         assert_eq!(&data[s..e], b"two key her");
     }

@@ -253,12 +253,13 @@ fn apply_rule(raw: &RawRule, mut rule: Rule, path: &str) -> Result<Rule, ConfigE
         message: first_line(&e.to_string()),
     };
     let regex = raw.regex.as_deref().filter(|r| !r.is_empty()).map(go_regex::compile).transpose().map_err(|e| bad("regex", e))?;
+    let window = raw.regex.as_deref().and_then(go_regex::window_bytes).map_or(Window::WholeFile, |bytes| Window::Around { bytes });
     let path_re = raw.path.as_deref().filter(|p| !p.is_empty()).map(go_regex::compile).transpose().map_err(|e| bad("path", e))?;
     let mut allowlists = rule_allowlists(raw, path)?;
     if let Some(re) = regex {
         // A new regex replaces the built-in behaviour (windows, validators) with gitleaks'.
         rule.regex = Some(re);
-        rule.window = Window::WholeFile;
+        rule.window = window;
         rule.validator = None;
         rule.generic = false;
     }

@@ -99,6 +99,21 @@ pub fn compile(go: &str) -> Result<Regex, regex::Error> {
     build(&format!("(?-u){translated}")).or_else(|_| build(&translated))
 }
 
+/// The window a gitleaks rule's regex needs around a keyword hit: the longest match it can
+/// make, when that is bounded (at most `MAX_AROUND` bytes). `None`: the whole file. The
+/// engine searches such windows with the file's context before them, and up to just past
+/// their last line's newline, so `\A`/`^` keep their meaning and `\z`/`$` can only differ
+/// right after a newline the match already consumed (gitleaks trims it from matches).
+pub fn window_bytes(go: &str) -> Option<usize> {
+    const MAX_AROUND: usize = 16 * 1024;
+    let translated = translate(go);
+    let parse = |p: &str, unicode: bool| {
+        regex_syntax::ParserBuilder::new().unicode(unicode).utf8(false).build().parse(p).ok()
+    };
+    let hir = parse(&translated, false).or_else(|| parse(&translated, true))?;
+    hir.properties().maximum_len().filter(|&n| n <= MAX_AROUND)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +139,16 @@ mod tests {
         assert!(re.is_match(b"{x}"));
         assert!(compile(r"[^]{]+").is_ok());
         assert_eq!(translate(r"\p{L}{2}\x{41}"), r"\p{L}{2}\x{41}");
+    }
+
+    #[test]
+    fn windows_only_for_bounded_unanchored_regexes() {
+        assert_eq!(window_bytes(r"ghp_[0-9a-zA-Z]{36}"), Some(40));
+        assert_eq!(window_bytes(r"(?i)key.{0,20}=\s{0,3}([a-z]{8})"), Some(3 + 20 + 1 + 3 + 8));
+        assert_eq!(window_bytes(r"key=\s*\w{8}"), None, "unbounded");
+        assert_eq!(window_bytes(r"key.*"), None, "unbounded");
+        assert_eq!(window_bytes(r"key=\S{8}(?:\s|\z)"), Some(13));
+        assert_eq!(window_bytes(r"(?m)^key=\S{8}$"), Some(12));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! file full of matches (or a request full of such files) yields a bounded list plus a marker
 //! saying more were left out. Any finding blocks a sync, so the list never needs to be whole.
 
-use super::{Location, SecretFinding};
+use super::SecretFinding;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rule id of the marker finding that stands for findings left out of a file's list.
@@ -58,23 +58,12 @@ impl RequestBudget {
 
 /// The finding that stands for those left out of `path`'s list. It blocks like any other.
 pub(crate) fn capped_marker(path: &str, listed: usize) -> SecretFinding {
-    SecretFinding {
-        rule_id: CAPPED_RULE_ID.to_string(),
-        description: format!(
-            "more secrets in this file than the scanner lists ({listed} shown); treat the whole file as leaking"
-        ),
-        path: path.to_string(),
-        start_line: 0,
-        end_line: 0,
-        start_column: 0,
-        end_column: 0,
-        redacted_match: String::new(),
-        redacted_secret: String::new(),
-        entropy: 0.0,
-        fingerprint: format!("{path}:{CAPPED_RULE_ID}:0"),
-        tags: vec!["capped".to_string()],
-        location: Location::Content,
-    }
+    SecretFinding::whole_file(
+        path,
+        CAPPED_RULE_ID,
+        format!("more secrets in this file than the scanner lists ({listed} shown); treat the whole file as leaking"),
+        vec!["capped".to_string()],
+    )
 }
 
 #[cfg(test)]

@@ -64,6 +64,27 @@ pub struct SecretFinding {
     pub location: Location,
 }
 
+impl SecretFinding {
+    /// A finding about a whole file, with no position (path-only rules, the capped marker).
+    pub(crate) fn whole_file(path: &str, rule_id: &str, description: String, tags: Vec<String>) -> SecretFinding {
+        SecretFinding {
+            rule_id: rule_id.to_string(),
+            description,
+            path: path.to_string(),
+            start_line: 0,
+            end_line: 0,
+            start_column: 0,
+            end_column: 0,
+            redacted_match: String::new(),
+            redacted_secret: String::new(),
+            entropy: 0.0,
+            fingerprint: format!("{path}:{rule_id}:0"),
+            tags,
+            location: Location::Content,
+        }
+    }
+}
+
 /// Where a secret was found. git stores and pushes names and symlink targets as well as
 /// content, so all three are scanned in the sync gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]

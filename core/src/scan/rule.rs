@@ -16,6 +16,9 @@ pub enum Window {
     Lines { before: u16, after: u16 },
     /// From the start of the hit's line up to `bytes` further on (multi-line secrets).
     Forward { bytes: usize },
+    /// The whole lines within `bytes` of the hit, either side: for rules whose matches are
+    /// at most `bytes` long and contain a keyword, the same matches as the whole file.
+    Around { bytes: usize },
     /// The whole file (gitleaks' semantics: a keyword anywhere enables the rule everywhere).
     WholeFile,
 }
