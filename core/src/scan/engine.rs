@@ -149,7 +149,11 @@ impl Engine {
                     if let Some(&(_, last_end)) = windows[r].last() {
                         // A hit inside the last window adds nothing unless its own window
                         // reaches further.
-                        let reach = if let Window::Around { bytes } = rule.window { bytes } else { 0 };
+                        let reach = match rule.window {
+                            Window::Around { bytes } => bytes,
+                            Window::AroundLines { .. } => usize::MAX,
+                            _ => 0,
+                        };
                         if m.end().saturating_add(reach) <= last_end {
                             continue;
                         }
@@ -192,7 +196,7 @@ impl Engine {
                 // Around windows search the file itself from the window's start (so `^`, `\b`
                 // and `\A` see what precedes it) up to just past the window's last line.
                 let (hay, from, base) = match rule.window {
-                    Window::Around { .. } => (&data[..(we + 1).min(data.len())], ws, 0),
+                    Window::Around { .. } | Window::AroundLines { .. } => (&data[..(we + 1).min(data.len())], ws, 0),
                     _ => (&data[ws..we], 0, ws),
                 };
                 for caps in captures_from(re, hay, from) {
@@ -429,6 +433,7 @@ fn window_around(data: &[u8], start: usize, end: usize, window: Window) -> (usiz
             let ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
             (ws, (end + bytes).min(data.len()))
         }
+        Window::AroundLines { lines } => window_around(data, start, end, Window::Lines { before: lines, after: lines }),
         Window::Lines { before, after } => {
             let mut ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
             for _ in 0..before {

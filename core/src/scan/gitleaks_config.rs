@@ -201,6 +201,7 @@ fn allowlist(raw: &RawAllowlist, path: &str, owner: &str) -> Result<Allowlist, C
         stopwords,
         commits: raw.commits.clone(),
         target_rules: raw.target_rules.clone(),
+        stopword_index: Default::default(),
     })
 }
 
@@ -253,7 +254,14 @@ fn apply_rule(raw: &RawRule, mut rule: Rule, path: &str) -> Result<Rule, ConfigE
         message: first_line(&e.to_string()),
     };
     let regex = raw.regex.as_deref().filter(|r| !r.is_empty()).map(go_regex::compile).transpose().map_err(|e| bad("regex", e))?;
-    let window = raw.regex.as_deref().and_then(go_regex::window_bytes).map_or(Window::WholeFile, |bytes| Window::Around { bytes });
+    let window = match raw.regex.as_deref() {
+        Some(re) => match (go_regex::window_bytes(re), go_regex::window_lines(re)) {
+            (Some(bytes), _) => Window::Around { bytes },
+            (None, Some(lines)) => Window::AroundLines { lines },
+            (None, None) => Window::WholeFile,
+        },
+        None => Window::WholeFile,
+    };
     let path_re = raw.path.as_deref().filter(|p| !p.is_empty()).map(go_regex::compile).transpose().map_err(|e| bad("path", e))?;
     let mut allowlists = rule_allowlists(raw, path)?;
     if let Some(re) = regex {

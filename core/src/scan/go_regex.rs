@@ -91,11 +91,15 @@ fn opens_repetition(s: &[u8]) -> bool {
     s.get(i) == Some(&b'}')
 }
 
+/// Lazy-DFA cache per regex (and thread); gitleaks' long counted repetitions (`{0,50}?`,
+/// `{10,150}`) make large DFAs (64 MiB measured no faster than this).
+const DFA_CACHE_BYTES: usize = 16 << 20;
+
 /// Compile a gitleaks regex with Go's ASCII meaning of `\w`, `\d`, `\s`, `\b`; falls back to
 /// Unicode mode for patterns that need it (`\p{…}`).
 pub fn compile(go: &str) -> Result<Regex, regex::Error> {
     let translated = translate(go);
-    let build = |p: &str| RegexBuilder::new(p).size_limit(64 << 20).dfa_size_limit(16 << 20).build();
+    let build = |p: &str| RegexBuilder::new(p).size_limit(64 << 20).dfa_size_limit(DFA_CACHE_BYTES).build();
     build(&format!("(?-u){translated}")).or_else(|_| build(&translated))
 }
 
@@ -106,12 +110,40 @@ pub fn compile(go: &str) -> Result<Regex, regex::Error> {
 /// right after a newline the match already consumed (gitleaks trims it from matches).
 pub fn window_bytes(go: &str) -> Option<usize> {
     const MAX_AROUND: usize = 16 * 1024;
+    parse(go)?.properties().maximum_len().filter(|&n| n <= MAX_AROUND)
+}
+
+/// For a regex with no length bound: how many newlines its matches can span, when that is
+/// bounded (at most `MAX_LINES`); the rule then runs on that many lines either side of a hit.
+pub fn window_lines(go: &str) -> Option<u16> {
+    const MAX_LINES: usize = 64;
+    max_newlines(&parse(go)?).filter(|&n| n <= MAX_LINES).map(|n| n as u16)
+}
+
+fn parse(go: &str) -> Option<regex_syntax::hir::Hir> {
     let translated = translate(go);
     let parse = |p: &str, unicode: bool| {
         regex_syntax::ParserBuilder::new().unicode(unicode).utf8(false).build().parse(p).ok()
     };
-    let hir = parse(&translated, false).or_else(|| parse(&translated, true))?;
-    hir.properties().maximum_len().filter(|&n| n <= MAX_AROUND)
+    parse(&translated, false).or_else(|| parse(&translated, true))
+}
+
+/// The most newlines a match of `hir` can contain (`None`: unbounded).
+fn max_newlines(hir: &regex_syntax::hir::Hir) -> Option<usize> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(0),
+        HirKind::Literal(lit) => Some(lit.0.iter().filter(|&&b| b == b'\n').count()),
+        HirKind::Class(Class::Bytes(c)) => Some(usize::from(c.ranges().iter().any(|r| r.start() <= b'\n' && b'\n' <= r.end()))),
+        HirKind::Class(Class::Unicode(c)) => Some(usize::from(c.ranges().iter().any(|r| r.start() <= '\n' && '\n' <= r.end()))),
+        HirKind::Repetition(rep) => match max_newlines(&rep.sub)? {
+            0 => Some(0),
+            n => rep.max.map(|m| n * m as usize),
+        },
+        HirKind::Capture(cap) => max_newlines(&cap.sub),
+        HirKind::Concat(subs) => subs.iter().map(max_newlines).sum(),
+        HirKind::Alternation(subs) => subs.iter().map(max_newlines).try_fold(0, |acc, n| Some(acc.max(n?))),
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +181,9 @@ mod tests {
         assert_eq!(window_bytes(r"key.*"), None, "unbounded");
         assert_eq!(window_bytes(r"key=\S{8}(?:\s|\z)"), Some(13));
         assert_eq!(window_bytes(r"(?m)^key=\S{8}$"), Some(12));
+        assert_eq!(window_lines(r"key[\s'\x22]{0,3}=[a-z0-9]{11,}(?:\s|$)"), Some(4));
+        assert_eq!(window_lines(r"key=[^;]+"), None, "a class with a newline, unbounded");
+        assert_eq!(window_lines(r"key=[a-z]+\n"), Some(1));
     }
 
     #[test]

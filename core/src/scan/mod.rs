@@ -24,7 +24,7 @@ pub mod report;
 pub mod rule;
 pub mod walk;
 
-pub use allowlist::{Allowlist, Condition, RegexTarget};
+pub use allowlist::{Allowlist, Condition, RegexTarget, StopwordIndex};
 pub use gitleaks_config::ConfigError;
 pub use inline_allow::InlineAllow;
 pub use limits::{RequestBudget, ScanLimits, CAPPED_RULE_ID};

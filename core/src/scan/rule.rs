@@ -19,6 +19,9 @@ pub enum Window {
     /// The whole lines within `bytes` of the hit, either side: for rules whose matches are
     /// at most `bytes` long and contain a keyword, the same matches as the whole file.
     Around { bytes: usize },
+    /// The `lines` lines either side of the hit's line, searched like `Around`: for rules whose
+    /// matches span at most that many newlines (but have no length bound) and contain a keyword.
+    AroundLines { lines: u16 },
     /// The whole file (gitleaks' semantics: a keyword anywhere enables the rule everywhere).
     WholeFile,
 }
