@@ -433,3 +433,34 @@ keywords = ["start-"]
     assert_eq!(ids.iter().filter(|r| **r == "anchored").count(), 1, "\\A only at the file's start");
     assert_eq!(ids.iter().filter(|r| **r == "my-generic-key").count(), 1, "yields to acme-token on its lines; \\z only at the end");
 }
+
+/// A gitleaks rule with an optional bounded head (`[\w.-]{0,50}?`) is searched from just
+/// before each match of the rest (a much smaller automaton): the same findings.
+#[test]
+fn issue14_gitleaks_tail_search_finds_the_same_matches() {
+    let text = r#"
+[[rules]]
+id = "vendor-key"
+regex = '''(?i)[\w.-]{0,50}?(?:acme|auth)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|:)[\x60'"\s=]{0,5}([a-z0-9]{12,40})(?:[\x60'"\s;]|$)'''
+keywords = ["acme", "auth"]
+"#;
+    let cfg = load_str(text, Path::new("."), "<t>").unwrap();
+    assert!(cfg.rules[0].tail.is_some());
+    let all = sandbox_core::scan::ScanLimits { per_file: 100_000, per_request: 100_000 };
+    let with_tail = Scanner::from_rules(cfg.rules.clone(), vec![]).with_limits(all);
+    let without = Scanner::from_rules(cfg.rules.into_iter().map(|mut r| { r.tail = None; r }).collect(), vec![]).with_limits(all);
+    let mut data = String::new();
+    for i in 0..300 {
+        let head = "x_".repeat(i % 30); // heads up to 58 bytes: some longer than 50
+        data.push_str(&format!("{head}acme_key = \"k{i:0>15}\"; auth={i:0>14}z acme acme:\n"));
+        if i % 7 == 0 {
+            data.push_str(&format!("my.auth.token: 'AUTH{i:0>20}' my_acme_secret='{i:0>12}'\n"));
+        }
+    }
+    let view = |s: &Scanner| -> Vec<(usize, usize, String)> {
+        s.scan_bytes("f.txt", data.as_bytes()).into_iter().map(|f| (f.start_line, f.start_column, f.redacted_match)).collect()
+    };
+    let got = view(&with_tail);
+    assert!(got.len() > 600, "{}", got.len());
+    assert_eq!(got, view(&without));
+}

@@ -8,7 +8,7 @@ use super::entropy::shannon;
 use super::filters;
 use super::inline_allow::InlineAllow;
 use super::redact::{redact_match, redact_secret};
-use super::rule::{Rule, Window};
+use super::rule::{Rule, Tail, Window};
 use super::{Location, SecretFinding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -199,7 +199,11 @@ impl Engine {
                     Window::Around { .. } | Window::AroundLines { .. } => (&data[..(we + 1).min(data.len())], ws, 0),
                     _ => (&data[ws..we], 0, ws),
                 };
-                for caps in captures_from(re, hay, from) {
+                let found: Box<dyn Iterator<Item = regex::bytes::Captures<'_>>> = match (&rule.tail, rule.window) {
+                    (Some(tail), Window::Around { .. } | Window::AroundLines { .. }) => Box::new(captures_after_tail(re, tail, hay, from)),
+                    _ => Box::new(captures_from(re, hay, from)),
+                };
+                for caps in found {
                     let Some(m) = caps.get(0) else { continue };
                     if m.is_empty() {
                         continue;
@@ -412,6 +416,22 @@ fn captures_from<'h>(re: &'h regex::bytes::Regex, hay: &'h [u8], mut from: usize
             return None;
         }
         let caps = re.captures_at(hay, from)?;
+        let m = caps.get(0)?;
+        from = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+        Some(caps)
+    })
+}
+
+/// The same matches as [`captures_from`], each searched for only from `tail.head_max` bytes
+/// before the next match of the tail (see [`Tail`]).
+fn captures_after_tail<'h>(re: &'h regex::bytes::Regex, tail: &'h Tail, hay: &'h [u8], mut from: usize) -> impl Iterator<Item = regex::bytes::Captures<'h>> {
+    std::iter::from_fn(move || {
+        if from > hay.len() {
+            return None;
+        }
+        let t = tail.regex.find_at(hay, from)?;
+        let start = from.max(t.start().saturating_sub(tail.head_max));
+        let caps = re.captures_at(hay, start)?;
         let m = caps.get(0)?;
         from = if m.end() > m.start() { m.end() } else { m.end() + 1 };
         Some(caps)

@@ -242,6 +242,7 @@ fn blank_rule(id: &str) -> Rule {
         validator: None,
         generic: false,
         tags: Vec::new(),
+        tail: None,
     }
 }
 
@@ -268,6 +269,7 @@ fn apply_rule(raw: &RawRule, mut rule: Rule, path: &str) -> Result<Rule, ConfigE
         // A new regex replaces the built-in behaviour (windows, validators) with gitleaks'.
         rule.regex = Some(re);
         rule.window = window;
+        rule.tail = raw.regex.as_deref().and_then(go_regex::tail);
         rule.validator = None;
         rule.generic = false;
     }

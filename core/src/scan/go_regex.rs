@@ -3,6 +3,7 @@
 //! (`${`, `{}`, `x{a}`), which Go reads as a literal and the `regex` crate refuses. Go's
 //! `\w`, `\d`, `\s`, `\b` are ASCII: patterns compile in ASCII mode unless they need Unicode.
 
+use super::rule::Tail;
 use regex::bytes::{Regex, RegexBuilder};
 
 /// Translate Go RE2 syntax to the `regex` crate's where they differ.
@@ -120,6 +121,24 @@ pub fn window_lines(go: &str) -> Option<u16> {
     max_newlines(&parse(go)?).filter(|&n| n <= MAX_LINES).map(|n| n as u16)
 }
 
+/// The [`Tail`] of a regex that starts with a bounded optional repetition (a head of at
+/// most 256 bytes), when the rest compiles on its own.
+pub fn tail(go: &str) -> Option<Tail> {
+    use regex_syntax::hir::{Hir, HirKind};
+    const MAX_HEAD: usize = 256;
+    let hir = parse(go)?;
+    let HirKind::Concat(parts) = hir.kind() else { return None };
+    let (head, rest) = parts.split_first()?;
+    let HirKind::Repetition(rep) = head.kind() else { return None };
+    let head_max = head.properties().maximum_len()?;
+    if rep.min != 0 || head_max > MAX_HEAD || rest.is_empty() {
+        return None;
+    }
+    let tail = Hir::concat(rest.to_vec()).to_string();
+    let regex = RegexBuilder::new(&tail).unicode(false).size_limit(64 << 20).dfa_size_limit(DFA_CACHE_BYTES).build().ok()?;
+    Some(Tail { regex, head_max })
+}
+
 fn parse(go: &str) -> Option<regex_syntax::hir::Hir> {
     let translated = translate(go);
     let parse = |p: &str, unicode: bool| {
@@ -184,6 +203,16 @@ mod tests {
         assert_eq!(window_lines(r"key[\s'\x22]{0,3}=[a-z0-9]{11,}(?:\s|$)"), Some(4));
         assert_eq!(window_lines(r"key=[^;]+"), None, "a class with a newline, unbounded");
         assert_eq!(window_lines(r"key=[a-z]+\n"), Some(1));
+    }
+
+    #[test]
+    fn a_bounded_head_is_split_off() {
+        let t = tail(r"(?i)[\w.-]{0,50}?(?:acme)(?:[ \t\w.-]{0,20})=([a-z0-9]{32})").unwrap();
+        assert_eq!(t.head_max, 50);
+        assert!(t.regex.is_match(b"ACME_key=0123456789abcdef0123456789abcdef"));
+        assert!(!t.regex.is_match(b"my_"));
+        assert!(tail(r"ghp_[0-9a-zA-Z]{36}").is_none(), "no optional head");
+        assert!(tail(r"[a-z]{1,5}x").is_none(), "a head that must match");
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub use allowlist::{Allowlist, Condition, RegexTarget, StopwordIndex};
 pub use gitleaks_config::ConfigError;
 pub use inline_allow::InlineAllow;
 pub use limits::{RequestBudget, ScanLimits, CAPPED_RULE_ID};
-pub use rule::{Rule, Window};
+pub use rule::{Rule, Tail, Window};
 pub use walk::{scan_paths, ScanOutcome, WalkOptions};
 
 use serde::Serialize;

@@ -52,6 +52,19 @@ pub struct Rule {
     /// minified files and overly long lines.
     pub generic: bool,
     pub tags: Vec<String>,
+    /// A cheaper regex to find where `regex`'s matches can be (see [`Tail`]).
+    pub tail: Option<Tail>,
+}
+
+/// For a regex `head tail` whose head is at most `head_max` bytes (`[\w.-]{0,50}?` in most
+/// gitleaks rules): `regex` is the tail alone. Every match of the whole contains a match of
+/// the tail starting at most `head_max` bytes after its own start, so the whole regex only
+/// needs to run from just before each tail match; the tail's smaller automaton finds those
+/// much faster. Same matches, found sooner.
+#[derive(Debug, Clone)]
+pub struct Tail {
+    pub regex: Regex,
+    pub head_max: usize,
 }
 
 impl Rule {
@@ -70,6 +83,7 @@ impl Rule {
             validator: None,
             generic: false,
             tags: Vec::new(),
+            tail: None,
         }
     }
 }
