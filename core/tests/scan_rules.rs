@@ -3,7 +3,7 @@
 
 use sandbox_core::scan::corpus::secrets::{self, SecretKind};
 use sandbox_core::scan::corpus::Rng;
-use sandbox_core::scan::Scanner;
+use sandbox_core::scan::{InlineAllow, Scanner};
 
 fn rules_hit(path: &str, text: &str) -> Vec<String> {
     let mut ids: Vec<String> = Scanner::builtin()
@@ -218,8 +218,12 @@ fn lockfiles_and_minified_code_are_not_generic_hits() {
 }
 
 #[test]
-fn gitleaks_allow_comment_suppresses_the_line() {
+fn gitleaks_allow_comment_suppresses_the_line_when_honoured() {
     let t = v(SecretKind::GithubToken, 9);
-    assert_clean("a.py", &format!("TOKEN = \"{t}\"  # gitleaks:allow"));
-    assert_hits("a.py", &format!("TOKEN = \"{t}\"\n# gitleaks:allow"), "github-token");
+    let honouring = Scanner::builtin().with_inline_allow(InlineAllow::Honoured);
+    let count = |text: String| honouring.scan_bytes("a.py", text.as_bytes()).len();
+    assert_eq!(count(format!("TOKEN = \"{t}\"  # gitleaks:allow")), 0);
+    assert_eq!(count(format!("TOKEN = \"{t}\"\n# gitleaks:allow")), 1, "only its own line");
+    // The default scanner (the sync gate's) ignores the marker.
+    assert_hits("a.py", &format!("TOKEN = \"{t}\"  # gitleaks:allow"), "github-token");
 }

@@ -37,7 +37,14 @@ pub struct Allowlist {
     pub commits: Vec<String>,
     /// For global allowlists: only these rule ids (empty = every rule).
     pub target_rules: Vec<String>,
+    /// Built from `stopwords` on first use (gitleaks' lists run to 1,400 words).
+    pub stopword_index: StopwordIndex,
 }
+
+/// One automaton for all of an allowlist's stopwords, built once on first use: set the
+/// stopwords before the first check.
+#[derive(Debug, Clone, Default)]
+pub struct StopwordIndex(std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>);
 
 /// The parts of a candidate an allowlist looks at.
 pub struct Candidate<'a> {
@@ -47,6 +54,10 @@ pub struct Candidate<'a> {
     /// Where `secret` starts inside `matched`.
     pub secret_in_match: usize,
     pub line: &'a [u8],
+    /// The whole file, and where `matched` starts in it (for checks that need the
+    /// surrounding document, e.g. a YAML manifest's `kind`).
+    pub file: &'a [u8],
+    pub match_start: usize,
 }
 
 impl Allowlist {
@@ -72,10 +83,16 @@ impl Allowlist {
         if self.stopwords.is_empty() {
             return false;
         }
-        let lower = secret.to_ascii_lowercase();
-        self.stopwords
-            .iter()
-            .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+        let index = self.stopword_index.0.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&self.stopwords).ok()
+        });
+        match index {
+            Some(ac) => ac.is_match(secret),
+            None => {
+                let lower = secret.to_ascii_lowercase();
+                self.stopwords.iter().any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+            }
+        }
     }
 
     /// True when the whole file is allowed by paths alone (lets the engine skip it). Only
@@ -117,7 +134,7 @@ mod tests {
     use super::*;
 
     fn cand<'a>(path: &'a str, secret: &'a [u8], line: &'a [u8]) -> Candidate<'a> {
-        Candidate { path, secret, matched: secret, secret_in_match: 0, line }
+        Candidate { path, secret, matched: secret, secret_in_match: 0, line, file: line, match_start: 0 }
     }
 
     #[test]

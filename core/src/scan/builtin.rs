@@ -18,11 +18,12 @@ fn re(pattern: &str) -> Regex {
         .unwrap_or_else(|e| panic!("built-in scanner regex {pattern:?} does not compile: {e}"))
 }
 
-/// Between a key and its value: closing quote, optional type annotation (`: &str`,
+/// Between a key and its value: closing quote (JSON-escaped too, `\"`, as in a notebook's
+/// source lines), optional type annotation (`: &str`,
 /// `: String`), then `=`, `:=`, `=>`, `:`, `>` (XML); or a quoted key, `,` and a quoted
 /// value (`setdefault("KEY", "value")`); a fallback expression before the literal is skipped
 /// (`process.env.KEY || "value"`, `os.getenv("KEY") or "value"` is not: calls are code).
-const SEP: &str = r#"(?:["'`]\s*,\s*[a-z]{0,2}["'`]|["'`]?\]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w:<>\[\]]*\??)?\s*(?::=|=>|=|:|>)\s*(?:[\w.\[\]'"]+\s*(?:\|\||\?\?|\bor\b)\s*)?(?:[a-z]{0,2}["'`])?)"#;
+const SEP: &str = r#"(?:\\?["'`]\s*,\s*[a-z]{0,2}\\?["'`]|\\?["'`]?\]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w:<>\[\]]*\??)?\s*(?::=|=>|=|:|>)\s*(?:[\w.\[\]'"]+\s*(?:\|\||\?\?|\bor\b)\s*)?(?:[a-z]{0,2}\\?["'`])?)"#;
 
 fn rule(id: &str, description: &str, pattern: &str, keywords: &[&str]) -> Rule {
     let mut r = Rule::new(id, description, re(pattern), keywords);
@@ -455,6 +456,20 @@ pub fn rules() -> Vec<Rule> {
             );
             r.validator = Some(jwt_ok);
             with_entropy(r, 4.0)
+        },
+        {
+            // Every value of a Secret's `data` (base64) or `stringData` is a secret, whatever
+            // it looks like; the validator checks the entry sits there.
+            let mut r = rule(
+                "kubernetes-secret-data",
+                "Value in a Kubernetes Secret manifest (data / stringData)",
+                r#"(?m)^[ \t]+[\w.\-]+[ \t]*:[ \t]*["']?([^\s"'|>{}#&*!%@`][^\s"']*)["']?[ \t]*\r?$"#,
+                &["secret"],
+            );
+            r.path = Some(re(r"(?i)\.(?:ya?ml)$"));
+            r.window = Window::WholeFile;
+            r.validator = Some(super::k8s_secret::in_secret_data);
+            r
         },
         {
             let mut r = rule(

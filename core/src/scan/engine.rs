@@ -1,17 +1,16 @@
 //! The scanning engine: an Aho-Corasick keyword prefilter finds where rules could match, and
 //! each rule's (linear-time) regex then runs only on the windows around those hits. Candidates
-//! go through entropy floors, validators, `gitleaks:allow` comments and allowlists.
+//! go through entropy floors, validators, inline allow markers (when honoured) and
+//! allowlists. Collection stops once a file has far more hits than will be listed.
 
 use super::allowlist::{Allowlist, Candidate};
 use super::entropy::shannon;
 use super::filters;
+use super::inline_allow::InlineAllow;
 use super::redact::{redact_match, redact_secret};
-use super::rule::{Rule, Window};
-use super::SecretFinding;
+use super::rule::{Rule, Tail, Window};
+use super::{Location, SecretFinding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-
-/// Lines carrying one of these markers are never reported.
-const INLINE_ALLOW_MARKERS: &[&[u8]] = &[b"gitleaks:allow", b"sandbox-scan:allow"];
 
 /// Catch-all rules skip lines longer than this (minified or generated content).
 const GENERIC_MAX_LINE: usize = 1000;
@@ -25,6 +24,21 @@ pub(crate) struct Engine {
     pattern_rules: Vec<Vec<usize>>,
     /// Rules without keywords: their windows are the whole file.
     unconditional: Vec<usize>,
+}
+
+/// How one scan runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScanSettings {
+    pub(crate) inline_allow: InlineAllow,
+    /// Findings the caller will list for one file; the engine stops collecting a few times
+    /// past it (later checks may still drop some) and says so.
+    pub(crate) max_findings: usize,
+}
+
+/// A file's findings, and whether collection stopped early (more were there).
+pub(crate) struct FileFindings {
+    pub(crate) findings: Vec<SecretFinding>,
+    pub(crate) stopped_early: bool,
 }
 
 /// A candidate that passed every check, in byte offsets.
@@ -100,14 +114,17 @@ impl Engine {
         rule.path.as_ref().is_none_or(|re| re.is_match(path.as_bytes()))
     }
 
-    pub(crate) fn scan(&self, path: &str, data: &[u8]) -> Vec<SecretFinding> {
+    pub(crate) fn scan(&self, path: &str, data: &[u8], settings: &ScanSettings) -> FileFindings {
         if self
             .global
             .iter()
             .any(|al| al.target_rules.is_empty() && al.allows_whole_path(path))
         {
-            return Vec::new();
+            return FileFindings { findings: Vec::new(), stopped_early: false };
         }
+        // Duplicates and catch-all hits are dropped later, so keep some slack over the cap.
+        let max_hits = settings.max_findings.saturating_mul(4).max(16);
+        let mut stopped_early = false;
         let n = self.rules.len();
         // Per rule: windows (merged, in order) and the end of the last one.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
@@ -128,12 +145,19 @@ impl Engine {
         if let Some(ac) = &self.prefilter {
             for m in ac.find_iter(data) {
                 for &r in &self.pattern_rules[m.pattern().as_usize()] {
+                    let rule = &self.rules[r];
                     if let Some(&(_, last_end)) = windows[r].last() {
-                        if m.end() <= last_end {
+                        // A hit inside the last window adds nothing unless its own window
+                        // reaches further.
+                        let reach = match rule.window {
+                            Window::Around { bytes } => bytes,
+                            Window::AroundLines { .. } => usize::MAX,
+                            _ => 0,
+                        };
+                        if m.end().saturating_add(reach) <= last_end {
                             continue;
                         }
                     }
-                    let rule = &self.rules[r];
                     let ok = *path_ok[r].get_or_insert_with(|| self.rule_path_ok(rule, path));
                     if !ok {
                         continue;
@@ -155,7 +179,7 @@ impl Engine {
 
         let mut generic_ok: Option<bool> = None;
         let mut hits: Vec<Hit> = Vec::new();
-        for (r, wins) in windows.iter().enumerate() {
+        'rules: for (r, wins) in windows.iter().enumerate() {
             if wins.is_empty() {
                 continue;
             }
@@ -169,7 +193,17 @@ impl Engine {
             }
             let Some(re) = &rule.regex else { continue };
             for &(ws, we) in wins {
-                for caps in re.captures_iter(&data[ws..we]) {
+                // Around windows search the file itself from the window's start (so `^`, `\b`
+                // and `\A` see what precedes it) up to just past the window's last line.
+                let (hay, from, base) = match rule.window {
+                    Window::Around { .. } | Window::AroundLines { .. } => (&data[..(we + 1).min(data.len())], ws, 0),
+                    _ => (&data[ws..we], 0, ws),
+                };
+                let found: Box<dyn Iterator<Item = regex::bytes::Captures<'_>>> = match (&rule.tail, rule.window) {
+                    (Some(tail), Window::Around { .. } | Window::AroundLines { .. }) => Box::new(captures_after_tail(re, tail, hay, from)),
+                    _ => Box::new(captures_from(re, hay, from)),
+                };
+                for caps in found {
                     let Some(m) = caps.get(0) else { continue };
                     if m.is_empty() {
                         continue;
@@ -186,13 +220,17 @@ impl Engine {
                     };
                     let hit = Hit {
                         rule: r,
-                        start: ws + m.start(),
-                        end: ws + m.end(),
-                        secret_start: ws + ss,
-                        secret_end: ws + se,
+                        start: base + m.start(),
+                        end: base + m.end(),
+                        secret_start: base + ss,
+                        secret_end: base + se,
                         entropy: 0.0,
                     };
-                    if let Some(hit) = self.check(rule, path, data, hit) {
+                    if let Some(hit) = self.check(rule, path, data, hit, settings.inline_allow) {
+                        if hits.len() >= max_hits {
+                            stopped_early = true;
+                            break 'rules;
+                        }
                         hits.push(hit);
                     }
                 }
@@ -201,26 +239,13 @@ impl Engine {
         let mut out = self.finish(path, data, hits);
         for r in path_only {
             let rule = &self.rules[r];
-            out.push(SecretFinding {
-                rule_id: rule.id.clone(),
-                description: rule.description.clone(),
-                path: path.to_string(),
-                start_line: 0,
-                end_line: 0,
-                start_column: 0,
-                end_column: 0,
-                redacted_match: String::new(),
-                redacted_secret: String::new(),
-                entropy: 0.0,
-                fingerprint: format!("{path}:{}:0", rule.id),
-                tags: rule.tags.clone(),
-            });
+            out.push(SecretFinding::whole_file(path, &rule.id, rule.description.clone(), rule.tags.clone()));
         }
-        out
+        FileFindings { findings: out, stopped_early }
     }
 
     /// Entropy, validator, inline markers and allowlists.
-    fn check(&self, rule: &Rule, path: &str, data: &[u8], mut hit: Hit) -> Option<Hit> {
+    fn check(&self, rule: &Rule, path: &str, data: &[u8], mut hit: Hit, inline_allow: InlineAllow) -> Option<Hit> {
         let secret = &data[hit.secret_start..hit.secret_end];
         if secret.is_empty() {
             return None;
@@ -244,16 +269,15 @@ impl Engine {
             matched: &data[hit.start..hit.end],
             secret_in_match: hit.secret_start - hit.start,
             line,
+            file: data,
+            match_start: hit.start,
         };
         if let Some(validate) = rule.validator {
             if !validate(&cand) {
                 return None;
             }
         }
-        if INLINE_ALLOW_MARKERS
-            .iter()
-            .any(|mk| memchr::memmem::find(line, mk).is_some())
-        {
+        if inline_allow.silences(line) {
             return None;
         }
         if rule.allowlists.iter().any(|al| al.allows(&cand)) {
@@ -269,6 +293,30 @@ impl Engine {
         Some(hit)
     }
 
+    /// gitleaks' rule: a finding of a rule whose id says "generic" is dropped when a rule
+    /// whose id does not finds, on the same line, a secret containing its secret.
+    fn drop_generic_by_name(&self, data: &[u8], hits: &mut Vec<Hit>) {
+        let generic = |h: &Hit| self.rules[h.rule].id.to_ascii_lowercase().contains("generic");
+        if !hits.iter().any(generic) {
+            return;
+        }
+        let mut pos = LineCounter::default();
+        let lines: Vec<usize> = hits.iter().map(|h| pos.locate(data, h.start).0).collect();
+        let secret = |h: &Hit| &data[h.secret_start..h.secret_end];
+        let keep: Vec<bool> = hits
+            .iter()
+            .zip(&lines)
+            .map(|(h, line)| {
+                !generic(h)
+                    || !hits.iter().zip(&lines).any(|(o, l)| {
+                        l == line && !generic(o) && memchr::memmem::find(secret(o), secret(h)).is_some()
+                    })
+            })
+            .collect();
+        let mut k = keep.into_iter();
+        hits.retain(|_| k.next().unwrap_or(true));
+    }
+
     /// Drop duplicates and catch-all hits on bytes a specific rule claimed; add positions.
     fn finish(&self, path: &str, data: &[u8], mut hits: Vec<Hit>) -> Vec<SecretFinding> {
         hits.sort_by_key(|h| (h.start, h.rule));
@@ -282,6 +330,7 @@ impl Engine {
             !self.rules[h.rule].generic
                 || !specific.iter().any(|&(s, e)| s < h.secret_end && h.secret_start < e)
         });
+        self.drop_generic_by_name(data, &mut hits);
         let mut pos = LineCounter::default();
         hits.iter()
             .map(|h| {
@@ -306,6 +355,7 @@ impl Engine {
                     entropy: h.entropy,
                     fingerprint: format!("{path}:{}:{start_line}", rule.id),
                     tags: rule.tags.clone(),
+                    location: Location::Content,
                 }
             })
             .collect()
@@ -359,14 +409,51 @@ fn widen_for_overlaps(keywords: &[String], own: Vec<Vec<usize>>) -> Vec<Vec<usiz
     out
 }
 
+/// Successive matches in `hay` from `from` on, searched with the context before `from`.
+fn captures_from<'h>(re: &'h regex::bytes::Regex, hay: &'h [u8], mut from: usize) -> impl Iterator<Item = regex::bytes::Captures<'h>> {
+    std::iter::from_fn(move || {
+        if from > hay.len() {
+            return None;
+        }
+        let caps = re.captures_at(hay, from)?;
+        let m = caps.get(0)?;
+        from = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+        Some(caps)
+    })
+}
+
+/// The same matches as [`captures_from`], each searched for only from `tail.head_max` bytes
+/// before the next match of the tail (see [`Tail`]).
+fn captures_after_tail<'h>(re: &'h regex::bytes::Regex, tail: &'h Tail, hay: &'h [u8], mut from: usize) -> impl Iterator<Item = regex::bytes::Captures<'h>> {
+    std::iter::from_fn(move || {
+        if from > hay.len() {
+            return None;
+        }
+        let t = tail.regex.find_at(hay, from)?;
+        let start = from.max(t.start().saturating_sub(tail.head_max));
+        let caps = re.captures_at(hay, start)?;
+        let m = caps.get(0)?;
+        from = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+        Some(caps)
+    })
+}
+
 /// The byte range a rule's regex runs on for a keyword hit at `start..end`.
 fn window_around(data: &[u8], start: usize, end: usize, window: Window) -> (usize, usize) {
     match window {
         Window::WholeFile => (0, data.len()),
+        Window::Around { bytes } => {
+            let from = start.saturating_sub(bytes);
+            let to = end.saturating_add(bytes).min(data.len());
+            let ws = memchr::memrchr(b'\n', &data[..from]).map_or(0, |p| p + 1);
+            let we = memchr::memchr(b'\n', &data[to..]).map_or(data.len(), |p| to + p);
+            (ws, we)
+        }
         Window::Forward { bytes } => {
             let ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
             (ws, (end + bytes).min(data.len()))
         }
+        Window::AroundLines { lines } => window_around(data, start, end, Window::Lines { before: lines, after: lines }),
         Window::Lines { before, after } => {
             let mut ws = memchr::memrchr(b'\n', &data[..start]).map_or(0, |p| p + 1);
             for _ in 0..before {
@@ -402,6 +489,10 @@ mod tests {
         assert_eq!(&data[s..e], b"one\ntwo key here\nthree");
         let (s, e) = window_around(data, k, k + 3, Window::Lines { before: 5, after: 5 });
         assert_eq!(&data[s..e], &data[..]);
+        let (s, e) = window_around(data, k, k + 3, Window::Around { bytes: 5 });
+        assert_eq!(&data[s..e], b"one\ntwo key here");
+        let (s, e) = window_around(data, k, k + 3, Window::Around { bytes: 6 });
+        assert_eq!(&data[s..e], b"one\ntwo key here\nthree");
         let (s, e) = window_around(data, k, k + 3, Window::Forward { bytes: 4 });
         assert_eq!(&data[s..e], b"two key her");
     }

@@ -2,8 +2,10 @@
 //! allowlists and `gitleaks:allow` comments; our own built-in rules; gitleaks config loading
 //! and gitleaks' JSON report format; a parallel directory walker; a labelled corpus generator.
 //!
-//! The sync gate calls [`Scanner::builtin`] and [`Scanner::scan_bytes`]. A [`Scanner`] is an
-//! `Arc` around compiled rules: cheap to clone, `Send + Sync`.
+//! The sync gate calls [`Scanner::builtin`] and [`Scanner::scan_bytes`] (or
+//! [`Scanner::scan_bytes_within`] with one [`RequestBudget`] per request). A [`Scanner`] is an
+//! `Arc` around compiled rules: cheap to clone, `Send + Sync`. By default inline allow markers
+//! count for nothing and findings are capped per file ([`ScanLimits`]).
 
 pub mod allowlist;
 mod builtin;
@@ -12,14 +14,21 @@ mod engine;
 pub mod entropy;
 pub mod filters;
 pub mod gitleaks_config;
+pub mod gitleaks_ids;
+pub mod go_regex;
+pub mod inline_allow;
+mod k8s_secret;
+pub mod limits;
 mod redact;
 pub mod report;
 pub mod rule;
 pub mod walk;
 
-pub use allowlist::{Allowlist, Condition, RegexTarget};
+pub use allowlist::{Allowlist, Condition, RegexTarget, StopwordIndex};
 pub use gitleaks_config::ConfigError;
-pub use rule::{Rule, Window};
+pub use inline_allow::InlineAllow;
+pub use limits::{RequestBudget, ScanLimits, CAPPED_RULE_ID};
+pub use rule::{Rule, Tail, Window};
 pub use walk::{scan_paths, ScanOutcome, WalkOptions};
 
 use serde::Serialize;
@@ -49,12 +58,56 @@ pub struct SecretFinding {
     /// Stable id of the finding: `path:rule:line` (gitleaks' form for non-git scans).
     pub fingerprint: String,
     pub tags: Vec<String>,
+    /// Where the secret is: in the content (lines and columns count there), or in the
+    /// path's own name or a symlink's target (lines are 0).
+    #[serde(skip_serializing_if = "Location::is_content")]
+    pub location: Location,
+}
+
+impl SecretFinding {
+    /// A finding about a whole file, with no position (path-only rules, the capped marker).
+    pub(crate) fn whole_file(path: &str, rule_id: &str, description: String, tags: Vec<String>) -> SecretFinding {
+        SecretFinding {
+            rule_id: rule_id.to_string(),
+            description,
+            path: path.to_string(),
+            start_line: 0,
+            end_line: 0,
+            start_column: 0,
+            end_column: 0,
+            redacted_match: String::new(),
+            redacted_secret: String::new(),
+            entropy: 0.0,
+            fingerprint: format!("{path}:{rule_id}:0"),
+            tags,
+            location: Location::Content,
+        }
+    }
+}
+
+/// Where a secret was found. git stores and pushes names and symlink targets as well as
+/// content, so all three are scanned in the sync gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    #[default]
+    Content,
+    Name,
+    SymlinkTarget,
+}
+
+impl Location {
+    pub fn is_content(&self) -> bool {
+        *self == Location::Content
+    }
 }
 
 /// A compiled rule set. Cheap to clone (shared), `Send + Sync`.
 #[derive(Clone)]
 pub struct Scanner {
     engine: Arc<engine::Engine>,
+    inline_allow: InlineAllow,
+    limits: ScanLimits,
 }
 
 impl fmt::Debug for Scanner {
@@ -62,6 +115,8 @@ impl fmt::Debug for Scanner {
         f.debug_struct("Scanner")
             .field("rules", &self.engine.rules.len())
             .field("global_allowlists", &self.engine.global.len())
+            .field("inline_allow", &self.inline_allow)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -86,7 +141,36 @@ impl Scanner {
 
     /// Any rule set with global allowlists.
     pub fn from_rules(rules: Vec<Rule>, global_allowlists: Vec<Allowlist>) -> Self {
-        Scanner { engine: Arc::new(engine::Engine::new(rules, global_allowlists)) }
+        Scanner {
+            engine: Arc::new(engine::Engine::new(rules, global_allowlists)),
+            inline_allow: InlineAllow::default(),
+            limits: ScanLimits::default(),
+        }
+    }
+
+    /// The same rules with another inline-marker policy (the default ignores markers).
+    pub fn with_inline_allow(mut self, inline_allow: InlineAllow) -> Self {
+        self.inline_allow = inline_allow;
+        self
+    }
+
+    /// The same rules with other finding caps.
+    pub fn with_limits(mut self, limits: ScanLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn inline_allow(&self) -> InlineAllow {
+        self.inline_allow
+    }
+
+    pub fn limits(&self) -> ScanLimits {
+        self.limits
+    }
+
+    /// A fresh per-request budget for [`Scanner::scan_bytes_within`].
+    pub fn request_budget(&self) -> RequestBudget {
+        RequestBudget::new(self.limits.per_request)
     }
 
     /// Rules from a gitleaks config file (`.gitleaks.toml`); `[extend] useDefault = true`
@@ -107,9 +191,75 @@ impl Scanner {
         &self.engine.rules
     }
 
-    /// Scan one file's bytes.
+    /// Scan one file's bytes: at most `limits().per_file` findings, then one
+    /// [`CAPPED_RULE_ID`] marker when there were more.
     pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<SecretFinding> {
-        self.engine.scan(path, data)
+        self.scan_capped(path, data, self.limits.per_file)
+    }
+
+    /// [`Scanner::scan_bytes`] within a request's budget: once the request has listed
+    /// `limits().per_request` findings, a file with findings yields only the marker.
+    pub fn scan_bytes_within(&self, path: &str, data: &[u8], budget: &RequestBudget) -> Vec<SecretFinding> {
+        let mut found = self.scan_bytes(path, data);
+        let capped = found.last().is_some_and(|f| f.rule_id == CAPPED_RULE_ID);
+        let real = found.len() - usize::from(capped);
+        let granted = budget.take(real);
+        if granted < real {
+            budget.record_omitted(real - granted);
+            found.truncate(granted);
+            found.push(limits::capped_marker(path, granted));
+        }
+        found
+    }
+
+    /// Scan a path's own text: a token in a file or folder name travels with it (git stores
+    /// and pushes names). Findings have `location: Name` and line 0.
+    pub fn scan_name(&self, path: &str) -> Vec<SecretFinding> {
+        self.scan_text_of(path, path, Location::Name)
+    }
+
+    /// Scan a symlink's target text (git stores it as the link's content).
+    pub fn scan_symlink_target(&self, path: &str, target: &str) -> Vec<SecretFinding> {
+        self.scan_text_of(path, target, Location::SymlinkTarget)
+    }
+
+    /// Scan one content reachable under several names (hard links): findings under every
+    /// name, since rules and allowlists may treat names differently (a lockfile's content
+    /// is not exempt once it is also `config.env`).
+    pub fn scan_bytes_as(&self, names: &[&str], data: &[u8]) -> Vec<SecretFinding> {
+        names.iter().flat_map(|name| self.scan_bytes(name, data)).collect()
+    }
+
+    fn scan_text_of(&self, path: &str, text: &str, location: Location) -> Vec<SecretFinding> {
+        let what = match location {
+            Location::Name => "in the name",
+            _ => "in the symlink target",
+        };
+        let mut found = self.scan_bytes(path, text.as_bytes());
+        // The fingerprint must not repeat a name that holds a secret: a digest stands in.
+        let digest: String = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(path.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+        };
+        for f in &mut found {
+            f.location = location;
+            f.description = format!("{} ({what})", f.description);
+            f.start_line = 0;
+            f.end_line = 0;
+            let kind = if location == Location::Name { "name" } else { "symlink-target" };
+            f.fingerprint = format!("{kind}-{digest}:{}", f.rule_id);
+        }
+        found
+    }
+
+    fn scan_capped(&self, path: &str, data: &[u8], cap: usize) -> Vec<SecretFinding> {
+        let settings = engine::ScanSettings { inline_allow: self.inline_allow, max_findings: cap };
+        let engine::FileFindings { mut findings, stopped_early } = self.engine.scan(path, data, &settings);
+        if findings.len() > cap || stopped_early {
+            findings.truncate(cap);
+            findings.push(limits::capped_marker(path, cap.min(findings.len())));
+        }
+        findings
     }
 }
 

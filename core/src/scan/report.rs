@@ -97,6 +97,7 @@ mod tests {
             entropy: 4.8,
             fingerprint: "src/a.py:github-token:3".into(),
             tags: vec![],
+            location: crate::scan::Location::Content,
         }
     }
 

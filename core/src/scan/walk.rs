@@ -1,7 +1,7 @@
 //! Scanning files and directory trees in parallel: walk (no symlink following, `.git`
 //! skipped), skip binaries and oversized files, scan the rest on every core.
 
-use super::{Scanner, SecretFinding};
+use super::{RequestBudget, Scanner, SecretFinding};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -45,6 +45,9 @@ pub struct ScanOutcome {
     pub skipped: Vec<(String, SkipReason)>,
     /// Files or directories that could not be read: (path, error).
     pub errors: Vec<(String, String)>,
+    /// Findings left out once the request's cap was reached (at least this many); each file
+    /// concerned still has a capped marker finding.
+    pub omitted_findings: usize,
 }
 
 /// File extensions that are binary whatever their first bytes say.
@@ -144,7 +147,7 @@ enum FileResult {
     Failed(String),
 }
 
-fn scan_one(scanner: &Scanner, path: &Path, size: u64, opts: &WalkOptions, buf: &mut Vec<u8>) -> FileResult {
+fn scan_one(scanner: &Scanner, budget: &RequestBudget, path: &Path, size: u64, opts: &WalkOptions, buf: &mut Vec<u8>) -> FileResult {
     use std::io::Read;
     if size != UNKNOWN_SIZE && size > opts.max_file_bytes {
         return FileResult::Skipped(SkipReason::TooLarge(size));
@@ -163,7 +166,7 @@ fn scan_one(scanner: &Scanner, path: &Path, size: u64, opts: &WalkOptions, buf: 
         return FileResult::Skipped(SkipReason::Binary);
     }
     let shown = path.to_string_lossy().replace('\\', "/");
-    FileResult::Scanned(buf.len() as u64, scanner.scan_bytes(&shown, buf))
+    FileResult::Scanned(buf.len() as u64, scanner.scan_bytes_within(&shown, buf, budget))
 }
 
 /// Scan files and directory trees with every core.
@@ -180,6 +183,7 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> S
     }
     .clamp(1, files.len().max(1));
     let next = AtomicUsize::new(0);
+    let budget = scanner.request_budget();
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(files.len()));
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -189,12 +193,13 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> S
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((path, size)) = files.get(i) else { break };
-                    local.push((i, scan_one(scanner, path, *size, opts, &mut buf)));
+                    local.push((i, scan_one(scanner, &budget, path, *size, opts, &mut buf)));
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner()).extend(local);
             });
         }
     });
+    out.omitted_findings = budget.omitted();
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|(i, _)| *i);
     for (i, r) in results {
