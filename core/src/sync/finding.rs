@@ -53,6 +53,7 @@ pub mod rules {
     pub const NAME_COLLISION: &str = "refuse/name-collision";
     pub const DUPLICATE_ENTRY: &str = "refuse/duplicate-entry";
     pub const INCONSISTENT: &str = "refuse/inconsistent-stream";
+    pub const RESERVED_NAME: &str = "refuse/reserved-name";
     pub const GIT_INTERNALS: &str = "policy/git-internals";
     pub const DENIED_PATH: &str = "policy/denied-path";
     pub const NOT_ALLOWED: &str = "policy/not-allowed";

@@ -8,6 +8,7 @@ use super::blobs::{hex, BlobStore};
 use super::error::SyncError;
 use super::finding::{rules, Finding};
 use super::relpath::{PathProblem, RelPath};
+use super::staging::RESERVED_PREFIX;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
@@ -143,11 +144,24 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
                 continue;
             }
         };
+        if path.components().any(|c| c.starts_with(RESERVED_PREFIX)) {
+            upper.findings.push(Finding::block(
+                Some(path.as_str()),
+                rules::RESERVED_NAME,
+                format!("names starting with `{RESERVED_PREFIX}` are reserved for the gate's own staging; rename it in the sandbox"),
+            ));
+            index.entry(path.clone()).or_insert_with(|| {
+                upper.entries.push(UpperEntry { path: path.clone(), kind: UpperKind::Refused });
+                upper.entries.len() - 1
+            });
+            continue;
+        }
         let mode = entry.header().mode().map_err(malformed)? & 0o7777;
         let extras = Extras { xattrs: &ext.xattrs, link: raw_link.as_deref() };
         let kind = match classify(&mut upper, &path, etype, &entry, mode, &extras, &index)? {
             Some(Classified::Kind(k)) => k,
-            Some(Classified::Regular) => read_file(&mut entry, &path, mode, opts, sink)?,
+            // The sticky bit means nothing on a file (and is not applied): not part of review.
+            Some(Classified::Regular) => read_file(&mut entry, &path, mode & 0o777, opts, sink)?,
             Some(Classified::Hardlink(target)) => {
                 let k = upper.entries[index[&target]].kind.clone();
                 sink.hardlink(&path, &target);

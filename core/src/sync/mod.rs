@@ -18,12 +18,16 @@ mod fsutil;
 pub mod host;
 pub mod ingest;
 pub mod journal;
+#[cfg_attr(target_os = "linux", path = "ownperm/linux.rs")]
+#[cfg_attr(not(target_os = "linux"), path = "ownperm/portable.rs")]
+mod ownperm;
 pub mod policy;
 pub mod probe;
 pub mod queue;
 pub mod relpath;
 pub mod report;
 pub mod safefs;
+pub mod staging;
 pub mod undo;
 
 pub use changeset::{Change, ChangeKind};

@@ -1,0 +1,278 @@
+//! Regression tests for the sync-gate points of issue 14 (an attack on the offline gate run
+//! as an ordinary host user). Tests whose point depends on permissions run as `nobody` when
+//! the suite runs as root (see `sync_common::as_ordinary_user`).
+
+mod sync_common;
+
+use sandbox_core::scan::Scanner;
+use sandbox_core::sync::apply::{FailMode, FailPoint};
+use sandbox_core::sync::finding::rules;
+use sandbox_core::sync::probe::HostFsBehaviour;
+use sandbox_core::sync::queue::{Queue, Request, RequestState};
+use sandbox_core::sync::{SyncError, SyncPolicy};
+use std::collections::BTreeMap;
+use std::path::Path;
+use sync_common::{as_ordinary_user, snapshot, Root, Tar};
+
+fn create(root: &Root, tar: &[u8]) -> (Queue, Request) {
+    let q = Queue::open(&root.sync_dir()).unwrap();
+    let req = q.create(tar, &root.project(), &SyncPolicy::default(), &Scanner::builtin(), Some(HostFsBehaviour::default())).unwrap();
+    (q, req)
+}
+
+fn approve_all(q: &Queue, req: &Request) {
+    assert!(!req.blocked, "{:?}", req.findings);
+    q.approve(&req.id, None, &SyncPolicy::default()).unwrap();
+}
+
+fn state(root: &Root) -> BTreeMap<String, String> {
+    snapshot(&root.project())
+}
+
+fn has(req: &Request, path: &str, rule: &str) -> bool {
+    req.findings.iter().any(|f| f.path.as_deref() == Some(path) && f.rule == rule && f.is_block())
+}
+
+/// The temp name the gate used to stage `name` of request `id` beside it (before issue 14).
+fn old_temp_name(id: &str, name: &str) -> String {
+    format!(".sandbox-sync-{id}-{}.tmp", &sandbox_core::sync::blobs::sha256_hex(name.as_bytes())[..16])
+}
+
+/// No staging folder or temp is left in the project.
+fn no_staging_left(root: &Root) {
+    for k in state(root).keys() {
+        assert!(!k.contains(".sandbox-sync-"), "left behind: {k}");
+    }
+}
+
+// --- point 1: applied = reviewed, whatever the stream names -------------------------------
+
+#[test]
+fn issue14_p1_staging_name_in_stream_refused() {
+    as_ordinary_user("issue14_p1_staging_name_in_stream_refused", || {
+        let root = Root::new();
+        // The predictable temp of the reviewed *file* `.ssh` of request 1, as a folder holding
+        // `authorized_keys`: it used to be renamed over `.ssh` at commit.
+        let tmp = old_temp_name("1", ".ssh");
+        let tar = Tar::new()
+            .root()
+            .file(".ssh", b"just a file\n")
+            .dir(&tmp)
+            .file(&format!("{tmp}/authorized_keys"), b"ssh-ed25519 AAAA attacker\n")
+            .file(".sandbox-sync-stage-0123", b"x")
+            .build();
+        let (q, req) = create(&root, &tar);
+        assert_eq!(req.id, "1");
+        assert!(has(&req, &tmp, rules::RESERVED_NAME), "{:?}", req.findings);
+        assert!(has(&req, ".sandbox-sync-stage-0123", rules::RESERVED_NAME), "{:?}", req.findings);
+        assert!(!req.changes.iter().any(|c| c.path.as_str().contains(".sandbox-sync-")), "{:?}", req.changes);
+        assert!(matches!(q.approve(&req.id, None, &SyncPolicy::default()), Err(SyncError::Blocked { .. })));
+        q.approve(&req.id, Some(&[".ssh".to_string()]), &SyncPolicy::default()).unwrap();
+        q.apply(&req.id, false, None).unwrap();
+        let want: BTreeMap<String, String> = [(".ssh".to_string(), "file 644 12 just a file\n".to_string())].into();
+        assert_eq!(state(&root), want);
+    });
+}
+
+#[test]
+fn issue14_p1_reviewed_symlink_cannot_become_a_file_through_a_temp_name() {
+    as_ordinary_user("issue14_p1_reviewed_symlink_cannot_become_a_file_through_a_temp_name", || {
+        let root = Root::new();
+        root.write("config.txt", b"cfg\n");
+        let tmp = old_temp_name("1", "prod.env");
+        let tar = Tar::new().root().symlink("prod.env", "config.txt").file(&tmp, b"SECRET=1\n").build();
+        let (q, req) = create(&root, &tar);
+        assert!(has(&req, &tmp, rules::RESERVED_NAME));
+        q.approve(&req.id, Some(&["prod.env".to_string()]), &SyncPolicy::default()).unwrap();
+        q.apply(&req.id, false, None).unwrap();
+        assert_eq!(std::fs::read_link(root.project().join("prod.env")).unwrap(), Path::new("config.txt"));
+        no_staging_left(&root);
+    });
+}
+
+#[test]
+fn issue14_p1_staging_is_a_private_random_folder() {
+    as_ordinary_user("issue14_p1_staging_is_a_private_random_folder", || {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let root = Root::new();
+            let (q, req) = create(&root, &Tar::new().root().file("a.txt", b"a\n").build());
+            approve_all(&q, &req);
+            assert!(q.apply(&req.id, false, Some((FailPoint::AfterStage(0), FailMode::Error))).is_err());
+            let stages: Vec<(String, String)> = state(&root).into_iter().filter(|(k, _)| k.starts_with(".sandbox-sync-stage-")).collect();
+            assert_eq!(stages.len(), 2, "the folder and one slot: {stages:?}");
+            assert_eq!(stages[0].1, "dir 700", "{stages:?}");
+            assert!(stages[0].0.len() >= ".sandbox-sync-stage-".len() + 32, "{stages:?}");
+            seen.push(stages[0].0.clone());
+            q.recover().unwrap();
+            no_staging_left(&root);
+            assert!(!root.project().join("a.txt").exists());
+        }
+        assert_ne!(seen[0], seen[1], "staging names are not predictable");
+    });
+}
+
+#[test]
+fn issue14_p11_host_file_named_like_a_temp_is_left_alone() {
+    let root = Root::new();
+    root.write("a.txt", b"old\n");
+    let squatter = old_temp_name("1", "a.txt");
+    root.write(&squatter, b"the user's own file\n");
+    let (q, req) = create(&root, &Tar::new().root().file("a.txt", b"new\n").build());
+    approve_all(&q, &req);
+    q.apply(&req.id, false, None).unwrap();
+    assert_eq!(root.read("a.txt"), b"new\n");
+    assert_eq!(root.read(&squatter), b"the user's own file\n");
+    q.undo(&req.id, false, None).unwrap();
+    assert_eq!(root.read(&squatter), b"the user's own file\n");
+}
+
+// --- point 2: failed rollback, recovery and the user's own repairs ------------------------
+
+/// A project, and a stream with a mode-000 file and a folder whose removal fails at commit
+/// once the user drops a file into it after review.
+fn locked_scenario() -> (Root, Vec<u8>) {
+    let root = Root::new();
+    root.write("edit.txt", b"old edit\n");
+    root.write("swap/inner.txt", b"inner\n");
+    let tar = Tar::new()
+        .root()
+        .file("edit.txt", b"new edit\n")
+        .file_mode("locked.bin", b"nobody reads me\n", 0o000)
+        .dir_mode("locked", 0o000)
+        .file("locked/in.txt", b"inside\n")
+        .file("swap", b"now a file\n")
+        .build();
+    (root, tar)
+}
+
+#[test]
+fn issue14_p2_failed_commit_with_mode_000_entries_rolls_back_truthfully() {
+    as_ordinary_user("issue14_p2_failed_commit_with_mode_000_entries_rolls_back_truthfully", || {
+        let (root, tar) = locked_scenario();
+        let (q, req) = create(&root, &tar);
+        approve_all(&q, &req);
+        root.write("swap/users-new-file.txt", b"mine\n");
+        let before = state(&root);
+        let err = q.apply(&req.id, false, None).unwrap_err();
+        assert!(matches!(err, SyncError::ApplyFailed { .. }), "{err}");
+        assert!(err.to_string().contains("unchanged"), "{err}");
+        assert_eq!(state(&root), before, "the message says unchanged: it must be");
+        assert_eq!(q.load(&req.id).unwrap().state, RequestState::Failed);
+        assert!(q.recover().unwrap().is_empty());
+    });
+}
+
+#[test]
+fn issue14_p2_recovery_never_overwrites_the_users_repair() {
+    as_ordinary_user("issue14_p2_recovery_never_overwrites_the_users_repair", || {
+        let (root, tar) = locked_scenario();
+        let (q, req) = create(&root, &tar);
+        approve_all(&q, &req);
+        // A crash mid-commit: edit.txt (first step in path order) is already the agent's.
+        let err = q.apply(&req.id, false, Some((FailPoint::AfterStep(1), FailMode::Error))).unwrap_err();
+        assert!(matches!(err, SyncError::Injected { .. }), "{err}");
+        assert_eq!(root.read("edit.txt"), b"new edit\n");
+        // The user repairs it by hand before anything else runs.
+        root.write("edit.txt", b"the user's repair\n");
+        let rec = q.recover().unwrap();
+        assert_eq!(rec.len(), 1, "{rec:?}");
+        assert!(rec[0].error.is_none(), "{rec:?}");
+        assert_eq!(rec[0].kept, vec!["edit.txt".to_string()], "{rec:?}");
+        assert_eq!(root.read("edit.txt"), b"the user's repair\n");
+        // Every other path is finished; a second recovery (any later verb) changes nothing.
+        let after = state(&root);
+        assert!(after.contains_key("locked/in.txt") || after.get("locked").map(String::as_str) == Some("dir 0"), "{after:?}");
+        assert_eq!(after.get("locked.bin").map(String::as_str), Some("file 0 16 nobody reads me\n"));
+        assert!(q.recover().unwrap().is_empty());
+        q.list().unwrap();
+        assert_eq!(state(&root), after);
+        no_staging_left(&root);
+    });
+}
+
+#[test]
+fn issue14_p2_an_interrupted_rollback_is_finished_not_reversed() {
+    as_ordinary_user("issue14_p2_an_interrupted_rollback_is_finished_not_reversed", || {
+        let (root, tar) = locked_scenario();
+        let original = state(&root);
+        let (q, req) = create(&root, &tar);
+        approve_all(&q, &req);
+        assert!(q.apply(&req.id, false, Some((FailPoint::AfterStep(3), FailMode::Error))).is_err());
+        // As if the process died while rolling back after a failed step.
+        let jpath = root.sync_dir().join("tx").join(&req.id).join("journal.json");
+        let mut j: serde_json::Value = serde_json::from_slice(&std::fs::read(&jpath).unwrap()).unwrap();
+        j["phase"] = "rolling-back".into();
+        std::fs::write(&jpath, serde_json::to_vec(&j).unwrap()).unwrap();
+        root.write("edit.txt", b"the user's repair\n");
+        let rec = q.recover().unwrap();
+        assert_eq!(rec.len(), 1, "{rec:?}");
+        assert_eq!(rec[0].kept, vec!["edit.txt".to_string()], "{rec:?}");
+        let mut want = original.clone();
+        want.insert("edit.txt".into(), "file 644 18 the user's repair\n".into());
+        assert_eq!(state(&root), want, "rolled back, the repair kept, nothing of the agent's left");
+        assert_eq!(q.load(&req.id).unwrap().state, RequestState::Failed);
+        assert!(q.recover().unwrap().is_empty());
+        assert_eq!(state(&root), want);
+    });
+}
+
+// --- point 6: read-only folders --------------------------------------------------------------
+
+#[test]
+fn issue14_p6_read_only_folders_with_content_apply_and_undo() {
+    as_ordinary_user("issue14_p6_read_only_folders_with_content_apply_and_undo", || {
+        let root = Root::new();
+        root.write("keep.txt", b"k\n");
+        let original = state(&root);
+        let tar = Tar::new()
+            .root()
+            .dir_mode("ro", 0o555)
+            .file("ro/f.txt", b"f\n")
+            .dir_mode("ro/sub", 0o500)
+            .file("ro/sub/g.txt", b"g\n")
+            .dir_mode("shut", 0o000)
+            .file("shut/h.txt", b"h\n")
+            .build();
+        let (q, req) = create(&root, &tar);
+        approve_all(&q, &req);
+        q.apply(&req.id, false, None).unwrap();
+        let s = state(&root);
+        assert_eq!(s.get("ro").map(String::as_str), Some("dir 555"));
+        assert_eq!(s.get("ro/sub").map(String::as_str), Some("dir 500"));
+        assert_eq!(s.get("ro/sub/g.txt").map(String::as_str), Some("file 644 2 g\n"));
+        assert_eq!(s.get("shut").map(String::as_str), Some("dir 0"));
+        assert_eq!(s.get("shut/h.txt").map(String::as_str), Some("file 644 2 h\n"));
+        no_staging_left(&root);
+        q.undo(&req.id, false, None).unwrap();
+        assert_eq!(state(&root), original);
+    });
+}
+
+// --- point 9: undo after sticky-bit and mode-000 files -------------------------------------
+
+#[test]
+fn issue14_p9_undo_after_sticky_and_mode_000_files() {
+    as_ordinary_user("issue14_p9_undo_after_sticky_and_mode_000_files", || {
+        let root = Root::new();
+        root.write("z.bin", b"old z\n");
+        let original = state(&root);
+        let tar = Tar::new()
+            .root()
+            .file_mode("sticky.txt", b"s\n", 0o1644)
+            .file_mode("z.bin", b"new z\n", 0o000)
+            .dir_mode("tmpdir", 0o1777)
+            .file_mode("tmpdir/zero", b"0\n", 0o000)
+            .build();
+        let (q, req) = create(&root, &tar);
+        approve_all(&q, &req);
+        let sticky = req.changes.iter().find(|c| c.path.as_str() == "sticky.txt").unwrap();
+        assert!(matches!(sticky.new, sandbox_core::sync::host::FileState::File { mode: 0o644, .. }), "reviewed as applied: {sticky:?}");
+        q.apply(&req.id, false, None).unwrap();
+        let s = state(&root);
+        assert_eq!(s.get("tmpdir").map(String::as_str), Some("dir 1777"));
+        q.undo(&req.id, false, None).unwrap();
+        assert_eq!(state(&root), original);
+        assert_eq!(q.load(&req.id).unwrap().state, RequestState::Undone);
+    });
+}
