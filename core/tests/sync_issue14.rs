@@ -276,3 +276,61 @@ fn issue14_p9_undo_after_sticky_and_mode_000_files() {
         assert_eq!(q.load(&req.id).unwrap().state, RequestState::Undone);
     });
 }
+
+// --- point 4: git internals by another name, files that run code --------------------------
+
+#[test]
+fn issue14_p4_git_directory_under_another_name_is_git_internals() {
+    let root = Root::new();
+    let config = b"[core]\n\tfsmonitor = \"touch /tmp/pwned\"\n";
+    let tar = Tar::new()
+        .root()
+        .dir("vendor")
+        .dir("vendor/evil")
+        .file("vendor/evil/HEAD", b"ref: refs/heads/main\n")
+        .dir("vendor/evil/objects")
+        .dir("vendor/evil/refs")
+        .file("vendor/evil/config", config)
+        .file("vendor/readme.txt", b"fine\n")
+        .build();
+    let (_, req) = create(&root, &tar);
+    for p in ["vendor/evil", "vendor/evil/HEAD", "vendor/evil/config", "vendor/evil/objects", "vendor/evil/refs"] {
+        assert!(has(&req, p, rules::GIT_INTERNALS), "{p}: {:?}", req.findings);
+    }
+    assert!(!has(&req, "vendor/readme.txt", rules::GIT_INTERNALS));
+
+    // A bare repository already on the host: a new config inside it is git internals too.
+    let root = Root::new();
+    root.write("tools/HEAD", b"ref: refs/heads/main\n");
+    std::fs::create_dir_all(root.project().join("tools/objects")).unwrap();
+    std::fs::create_dir_all(root.project().join("tools/refs")).unwrap();
+    let (_, req) = create(&root, &Tar::new().root().file("tools/config", config).build());
+    assert!(has(&req, "tools/config", rules::GIT_INTERNALS), "{:?}", req.findings);
+    // The policy switch that allows .git/ changes allows these too.
+    let allowed = sandbox_core::sync::SyncPolicyConfig { allow_git_internals: true, ..Default::default() }.validate().unwrap();
+    let q = Queue::open(&root.sync_dir()).unwrap();
+    let req = q.create(&Tar::new().root().file("tools/config", config).build()[..], &root.project(), &allowed, &Scanner::builtin(), Some(HostFsBehaviour::default())).unwrap();
+    assert!(!req.blocked, "{:?}", req.findings);
+}
+
+#[test]
+fn issue14_p4_files_that_make_tools_run_code_are_flagged() {
+    let root = Root::new();
+    let tar = Tar::new()
+        .root()
+        .file(".gitattributes", b"* filter=x\n")
+        .file(".envrc", b"echo hi\n")
+        .dir(".vscode")
+        .file(".vscode/tasks.json", b"{}\n")
+        .dir(".github")
+        .dir(".github/workflows")
+        .file(".github/workflows/ci.yml", b"on: push\n")
+        .file("src.txt", b"plain\n")
+        .build();
+    let (_, req) = create(&root, &tar);
+    for p in [".gitattributes", ".envrc", ".vscode/tasks.json", ".github/workflows/ci.yml"] {
+        assert!(req.findings.iter().any(|f| f.path.as_deref() == Some(p) && f.rule == rules::RUNS_CODE && !f.is_block()), "{p}: {:?}", req.findings);
+    }
+    assert!(!req.findings.iter().any(|f| f.path.as_deref() == Some("src.txt")));
+    assert!(!req.blocked, "a warning, not a refusal");
+}

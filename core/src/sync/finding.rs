@@ -55,6 +55,7 @@ pub mod rules {
     pub const INCONSISTENT: &str = "refuse/inconsistent-stream";
     pub const RESERVED_NAME: &str = "refuse/reserved-name";
     pub const GIT_INTERNALS: &str = "policy/git-internals";
+    pub const RUNS_CODE: &str = "policy/runs-code";
     pub const DENIED_PATH: &str = "policy/denied-path";
     pub const NOT_ALLOWED: &str = "policy/not-allowed";
     pub const BLOCKED_EXTENSION: &str = "policy/blocked-extension";

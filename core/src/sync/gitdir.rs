@@ -1,0 +1,62 @@
+//! Git repositories under any name. A folder holding `HEAD`, `objects/` and `refs/` is a git
+//! directory to git whatever it is called: `git status` run inside it reads its `config`
+//! (`core.fsmonitor`, hooks, aliases) and can run code as the user. Changes to such a folder
+//! (as the project will be once the change is applied) are git internals, like `.git/`.
+
+use super::changeset::Change;
+use super::finding::{rules, Finding};
+use super::host::{FileState, HostView};
+use super::policy::is_git_internal;
+use super::relpath::RelPath;
+use std::collections::HashMap;
+
+/// Block every change inside (or creating) a git directory not named `.git` (those the
+/// policy already covers).
+pub fn check(changes: &[Change], host: &mut HostView, findings: &mut Vec<Finding>) -> std::io::Result<()> {
+    let after: HashMap<&RelPath, &FileState> = changes.iter().map(|c| (&c.path, &c.new)).collect();
+    let mut known: HashMap<RelPath, bool> = HashMap::new();
+    for c in changes {
+        if c.new.is_missing() || is_git_internal(c.path.as_str()) {
+            continue;
+        }
+        let mut candidates = c.path.ancestors();
+        if c.new.is_dir() {
+            candidates.push(c.path.clone());
+        }
+        for dir in candidates {
+            let is_repo = match known.get(&dir) {
+                Some(&k) => k,
+                None => {
+                    let k = is_git_dir(&dir, &after, host)?;
+                    known.insert(dir.clone(), k);
+                    k
+                }
+            };
+            if is_repo {
+                findings.push(Finding::block(
+                    Some(c.path.as_str()),
+                    rules::GIT_INTERNALS,
+                    format!("`{dir}` is a git repository (it has HEAD, objects/ and refs/) under another name than .git; git run inside it reads its config and hooks and can run code on the host. Make the change on the host, or set sync.allow_git_internals = true"),
+                ));
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `dir` has `HEAD` (file or symlink), `objects/` and `refs/` once the change is applied.
+fn is_git_dir(dir: &RelPath, after: &HashMap<&RelPath, &FileState>, host: &mut HostView) -> std::io::Result<bool> {
+    let mut state = |name: &str| -> std::io::Result<FileState> {
+        let p = dir.join(name);
+        match after.get(&p) {
+            Some(s) => Ok((*s).clone()),
+            None => host.state_shallow(&p),
+        }
+    };
+    let head = state("HEAD")?;
+    if !matches!(head, FileState::File { .. } | FileState::Symlink { .. }) {
+        return Ok(false);
+    }
+    Ok(state("objects")?.is_dir() && state("refs")?.is_dir())
+}
