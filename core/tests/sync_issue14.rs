@@ -334,3 +334,70 @@ fn issue14_p4_files_that_make_tools_run_code_are_flagged() {
     assert!(!req.findings.iter().any(|f| f.path.as_deref() == Some("src.txt")));
     assert!(!req.blocked, "a warning, not a refusal");
 }
+
+// --- point 7: path depth and length are capped -----------------------------------------------
+
+#[test]
+fn issue14_p7_too_deep_and_too_long_paths_are_refused_clearly() {
+    use sandbox_core::sync::relpath::{MAX_DEPTH, MAX_PATH_BYTES};
+    let root = Root::new();
+    // A 4096-deep path, every folder in the stream as GNU tar would write it.
+    let mut tar = Tar::new().root();
+    let mut p = String::new();
+    for _ in 0..4096 {
+        p = if p.is_empty() { "a".to_string() } else { format!("{p}/a") };
+        tar = tar.dir(&p);
+    }
+    tar = tar.file(&format!("{p}/leaf.txt"), b"deep\n").file("ok.txt", b"fine\n");
+    let (_, req) = create(&root, &tar.build());
+    let deep: Vec<_> = req.findings.iter().filter(|f| f.rule == rules::PATH_TOO_DEEP).collect();
+    assert!(!deep.is_empty(), "{:?}", req.findings.iter().map(|f| &f.rule).collect::<Vec<_>>());
+    assert!(deep[0].message.contains(&MAX_DEPTH.to_string()) && deep[0].message.contains("flatten"), "{}", deep[0].message);
+    assert!(deep.iter().all(|f| f.path.as_ref().unwrap().chars().count() <= 201), "shown paths are shortened");
+    // The allowed part (up to the cap) is an ordinary change set.
+    assert!(req.changes.iter().any(|c| c.path.as_str() == "ok.txt"));
+    assert!(req.changes.iter().all(|c| c.path.depth() <= MAX_DEPTH));
+
+    let long_name = "n".repeat(MAX_PATH_BYTES + 1);
+    let (_, req) = create(&root, &Tar::new().root().file(&long_name, b"x").build());
+    assert!(req.findings.iter().any(|f| f.rule == rules::PATH_TOO_DEEP), "{:?}", req.findings);
+}
+
+#[test]
+fn issue14_p7_a_path_at_the_depth_cap_applies_and_undoes() {
+    use sandbox_core::sync::relpath::MAX_DEPTH;
+    let root = Root::new();
+    let mut tar = Tar::new().root();
+    let mut p = String::new();
+    for _ in 0..MAX_DEPTH - 1 {
+        p = if p.is_empty() { "d".to_string() } else { format!("{p}/d") };
+        tar = tar.dir(&p);
+    }
+    let leaf = format!("{p}/f");
+    let (q, req) = create(&root, &tar.file(&leaf, b"bottom\n").build());
+    approve_all(&q, &req);
+    q.apply(&req.id, false, None).unwrap();
+    assert_eq!(root.read(&leaf), b"bottom\n");
+    q.undo(&req.id, false, None).unwrap();
+    assert!(state(&root).is_empty());
+}
+
+// --- point 11: smaller ones --------------------------------------------------------------------
+
+#[test]
+fn issue14_p11_refused_names_are_quoted_not_echoed_raw() {
+    let root = Root::new();
+    let tar = Tar::new()
+        .root()
+        .file_raw(b"./evil\x1b[2J\x1b]0;pwned\x07name", b"x")
+        .file("rlo\u{202e}txt.exe", b"x")
+        .hardlink("h", "../\x1b[31mout")
+        .build();
+    let (_, req) = create(&root, &tar);
+    assert!(req.findings.len() >= 3, "{:?}", req.findings);
+    for f in &req.findings {
+        let text = format!("{} {}", f.path.as_deref().unwrap_or(""), f.message);
+        assert!(!text.chars().any(|c| c.is_control() || c == '\u{202e}'), "raw control character reaches the reviewer: {text:?}");
+    }
+    assert!(req.findings.iter().any(|f| f.path.as_deref() == Some("evil\\u{1b}[2J\\u{1b}]0;pwned\\u{7}name")), "{:?}", req.findings);
+}
