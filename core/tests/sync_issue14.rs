@@ -401,3 +401,70 @@ fn issue14_p11_refused_names_are_quoted_not_echoed_raw() {
     }
     assert!(req.findings.iter().any(|f| f.path.as_deref() == Some("evil\\u{1b}[2J\\u{1b}]0;pwned\\u{7}name")), "{:?}", req.findings);
 }
+
+#[test]
+fn issue14_p11_partial_approval_cannot_link_through_a_host_symlink_the_request_deletes() {
+    let root = Root::new();
+    std::os::unix::fs::symlink("../outside", root.project().join("h")).unwrap();
+    let tar = Tar::new().root().whiteout("h").symlink("l", "h/victim.txt").build();
+    let (q, req) = create(&root, &tar);
+    assert!(has(&req, "l", rules::SYMLINK_ESCAPE), "{:?}", req.findings);
+    assert!(!req.changes.iter().any(|c| c.path.as_str() == "l"));
+    assert!(q.approve(&req.id, Some(&["l".to_string()]), &SyncPolicy::default()).is_err(), "the link alone cannot be approved");
+}
+
+#[test]
+fn issue14_p11_case_twin_of_a_host_file_warns_on_a_case_sensitive_host() {
+    let root = Root::new();
+    root.write("README.md", b"# host\n");
+    let (_, req) = create(&root, &Tar::new().root().file("readme.md", b"# agent\n").build());
+    let f = req.findings.iter().find(|f| f.path.as_deref() == Some("readme.md")).unwrap_or_else(|| panic!("{:?}", req.findings));
+    assert_eq!(f.rule, rules::CASE_COLLISION_ELSEWHERE);
+    assert!(!f.is_block() && f.message.contains("README.md"), "{f:?}");
+}
+
+#[test]
+fn issue14_p11_setgid_inherited_from_the_parent_folder_is_accepted() {
+    as_ordinary_user("issue14_p11_setgid_inherited_from_the_parent_folder_is_accepted", || {
+        let root = Root::new();
+        std::fs::create_dir(root.project().join("shared")).unwrap();
+        std::fs::set_permissions(root.project().join("shared"), std::os::unix::fs::PermissionsExt::from_mode(0o2775)).unwrap();
+        let original = state(&root);
+        let tar = Tar::new().root().dir_mode("shared/new", 0o2755).file("shared/new/a.txt", b"a\n").dir_mode("own", 0o2755).build();
+        let (q, req) = create(&root, &tar);
+        assert!(!has(&req, "shared/new", rules::SETUID), "{:?}", req.findings);
+        assert!(has(&req, "own", rules::SETUID), "a parent without setgid: the bit is the agent's own");
+        q.approve(&req.id, Some(&["shared/new".to_string()]), &SyncPolicy::default()).unwrap();
+        q.apply(&req.id, false, None).unwrap();
+        assert_eq!(state(&root).get("shared/new").map(String::as_str), Some("dir 2755"));
+        q.undo(&req.id, false, None).unwrap();
+        assert_eq!(state(&root), original);
+    });
+}
+
+#[test]
+fn issue14_p11_deny_globs_match_any_case() {
+    let root = Root::new();
+    let tar = Tar::new().root().dir(".SSH").file(".SSH/authorized_keys", b"ssh-ed25519 AAAA x\n").build();
+    let (_, req) = create(&root, &tar);
+    assert!(has(&req, ".SSH/authorized_keys", rules::DENIED_PATH), "{:?}", req.findings);
+}
+
+#[test]
+fn issue14_p11_type_changes_are_shown_as_such() {
+    let root = Root::new();
+    root.write("target.txt", b"t\n");
+    std::os::unix::fs::symlink("target.txt", root.project().join("was-link")).unwrap();
+    root.write("was-file", b"f\n");
+    let tar = Tar::new().root().dir("was-link").file("was-link/x", b"x\n").symlink("was-file", "target.txt").file("target.txt", b"t2\n").build();
+    let (_, req) = create(&root, &tar);
+    let by = |p: &str| req.changes.iter().find(|c| c.path.as_str() == p).unwrap().clone();
+    assert_eq!(by("was-link").describe(), "modified (symlink → directory)");
+    assert_eq!(by("was-file").describe(), "symlink (file → symlink)");
+    assert_eq!(by("target.txt").describe(), "modified");
+    let v = sandbox_core::sync::report::contract_json(&req.changes, &req.findings);
+    let c = v["changes"].as_array().unwrap().iter().find(|c| c["path"] == "was-link").unwrap();
+    assert_eq!(c["type_change"], serde_json::json!({"from": "symlink", "to": "directory"}));
+    let t = v["changes"].as_array().unwrap().iter().find(|c| c["path"] == "target.txt").unwrap();
+    assert!(t["type_change"].is_null());
+}

@@ -26,6 +26,16 @@ impl FileState {
     pub fn is_missing(&self) -> bool {
         matches!(self, FileState::Missing)
     }
+    /// The kind of entry, as a reviewer reads it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FileState::Missing => "missing",
+            FileState::File { .. } => "file",
+            FileState::Dir { .. } => "directory",
+            FileState::Symlink { .. } => "symlink",
+            FileState::Special => "special file",
+        }
+    }
 }
 
 /// A read-only view of the host project.

@@ -4,7 +4,7 @@ use super::changeset::{Change, ChangeKind};
 use super::finding::{rules, Finding, Severity};
 use super::host::FileState;
 use crate::profile::FieldIssue;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
 /// What to do about a kind of content that is allowed but worth a look.
@@ -76,14 +76,16 @@ impl Default for SyncPolicy {
     }
 }
 
-fn compile(globs: &[String], field: &str, issues: &mut Vec<FieldIssue>) -> GlobSet {
+/// Compile globs; `ignore_case` for deny globs, which must also catch `.SSH/` (a
+/// case-insensitive host, e.g. macOS, writes it into `.ssh/`).
+fn compile(globs: &[String], field: &str, ignore_case: bool, issues: &mut Vec<FieldIssue>) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
         if g.starts_with('/') {
             issues.push(FieldIssue { field: format!("sync.{field}[{i}]"), message: format!("`{g}` is absolute; globs are relative to the project, write `{}`", g.trim_start_matches('/')) });
             continue;
         }
-        match Glob::new(g) {
+        match GlobBuilder::new(g).case_insensitive(ignore_case).build() {
             Ok(glob) => {
                 b.add(glob);
             }
@@ -99,8 +101,8 @@ fn compile(globs: &[String], field: &str, issues: &mut Vec<FieldIssue>) -> GlobS
 impl SyncPolicyConfig {
     pub fn validate(&self) -> Result<SyncPolicy, Vec<FieldIssue>> {
         let mut issues = Vec::new();
-        let allow = compile(&self.allow, "allow", &mut issues);
-        let deny = compile(&self.deny, "deny", &mut issues);
+        let allow = compile(&self.allow, "allow", false, &mut issues);
+        let deny = compile(&self.deny, "deny", true, &mut issues);
         let mut extensions = Vec::new();
         for (i, e) in self.blocked_extensions.iter().enumerate() {
             if !e.starts_with('.') || e.len() < 2 || e.contains('/') {
