@@ -5,8 +5,8 @@
 //!
 //! Nothing outside this folder is ever named by a guess: a stream entry cannot predict it
 //! (random, and every `.sandbox-sync-*` name in a stream is refused), another user cannot
-//! enter it, and commit checks each slot is still the entry it staged (same inode, type,
-//! size and mode) before renaming it into place.
+//! enter it, and commit checks each slot is still the entry it staged (same inode, change
+//! time, type, size and mode) before renaming it into place.
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawMode};
 use rustix::io::Errno;
@@ -29,6 +29,8 @@ pub struct Stage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Staged {
     ino: u64,
+    /// The change time, to the nanosecond: a new file on a reused inode number differs.
+    ctime: (i64, i64),
     kind: FileType,
     size: u64,
     perm: u32,
@@ -96,7 +98,9 @@ impl Stage {
     /// Record what a slot holds now.
     pub fn identify(&self, slot: &str) -> std::io::Result<Staged> {
         let st = rustix::fs::statat(&self.fd, slot, AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(Staged { ino: st.st_ino as u64, kind: FileType::from_raw_mode(st.st_mode), size: st.st_size as u64, perm: super::safefs::perm_bits(&st) })
+        #[allow(clippy::unnecessary_cast)]
+        let ctime = (st.st_ctime as i64, st.st_ctime_nsec as i64);
+        Ok(Staged { ino: st.st_ino as u64, ctime, kind: FileType::from_raw_mode(st.st_mode), size: st.st_size as u64, perm: super::safefs::perm_bits(&st) })
     }
 
     /// Error unless the slot still holds exactly what [`Stage::identify`] recorded.
@@ -123,5 +127,44 @@ impl Stage {
             self.clear(&n)?;
         }
         super::safefs::rmdir(root, &self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn open_dir(p: &std::path::Path) -> OwnedFd {
+        rustix::fs::open(p, DIR_FLAGS, Mode::empty()).unwrap()
+    }
+
+    #[test]
+    fn a_slot_swapped_after_staging_is_refused_at_commit() {
+        let d = tempfile::tempdir().unwrap();
+        let root = open_dir(d.path());
+        let stage = Stage::create(&root).unwrap();
+        assert!(stage.name().starts_with(STAGE_PREFIX) && stage.name().len() == STAGE_PREFIX.len() + 32);
+        let dir = d.path().join(stage.name());
+        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        std::fs::write(dir.join("n0"), b"reviewed").unwrap();
+        let staged = stage.identify("n0").unwrap();
+        stage.check("n0", &staged).unwrap();
+        // Same size and mode, other inode: not what was staged.
+        std::fs::remove_file(dir.join("n0")).unwrap();
+        std::fs::write(dir.join("n0"), b"swapped!").unwrap();
+        assert!(stage.check("n0", &staged).is_err());
+        std::fs::remove_file(dir.join("n0")).unwrap();
+        assert!(stage.check("n0", &staged).is_err());
+        // Recovery reopens it by name; a name that is not a staging folder gets a fresh one.
+        let again = Stage::reopen(&root, Some(stage.name())).unwrap();
+        assert_eq!(again.name(), stage.name());
+        let fresh = Stage::reopen(&root, Some("../elsewhere")).unwrap();
+        assert_ne!(fresh.name(), stage.name());
+        std::fs::write(dir.join("o3"), b"x").unwrap();
+        stage.remove(&root).unwrap();
+        fresh.remove(&root).unwrap();
+        drop(again);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
 }
