@@ -249,6 +249,25 @@ fn issue14_p6_read_only_folders_with_content_apply_and_undo() {
     });
 }
 
+#[test]
+fn issue14_p6_interrupted_undo_of_locked_folders_puts_their_modes_back() {
+    as_ordinary_user("issue14_p6_interrupted_undo_of_locked_folders_puts_their_modes_back", || {
+        let root = Root::new();
+        let tar = Tar::new().root().dir_mode("ro", 0o555).file("ro/f.txt", b"f\n").dir_mode("shut", 0o000).file("shut/h.txt", b"h\n").build();
+        let (q, req) = create(&root, &tar);
+        approve_all(&q, &req);
+        q.apply(&req.id, false, None).unwrap();
+        let applied = state(&root);
+        for point in [FailPoint::AfterBackup(0), FailPoint::AfterPrepared] {
+            assert!(q.undo(&req.id, false, Some((point, FailMode::Error))).is_err());
+            q.recover().unwrap();
+            assert_eq!(state(&root), applied, "{point:?}: the folders opened for the undo are locked again");
+        }
+        q.undo(&req.id, false, None).unwrap();
+        assert!(state(&root).is_empty());
+    });
+}
+
 // --- point 9: undo after sticky-bit and mode-000 files -------------------------------------
 
 #[test]

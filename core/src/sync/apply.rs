@@ -167,10 +167,18 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
     };
 
     // 3. Journal, then stage every new file and symlink in a fresh private folder.
-    let stage = Stage::create(root.fd()).map_err(|e| SyncError::Project { path: root.path().to_path_buf(), source: e })?;
+    let stage = match Stage::create(root.fd()) {
+        Ok(s) => s,
+        Err(e) => {
+            relock(&root, &loosened);
+            let _ = std::fs::remove_dir_all(&tx.dir);
+            return Err(SyncError::ApplyFailed { path: "(project folder)".into(), detail: format!("cannot create the gate's private staging folder at the top of the project ({e}); the project folder must be writable by you") });
+        }
+    };
     let mut journal = Journal { id: plan.id.clone(), project: root.path().to_path_buf(), blob_dir: plan.blob_dir.clone(), phase: Phase::Prepared, ops, error: None, staging: Some(stage.name().to_string()) };
     if let Err(e) = journal.save(&tx.journal()) {
         let _ = stage.remove(root.fd());
+        relock(&root, &loosened);
         return Err(e);
     }
     fail_check(opts, FailPoint::AfterPrepared)?;
@@ -451,8 +459,6 @@ impl Run<'_> {
     /// Every op: open locked folders, then the steps, then folder modes. Returns the paths kept.
     fn all(&self, ops: &[JournalOp], hook: &mut dyn FnMut(usize) -> Result<(), SyncError>) -> Result<Vec<String>, StepError> {
         open_up_all(self.root, ops).map_err(|(i, e)| StepError::Io(i, e))?;
-        let mut by_path: Vec<usize> = (0..ops.len()).collect();
-        by_path.sort_by(|&a, &b| ops[a].path.cmp(&ops[b].path));
         let mut kept = Vec::new();
         let order = match self.side {
             Side::New => steps(ops),
@@ -466,23 +472,8 @@ impl Run<'_> {
             }
             hook(n).map_err(StepError::Hook)?;
         }
-        for &i in by_path.iter().rev() {
-            if let FileState::Dir { mode } = self.side.of(&ops[i]) {
-                if !kept.contains(&ops[i].path.to_string()) {
-                    self.set_dir_mode(&ops[i].path, *mode).map_err(|e| StepError::Io(i, e))?;
-                }
-            }
-        }
+        dir_modes(self.root, ops, self.side, &kept).map_err(|(i, e)| StepError::Io(i, e))?;
         Ok(kept)
-    }
-
-    fn set_dir_mode(&self, path: &RelPath, mode: u32) -> std::io::Result<()> {
-        let dir = self.root.parent_for_write(path)?;
-        match shallow(&dir, path.file_name())? {
-            FileState::Dir { mode: m } if m == mode => Ok(()),
-            FileState::Dir { .. } => safefs::chmod_dir(&dir, path.file_name(), mode),
-            _ => Ok(()),
-        }
     }
 
     /// Bring op `i` to the wanted side. `Ok(false)`: kept as the user left it.
@@ -528,7 +519,7 @@ impl Run<'_> {
                 }
                 safefs::mkdir(&dir, name)?;
                 // Final bits come last; until then the owner can always enter and write.
-                self.set_dir_mode(&op.path, mode | 0o700).map(|()| true)
+                set_dir_mode(self.root, &op.path, mode | 0o700).map(|()| true)
             }
             FileState::File { .. } | FileState::Symlink { .. } => {
                 match self.staged {
@@ -551,6 +542,30 @@ impl Run<'_> {
                 Ok(true)
             }
         }
+    }
+}
+
+/// Every folder of `side` gets its mode, deepest first (but those in `kept`).
+fn dir_modes(root: &ProjectRoot, ops: &[JournalOp], side: Side, kept: &[String]) -> Result<(), (usize, std::io::Error)> {
+    let mut by_path: Vec<usize> = (0..ops.len()).collect();
+    by_path.sort_by(|&a, &b| ops[b].path.cmp(&ops[a].path));
+    for i in by_path {
+        if let FileState::Dir { mode } = side.of(&ops[i]) {
+            if !kept.iter().any(|k| k == ops[i].path.as_str()) {
+                set_dir_mode(root, &ops[i].path, *mode).map_err(|e| (i, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Set the mode of the folder at `path`, if there is one.
+fn set_dir_mode(root: &ProjectRoot, path: &RelPath, mode: u32) -> std::io::Result<()> {
+    let Parent::Open(dir) = root.parent(path)? else { return Ok(()) };
+    match shallow(&dir, path.file_name())? {
+        FileState::Dir { mode: m } if m == mode => Ok(()),
+        FileState::Dir { .. } => safefs::chmod_dir(&dir, path.file_name(), mode),
+        _ => Ok(()),
     }
 }
 
@@ -601,6 +616,8 @@ pub(crate) fn rollback(journal: &Journal, tx: &TxPaths, prepared_only: bool) -> 
     let root = open_root(journal)?;
     if prepared_only {
         drop_stage(&root, journal)?;
+        // Only folders of the change may have been opened for the owner: put their modes back.
+        dir_modes(&root, &journal.ops, Side::Old, &[]).map_err(|(i, e)| SyncError::RollbackFailed { path: journal.ops[i].path.to_string(), detail: "restoring folder modes".into(), rollback: e.to_string(), backups: tx.backup_dir() })?;
         return Ok(Vec::new());
     }
     let backup = tx.backup_dir();
