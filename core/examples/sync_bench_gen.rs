@@ -47,7 +47,7 @@ fn deep(out: &Path, depth: usize) -> std::io::Result<()> {
     std::fs::create_dir_all(out.join("project"))?;
     let mut tar = tar::Builder::new(std::io::BufWriter::new(std::fs::File::create(out.join("upper.tar"))?));
     let mut path = String::from(".");
-    let mut header = |kind: tar::EntryType, size: usize| {
+    let header = |kind: tar::EntryType, size: usize| {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
         h.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
