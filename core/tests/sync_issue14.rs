@@ -250,6 +250,32 @@ fn issue14_p6_read_only_folders_with_content_apply_and_undo() {
 }
 
 #[test]
+fn issue14_p6_new_files_in_an_unchanged_read_only_host_folder_apply() {
+    as_ordinary_user("issue14_p6_new_files_in_an_unchanged_read_only_host_folder_apply", || {
+        let root = Root::new();
+        root.write("ro/a.txt", b"a\n");
+        root.write("ro/deep/b.txt", b"b\n");
+        std::fs::set_permissions(root.project().join("ro/deep"), std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+        std::fs::set_permissions(root.project().join("ro"), std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+        let original = state(&root);
+        // The overlay copies the folders up unchanged (same mode): no change of their own.
+        let tar = Tar::new().root().dir_mode("ro", 0o555).dir_mode("ro/deep", 0o555).file("ro/deep/new.txt", b"new\n").build();
+        let (q, req) = create(&root, &tar);
+        assert_eq!(req.changes.len(), 1, "{:?}", req.changes);
+        approve_all(&q, &req);
+        let (_, outcome) = q.apply(&req.id, false, None).unwrap();
+        assert_eq!(outcome.applied, 1);
+        let s = state(&root);
+        assert_eq!(s.get("ro/deep/new.txt").map(String::as_str), Some("file 644 4 new\n"));
+        assert_eq!(s.get("ro").map(String::as_str), Some("dir 555"));
+        assert_eq!(s.get("ro/deep").map(String::as_str), Some("dir 555"));
+        no_staging_left(&root);
+        q.undo(&req.id, false, None).unwrap();
+        assert_eq!(state(&root), original);
+    });
+}
+
+#[test]
 fn issue14_p6_interrupted_undo_of_locked_folders_puts_their_modes_back() {
     as_ordinary_user("issue14_p6_interrupted_undo_of_locked_folders_puts_their_modes_back", || {
         let root = Root::new();

@@ -22,7 +22,7 @@ use super::journal::{Journal, JournalOp, Phase};
 use super::relpath::RelPath;
 use super::safefs::{self, Parent, ProjectRoot};
 use super::staging::{slot, Stage, Staged};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 /// What to apply: one transition per path, `old` being the reviewed snapshot.
@@ -156,6 +156,8 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
     // 0. Folders of the change their owner locked (e.g. mode 000 after an apply) are opened
     //    for the owner first; every run ends by setting each folder's mode, and returning
     //    before the journal exists puts the original modes back.
+    let applied = plan.ops.len();
+    let plan = &with_locked_ancestors(&root, plan)?;
     let loosened = open_up_all(&root, &plan.ops).map_err(|(i, e)| failed(&plan.ops[i].path, e))?;
     let prepared = preflight_and_backup(&root, plan, opts, &tx, &loosened);
     let (ops, conflicts, backups) = match prepared {
@@ -246,7 +248,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
     journal.phase = Phase::Committed;
     journal.save(&tx.journal())?;
     let _ = stage.remove(root.fd());
-    Ok(ApplyOutcome { id: plan.id.clone(), applied: journal.ops.len(), forced: conflicts, backups: tx.backup_dir() })
+    Ok(ApplyOutcome { id: plan.id.clone(), applied, forced: conflicts, backups: tx.backup_dir() })
 }
 
 /// Steps 1 and 2: the host's state of every op (a conflict unless `force`) and backups of
@@ -294,6 +296,33 @@ fn preflight_and_backup(root: &ProjectRoot, plan: &Plan, opts: &ApplyOptions, tx
         fail_check(opts, FailPoint::AfterBackup(i))?;
     }
     Ok((ops, conflicts, backups))
+}
+
+/// `plan` plus, unchanged (old = new), every folder above its paths that the owner cannot
+/// write into or enter (a read-only folder the agent added files to): the run then opens it
+/// for its steps, journals it, and puts its mode back last, like the folders of the change.
+fn with_locked_ancestors(root: &ProjectRoot, plan: &Plan) -> Result<Plan, SyncError> {
+    let in_plan: HashSet<&RelPath> = plan.ops.iter().map(|o| &o.path).collect();
+    let mut seen: HashSet<RelPath> = HashSet::new();
+    let mut extra = Vec::new();
+    for op in &plan.ops {
+        for anc in op.path.ancestors() {
+            if in_plan.contains(&anc) || !seen.insert(anc.clone()) {
+                continue;
+            }
+            let Parent::Open(dir) = root.parent(&anc).map_err(|e| failed(&anc, e))? else { break };
+            let FileState::Dir { mode } = shallow(&dir, anc.file_name()).map_err(|e| failed(&anc, e))? else { break };
+            if mode & 0o300 != 0o300 {
+                extra.push(JournalOp { path: anc.clone(), old: FileState::Dir { mode }, new: FileState::Dir { mode } });
+            }
+            if mode & 0o100 == 0 {
+                break; // what lies below cannot be seen until it is opened
+            }
+        }
+    }
+    let mut plan = plan.clone();
+    plan.ops.extend(extra);
+    Ok(plan)
 }
 
 /// Give every folder of `ops` that its owner cannot enter or write `u+rwx`, parents first.
