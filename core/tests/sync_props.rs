@@ -1,5 +1,6 @@
 //! Property tests of the whole gate (issue 14): random host trees and random streams mixing
-//! temp-like and reserved names, modes (000, read-only, sticky, setgid) and type changes.
+//! temp-like and reserved names, modes (000, read-only, sticky, setgid; read-only host
+//! folders) and type changes.
 //! Whatever is approved and applied is exactly what was reviewed, nothing else in the
 //! project changes, no staging is left behind, and undo restores the original. Runs as an
 //! ordinary user (`nobody` when the suite runs as root): modes only bite without root.
@@ -27,7 +28,7 @@ enum Up {
 #[derive(Debug, Clone)]
 enum Host {
     File(String, u8),
-    Dir(String),
+    Dir(String, u32),
     Link(String, String),
 }
 
@@ -66,7 +67,7 @@ fn up() -> impl Strategy<Value = Up> {
 fn host() -> impl Strategy<Value = Host> {
     prop_oneof![
         (name(), any::<u8>()).prop_map(|(n, d)| Host::File(n, d)),
-        name().prop_map(Host::Dir),
+        (name(), prop_oneof![Just(0o755u32), Just(0o555), Just(0o500)]).prop_map(|(n, m)| Host::Dir(n, m)),
         (name(), name()).prop_map(|(n, t)| Host::Link(n, t)),
     ]
 }
@@ -75,10 +76,19 @@ fn plant(root: &Root, entries: &[Host]) {
     for e in entries {
         let (n, res) = match e {
             Host::File(n, d) => (n, std::fs::create_dir_all(root.project().join(n).parent().unwrap()).and_then(|()| std::fs::write(root.project().join(n), [*d]))),
-            Host::Dir(n) => (n, std::fs::create_dir_all(root.project().join(n))),
+            Host::Dir(n, _) => (n, std::fs::create_dir_all(root.project().join(n))),
             Host::Link(n, t) => (n, std::fs::create_dir_all(root.project().join(n).parent().unwrap()).and_then(|()| std::os::unix::fs::symlink(t, root.project().join(n)))),
         };
         let _ = (n, res); // collisions between random host entries are simply skipped
+    }
+    // Read-only host folders last, deepest first (the agent may still add files below them).
+    let mut dirs: Vec<(&String, u32)> = entries.iter().filter_map(|e| match e { Host::Dir(n, m) => Some((n, *m)), _ => None }).collect();
+    dirs.sort_by(|a, b| b.0.cmp(a.0));
+    for (n, m) in dirs {
+        let p = root.project().join(n);
+        if std::fs::symlink_metadata(&p).map(|md| md.is_dir()).unwrap_or(false) {
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
+        }
     }
 }
 

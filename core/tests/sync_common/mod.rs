@@ -200,6 +200,26 @@ impl Root {
     }
 }
 
+impl Drop for Root {
+    /// Locked folders (tests running as an ordinary user leave some) are opened so the temp
+    /// folder can be removed.
+    fn drop(&mut self) {
+        fn open_up(p: &Path) {
+            let Ok(m) = std::fs::symlink_metadata(p) else { return };
+            if !m.is_dir() {
+                return;
+            }
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode((m.permissions().mode() & 0o7777) | 0o700));
+            if let Ok(rd) = std::fs::read_dir(p) {
+                for e in rd.flatten() {
+                    open_up(&e.path());
+                }
+            }
+        }
+        open_up(self.dir.path());
+    }
+}
+
 /// Every entry under `dir` (not following symlinks): kind, mode and content / link target.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
