@@ -344,6 +344,16 @@ fn issue14_p4_git_directory_under_another_name_is_git_internals() {
     }
     assert!(!has(&req, "vendor/readme.txt", rules::GIT_INTERNALS));
 
+    // On a case-insensitive host (macOS) git finds `head` and `Objects/` as HEAD and objects/.
+    let root = Root::new();
+    let tar = Tar::new().root().dir("m").file("m/head", b"ref: refs/heads/main\n").dir("m/Objects").dir("m/REFS").file("m/config", config).build();
+    let q = Queue::open(&root.sync_dir()).unwrap();
+    let folding = HostFsBehaviour { case_insensitive: true, normalizes_unicode: true };
+    let req = q.create(&tar[..], &root.project(), &SyncPolicy::default(), &Scanner::builtin(), Some(folding)).unwrap();
+    assert!(has(&req, "m/config", rules::GIT_INTERNALS), "{:?}", req.findings);
+    let (_, req) = create(&root, &tar);
+    assert!(!has(&req, "m/config", rules::GIT_INTERNALS), "a case-sensitive host: not a repository to git");
+
     // A bare repository already on the host: a new config inside it is git internals too.
     let root = Root::new();
     root.write("tools/HEAD", b"ref: refs/heads/main\n");

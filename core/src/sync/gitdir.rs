@@ -7,13 +7,15 @@ use super::changeset::Change;
 use super::finding::{rules, Finding};
 use super::host::{FileState, HostView};
 use super::policy::is_git_internal;
+use super::probe::HostFsBehaviour;
 use super::relpath::RelPath;
 use std::collections::HashMap;
 
 /// Block every change inside (or creating) a git directory not named `.git` (those the
-/// policy already covers).
-pub fn check(changes: &[Change], host: &mut HostView, findings: &mut Vec<Finding>) -> std::io::Result<()> {
-    let after: HashMap<&RelPath, &FileState> = changes.iter().map(|c| (&c.path, &c.new)).collect();
+/// policy already covers). On a case-insensitive host `head` and `Objects/` count too.
+pub fn check(changes: &[Change], host: &mut HostView, behaviour: HostFsBehaviour, findings: &mut Vec<Finding>) -> std::io::Result<()> {
+    let key = |p: &RelPath| if behaviour.case_insensitive { p.as_str().to_lowercase() } else { p.as_str().to_string() };
+    let after: HashMap<String, &FileState> = changes.iter().map(|c| (key(&c.path), &c.new)).collect();
     let mut known: HashMap<RelPath, bool> = HashMap::new();
     for c in changes {
         if c.new.is_missing() || is_git_internal(c.path.as_str()) {
@@ -27,7 +29,7 @@ pub fn check(changes: &[Change], host: &mut HostView, findings: &mut Vec<Finding
             let is_repo = match known.get(&dir) {
                 Some(&k) => k,
                 None => {
-                    let k = is_git_dir(&dir, &after, host)?;
+                    let k = is_git_dir(&dir, &after, &key, host)?;
                     known.insert(dir.clone(), k);
                     k
                 }
@@ -46,10 +48,10 @@ pub fn check(changes: &[Change], host: &mut HostView, findings: &mut Vec<Finding
 }
 
 /// `dir` has `HEAD` (file or symlink), `objects/` and `refs/` once the change is applied.
-fn is_git_dir(dir: &RelPath, after: &HashMap<&RelPath, &FileState>, host: &mut HostView) -> std::io::Result<bool> {
+fn is_git_dir(dir: &RelPath, after: &HashMap<String, &FileState>, key: &dyn Fn(&RelPath) -> String, host: &mut HostView) -> std::io::Result<bool> {
     let mut state = |name: &str| -> std::io::Result<FileState> {
         let p = dir.join(name);
-        match after.get(&p) {
+        match after.get(&key(&p)) {
             Some(s) => Ok((*s).clone()),
             None => host.state_shallow(&p),
         }

@@ -83,7 +83,7 @@ pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner:
     let changes = changeset::build(&upper, &mut host, &mut findings).map_err(project_err)?;
     collision::check(&changes, &mut host, behaviour, &mut findings);
     if !policy.config.allow_git_internals {
-        gitdir::check(&changes, &mut host, &mut findings).map_err(project_err)?;
+        gitdir::check(&changes, &mut host, behaviour, &mut findings).map_err(project_err)?;
     }
     for c in &changes {
         policy.evaluate(c, &mut findings);
