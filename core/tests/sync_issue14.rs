@@ -316,6 +316,12 @@ fn issue14_p9_undo_after_sticky_and_mode_000_files() {
         q.apply(&req.id, false, None).unwrap();
         let s = state(&root);
         assert_eq!(s.get("tmpdir").map(String::as_str), Some("dir 1777"));
+        // A later request can review and change the locked file (its mode is kept as it was).
+        let (q2, req2) = create(&root, &Tar::new().root().file_mode("z.bin", b"newer z\n", 0o000).build());
+        approve_all(&q2, &req2);
+        q2.apply(&req2.id, false, None).unwrap();
+        assert_eq!(state(&root).get("z.bin").map(String::as_str), Some("file 0 8 newer z\n"));
+        q2.undo(&req2.id, false, None).unwrap();
         q.undo(&req.id, false, None).unwrap();
         assert_eq!(state(&root), original);
         assert_eq!(q.load(&req.id).unwrap().state, RequestState::Undone);

@@ -185,11 +185,19 @@ pub fn state_at(abs: &Path) -> std::io::Result<FileState> {
 }
 
 /// sha256 and size of a regular file, refusing to follow a symlink at the last component.
+/// A file its owner made unreadable (mode 000, e.g. applied by an earlier request) is read
+/// through a pinned inode, its mode left as it was.
 pub fn hash_file_nofollow(abs: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(abs)?;
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32).open(abs);
+    let mut f = match opened {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let (Some(parent), Some(name)) = (abs.parent(), abs.file_name().and_then(|n| n.to_str())) else { return Err(e) };
+            let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC;
+            let dir = rustix::fs::open(parent, flags, rustix::fs::Mode::empty())?;
+            super::ownperm::open_unreadable(&dir, name).map_err(|_| e)?
+        }
+        r => r?,
+    };
     let meta = f.metadata()?;
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
