@@ -153,6 +153,9 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
     let mut implied_dirs: Vec<RelPath> = Vec::new();
     // Entries refused here; whatever lies below them is refused too.
     let mut refused: std::collections::HashSet<RelPath> = std::collections::HashSet::new();
+    // Folders whose every ancestor passed the checks below (forgotten when something is refused).
+    let mut passed: std::collections::HashSet<RelPath> = std::collections::HashSet::new();
+    let mut refused_seen = 0;
 
     'entries: for entry in &upper.entries {
         let path = &entry.path;
@@ -160,8 +163,19 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         if entry.kind == UpperKind::Refused {
             continue;
         }
-        // Ancestors: each must be a folder in the stream, or a real folder (or nothing) on the host.
-        for anc in path.ancestors() {
+        if refused.len() != refused_seen {
+            passed.clear();
+            refused_seen = refused.len();
+        }
+        // Ancestors: each must be a folder in the stream, or a real folder (or nothing) on the
+        // host. A folder whose whole ancestry passed is remembered, so each entry costs the
+        // same however deep it lies.
+        let parent = path.parent();
+        let ancestry_known = match &parent {
+            None => true,
+            Some(p) => passed.contains(p),
+        };
+        for anc in if ancestry_known { Vec::new() } else { path.ancestors() } {
             if refused.contains(&anc) {
                 findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path lies below the refused entry `{anc}`; fix that entry first")));
                 refused.insert(path.clone());
@@ -194,6 +208,9 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
                     }
                 },
             }
+        }
+        if let Some(p) = parent {
+            passed.insert(p);
         }
         let new = match &entry.kind {
             UpperKind::File { size, sha256, mode, .. } => FileState::File { size: *size, sha256: sha256.clone(), mode: *mode },

@@ -43,6 +43,8 @@ pub struct HostView {
     root: PathBuf,
     /// Known kind of directories on the way down: true = real directory.
     dirs: HashMap<RelPath, bool>,
+    /// Folders known to be real folders all the way from the root (true) or not (false).
+    chains: HashMap<RelPath, bool>,
 }
 
 impl HostView {
@@ -51,7 +53,7 @@ impl HostView {
         if !root.is_dir() {
             return Err(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"));
         }
-        Ok(HostView { root, dirs: HashMap::new() })
+        Ok(HostView { root, dirs: HashMap::new(), chains: HashMap::new() })
     }
 
     pub fn root(&self) -> &Path {
@@ -72,6 +74,18 @@ impl HostView {
         k
     }
 
+    /// Every ancestor of `rel` is a real folder. Remembered per folder, so the cost of a
+    /// lookup does not grow with the path's depth.
+    fn ancestry_is_real(&mut self, rel: &RelPath) -> bool {
+        let Some(parent) = rel.parent() else { return true };
+        if let Some(&k) = self.chains.get(&parent) {
+            return k;
+        }
+        let k = self.ancestry_is_real(&parent) && self.is_real_dir(&parent);
+        self.chains.insert(parent, k);
+        k
+    }
+
     /// Lstat without following anything: `None` if the path or an ancestor is missing.
     pub fn ancestor_symlink(&mut self, rel: &RelPath) -> Option<RelPath> {
         for anc in rel.ancestors() {
@@ -86,20 +100,16 @@ impl HostView {
 
     /// The state at `rel`; files are hashed. An ancestor that is not a real folder → Missing.
     pub fn state(&mut self, rel: &RelPath) -> std::io::Result<FileState> {
-        for anc in rel.ancestors() {
-            if !self.is_real_dir(&anc) {
-                return Ok(FileState::Missing);
-            }
+        if !self.ancestry_is_real(rel) {
+            return Ok(FileState::Missing);
         }
         state_at(&self.abs(rel))
     }
 
     /// Like [`HostView::state`] but without hashing files (`sha256` left empty).
     pub fn state_shallow(&mut self, rel: &RelPath) -> std::io::Result<FileState> {
-        for anc in rel.ancestors() {
-            if !self.is_real_dir(&anc) {
-                return Ok(FileState::Missing);
-            }
+        if !self.ancestry_is_real(rel) {
+            return Ok(FileState::Missing);
         }
         let meta = match std::fs::symlink_metadata(self.abs(rel)) {
             Ok(m) => m,
@@ -149,7 +159,7 @@ impl HostView {
     pub fn list(&mut self, dir: Option<&RelPath>) -> Vec<String> {
         let real = match dir {
             None => true,
-            Some(d) => d.ancestors().iter().all(|a| self.is_real_dir(a)) && self.is_real_dir(d),
+            Some(d) => self.ancestry_is_real(d) && self.is_real_dir(d),
         };
         if !real {
             return Vec::new();
