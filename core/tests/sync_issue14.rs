@@ -38,6 +38,14 @@ fn old_temp_name(id: &str, name: &str) -> String {
     format!(".sandbox-sync-{id}-{}.tmp", &sandbox_core::sync::blobs::sha256_hex(name.as_bytes())[..16])
 }
 
+/// The project has these entries, shown as `sync_common::snapshot` shows them.
+fn expect(root: &Root, entries: &[(&str, &str)]) {
+    let now = state(root);
+    for (path, want) in entries {
+        assert_eq!(now.get(*path).map(String::as_str), Some(*want), "{path}");
+    }
+}
+
 /// No staging folder or temp is left in the project.
 fn no_staging_left(root: &Root) {
     for k in state(root).keys() {
@@ -182,8 +190,7 @@ fn issue14_p2_recovery_never_overwrites_the_users_repair() {
         assert_eq!(root.read("edit.txt"), b"the user's repair\n");
         // Every other path is finished; a second recovery (any later verb) changes nothing.
         let after = state(&root);
-        assert!(after.contains_key("locked/in.txt") || after.get("locked").map(String::as_str) == Some("dir 0"), "{after:?}");
-        assert_eq!(after.get("locked.bin").map(String::as_str), Some("file 0 16 nobody reads me\n"));
+        expect(&root, &[("locked", "dir 0"), ("locked/in.txt", "file 644 7 inside\n"), ("locked.bin", "file 0 16 nobody reads me\n"), ("swap", "file 644 11 now a file\n")]);
         assert!(q.recover().unwrap().is_empty());
         q.list().unwrap();
         assert_eq!(state(&root), after);
@@ -237,12 +244,7 @@ fn issue14_p6_read_only_folders_with_content_apply_and_undo() {
         let (q, req) = create(&root, &tar);
         approve_all(&q, &req);
         q.apply(&req.id, false, None).unwrap();
-        let s = state(&root);
-        assert_eq!(s.get("ro").map(String::as_str), Some("dir 555"));
-        assert_eq!(s.get("ro/sub").map(String::as_str), Some("dir 500"));
-        assert_eq!(s.get("ro/sub/g.txt").map(String::as_str), Some("file 644 2 g\n"));
-        assert_eq!(s.get("shut").map(String::as_str), Some("dir 0"));
-        assert_eq!(s.get("shut/h.txt").map(String::as_str), Some("file 644 2 h\n"));
+        expect(&root, &[("ro", "dir 555"), ("ro/sub", "dir 500"), ("ro/sub/g.txt", "file 644 2 g\n"), ("shut", "dir 0"), ("shut/h.txt", "file 644 2 h\n")]);
         no_staging_left(&root);
         q.undo(&req.id, false, None).unwrap();
         assert_eq!(state(&root), original);
@@ -265,10 +267,7 @@ fn issue14_p6_new_files_in_an_unchanged_read_only_host_folder_apply() {
         approve_all(&q, &req);
         let (_, outcome) = q.apply(&req.id, false, None).unwrap();
         assert_eq!(outcome.applied, 1);
-        let s = state(&root);
-        assert_eq!(s.get("ro/deep/new.txt").map(String::as_str), Some("file 644 4 new\n"));
-        assert_eq!(s.get("ro").map(String::as_str), Some("dir 555"));
-        assert_eq!(s.get("ro/deep").map(String::as_str), Some("dir 555"));
+        expect(&root, &[("ro/deep/new.txt", "file 644 4 new\n"), ("ro", "dir 555"), ("ro/deep", "dir 555")]);
         no_staging_left(&root);
         q.undo(&req.id, false, None).unwrap();
         assert_eq!(state(&root), original);
@@ -314,13 +313,12 @@ fn issue14_p9_undo_after_sticky_and_mode_000_files() {
         let sticky = req.changes.iter().find(|c| c.path.as_str() == "sticky.txt").unwrap();
         assert!(matches!(sticky.new, sandbox_core::sync::host::FileState::File { mode: 0o644, .. }), "reviewed as applied: {sticky:?}");
         q.apply(&req.id, false, None).unwrap();
-        let s = state(&root);
-        assert_eq!(s.get("tmpdir").map(String::as_str), Some("dir 1777"));
+        expect(&root, &[("tmpdir", "dir 1777")]);
         // A later request can review and change the locked file (its mode is kept as it was).
         let (q2, req2) = create(&root, &Tar::new().root().file_mode("z.bin", b"newer z\n", 0o000).build());
         approve_all(&q2, &req2);
         q2.apply(&req2.id, false, None).unwrap();
-        assert_eq!(state(&root).get("z.bin").map(String::as_str), Some("file 0 8 newer z\n"));
+        expect(&root, &[("z.bin", "file 0 8 newer z\n")]);
         q2.undo(&req2.id, false, None).unwrap();
         q.undo(&req.id, false, None).unwrap();
         assert_eq!(state(&root), original);
@@ -497,7 +495,7 @@ fn issue14_p11_setgid_inherited_from_the_parent_folder_is_accepted() {
         assert!(has(&req, "own", rules::SETUID), "a parent without setgid: the bit is the agent's own");
         q.approve(&req.id, Some(&["shared/new".to_string()]), &SyncPolicy::default()).unwrap();
         q.apply(&req.id, false, None).unwrap();
-        assert_eq!(state(&root).get("shared/new").map(String::as_str), Some("dir 2755"));
+        expect(&root, &[("shared/new", "dir 2755")]);
         q.undo(&req.id, false, None).unwrap();
         assert_eq!(state(&root), original);
     });
