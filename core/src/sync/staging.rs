@@ -75,7 +75,8 @@ impl Stage {
                         return Ok(Stage { fd, name: name.to_string() });
                     }
                 }
-                Err(Errno::NOENT) => {}
+                // Gone, or replaced by a symlink or a file: not ours, left alone.
+                Err(Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -161,6 +162,12 @@ mod tests {
         assert_eq!(again.name(), stage.name());
         let fresh = Stage::reopen(&root, Some("../elsewhere")).unwrap();
         assert_ne!(fresh.name(), stage.name());
+        let swapped = format!("{STAGE_PREFIX}swapped");
+        std::os::unix::fs::symlink("/tmp", d.path().join(&swapped)).unwrap();
+        let other = Stage::reopen(&root, Some(&swapped)).unwrap();
+        assert_ne!(other.name(), swapped, "a symlink in its place is never used");
+        other.remove(&root).unwrap();
+        std::fs::remove_file(d.path().join(&swapped)).unwrap();
         std::fs::write(dir.join("o3"), b"x").unwrap();
         stage.remove(&root).unwrap();
         fresh.remove(&root).unwrap();
