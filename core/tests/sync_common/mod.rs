@@ -269,8 +269,8 @@ pub fn tree(dir: &Path) -> Vec<(String, String)> {
 
 /// Run `body` as an ordinary user: directly when this process is not root; as root, re-run
 /// just this test (`test` is its name) in a child process that `setpriv` drops to `nobody`,
-/// because root passes the permission checks the test is about. The child's temp folders
-/// live in /tmp.
+/// because root passes the permission checks the test is about. The child runs a copy of
+/// the test binary; its temp folders live in /tmp.
 pub fn as_ordinary_user(test: &str, body: impl FnOnce()) {
     const MARK: &str = "SANDBOX_TEST_AS_ORDINARY_USER";
     if std::env::var_os(MARK).is_some() || unsafe { libc::geteuid() } != 0 {
@@ -278,10 +278,16 @@ pub fn as_ordinary_user(test: &str, body: impl FnOnce()) {
         body();
         return;
     }
-    let exe = std::env::current_exe().unwrap();
+    // A copy nobody can run, wherever the build tree is (e.g. below a root-only home).
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = bin_dir.path().join("test-bin");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(&exe)
+        .current_dir("/")
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(MARK, "1")
         .env("TMPDIR", "/tmp")
