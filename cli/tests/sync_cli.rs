@@ -195,3 +195,37 @@ fn missing_project_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the project folder"));
     let _ = Path::new("/");
 }
+
+#[test]
+fn issue14_p2_sync_list_after_a_crash_never_overwrites_the_users_repair() {
+    let root = Root::new();
+    root.write("a.txt", b"old a\n");
+    root.write("d/x.txt", b"old x\n");
+    let t = write_tar(&root, "t.tar", Tar::new().root().file("a.txt", b"new a\n").whiteout("d").file("c.txt", b"c\n").build());
+    // Removals first (d/x.txt, d), then a.txt: the process dies right after writing a.txt.
+    let out = sandbox(&root, &["sync", "apply", "--from-tar", &t, "--project", &proj(&root), "--yes"], None, &[("SANDBOX_TEST_SYNC_FAILPOINT", "after-step:2")]);
+    assert!(out.status.code().is_none() || code(&out) != 0, "the process should have died");
+    assert_eq!(root.read("a.txt"), b"new a\n");
+    root.write("a.txt", b"the user's repair\n");
+    for i in 0..2 {
+        let out = sandbox(&root, &["sync", "list"], None, &[]);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stderr).contains("not overwritten): a.txt");
+        assert_eq!(said, i == 0, "recovery names the kept path once: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(root.read("a.txt"), b"the user's repair\n", "a later verb overwrote the repair");
+    }
+    assert_eq!(root.read("c.txt"), b"c\n");
+}
+
+#[test]
+fn issue14_p11_the_text_report_quotes_names_and_shows_type_changes() {
+    let root = Root::new();
+    root.write("target.txt", b"t\n");
+    std::os::unix::fs::symlink("target.txt", root.project().join("l")).unwrap();
+    let t = write_tar(&root, "t.tar", Tar::new().root().file_raw(b"./x\x1b]0;owned\x07", b"x").dir("l").file("l/f", b"f\n").build());
+    let out = sandbox(&root, &["sync", "check", "--from-tar", &t, "--project", &proj(&root)], None, &[]);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains('\x1b') && !all.contains('\x07'), "raw escape reached the terminal: {all:?}");
+    assert!(all.contains("\\u{1b}"), "{all}");
+    assert!(all.contains("modified (symlink → directory)"), "{all}");
+}

@@ -3,6 +3,9 @@
 //! megabytes: 80% new files, 20% modifications of host files, plus whiteouts of 500 host files.
 //!
 //! cargo run --release -p sandbox-core --example sync_bench_gen -- OUT [FILES] [MB]
+//!
+//! `OUT deep DEPTH` instead writes an empty project and a stream holding one DEPTH-deep path
+//! (every folder on the way, then a file at the bottom).
 
 use std::io::Write;
 use std::path::Path;
@@ -39,9 +42,37 @@ fn text(rng: &mut Lcg, size: usize) -> Vec<u8> {
     out
 }
 
+/// A stream with one `depth`-deep path, as GNU tar writes it (PAX names past 100 bytes).
+fn deep(out: &Path, depth: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(out.join("project"))?;
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(std::fs::File::create(out.join("upper.tar"))?));
+    let mut path = String::from(".");
+    let header = |kind: tar::EntryType, size: usize| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        h.set_size(size as u64);
+        h.set_mtime(1_700_000_000);
+        h
+    };
+    tar.append_data(&mut header(tar::EntryType::Directory, 0), "./", std::io::empty())?;
+    for _ in 0..depth {
+        path.push_str("/d");
+        tar.append_data(&mut header(tar::EntryType::Directory, 0), format!("{path}/"), std::io::empty())?;
+    }
+    let leaf = b"at the bottom\n";
+    tar.append_data(&mut header(tar::EntryType::Regular, leaf.len()), format!("{path}/leaf.txt"), &leaf[..])?;
+    tar.into_inner()?.flush()?;
+    eprintln!("generated one {depth}-deep path");
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let out = Path::new(args.get(1).expect("usage: sync_bench_gen OUT [FILES] [MB]"));
+    let out = Path::new(args.get(1).expect("usage: sync_bench_gen OUT [FILES] [MB] | OUT deep DEPTH"));
+    if args.get(2).map(String::as_str) == Some("deep") {
+        return deep(out, args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4096));
+    }
     let files: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let mb: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
     let avg = mb * 1024 * 1024 / files;

@@ -283,3 +283,43 @@ fn many_copy_ups_with_binary_origin_handles_parse() {
     q.apply(&req.id, false, None).unwrap();
     assert_eq!(snapshot(&o.p("project")), expected);
 }
+
+/// Issue 14, points 1, 6 and 11 on a real overlay: what the kernel's upper dir holds after an
+/// agent plants a staging-like name, a read-only folder with content, a mode-000 file and a
+/// symlink turned into a folder.
+#[test]
+fn issue14_p1_p6_real_overlay_staging_names_read_only_folders_and_type_changes() {
+    let temp_like = format!(".sandbox-sync-1-{}.tmp", &sandbox_core::sync::blobs::sha256_hex(b".ssh")[..16]);
+    let mut o = Overlay::new(|p| {
+        lower_project(p);
+        std::os::unix::fs::symlink("docs", p.join("docs-link")).unwrap();
+    });
+    o.sh(&format!(
+        "echo file > .ssh; mkdir {temp_like}; echo key > {temp_like}/authorized_keys; \
+         mkdir ro; echo inside > ro/f.txt; chmod 555 ro; \
+         echo locked > zero.bin; chmod 000 zero.bin; \
+         rm docs-link; mkdir docs-link; echo now > docs-link/n.txt"
+    ));
+    o.unmount();
+    let tar = o.upper_tar();
+    let q = Queue::open(&o.p("home").join("sync")).unwrap();
+    let req = q.create(&tar[..], &o.p("project"), &SyncPolicy::default(), &Scanner::builtin(), None).unwrap();
+    assert!(req.findings.iter().any(|f| f.path.as_deref() == Some(temp_like.as_str()) && f.rule == rules::RESERVED_NAME), "{:?}", req.findings);
+    let link = req.changes.iter().find(|c| c.path.as_str() == "docs-link").unwrap();
+    assert_eq!(link.describe(), "modified (symlink → directory)");
+    let paths: Vec<String> = req.changes.iter().map(|c| c.path.to_string()).collect();
+    assert!(!paths.iter().any(|p| p.contains(".sandbox-sync-")), "{paths:?}");
+    q.approve(&req.id, Some(&paths), &SyncPolicy::default()).unwrap();
+    let before = snapshot(&o.p("project"));
+    q.apply(&req.id, false, None).unwrap();
+    let after = snapshot(&o.p("project"));
+    assert_eq!(after.get(".ssh").map(String::as_str), Some("file 644 5 file\n"));
+    assert_eq!(after.get("ro").map(String::as_str), Some("dir 555"));
+    assert_eq!(after.get("ro/f.txt").map(String::as_str), Some("file 644 7 inside\n"));
+    assert_eq!(after.get("zero.bin").map(String::as_str), Some("file 0 7 locked\n"));
+    assert_eq!(after.get("docs-link/n.txt").map(String::as_str), Some("file 644 4 now\n"));
+    assert!(!after.keys().any(|k| k.contains(".sandbox-sync-")), "{after:?}");
+    let (r, _) = q.undo(&req.id, false, None).unwrap();
+    assert_eq!(r.state, RequestState::Undone);
+    assert_eq!(snapshot(&o.p("project")), before);
+}

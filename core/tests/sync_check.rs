@@ -247,7 +247,7 @@ fn contract_json_has_exactly_the_documented_fields() {
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys, vec!["blocked", "changes", "findings"]);
     let c: Vec<&String> = v["changes"][0].as_object().unwrap().keys().collect();
-    assert_eq!(c, vec!["kind", "path", "sha256", "size"]);
+    assert_eq!(c, vec!["kind", "path", "sha256", "size", "type_change"]);
     let f: Vec<&String> = v["findings"][0].as_object().unwrap().keys().collect();
     assert_eq!(f, vec!["line", "message", "path", "rule", "severity"]);
     assert_eq!(v["findings"][0]["severity"], "block");

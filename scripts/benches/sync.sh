@@ -2,10 +2,15 @@
 # scripts/bench sync [FILES] [MB] [RUNS]: a generated upper-dir tar (default 10,000 files /
 # 200 MB: 80% new, 20% modified, 500 whiteouts) → `sandbox sync check` and → `sandbox sync
 # apply --yes`; prints wall seconds and peak RSS, median of RUNS (default 3) runs each.
+# Every run is under a descriptor limit of FD_LIMIT (default 256, macOS's default).
+# Then one request holding a DEEP-deep path (default 4096: refused, the gate caps depth at
+# 256) is checked, and one at the cap is applied. (Issue 14: 100000 1024 1 is the big run.)
 set -euo pipefail
 files=${1:-10000}
 mb=${2:-200}
 runs=${3:-3}
+fd_limit=${FD_LIMIT:-256}
+deep=${DEEP:-4096}
 cargo build --release --locked -q -p sandbox-cli
 cargo build --release --locked -q -p sandbox-core --example sync_bench_gen
 bin=$PWD/target/release/sandbox
@@ -36,12 +41,24 @@ for verb in check apply; do
     cp -a "$work/in/project" "$work/run/project"
     sync
     extra=(); [ "$verb" = apply ] && extra=(--yes)
-    read -r s r rc < <(SANDBOX_HOME="$work/run/home" measure "$bin" sync "$verb" --from-tar "$work/in/upper.tar" --project "$work/run/project" --json "${extra[@]}")
+    read -r s r rc < <(ulimit -n "$fd_limit"; SANDBOX_HOME="$work/run/home" measure "$bin" sync "$verb" --from-tar "$work/in/upper.tar" --project "$work/run/project" --json "${extra[@]}")
     [ "$rc" = 0 ] || { echo "sync $verb exited $rc" >&2; exit 1; }
     secs+=("$s"); rss+=("$r")
     echo "  run $i: sync $verb ${s}s, peak RSS $((r / 1024)) MiB"
   done
   ms=$(printf '%s\n' "${secs[@]}" | median)
   mr=$(printf '%s\n' "${rss[@]}" | median)
-  echo "sync $verb: median ${ms}s, peak RSS $((mr / 1024)) MiB ($files files, ${mb} MB, $runs runs; 2-core shared machine)"
+  echo "sync $verb: median ${ms}s, peak RSS $((mr / 1024)) MiB ($files files, ${mb} MB, $runs runs, ulimit -n $fd_limit; 2-core shared machine)"
 done
+
+# deep_run DEPTH VERB OK_EXIT: one request holding one DEPTH-deep path.
+deep_run() {
+  rm -rf "$work/deep" && mkdir -p "$work/deep/run/home"
+  "$gen" "$work/deep/in" deep "$1"
+  extra=(); [ "$2" = apply ] && extra=(--yes)
+  read -r s r rc < <(ulimit -n "$fd_limit"; SANDBOX_HOME="$work/deep/run/home" measure "$bin" sync "$2" --from-tar "$work/deep/in/upper.tar" --project "$work/deep/in/project" --json "${extra[@]}")
+  [ "$rc" = "$3" ] || { echo "sync $2 of a $1-deep path exited $rc, expected $3" >&2; exit 1; }
+  echo "sync $2, one $1-deep path: ${s}s, peak RSS $((r / 1024)) MiB (exit $rc$([ "$rc" = 3 ] && echo ': refused, deeper than the cap'))"
+}
+deep_run "$deep" check 3
+deep_run 255 apply 0

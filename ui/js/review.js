@@ -43,7 +43,7 @@ function renderRequest(req, onDone, showError) {
     if (f.diff) {
       const d = el("details"); d.append(el("summary", {}, "Diff"), renderDiff(f.diff)); td1.append(d);
     } else if (f.binary) td1.append(el("div", { class: "hint" }, "binary file"));
-    tr.append(td0, td1, el("td", {}, f.kind), el("td", {}, fmtSize(f.size)));
+    tr.append(td0, td1, el("td", {}, f.type_change ? `${f.kind} (${f.type_change})` : f.kind), el("td", {}, fmtSize(f.size)));
     table.append(tr);
   }
   box.append(table);

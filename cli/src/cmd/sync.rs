@@ -233,7 +233,12 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
     let recovered = queue.recover()?;
     for r in &recovered {
         match &r.error {
-            None => eprintln!("recovered interrupted apply {}: {:?}", r.id, r.outcome),
+            None => {
+                eprintln!("recovered interrupted apply {}: {:?}", r.id, r.outcome);
+                if !r.kept.is_empty() {
+                    eprintln!("  left as you changed them since (not overwritten): {}", r.kept.join(", "));
+                }
+            }
             Some(e) => eprintln!("warning: could not recover interrupted apply {} (retried next time): {e}", r.id),
         }
     }
@@ -492,8 +497,7 @@ fn print_report(changes: &[Change], findings: &[Finding]) {
         println!("no changes");
     }
     for c in changes {
-        let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        println!("  {kind:<8} {}  ({} bytes)", c.path, c.size());
+        println!("  {:<8} {}  ({} bytes)", c.describe(), c.path, c.size());
     }
     for (from, to) in sandbox_core::sync::report::renames(changes) {
         println!("  (renamed {from} -> {to})");

@@ -42,15 +42,18 @@ impl BlobStore {
     pub fn writer(&self) -> Result<BlobWriter, SyncError> {
         let tmp = fsutil::unique_temp_path(&self.dir, "blob");
         let file = File::create(&tmp).map_err(|e| SyncError::state(&tmp, e))?;
-        Ok(BlobWriter { file, tmp, dir: self.dir.clone() })
+        Ok(BlobWriter { file, tmp, dir: self.dir.clone(), done: false })
     }
 }
 
-/// A blob being written; dropped without `finish` it removes its temp file.
+/// A blob being written; dropped without `finish` it removes its temp file. Either way its
+/// file descriptor is closed (a request may hold 100k files under a 256-descriptor limit).
 pub struct BlobWriter {
     file: File,
     tmp: PathBuf,
     dir: PathBuf,
+    /// Moved into place: nothing to remove on drop.
+    done: bool,
 }
 
 impl BlobWriter {
@@ -59,20 +62,22 @@ impl BlobWriter {
     }
 
     /// Move into place under its hash. Not fsynced: call [`BlobStore::sync`] once the batch is in.
-    pub fn finish(self, sha256: &str) -> Result<(), SyncError> {
+    pub fn finish(mut self, sha256: &str) -> Result<(), SyncError> {
         if !super::flush::BATCHED {
             self.file.sync_all().map_err(|e| SyncError::state(&self.tmp, e))?;
         }
         let dest = self.dir.join(sha256);
         std::fs::rename(&self.tmp, &dest).map_err(|e| SyncError::state(&dest, e))?;
-        std::mem::forget(self);
+        self.done = true;
         Ok(())
     }
 }
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.tmp);
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 

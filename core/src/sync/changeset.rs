@@ -19,6 +19,19 @@ pub enum ChangeKind {
     Mode,
 }
 
+impl ChangeKind {
+    /// The name `--json` and the review window use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Modified => "modified",
+            ChangeKind::Deleted => "deleted",
+            ChangeKind::Symlink => "symlink",
+            ChangeKind::Mode => "mode",
+        }
+    }
+}
+
 /// One change to one project path: the host's state now (`old`, the snapshot conflicts are
 /// checked against) and the state applying it produces (`new`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +63,23 @@ impl Change {
             (FileState::Symlink { target }, _) => Some(super::blobs::sha256_hex(target.as_bytes())),
             (FileState::Missing, FileState::File { sha256, .. }) => Some(sha256.clone()),
             _ => None,
+        }
+    }
+
+    /// `(from, to)` when the entry changes type, e.g. `("symlink", "directory")`.
+    pub fn type_change(&self) -> Option<(&'static str, &'static str)> {
+        if self.old.is_missing() || self.new.is_missing() || self.old.type_name() == self.new.type_name() {
+            return None;
+        }
+        Some((self.old.type_name(), self.new.type_name()))
+    }
+
+    /// The change as a reviewer reads it: its kind, and a type change as such
+    /// (`modified (symlink → directory)`).
+    pub fn describe(&self) -> String {
+        match self.type_change() {
+            Some((from, to)) => format!("{} ({from} → {to})", self.kind.as_str()),
+            None => self.kind.as_str().to_string(),
         }
     }
 
@@ -90,17 +120,30 @@ fn check_link_target(link: &RelPath, target: &str, upper: &HashMap<&RelPath, &Up
             Some(p) => Some(p.join(&comp)),
         };
         let Some(here) = here else { break };
-        let through_link = match upper.get(&here) {
-            Some(UpperKind::Symlink { .. }) => true,
-            Some(_) => false,
-            None => matches!(host.state_shallow(&here)?, FileState::Symlink { .. }),
-        };
-        if through_link {
+        if matches!(upper.get(&here), Some(UpperKind::Symlink { .. })) {
             return Ok(Err(format!("through the symlink `{here}`; point at the real path instead")));
+        }
+        // A host symlink counts even if this request replaces it: a partial approval may
+        // apply the link without the replacement.
+        if matches!(host.state_shallow(&here)?, FileState::Symlink { .. }) {
+            return Ok(Err(format!("through `{here}`, a symlink on the host (even if this request replaces it); point at the real path, or sync the replacement first")));
         }
         prefix = Some(here);
     }
     Ok(Ok(()))
+}
+
+/// The folder holding `path` (as the stream has it, else as the host has it) has the setgid bit.
+fn parent_is_setgid(path: &RelPath, upper: &HashMap<&RelPath, &UpperKind>, host: &mut HostView) -> std::io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(match path.parent() {
+        Some(parent) => match upper.get(&parent) {
+            Some(UpperKind::Dir { mode, .. }) => mode & 0o2000 != 0,
+            Some(_) => false,
+            None => matches!(host.state_shallow(&parent)?, FileState::Dir { mode } if mode & 0o2000 != 0),
+        },
+        None => std::fs::symlink_metadata(host.root())?.permissions().mode() & 0o2000 != 0,
+    })
 }
 
 /// Build the change set. Refusals go to `findings`; refused paths produce no change.
@@ -110,6 +153,9 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
     let mut implied_dirs: Vec<RelPath> = Vec::new();
     // Entries refused here; whatever lies below them is refused too.
     let mut refused: std::collections::HashSet<RelPath> = std::collections::HashSet::new();
+    // Folders whose every ancestor passed the checks below (forgotten when something is refused).
+    let mut passed: std::collections::HashSet<RelPath> = std::collections::HashSet::new();
+    let mut refused_seen = 0;
 
     'entries: for entry in &upper.entries {
         let path = &entry.path;
@@ -117,8 +163,19 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         if entry.kind == UpperKind::Refused {
             continue;
         }
-        // Ancestors: each must be a folder in the stream, or a real folder (or nothing) on the host.
-        for anc in path.ancestors() {
+        if refused.len() != refused_seen {
+            passed.clear();
+            refused_seen = refused.len();
+        }
+        // Ancestors: each must be a folder in the stream, or a real folder (or nothing) on the
+        // host. A folder whose whole ancestry passed is remembered, so each entry costs the
+        // same however deep it lies.
+        let parent = path.parent();
+        let ancestry_known = match &parent {
+            None => true,
+            Some(p) => passed.contains(p),
+        };
+        for anc in if ancestry_known { Vec::new() } else { path.ancestors() } {
             if refused.contains(&anc) {
                 findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path lies below the refused entry `{anc}`; fix that entry first")));
                 refused.insert(path.clone());
@@ -151,6 +208,9 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
                     }
                 },
             }
+        }
+        if let Some(p) = parent {
+            passed.insert(p);
         }
         let new = match &entry.kind {
             UpperKind::File { size, sha256, mode, .. } => FileState::File { size: *size, sha256: sha256.clone(), mode: *mode },
@@ -190,7 +250,10 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
             continue;
         }
         if let FileState::Dir { mode } = new {
-            if mode & 0o6000 != 0 && !matches!(old, FileState::Dir { mode: m } if m & 0o6000 == mode & 0o6000) {
+            let kept = matches!(old, FileState::Dir { mode: m } if m & 0o6000 == mode & 0o6000);
+            // Linux gives a new folder the setgid bit of its parent: that is not the agent's doing.
+            let inherited = mode & 0o6000 == 0o2000 && parent_is_setgid(path, &by_path, host)?;
+            if mode & 0o6000 != 0 && !kept && !inherited {
                 findings.push(Finding::block(p, rules::SETUID, format!("folder mode {mode:o} adds the setuid/setgid bit; the gate never creates such bits. Remove it in the sandbox (chmod g-s)")));
                 refused.insert(path.clone());
                 continue;

@@ -31,23 +31,32 @@ pub fn check(changes: &[Change], host: &mut HostView, behaviour: HostFsBehaviour
         }
     }
 
-    // Against the host: a new name that this host folds onto an existing, differently spelled one.
-    if !behaviour.folds() {
-        return;
-    }
-    let mut listings: HashMap<Option<RelPath>, Vec<String>> = HashMap::new();
+    // Against the host: a new name that folds onto an existing, differently spelled one.
+    // Blocked if this host folds them together; a warning if only a stricter host would.
+    let mut listings: HashMap<Option<RelPath>, HashMap<String, Vec<String>>> = HashMap::new();
     for c in &created {
         let parent = c.path.parent();
-        let names = listings.entry(parent.clone()).or_insert_with(|| host.list(parent.as_ref()));
+        let names = listings.entry(parent.clone()).or_insert_with(|| {
+            let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+            for n in host.list(parent.as_ref()) {
+                by_key.entry(strict.fold(&n)).or_default().push(n);
+            }
+            by_key
+        });
         let name = c.path.file_name();
-        let key = behaviour.fold(name);
-        for existing in names.iter() {
-            if existing != name && behaviour.fold(existing) == key {
-                let existing_path = match &parent { Some(p) => p.join(existing), None => RelPath::parse(existing).ok().flatten().unwrap_or_else(|| c.path.clone()) };
-                if deleted.contains(&existing_path) {
-                    continue;
-                }
+        let Some(existing_names) = names.get(&strict.fold(name)) else { continue };
+        for existing in existing_names {
+            if existing == name {
+                continue;
+            }
+            let existing_path = match &parent { Some(p) => p.join(existing), None => RelPath::parse(existing).ok().flatten().unwrap_or_else(|| c.path.clone()) };
+            if deleted.contains(&existing_path) {
+                continue;
+            }
+            if behaviour.fold(existing) == behaviour.fold(name) {
                 findings.push(Finding::block(Some(c.path.as_str()), rules::NAME_COLLISION, format!("the host already has `{existing_path}`, which this host's file system treats as the same name; rename the file in the sandbox")));
+            } else {
+                findings.push(Finding::warn(Some(c.path.as_str()), rules::CASE_COLLISION_ELSEWHERE, format!("the host already has `{existing_path}`; the two names differ only in case or Unicode form and would clash on macOS/Windows file systems. Consider renaming one")));
             }
         }
     }

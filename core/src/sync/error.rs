@@ -28,6 +28,9 @@ pub enum SyncError {
     #[error("applying {path} failed ({detail}) and the rollback failed too ({rollback}); run `sandbox sync recover`, backups are kept in {backups}")]
     RollbackFailed { path: String, detail: String, rollback: String, backups: PathBuf },
 
+    #[error("applying {path} failed ({detail}); the rest was rolled back, but {count} path(s) changed meanwhile and were left as they are (first: {first}); check them, backups are kept in {backups}")]
+    PartlyRolledBack { path: String, detail: String, first: String, count: usize, backups: PathBuf },
+
     #[error("injected failure at {point} (test hook); run `sandbox sync recover`")]
     Injected { point: String },
 

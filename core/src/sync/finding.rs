@@ -37,10 +37,35 @@ impl Finding {
     }
 }
 
+/// `s` safe to show a reviewer: control characters and bidirectional-text overrides (which
+/// could move a terminal's cursor or disguise a name) escaped as `\u{..}`, and at most 200
+/// characters kept.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == 200 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || is_bidi_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Bidirectional-text controls: they reorder how a name is displayed (`Trojan Source`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
+}
+
 /// Rule ids (stable: tests, docs and the review UI key on them).
 pub mod rules {
     pub const ABSOLUTE_PATH: &str = "refuse/absolute-path";
     pub const PARENT_DIR: &str = "refuse/parent-dir";
+    pub const PATH_TOO_DEEP: &str = "refuse/path-too-deep";
     pub const UNSAFE_NAME: &str = "refuse/unsafe-name";
     pub const THROUGH_SYMLINK: &str = "refuse/through-symlink";
     pub const SYMLINK_ESCAPE: &str = "refuse/symlink-escape";
@@ -53,7 +78,9 @@ pub mod rules {
     pub const NAME_COLLISION: &str = "refuse/name-collision";
     pub const DUPLICATE_ENTRY: &str = "refuse/duplicate-entry";
     pub const INCONSISTENT: &str = "refuse/inconsistent-stream";
+    pub const RESERVED_NAME: &str = "refuse/reserved-name";
     pub const GIT_INTERNALS: &str = "policy/git-internals";
+    pub const RUNS_CODE: &str = "policy/runs-code";
     pub const DENIED_PATH: &str = "policy/denied-path";
     pub const NOT_ALLOWED: &str = "policy/not-allowed";
     pub const BLOCKED_EXTENSION: &str = "policy/blocked-extension";

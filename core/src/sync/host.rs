@@ -26,6 +26,16 @@ impl FileState {
     pub fn is_missing(&self) -> bool {
         matches!(self, FileState::Missing)
     }
+    /// The kind of entry, as a reviewer reads it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FileState::Missing => "missing",
+            FileState::File { .. } => "file",
+            FileState::Dir { .. } => "directory",
+            FileState::Symlink { .. } => "symlink",
+            FileState::Special => "special file",
+        }
+    }
 }
 
 /// A read-only view of the host project.
@@ -33,6 +43,8 @@ pub struct HostView {
     root: PathBuf,
     /// Known kind of directories on the way down: true = real directory.
     dirs: HashMap<RelPath, bool>,
+    /// Folders known to be real folders all the way from the root (true) or not (false).
+    chains: HashMap<RelPath, bool>,
 }
 
 impl HostView {
@@ -41,7 +53,7 @@ impl HostView {
         if !root.is_dir() {
             return Err(std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"));
         }
-        Ok(HostView { root, dirs: HashMap::new() })
+        Ok(HostView { root, dirs: HashMap::new(), chains: HashMap::new() })
     }
 
     pub fn root(&self) -> &Path {
@@ -62,6 +74,18 @@ impl HostView {
         k
     }
 
+    /// Every ancestor of `rel` is a real folder. Remembered per folder, so the cost of a
+    /// lookup does not grow with the path's depth.
+    fn ancestry_is_real(&mut self, rel: &RelPath) -> bool {
+        let Some(parent) = rel.parent() else { return true };
+        if let Some(&k) = self.chains.get(&parent) {
+            return k;
+        }
+        let k = self.ancestry_is_real(&parent) && self.is_real_dir(&parent);
+        self.chains.insert(parent, k);
+        k
+    }
+
     /// Lstat without following anything: `None` if the path or an ancestor is missing.
     pub fn ancestor_symlink(&mut self, rel: &RelPath) -> Option<RelPath> {
         for anc in rel.ancestors() {
@@ -76,20 +100,16 @@ impl HostView {
 
     /// The state at `rel`; files are hashed. An ancestor that is not a real folder → Missing.
     pub fn state(&mut self, rel: &RelPath) -> std::io::Result<FileState> {
-        for anc in rel.ancestors() {
-            if !self.is_real_dir(&anc) {
-                return Ok(FileState::Missing);
-            }
+        if !self.ancestry_is_real(rel) {
+            return Ok(FileState::Missing);
         }
         state_at(&self.abs(rel))
     }
 
     /// Like [`HostView::state`] but without hashing files (`sha256` left empty).
     pub fn state_shallow(&mut self, rel: &RelPath) -> std::io::Result<FileState> {
-        for anc in rel.ancestors() {
-            if !self.is_real_dir(&anc) {
-                return Ok(FileState::Missing);
-            }
+        if !self.ancestry_is_real(rel) {
+            return Ok(FileState::Missing);
         }
         let meta = match std::fs::symlink_metadata(self.abs(rel)) {
             Ok(m) => m,
@@ -139,7 +159,7 @@ impl HostView {
     pub fn list(&mut self, dir: Option<&RelPath>) -> Vec<String> {
         let real = match dir {
             None => true,
-            Some(d) => d.ancestors().iter().all(|a| self.is_real_dir(a)) && self.is_real_dir(d),
+            Some(d) => self.ancestry_is_real(d) && self.is_real_dir(d),
         };
         if !real {
             return Vec::new();
@@ -175,11 +195,19 @@ pub fn state_at(abs: &Path) -> std::io::Result<FileState> {
 }
 
 /// sha256 and size of a regular file, refusing to follow a symlink at the last component.
+/// A file its owner made unreadable (mode 000, e.g. applied by an earlier request) is read
+/// through a pinned inode, its mode left as it was.
 pub fn hash_file_nofollow(abs: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(abs)?;
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32).open(abs);
+    let mut f = match opened {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let (Some(parent), Some(name)) = (abs.parent(), abs.file_name().and_then(|n| n.to_str())) else { return Err(e) };
+            let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC;
+            let dir = rustix::fs::open(parent, flags, rustix::fs::Mode::empty())?;
+            super::ownperm::open_unreadable(&dir, name).map_err(|_| e)?
+        }
+        r => r?,
+    };
     let meta = f.metadata()?;
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));

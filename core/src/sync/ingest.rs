@@ -6,8 +6,9 @@
 
 use super::blobs::{hex, BlobStore};
 use super::error::SyncError;
-use super::finding::{rules, Finding};
-use super::relpath::{PathProblem, RelPath};
+use super::finding::{quoted, rules, Finding};
+use super::relpath::{PathProblem, RelPath, MAX_DEPTH, MAX_PATH_BYTES};
+use super::staging::RESERVED_PREFIX;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
@@ -134,7 +135,7 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
         }
         let raw_path = ext.path.unwrap_or_else(|| entry.path_bytes().into_owned());
         let raw_link = ext.link.or_else(|| entry.link_name_bytes().map(|l| l.into_owned()));
-        let shown = String::from_utf8_lossy(&raw_path).trim_start_matches("./").to_string();
+        let shown = quoted(String::from_utf8_lossy(&raw_path).trim_start_matches("./"));
         let path = match RelPath::from_tar(&raw_path) {
             Ok(Some(p)) => p,
             Ok(None) => continue, // the upper dir itself
@@ -143,11 +144,24 @@ pub fn ingest<R: Read>(reader: R, opts: &IngestOptions<'_>, sink: &mut dyn Conte
                 continue;
             }
         };
+        if path.components().any(|c| c.starts_with(RESERVED_PREFIX)) {
+            upper.findings.push(Finding::block(
+                Some(path.as_str()),
+                rules::RESERVED_NAME,
+                format!("names starting with `{RESERVED_PREFIX}` are reserved for the gate's own staging; rename it in the sandbox"),
+            ));
+            index.entry(path.clone()).or_insert_with(|| {
+                upper.entries.push(UpperEntry { path: path.clone(), kind: UpperKind::Refused });
+                upper.entries.len() - 1
+            });
+            continue;
+        }
         let mode = entry.header().mode().map_err(malformed)? & 0o7777;
         let extras = Extras { xattrs: &ext.xattrs, link: raw_link.as_deref() };
         let kind = match classify(&mut upper, &path, etype, &entry, mode, &extras, &index)? {
             Some(Classified::Kind(k)) => k,
-            Some(Classified::Regular) => read_file(&mut entry, &path, mode, opts, sink)?,
+            // The sticky bit means nothing on a file (and is not applied): not part of review.
+            Some(Classified::Regular) => read_file(&mut entry, &path, mode & 0o777, opts, sink)?,
             Some(Classified::Hardlink(target)) => {
                 let k = upper.entries[index[&target]].kind.clone();
                 sink.hardlink(&path, &target);
@@ -262,9 +276,9 @@ fn classify<R: Read>(
                 None => return Err(malformed_msg(format!("symlink {path} has no target"))),
             };
             match String::from_utf8(target) {
-                Ok(t) if !t.is_empty() && !t.contains('\0') => Classified::Kind(UpperKind::Symlink { target: t }),
+                Ok(t) if !t.is_empty() && !t.chars().any(char::is_control) => Classified::Kind(UpperKind::Symlink { target: t }),
                 _ => {
-                    upper.findings.push(Finding::block(p, rules::UNSAFE_NAME, "the symlink target is empty or not UTF-8; rename it in the sandbox"));
+                    upper.findings.push(Finding::block(p, rules::UNSAFE_NAME, "the symlink target is empty, not UTF-8 or holds control characters; change it in the sandbox"));
                     return Ok(None);
                 }
             }
@@ -274,7 +288,7 @@ fn classify<R: Read>(
             let target = match RelPath::from_tar(&raw) {
                 Ok(Some(t)) => t,
                 _ => {
-                    upper.findings.push(Finding::block(p, rules::HARDLINK_OUTSIDE, format!("hard link to `{}`, which is outside the change set; copy the file instead of linking it", String::from_utf8_lossy(&raw))));
+                    upper.findings.push(Finding::block(p, rules::HARDLINK_OUTSIDE, format!("hard link to `{}`, which is outside the change set; copy the file instead of linking it", quoted(&String::from_utf8_lossy(&raw)))));
                     return Ok(None);
                 }
             };
@@ -366,7 +380,13 @@ fn path_refusal(shown: &str, problem: PathProblem) -> Finding {
         PathProblem::Absolute => (rules::ABSOLUTE_PATH, "absolute path in the change stream; only paths inside the project can be synced"),
         PathProblem::ParentDir => (rules::PARENT_DIR, "path climbs out with `..`; only paths inside the project can be synced"),
         PathProblem::NotUtf8 => (rules::UNSAFE_NAME, "file name is not valid UTF-8; rename it in the sandbox"),
-        PathProblem::ControlChar => (rules::UNSAFE_NAME, "file name contains control characters; rename it in the sandbox"),
+        PathProblem::ControlChar => (rules::UNSAFE_NAME, "file name contains control or bidirectional-text characters (shown escaped); rename it in the sandbox"),
+        PathProblem::TooDeep => (rules::PATH_TOO_DEEP, "the path has more components than the gate handles"),
+        PathProblem::TooLong => (rules::PATH_TOO_DEEP, "the path is longer than the gate handles"),
+    };
+    let msg = match problem {
+        PathProblem::TooDeep | PathProblem::TooLong => format!("{msg} (at most {MAX_DEPTH} components and {MAX_PATH_BYTES} bytes); shorten or flatten it in the sandbox"),
+        _ => msg.to_string(),
     };
     Finding::block(Some(shown), rule, msg)
 }

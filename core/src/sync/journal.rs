@@ -1,10 +1,14 @@
 //! The apply journal (`<tx_root>/<id>/journal.json`, written atomically) and crash recovery.
 //!
-//! Phases: `prepared` (backups taken, temps may be staged, host untouched) → `committing`
-//! (every temp staged and fsynced; renames/removals under way) → `committed`, or `rolled-back`.
-//! Recovery rolls `prepared` back (drops temps) and `committing` forward (every step is
-//! idempotent and its content is still in the blob store); if rolling forward fails, it rolls
-//! back from the backups. Either way each file ends old or new, never torn.
+//! Phases: `prepared` (backups taken, entries may be staged, host untouched) → `committing`
+//! (every entry staged and fsynced; renames/removals under way) → `committed`; or, after a
+//! failure, `rolling-back` → `rolled-back`.
+//! Recovery rolls `prepared` back (drops the staging folder), `committing` forward (a crash:
+//! every step is idempotent and its content is still in the blob store; if rolling forward
+//! fails, it rolls back from the backups), and finishes a `rolling-back` (a failed apply is
+//! never turned into an applied one). Each file ends old or new, never torn; a path the user
+//! changed after the failure (neither old nor new) is kept as it is and reported. Running
+//! recovery again is harmless.
 
 use super::apply::{rollback, roll_forward, TxPaths};
 use super::error::SyncError;
@@ -20,6 +24,8 @@ pub enum Phase {
     Prepared,
     Committing,
     Committed,
+    /// A commit step failed; the host is being restored from the backups.
+    RollingBack,
     RolledBack,
 }
 
@@ -42,6 +48,9 @@ pub struct Journal {
     /// Why the transaction was rolled back, if it was.
     #[serde(default)]
     pub error: Option<String>,
+    /// The transaction's private staging folder in the project root (see [`super::staging`]).
+    #[serde(default)]
+    pub staging: Option<String>,
 }
 
 impl Journal {
@@ -63,6 +72,9 @@ pub struct Recovered {
     /// Why this transaction could not be recovered (it is retried on the next run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Paths left as the user changed them after the interruption (never overwritten).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
 }
 
 /// Finish or undo every interrupted transaction under `tx_root`.
@@ -82,7 +94,7 @@ pub fn recover(tx_root: &Path) -> Result<Vec<Recovered>, SyncError> {
         match recover_one(&tx) {
             Ok(Some(r)) => out.push(r),
             Ok(None) => {}
-            Err((phase, e)) => out.push(Recovered { id: fallback_id, outcome: phase, error: Some(e.to_string()) }),
+            Err((phase, e)) => out.push(Recovered { id: fallback_id, outcome: phase, error: Some(e.to_string()), kept: Vec::new() }),
         }
     }
     Ok(out)
@@ -92,22 +104,42 @@ fn recover_one(tx: &TxPaths) -> Result<Option<Recovered>, (Phase, SyncError)> {
     let mut journal = Journal::load(&tx.journal()).map_err(|e| (Phase::Prepared, e))?;
     let phase = journal.phase;
     let err = |e| (phase, e);
-    match journal.phase {
+    let kept = match journal.phase {
         Phase::Committed | Phase::RolledBack => return Ok(None),
         Phase::Prepared => {
             rollback(&journal, tx, true).map_err(err)?;
             journal.phase = Phase::RolledBack;
             journal.error = Some("interrupted before commit; rolled back".into());
+            Vec::new()
         }
         Phase::Committing => match roll_forward(&journal) {
-            Ok(()) => journal.phase = Phase::Committed,
+            Ok(kept) => {
+                journal.phase = Phase::Committed;
+                kept
+            }
             Err(e) => {
-                rollback(&journal, tx, false).map_err(err)?;
-                journal.phase = Phase::RolledBack;
+                // Say so before touching anything: a second interruption continues the rollback.
+                journal.phase = Phase::RollingBack;
                 journal.error = Some(format!("interrupted during commit and could not be finished ({e}); rolled back"));
+                journal.save(&tx.journal()).map_err(err)?;
+                let kept = rollback(&journal, tx, false).map_err(|e| (Phase::RollingBack, e))?;
+                journal.phase = Phase::RolledBack;
+                kept
             }
         },
+        Phase::RollingBack => {
+            let kept = rollback(&journal, tx, false).map_err(err)?;
+            journal.phase = Phase::RolledBack;
+            kept
+        }
+    };
+    if !kept.is_empty() {
+        let note = format!("{} path(s) changed after the interruption were left as they are: {}", kept.len(), kept.join(", "));
+        journal.error = Some(match journal.error.take() {
+            Some(e) => format!("{e}; {note}"),
+            None => note,
+        });
     }
     journal.save(&tx.journal()).map_err(err)?;
-    Ok(Some(Recovered { id: journal.id.clone(), outcome: journal.phase, error: None }))
+    Ok(Some(Recovered { id: journal.id.clone(), outcome: journal.phase, error: None, kept }))
 }

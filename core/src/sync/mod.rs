@@ -11,6 +11,7 @@ pub mod collision;
 pub mod diff;
 pub mod error;
 pub mod finding;
+pub mod gitdir;
 #[cfg_attr(target_os = "linux", path = "flush/linux.rs")]
 #[cfg_attr(not(target_os = "linux"), path = "flush/portable.rs")]
 mod flush;
@@ -18,12 +19,16 @@ mod fsutil;
 pub mod host;
 pub mod ingest;
 pub mod journal;
+#[cfg_attr(target_os = "linux", path = "ownperm/linux.rs")]
+#[cfg_attr(not(target_os = "linux"), path = "ownperm/portable.rs")]
+mod ownperm;
 pub mod policy;
 pub mod probe;
 pub mod queue;
 pub mod relpath;
 pub mod report;
 pub mod safefs;
+pub mod staging;
 pub mod undo;
 
 pub use changeset::{Change, ChangeKind};
@@ -77,6 +82,9 @@ pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner:
     }
     let changes = changeset::build(&upper, &mut host, &mut findings).map_err(project_err)?;
     collision::check(&changes, &mut host, behaviour, &mut findings);
+    if !policy.config.allow_git_internals {
+        gitdir::check(&changes, &mut host, behaviour, &mut findings).map_err(project_err)?;
+    }
     for c in &changes {
         policy.evaluate(c, &mut findings);
         if matches!(c.kind, ChangeKind::Added | ChangeKind::Modified) {

@@ -4,7 +4,7 @@ use super::changeset::{Change, ChangeKind};
 use super::finding::{rules, Finding, Severity};
 use super::host::FileState;
 use crate::profile::FieldIssue;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
 /// What to do about a kind of content that is allowed but worth a look.
@@ -76,14 +76,16 @@ impl Default for SyncPolicy {
     }
 }
 
-fn compile(globs: &[String], field: &str, issues: &mut Vec<FieldIssue>) -> GlobSet {
+/// Compile globs; `ignore_case` for deny globs, which must also catch `.SSH/` (a
+/// case-insensitive host, e.g. macOS, writes it into `.ssh/`).
+fn compile(globs: &[String], field: &str, ignore_case: bool, issues: &mut Vec<FieldIssue>) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
         if g.starts_with('/') {
             issues.push(FieldIssue { field: format!("sync.{field}[{i}]"), message: format!("`{g}` is absolute; globs are relative to the project, write `{}`", g.trim_start_matches('/')) });
             continue;
         }
-        match Glob::new(g) {
+        match GlobBuilder::new(g).case_insensitive(ignore_case).build() {
             Ok(glob) => {
                 b.add(glob);
             }
@@ -99,8 +101,8 @@ fn compile(globs: &[String], field: &str, issues: &mut Vec<FieldIssue>) -> GlobS
 impl SyncPolicyConfig {
     pub fn validate(&self) -> Result<SyncPolicy, Vec<FieldIssue>> {
         let mut issues = Vec::new();
-        let allow = compile(&self.allow, "allow", &mut issues);
-        let deny = compile(&self.deny, "deny", &mut issues);
+        let allow = compile(&self.allow, "allow", false, &mut issues);
+        let deny = compile(&self.deny, "deny", true, &mut issues);
         let mut extensions = Vec::new();
         for (i, e) in self.blocked_extensions.iter().enumerate() {
             if !e.starts_with('.') || e.len() < 2 || e.contains('/') {
@@ -125,6 +127,41 @@ impl SyncPolicyConfig {
     }
 }
 
+/// Files and folders that make tools run code from the project (git attributes and
+/// submodules, direnv, editor tasks, CI workflows, hook managers, package-manager config):
+/// allowed, but the reviewer is told. Lower-case; a trailing `/` means "anything below".
+pub const RUNS_CODE: &[&str] = &[
+    ".gitattributes",
+    ".gitmodules",
+    ".envrc",
+    ".vscode/",
+    ".idea/",
+    ".devcontainer/",
+    ".github/workflows/",
+    ".gitlab-ci.yml",
+    ".pre-commit-config.yaml",
+    ".husky/",
+    ".npmrc",
+    ".cargo/config",
+    ".cargo/config.toml",
+];
+
+/// The [`RUNS_CODE`] entry `path` falls under, if any (matched at any depth, ignoring case).
+pub fn runs_code(path: &str) -> Option<&'static str> {
+    let lower = path.to_lowercase();
+    let comps: Vec<&str> = lower.split('/').collect();
+    RUNS_CODE.iter().copied().find(|pat| {
+        let (pat_comps, below): (Vec<&str>, bool) = match pat.strip_suffix('/') {
+            Some(dir) => (dir.split('/').collect(), true),
+            None => (pat.split('/').collect(), false),
+        };
+        comps.windows(pat_comps.len()).enumerate().any(|(i, w)| {
+            let end = i + pat_comps.len();
+            w == pat_comps.as_slice() && if below { end < comps.len() } else { end == comps.len() }
+        })
+    })
+}
+
 /// True if any component is `.git` (a repo's internals or a submodule's `.git` file).
 pub fn is_git_internal(path: &str) -> bool {
     path.split('/').any(|c| c.eq_ignore_ascii_case(".git"))
@@ -137,6 +174,11 @@ impl SyncPolicy {
         let p = Some(path);
         if !self.config.allow_git_internals && is_git_internal(path) {
             out.push(Finding::block(p, rules::GIT_INTERNALS, "changes inside .git/ can run code on the host (hooks, config); make them on the host, or set sync.allow_git_internals = true"));
+        }
+        if let Some(what) = runs_code(path) {
+            if !change.new.is_missing() {
+                out.push(Finding::warn(p, rules::RUNS_CODE, format!("`{what}` makes tools (git, direnv, editors, CI, package managers) run code from the project; read it before approving")));
+            }
         }
         if self.deny.is_match(path) {
             out.push(Finding::block(p, rules::DENIED_PATH, "the path matches a sync.deny glob; move the file, or edit sync.deny in the profile"));
@@ -223,6 +265,17 @@ mod tests {
         assert!(fields.contains(&"sync.blocked_extensions[0]"));
         assert!(fields.contains(&"sync.max_file_bytes"));
         assert!(issues.iter().all(|i| !i.message.is_empty()));
+    }
+
+    #[test]
+    fn files_that_run_code_are_recognised_at_any_depth() {
+        assert_eq!(runs_code(".envrc"), Some(".envrc"));
+        assert_eq!(runs_code("sub/.GitAttributes"), Some(".gitattributes"));
+        assert_eq!(runs_code(".vscode/tasks.json"), Some(".vscode/"));
+        assert_eq!(runs_code(".github/workflows/ci.yml"), Some(".github/workflows/"));
+        assert_eq!(runs_code(".github/README.md"), None);
+        assert_eq!(runs_code("docs/envrc"), None);
+        assert_eq!(runs_code(".vscode"), None);
     }
 
     #[test]

@@ -131,10 +131,11 @@ impl Request {
                 return Err(SyncError::UnknownPath { id: self.id.clone(), path: raw.clone() });
             }
         }
+        let new_dirs: std::collections::HashMap<&RelPath, &Change> = self.changes.iter().filter(|c| c.new.is_dir() && !c.old.is_dir()).map(|c| (&c.path, c)).collect();
         let selected: Vec<&RelPath> = wanted.iter().copied().collect();
         for p in selected {
             for anc in p.ancestors() {
-                if let Some(c) = self.changes.iter().find(|c| c.path == anc && c.new.is_dir() && !c.old.is_dir()) {
+                if let Some(c) = new_dirs.get(&anc) {
                     wanted.insert(&c.path);
                 }
             }

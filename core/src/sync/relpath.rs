@@ -14,7 +14,17 @@ pub enum PathProblem {
     ParentDir,
     NotUtf8,
     ControlChar,
+    /// More than [`MAX_DEPTH`] components.
+    TooDeep,
+    /// Longer than [`MAX_PATH_BYTES`].
+    TooLong,
 }
+
+/// Deepest project path the gate handles (components). Real trees stay far below; a cap
+/// keeps every per-entry cost (ancestor walks, lookups) bounded.
+pub const MAX_DEPTH: usize = 256;
+/// Longest project path the gate handles, in bytes (Linux's PATH_MAX).
+pub const MAX_PATH_BYTES: usize = 4096;
 
 impl RelPath {
     /// Parse a tar member name (GNU tar writes `./a/b`, `./dir/`). `Ok(None)` is the root itself.
@@ -28,7 +38,10 @@ impl RelPath {
         if s.starts_with('/') {
             return Err(PathProblem::Absolute);
         }
-        if s.chars().any(|c| c.is_control()) {
+        if s.len() > MAX_PATH_BYTES + 2 {
+            return Err(PathProblem::TooLong);
+        }
+        if s.chars().any(|c| c.is_control() || super::finding::is_bidi_control(c)) {
             return Err(PathProblem::ControlChar);
         }
         let mut parts: Vec<&str> = Vec::new();
@@ -42,7 +55,14 @@ impl RelPath {
         if parts.is_empty() {
             return Ok(None);
         }
-        Ok(Some(RelPath(parts.join("/"))))
+        if parts.len() > MAX_DEPTH {
+            return Err(PathProblem::TooDeep);
+        }
+        let joined = parts.join("/");
+        if joined.len() > MAX_PATH_BYTES {
+            return Err(PathProblem::TooLong);
+        }
+        Ok(Some(RelPath(joined)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -132,6 +152,9 @@ mod tests {
         assert_eq!(RelPath::from_tar(b"./a/../../x"), Err(PathProblem::ParentDir));
         assert_eq!(RelPath::from_tar(b"a\xff"), Err(PathProblem::NotUtf8));
         assert_eq!(RelPath::from_tar(b"a\nb"), Err(PathProblem::ControlChar));
+        assert_eq!(RelPath::parse(&"a/".repeat(MAX_DEPTH + 1)), Err(PathProblem::TooDeep));
+        assert!(RelPath::parse(&"a/".repeat(MAX_DEPTH)).unwrap().is_some());
+        assert_eq!(RelPath::parse(&"x".repeat(MAX_PATH_BYTES + 1)), Err(PathProblem::TooLong));
     }
 
     #[test]

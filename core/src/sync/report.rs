@@ -27,7 +27,8 @@ impl CheckReport {
         self.findings.iter().filter(|f| f.is_block()).filter_map(|f| f.path.as_deref()).collect()
     }
 
-    /// The documented JSON: `{"changes":[{path,kind,size,sha256}], "findings":[{path,line,rule,severity,message}], "blocked"}`.
+    /// The documented JSON: `{"changes":[{path,kind,size,sha256,type_change}], "findings":[{path,line,rule,severity,message}], "blocked"}`
+    /// (`type_change`: `{"from","to"}` when an entry changes type, else null).
     pub fn contract_json(&self) -> serde_json::Value {
         contract_json(&self.changes, &self.findings)
     }
@@ -37,7 +38,10 @@ impl CheckReport {
 pub fn contract_json(changes: &[Change], findings: &[Finding]) -> serde_json::Value {
     let changes: Vec<serde_json::Value> = changes
         .iter()
-        .map(|c| serde_json::json!({"path": c.path.as_str(), "kind": c.kind, "size": c.size(), "sha256": c.sha256()}))
+        .map(|c| {
+            let type_change = c.type_change().map(|(from, to)| serde_json::json!({"from": from, "to": to}));
+            serde_json::json!({"path": c.path.as_str(), "kind": c.kind, "size": c.size(), "sha256": c.sha256(), "type_change": type_change})
+        })
         .collect();
     let blocked = findings.iter().any(|f| f.severity == Severity::Block);
     let findings: Vec<serde_json::Value> = findings

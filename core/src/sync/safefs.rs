@@ -2,7 +2,7 @@
 //! operation walks from an fd of the project root with `O_NOFOLLOW|O_DIRECTORY` per component
 //! and then acts with `*at` calls on the final folder's fd.
 
-use super::blobs::{hex, sha256_hex};
+use super::blobs::hex;
 use super::host::FileState;
 use super::relpath::RelPath;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawMode};
@@ -45,6 +45,10 @@ impl ProjectRoot {
         &self.path
     }
 
+    pub fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+
     /// Open the folder holding `rel`, refusing symlinks on the way.
     pub fn parent(&self, rel: &RelPath) -> std::io::Result<Parent> {
         let mut cur = rustix::io::dup(&self.fd).map_err(io)?;
@@ -81,8 +85,7 @@ impl ProjectRoot {
     /// Copy the regular file at `rel` into `out` (no symlink following); returns (sha256, size).
     pub fn copy_out(&self, rel: &RelPath, out: &mut dyn Write) -> std::io::Result<(String, u64)> {
         let dir = self.parent_for_write(rel)?;
-        let fd = rustix::fs::openat(&dir, rel.file_name(), OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(io)?;
-        let mut f = File::from(fd);
+        let mut f = open_read(&dir, rel.file_name())?;
         if !f.metadata()?.is_file() {
             return Err(std::io::Error::other(format!("{rel} is not a regular file")));
         }
@@ -123,21 +126,21 @@ pub fn state_in(dir: &OwnedFd, name: &str) -> std::io::Result<FileState> {
             FileState::Symlink { target: t.to_string_lossy().into_owned() }
         }
         FileType::RegularFile => {
-            let fd = rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(io)?;
-            let (sha256, size) = super::blobs::sha256_reader(&mut File::from(fd))?;
+            let (sha256, size) = super::blobs::sha256_reader(&mut open_read(dir, name)?)?;
             FileState::File { size, sha256, mode }
         }
         _ => FileState::Special,
     })
 }
 
-/// Deterministic temp name beside a target, so recovery can find it.
-pub fn temp_name(tx_id: &str, name: &str) -> String {
-    format!(".sandbox-sync-{}-{}.tmp", sanitize(tx_id), &sha256_hex(name.as_bytes())[..16])
-}
-
-fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
+/// Open a regular file for reading without following a symlink; a file its owner made
+/// unreadable (mode 000) is opened too, its mode left as it was.
+pub fn open_read(dir: &OwnedFd, name: &str) -> std::io::Result<File> {
+    match rustix::fs::openat(dir, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => Ok(File::from(fd)),
+        Err(Errno::ACCESS) => super::ownperm::open_unreadable(dir, name).map_err(|_| io(Errno::ACCESS)),
+        Err(e) => Err(io(e)),
+    }
 }
 
 /// Write a new regular file `tmp` in `dir` from `src` with `mode` (permission bits only);
@@ -203,19 +206,24 @@ pub fn rmdir(dir: &OwnedFd, name: &str) -> std::io::Result<()> {
     }
 }
 
-/// Create a folder (if missing) and set its permission bits.
-pub fn mkdir(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<()> {
+/// Create a folder if missing. Its final permission bits are set later, after its content
+/// (as tar does): until then it is `rwx` for its owner.
+pub fn mkdir(dir: &OwnedFd, name: &str) -> std::io::Result<()> {
     match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700 as RawMode)) {
-        Ok(()) | Err(Errno::EXIST) => {}
-        Err(e) => return Err(io(e)),
+        Ok(()) | Err(Errno::EXIST) => Ok(()),
+        Err(e) => Err(io(e)),
     }
-    chmod_dir(dir, name, mode)
 }
 
-/// Set a folder's permission bits without following a symlink.
+/// Set a folder's permission bits without following a symlink (a folder its owner locked,
+/// mode 000, included).
 pub fn chmod_dir(dir: &OwnedFd, name: &str, mode: u32) -> std::io::Result<()> {
-    let fd = rustix::fs::openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(io)?;
-    rustix::fs::fchmod(&fd, Mode::from_raw_mode((mode & 0o1777) as RawMode)).map_err(io)
+    let mode = Mode::from_raw_mode((mode & 0o3777) as RawMode);
+    match rustix::fs::openat(dir, name, DIR_FLAGS, Mode::empty()) {
+        Ok(fd) => rustix::fs::fchmod(&fd, mode).map_err(io),
+        Err(Errno::ACCESS) => super::ownperm::chmod_locked_dir(dir, name, mode),
+        Err(e) => Err(io(e)),
+    }
 }
 
 pub fn fsync_dir(dir: &OwnedFd) -> std::io::Result<()> {

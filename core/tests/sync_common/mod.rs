@@ -200,6 +200,26 @@ impl Root {
     }
 }
 
+impl Drop for Root {
+    /// Locked folders (tests running as an ordinary user leave some) are opened so the temp
+    /// folder can be removed.
+    fn drop(&mut self) {
+        fn open_up(p: &Path) {
+            let Ok(m) = std::fs::symlink_metadata(p) else { return };
+            if !m.is_dir() {
+                return;
+            }
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode((m.permissions().mode() & 0o7777) | 0o700));
+            if let Ok(rd) = std::fs::read_dir(p) {
+                for e in rd.flatten() {
+                    open_up(&e.path());
+                }
+            }
+        }
+        open_up(self.dir.path());
+    }
+}
+
 /// Every entry under `dir` (not following symlinks): kind, mode and content / link target.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -208,7 +228,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = with_owner_access(dir, 0o700, || std::fs::read_dir(dir)).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
@@ -218,9 +238,10 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
             out.insert(rel, format!("link -> {}", std::fs::read_link(&p).unwrap().display()));
         } else if m.is_dir() {
             out.insert(rel.clone(), format!("dir {mode:o}"));
-            walk(base, &p, out);
+            let d = p.clone();
+            with_owner_access(&p, 0o700, || Ok::<(), std::io::Error>(walk(base, &d, out))).unwrap();
         } else if m.is_file() {
-            let data = std::fs::read(&p).unwrap();
+            let data = with_owner_access(&p, 0o400, || std::fs::read(&p)).unwrap();
             out.insert(rel, format!("file {mode:o} {} {}", m.size(), String::from_utf8_lossy(&data)));
         } else {
             out.insert(rel, format!("special {mode:o}"));
@@ -228,7 +249,52 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
     }
 }
 
+/// Run `f` with the owner's `bits` added to `p`'s mode if it lacks them (a test running as an
+/// ordinary user looks inside the locked files and folders the gate applied), then restore it.
+fn with_owner_access<T>(p: &Path, bits: u32, f: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let mode = std::fs::symlink_metadata(p)?.permissions().mode() & 0o7777;
+    if mode & bits == bits {
+        return f();
+    }
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode | bits))?;
+    let r = f();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))?;
+    r
+}
+
 /// Snapshot of a project, ignoring nothing: temp files left behind show up too.
 pub fn tree(dir: &Path) -> Vec<(String, String)> {
     snapshot(dir).into_iter().collect()
+}
+
+/// Run `body` as an ordinary user: directly when this process is not root; as root, re-run
+/// just this test (`test` is its name) in a child process that `setpriv` drops to `nobody`,
+/// because root passes the permission checks the test is about. The child runs a copy of
+/// the test binary; its temp folders live in /tmp.
+pub fn as_ordinary_user(test: &str, body: impl FnOnce()) {
+    const MARK: &str = "SANDBOX_TEST_AS_ORDINARY_USER";
+    if std::env::var_os(MARK).is_some() || unsafe { libc::geteuid() } != 0 {
+        assert_ne!(unsafe { libc::geteuid() }, 0, "{test} must not run as root");
+        body();
+        return;
+    }
+    // A copy nobody can run, wherever the build tree is (e.g. below a root-only home).
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = bin_dir.path().join("test-bin");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .current_dir("/")
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(MARK, "1")
+        .env("TMPDIR", "/tmp")
+        .env("HOME", "/tmp")
+        .output()
+        .expect("setpriv runs (util-linux)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stdout.contains("1 passed"), "{test} as nobody failed:\n{stdout}\n{stderr}");
 }

@@ -39,6 +39,8 @@ pub struct ReviewRequest {
 pub struct ReviewFile {
     pub path: String,
     pub kind: sandbox_core::sync::ChangeKind,
+    /// `"symlink → directory"` when the entry changes type.
+    pub type_change: Option<String>,
     pub size: u64,
     pub binary: bool,
     /// A unified diff for text files (core withholds it where a secret was found).
@@ -71,7 +73,7 @@ impl Reviewer for CoreReviewer {
                 files: r
                     .changes
                     .iter()
-                    .map(|c| ReviewFile { path: c.path.to_string(), kind: c.kind, size: c.size(), binary: c.binary, diff: queue.diff(&r, c) })
+                    .map(|c| ReviewFile { path: c.path.to_string(), kind: c.kind, type_change: c.type_change().map(|(from, to)| format!("{from} → {to}")), size: c.size(), binary: c.binary, diff: queue.diff(&r, c) })
                     .collect(),
                 id: r.id,
                 project: r.project.display().to_string(),
