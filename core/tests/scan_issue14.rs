@@ -192,3 +192,60 @@ fn issue14_p10_hardlinked_lockfile_content_found_under_its_other_name() {
     let at: Vec<(&str, &str)> = found.iter().map(|f| (f.path.as_str(), f.rule_id.as_str())).collect();
     assert_eq!(at, vec![("config.env", "generic-secret-assignment")]);
 }
+
+/// The sync gate itself (`sync::check`) with the scanner as the gate uses it.
+fn gate_check(tar: &[u8], scanner: &Scanner) -> sandbox_core::sync::CheckReport {
+    let root = Root::new();
+    check_with(tar, &root.project(), &SyncPolicy::default(), scanner, &CheckOptions { blobs: None, host_fs: Some(HostFsBehaviour::default()) }).unwrap()
+}
+
+/// Point 10 through the gate: a token in a new file's name or in a symlink's target blocks the
+/// request, and the finding does not repeat the token.
+#[test]
+fn issue14_p10_gate_blocks_tokens_in_names_and_symlink_targets() {
+    let t = token(211);
+    let tar = Tar::new().root().file(&format!("notes/{t}.txt"), b"harmless\n").build();
+    let report = gate_check(&tar, &Scanner::builtin());
+    assert!(report.blocked, "a token in a name must block");
+    let f = report.findings.iter().find(|f| f.rule.ends_with("github-token")).expect("a name finding");
+    assert_eq!(f.path.as_deref(), Some("notes/REDACTED.txt"), "{f:?}");
+    assert!(!format!("{:?}", report.findings).contains(&t[4..]), "the finding repeats the token");
+
+    let tar = Tar::new().root().file("x/keep", b"k\n").symlink("link", &format!("x/{t}")).build();
+    let report = gate_check(&tar, &Scanner::builtin());
+    assert!(report.blocked, "a token in a symlink target must block");
+    assert!(report.findings.iter().any(|f| f.path.as_deref() == Some("link") && f.rule.ends_with("github-token")), "{:?}", report.findings);
+
+    let clean = Tar::new().root().file("src/main.rs", b"fn main() {}\n").symlink("docs", "src").build();
+    assert!(!gate_check(&clean, &Scanner::builtin()).blocked);
+}
+
+/// Point 10 through the gate: a lockfile's content hard-linked under a normal name is scanned
+/// under that name.
+#[test]
+fn issue14_p10_gate_scans_a_hard_link_under_its_own_name() {
+    let content = b"DB_PASSWORD=Zq8rT2mWv9pLx4\n";
+    let tar = Tar::new().root().file("yarn.lock", content).hardlink("config.env", "yarn.lock").build();
+    let report = gate_check(&tar, &Scanner::builtin());
+    assert!(report.blocked, "{:?}", report.findings);
+    assert!(report.findings.iter().any(|f| f.path.as_deref() == Some("config.env") && f.rule.starts_with("secret/")), "{:?}", report.findings);
+    assert!(!report.findings.iter().any(|f| f.path.as_deref() == Some("yarn.lock") && f.rule.starts_with("secret/")), "the lockfile itself stays exempt");
+}
+
+/// Point 8 through the gate: one request's findings are capped across files, and the cap
+/// blocks like any finding.
+#[test]
+fn issue14_p8_gate_caps_findings_per_request() {
+    let s = Scanner::builtin().with_limits(ScanLimits { per_file: 5, per_request: 12 });
+    let mut tar = Tar::new().root();
+    for i in 0..10 {
+        let body: String = (0..5).map(|j| format!("t{j} = \"{}\"\n", token(1000 + i * 10 + j))).collect();
+        tar = tar.file(&format!("f{i}.py"), body.as_bytes());
+    }
+    let report = gate_check(&tar.build(), &s);
+    assert!(report.blocked);
+    let secrets: Vec<_> = report.findings.iter().filter(|f| f.rule.starts_with("secret/")).collect();
+    let capped = secrets.iter().filter(|f| f.rule.ends_with(CAPPED_RULE_ID)).count();
+    assert_eq!(secrets.len() - capped, 12, "exactly the request's budget of real findings: {secrets:?}");
+    assert!(capped >= 1, "the files past the budget carry the capped marker");
+}

@@ -70,6 +70,7 @@ pub mod rules {
     pub const THROUGH_SYMLINK: &str = "refuse/through-symlink";
     pub const SYMLINK_ESCAPE: &str = "refuse/symlink-escape";
     pub const HARDLINK_OUTSIDE: &str = "refuse/hardlink-outside";
+    pub const HARDLINK_UNSCANNED: &str = "refuse/hardlink-unscanned";
     pub const SPECIAL_FILE: &str = "refuse/special-file";
     pub const SETUID: &str = "refuse/setuid";
     pub const OVERLAY_REDIRECT: &str = "refuse/overlay-redirect";

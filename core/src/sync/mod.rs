@@ -41,6 +41,7 @@ use crate::scan::Scanner;
 use blobs::BlobStore;
 use ingest::{ContentSink, IngestOptions};
 use probe::HostFsBehaviour;
+use host::FileState;
 use relpath::RelPath;
 use std::collections::HashMap;
 use std::io::Read;
@@ -73,7 +74,7 @@ pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner:
             HostFsBehaviour::strictest()
         }),
     };
-    let mut sink = ScanSink { scanner, found: HashMap::new() };
+    let mut sink = ScanSink::new(scanner);
     let ingest_opts = IngestOptions { buffer_limit: policy.config.max_file_bytes, blobs: opts.blobs };
     let upper = ingest::ingest(tar, &ingest_opts, &mut sink)?;
     let mut findings = upper.findings.clone();
@@ -92,44 +93,121 @@ pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner:
                 findings.extend(f);
             }
         }
+        // A token in a name or a symlink's target travels too: git stores and pushes both.
+        if !matches!(c.new, FileState::Missing) {
+            sink.report(&c.path, scanner.scan_name(c.path.as_str()));
+        }
+        if let FileState::Symlink { target } = &c.new {
+            sink.report(&c.path, scanner.scan_symlink_target(c.path.as_str(), target));
+        }
+        if let Some(f) = sink.found.remove(&c.path) {
+            findings.extend(f);
+        }
     }
     policy.evaluate_total(&changes.iter().collect::<Vec<_>>(), &mut findings);
     Ok(CheckReport::new(changes, findings, behaviour))
 }
 
-/// Runs the secret scanner on each file's content as it streams past.
+/// Runs the secret scanner on each file's content as it streams past, within one budget of
+/// findings for the whole request (memory stays flat whatever the agent wrote).
 struct ScanSink<'a> {
     scanner: &'a Scanner,
+    budget: crate::scan::RequestBudget,
     found: HashMap<RelPath, Vec<Finding>>,
+    /// Contents kept for hard links that may follow (a lockfile's content linked under a normal
+    /// name must be scanned under that name), up to [`KEPT_FOR_LINKS`] bytes in all.
+    kept: HashMap<RelPath, std::sync::Arc<[u8]>>,
+    kept_bytes: usize,
 }
 
-impl ContentSink for ScanSink<'_> {
-    fn file(&mut self, path: &RelPath, data: Option<&[u8]>, _binary: bool) {
-        let Some(data) = data else { return };
-        let hits = self.scanner.scan_bytes(path.as_str(), data);
+/// How much file content one check keeps for re-scanning under hard links' names.
+const KEPT_FOR_LINKS: usize = 32 << 20;
+
+impl<'a> ScanSink<'a> {
+    fn new(scanner: &'a Scanner) -> Self {
+        ScanSink { scanner, budget: scanner.request_budget(), found: HashMap::new(), kept: HashMap::new(), kept_bytes: 0 }
+    }
+
+    /// Findings for `path`, as the gate reports them: never the matched text (a secret value must
+    /// not reach reports or logs), and for a secret in the name, the name redacted.
+    fn report(&mut self, path: &RelPath, hits: Vec<crate::scan::SecretFinding>) {
         if hits.is_empty() {
             return;
         }
         let v = self.found.entry(path.clone()).or_default();
         for h in hits {
-            // Never the matched text: a secret value must not reach reports or logs.
+            let (shown, message) = match h.location {
+                crate::scan::Location::Name => (
+                    redacted_name(path.as_str(), h.start_column, h.end_column),
+                    format!("{} in a file or folder name (`{}`); rename it in the sandbox", h.description, h.redacted_secret),
+                ),
+                crate::scan::Location::SymlinkTarget => (
+                    Some(path.to_string()),
+                    format!("{} in the symlink's target (`{}`); point the link elsewhere in the sandbox", h.description, h.redacted_secret),
+                ),
+                crate::scan::Location::Content if h.start_line == 0 => (
+                    Some(path.to_string()),
+                    format!("{}; remove secrets from the file in the sandbox and keep them in the keychain", h.description),
+                ),
+                crate::scan::Location::Content => (
+                    Some(path.to_string()),
+                    format!(
+                        "{} at line {}, column {}; remove it from the file in the sandbox and keep secrets in the keychain",
+                        h.description, h.start_line, h.start_column
+                    ),
+                ),
+            };
             v.push(Finding {
-                path: Some(path.to_string()),
-                line: Some(h.start_line),
+                path: shown,
+                line: (h.start_line > 0).then_some(h.start_line),
                 rule: format!("{}{}", finding::rules::SECRET_PREFIX, h.rule_id),
                 severity: Severity::Block,
-                message: format!("{} at line {}, column {}; remove it from the file in the sandbox and keep secrets in the keychain", h.description, h.start_line, h.start_column),
+                message,
             });
         }
     }
+}
+
+/// `path` with the scanner's match (1-based byte columns, inclusive) replaced, so a finding about
+/// a secret in a name does not repeat it; `None` when the columns do not fit the name.
+fn redacted_name(path: &str, start_column: usize, end_column: usize) -> Option<String> {
+    let (a, b) = (start_column.checked_sub(1)?, end_column);
+    (a < b && b <= path.len() && !path.contains('\n') && path.is_char_boundary(a) && path.is_char_boundary(b))
+        .then(|| format!("{}REDACTED{}", &path[..a], &path[b..]))
+}
+
+impl ContentSink for ScanSink<'_> {
+    fn file(&mut self, path: &RelPath, data: Option<&[u8]>, _binary: bool) {
+        let Some(data) = data else { return };
+        let hits = self.scanner.scan_bytes_within(path.as_str(), data, &self.budget);
+        if self.kept_bytes + data.len() <= KEPT_FOR_LINKS {
+            self.kept_bytes += data.len();
+            self.kept.insert(path.clone(), data.into());
+        }
+        self.report(path, hits);
+    }
 
     fn hardlink(&mut self, link: &RelPath, target: &RelPath) {
-        if let Some(v) = self.found.get(target).cloned() {
-            let moved = v.into_iter().map(|mut f| {
-                f.path = Some(link.to_string());
-                f
-            });
-            self.found.entry(link.clone()).or_default().extend(moved);
+        // The same content under another name: rules, path allowlists and the lockfile
+        // exemption look at names, so scan it again under the link's.
+        match self.kept.get(target).cloned() {
+            Some(data) => {
+                let hits = self.scanner.scan_bytes_within(link.as_str(), &data, &self.budget);
+                self.report(link, hits);
+            }
+            None => {
+                let copied: Vec<Finding> = self.found.get(target).cloned().unwrap_or_default();
+                let moved = copied.into_iter().map(|mut f| {
+                    f.path = Some(link.to_string());
+                    f
+                });
+                self.found.entry(link.clone()).or_default().extend(moved);
+                self.found.entry(link.clone()).or_default().push(Finding::block(
+                    Some(link.as_str()),
+                    finding::rules::HARDLINK_UNSCANNED,
+                    format!("a hard link to {} whose content could not be scanned again under this name (too much content in this request); write it as a copy in the sandbox", finding::quoted(target.as_str())),
+                ));
+            }
         }
     }
 }
