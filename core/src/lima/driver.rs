@@ -93,25 +93,42 @@ fn remote_bounded(argv: &[String], limit: Duration) -> Vec<String> {
 }
 
 /// `argv` made to die with its ssh session. Without a terminal, sshd leaves the remote command
-/// running when the client goes away (no pty, no SIGHUP), and limactl forwards no signal to its
-/// ssh: a Ctrl-C would stop only the host side. The guard runs `argv` in its own session and,
-/// once its parent (sshd's session process) is gone, stops that session (TERM, then KILL). Its
-/// exit code is `argv`'s; stdin is passed through.
+/// running when the client goes away (no pty, no SIGHUP; Lima keeps its ssh ControlMaster, so the
+/// connection itself stays), and limactl forwards no signal to its ssh: a Ctrl-C would stop only
+/// the host side. What the remote side does see is sshd closing the session's pipes. The guard
+/// runs `argv` in its own session and, once nobody reads its stdout any more (POLLERR), stops
+/// that session (TERM, then KILL). Exit code, stdin and output are `argv`'s. Needs python3 in the
+/// guest (Debian's images have it for cloud-init); without it `argv` runs unguarded.
 fn remote_hangup_guard(argv: &[String]) -> Vec<String> {
-    // dash: an async list's stdin is /dev/null before any redirection, so stdin is saved in fd 3
-    // first; its `kill` takes no `--`.
-    const GUARD: &str = "exec 3<&0\n\
-        setsid \"$@\" <&3 3<&- & c=$!\n\
-        exec 3<&-\n\
-        parent() { cut -d' ' -f4 /proc/$$/stat; }\n\
-        running() { [ -r /proc/$c/stat ] && [ \"$(cut -d' ' -f3 /proc/$c/stat)\" != Z ]; }\n\
-        p=$(parent)\n\
-        while running; do\n\
-          if [ \"$(parent)\" != \"$p\" ]; then kill -TERM \"-$c\" 2>/dev/null; sleep 2; kill -KILL \"-$c\" 2>/dev/null; exit 129; fi\n\
-          sleep 1\n\
-        done\n\
-        wait \"$c\"";
-    let mut out = vec!["sh".to_string(), "-c".to_string(), GUARD.to_string(), "openclaw-sandbox-ssh".to_string()];
+    const GUARD: &str = r#"import os, select, signal, subprocess, sys, time
+try:
+    child = subprocess.Popen(sys.argv[1:], start_new_session=True)
+except OSError as e:
+    sys.stderr.write("%s: %s\n" % (sys.argv[1], e.strerror))
+    sys.exit(127)
+watch = select.poll()
+watch.register(1, 0)
+while True:
+    try:
+        code = child.wait(timeout=1)
+        sys.exit(code if code >= 0 else 128 - code)
+    except subprocess.TimeoutExpired:
+        pass
+    if watch.poll(0):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(child.pid, sig)
+            except ProcessLookupError:
+                break
+            time.sleep(2)
+        sys.exit(129)
+"#;
+    let mut out = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        "if command -v python3 >/dev/null 2>&1; then exec python3 -c \"$0\" \"$@\"; else exec \"$@\"; fi".to_string(),
+        GUARD.to_string(),
+    ];
     out.extend(argv.iter().cloned());
     out
 }
@@ -581,26 +598,31 @@ mod guard_tests {
         remote_hangup_guard(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
-    /// What sshd leaves behind when a client without a terminal goes away: the remote command's
-    /// parent exits. The guard must then stop the command (here: the parent is a `sh` that exits
-    /// after a second, as sshd's session process does).
+    /// What the remote side sees when a client without a terminal goes away: sshd closes the
+    /// session's pipes. The guard must then stop the command (here: the reader of its stdout
+    /// goes away after a second).
     #[test]
     fn issue13_the_guard_stops_the_command_once_its_session_is_gone() {
         let marker = format!("sleep {}", 4000 + std::process::id() % 1000);
         let argv = guard(&["sh", "-c", &marker]);
-        let script = format!("{} & sleep 1; exit 0", argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
-        let st = Command::new("sh").args(["-c", &script]).status().unwrap();
-        assert!(st.success());
+        let mut child = Command::new(&argv[0]).args(&argv[1..]).stdout(Stdio::piped()).spawn().unwrap();
+        let alive = || Command::new("pgrep").args(["-f", &marker]).output().unwrap().status.success();
         let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(15) {
-            let alive = Command::new("pgrep").args(["-f", &marker]).output().unwrap().status.success();
-            if !alive {
-                return;
+        while !alive() {
+            assert!(t.elapsed() < Duration::from_secs(15), "`{marker}` never started");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(129));
+        let t = Instant::now();
+        while alive() {
+            if t.elapsed() > Duration::from_secs(15) {
+                let _ = Command::new("pkill").args(["-f", &marker]).status();
+                panic!("`{marker}` outlived its session");
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        let _ = Command::new("pkill").args(["-f", &marker]).status();
-        panic!("`{marker}` outlived its session");
     }
 
     #[test]
@@ -611,9 +633,5 @@ mod guard_tests {
         let out = child.wait_with_output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "through\n");
         assert_eq!(out.status.code(), Some(7));
-    }
-
-    fn shell_quote(s: &str) -> String {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
