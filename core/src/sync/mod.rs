@@ -95,13 +95,10 @@ pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner:
         }
         // A token in a name or a symlink's target travels too: git stores and pushes both.
         if !matches!(c.new, FileState::Missing) {
-            sink.report(&c.path, scanner.scan_name(c.path.as_str()));
+            findings.extend(gate_findings(&c.path, scanner.scan_name(c.path.as_str())));
         }
         if let FileState::Symlink { target } = &c.new {
-            sink.report(&c.path, scanner.scan_symlink_target(c.path.as_str(), target));
-        }
-        if let Some(f) = sink.found.remove(&c.path) {
-            findings.extend(f);
+            findings.extend(gate_findings(&c.path, scanner.scan_symlink_target(c.path.as_str(), target)));
         }
     }
     policy.evaluate_total(&changes.iter().collect::<Vec<_>>(), &mut findings);
@@ -128,14 +125,18 @@ impl<'a> ScanSink<'a> {
         ScanSink { scanner, budget: scanner.request_budget(), found: HashMap::new(), kept: HashMap::new(), kept_bytes: 0 }
     }
 
-    /// Findings for `path`, as the gate reports them: never the matched text (a secret value must
-    /// not reach reports or logs), and for a secret in the name, the name redacted.
     fn report(&mut self, path: &RelPath, hits: Vec<crate::scan::SecretFinding>) {
-        if hits.is_empty() {
-            return;
+        if !hits.is_empty() {
+            self.found.entry(path.clone()).or_default().extend(gate_findings(path, hits));
         }
-        let v = self.found.entry(path.clone()).or_default();
-        for h in hits {
+    }
+}
+
+/// The scanner's findings for `path`, as the gate reports them: never the matched text (a secret
+/// value must not reach reports or logs), and for a secret in the name, the name redacted.
+fn gate_findings(path: &RelPath, hits: Vec<crate::scan::SecretFinding>) -> Vec<Finding> {
+    hits.into_iter()
+        .map(|h| {
             let (shown, message) = match h.location {
                 crate::scan::Location::Name => (
                     redacted_name(path.as_str(), h.start_column, h.end_column),
@@ -157,15 +158,15 @@ impl<'a> ScanSink<'a> {
                     ),
                 ),
             };
-            v.push(Finding {
+            Finding {
                 path: shown,
                 line: (h.start_line > 0).then_some(h.start_line),
                 rule: format!("{}{}", finding::rules::SECRET_PREFIX, h.rule_id),
                 severity: Severity::Block,
                 message,
-            });
-        }
-    }
+            }
+        })
+        .collect()
 }
 
 /// `path` with the scanner's match (1-based byte columns, inclusive) replaced, so a finding about
