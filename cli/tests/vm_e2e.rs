@@ -340,7 +340,10 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     bed.timings.push(("boot to ssh + boot scripts (restart)".into(), ready.unwrap_or(total)));
     bed.timings.push(("provision after restart".into(), total - ready.unwrap_or(total)));
     assert!(r.stdout.contains("Started `e2e-vm`"), "{}", r.all());
-    assert!(r.stdout.contains("nothing to change"), "a restart must not re-provision:\n{}", r.all());
+    if !r.stdout.contains("nothing to change") {
+        let boot = bed.vm("sudo journalctl -b --no-pager -o short-monotonic -u lima-testbed-cidata -u openclaw-lower-project.service -u workspace.mount -u mnt-openclaw.mount -u mnt-datasets.mount; grep lima-testbed /etc/fstab");
+        panic!("a restart must not re-provision:\n{}\n--- this boot's journal\n{}", r.all(), boot.all());
+    }
     let out = bed.vm_ok("cat /workspace/a.txt /workspace/later.txt; ls /workspace; sudo openclaw-sandbox-ctl status; sudo test -s /run/openclaw/secrets/ANTHROPIC_API_KEY && echo secret-pushed");
     assert!(out.starts_with("alpha\nmore\nlater\n") && out.contains("c2.txt") && !out.contains("c.txt\n"), "{out}");
     assert!(out.contains("\"watcher\":\"active\"") && out.contains("\"upper_entries\":1"), "only later.txt is left unsynced (emptied parents are pruned): {out}");
@@ -368,8 +371,13 @@ fn yolo_unsafe_writes_straight_through_without_an_overlay() {
     bed.timings.push(("first provision".into(), total - ready.unwrap_or(total)));
     let out = bed.vm_ok(
         "findmnt -n -o FSTYPE /workspace; sudo -u openclaw bash -euc 'echo more >> /workspace/a.txt; echo new > /workspace/new.txt'; \
-         systemctl is-enabled openclaw-audit.service 2>/dev/null || echo no-watcher; sudo openclaw-sandbox-ctl export-upper 2>&1 || true",
+         systemctl is-enabled openclaw-audit.service 2>/dev/null || echo no-watcher; sudo openclaw-sandbox-ctl export-upper 2>&1 || true; pgrep -a bindfs",
     );
+    // files the agent creates belong to the host folder's owner (the unit's `$$(stat -c %%u …)`)
+    assert!(out.contains(&format!("--create-for-user={HOST_UID} --create-for-group={HOST_GID}")), "{out}");
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(bed.path("project/new.txt")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (HOST_UID, HOST_GID), "a file the agent created is the host user's");
     assert!(out.starts_with("fuse"), "/workspace must be the (bound) id-mapped project mount: {out}");
     assert!(out.contains("no-watcher") && out.contains("has no overlay"), "{out}");
     assert_eq!(std::fs::read_to_string(bed.path("project/a.txt")).unwrap(), "alpha\nmore\n");

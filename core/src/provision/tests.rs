@@ -52,7 +52,7 @@ fn yolo_unsafe_binds_the_writable_project_and_has_no_overlay_or_watcher() {
     let unit = text(&r, "/etc/systemd/system/workspace.mount");
     assert!(unit.contains("What=/var/lib/openclaw/lower/project\n") && unit.contains("Options=bind\n"), "{unit}");
     let lower = text(&r, "/etc/systemd/system/openclaw-lower-project.service");
-    assert!(lower.contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$(stat -c %u /mnt/openclaw)"), "{lower}");
+    assert!(lower.contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$$(stat -c %%u /mnt/openclaw)"), "{lower}");
     assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
     assert!(r.file("/etc/systemd/system/openclaw-audit.service").is_none());
     assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount"]);
@@ -271,7 +271,7 @@ fn a_vault_gets_its_own_overlay_unit_watcher_and_env() {
         "Options=lowerdir=/var/lib/openclaw/lower/vault,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"
     ), "{unit}");
     assert!(unit.contains("Requires=openclaw-lower-vault.service\nAfter=openclaw-lower-vault.service\nRequiresMountsFor=/var/lib/openclaw/overlay-vault\n"), "{unit}");
-    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("RequiresMountsFor=/mnt/obsidian\n"));
+    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("until mountpoint -q /mnt/obsidian;"));
     assert!(unit.contains("ConditionPathIsDirectory=/var/lib/openclaw/overlay-vault/upper\n"), "{unit}");
     assert_eq!(r.file(VAULT_UNIT_FILE).unwrap().restarts, vec![layout::VAULT_UNIT]);
     // the project's overlay is unchanged
@@ -310,7 +310,7 @@ fn yolo_unsafe_binds_the_writable_vault_without_a_watcher() {
     let r = render(&p).unwrap();
     let unit = text(&r, VAULT_UNIT_FILE);
     assert!(unit.contains("What=/var/lib/openclaw/lower/vault\nWhere=/workspace-obsidian\nType=none\nOptions=bind\n"), "{unit}");
-    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$(stat -c %u /mnt/obsidian)"));
+    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$$(stat -c %%u /mnt/obsidian)"));
     assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
     assert!(r.file("/etc/systemd/system/openclaw-audit-vault.service").is_none());
     assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-lower-vault.service", "workspace\\x2dobsidian.mount"]);
