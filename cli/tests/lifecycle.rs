@@ -492,7 +492,7 @@ fn profile_changes_reach_an_existing_vm_through_limactl_edit() {
     let env = Env::new();
     env.init(&["--cpus", "2", "--memory", "4GiB"]);
     assert_eq!(env.run(&["up"]).code, 0);
-    let instance_yaml = env.fake_dir().join(format!("vms/{NAME}/lima.yaml"));
+    let instance_yaml = env.path("home/lima").join(NAME).join("lima.yaml");
     assert!(std::fs::read_to_string(&instance_yaml).unwrap().contains("cpus: 2"));
     set_resource(&env, "cpus", "4");
     set_resource(&env, "memory", "\"6GiB\"");

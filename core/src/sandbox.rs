@@ -6,6 +6,8 @@
 use crate::audit::{AuditError, AuditLog};
 use crate::events::{Event, EventBus, Progress, VmState};
 use crate::lima::{self, HostOs, Instance, InstanceStatus, LimaError, LimaVm, Limactl, ProgressTracker, StartStep};
+/// Lima's status as ours (kept here for front ends that import it from the use-case layer).
+pub use crate::lima::vm_state;
 use crate::paths::Paths;
 use crate::profile::{Mode, MountRole, Profile};
 use crate::vm::{Vm, VmError};
@@ -137,18 +139,6 @@ pub enum DownOutcome {
     Absent,
 }
 
-/// Map Lima's status to ours.
-pub fn vm_state(instance: Option<&Instance>) -> VmState {
-    match instance.map(|i| &i.status) {
-        None => VmState::Absent,
-        Some(InstanceStatus::Running) => VmState::Running,
-        Some(InstanceStatus::Stopped) => VmState::Stopped,
-        Some(InstanceStatus::Broken) => VmState::Broken,
-        Some(InstanceStatus::Installing) | Some(InstanceStatus::Uninitialized) => VmState::Starting,
-        Some(InstanceStatus::Unknown(_)) => VmState::Unknown,
-    }
-}
-
 /// One sandbox: a profile, where state lives, the limactl to drive, the event bus.
 pub struct Sandbox {
     profile: Profile,
@@ -188,6 +178,13 @@ impl Sandbox {
 
     pub fn paths(&self) -> &Paths {
         &self.paths
+    }
+
+    /// Follow the VM's state until `stop`: a `StateChanged` on the bus whenever anyone starts,
+    /// stops, deletes or crashes it (see [`Limactl::follow_state_until`]). Runs for as long as
+    /// asked, whatever Lima's `watch` does.
+    pub async fn follow_vm_state(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), SandboxError> {
+        Ok(self.limactl.follow_state_until(&self.profile.name, &self.bus, lima::FollowTiming::default(), stop).await?)
     }
 
     pub(crate) fn audit_log(&self) -> AuditLog {

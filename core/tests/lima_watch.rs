@@ -1,60 +1,95 @@
-//! `Limactl::follow_state` against the scripted limactl: state changes made by another
-//! process become `StateChanged` events, without polling in our code.
+//! `Limactl::follow_state_until` against the scripted limactl, which behaves like Lima here
+//! (tests/support/fake-limactl: a `watch` that never ends, pid files of real stand-in
+//! processes, status derived from them): whoever starts, stops, deletes or crashes the VM, the
+//! follower publishes the new state within 2 s — with and without `limactl watch`.
 
 use sandbox_core::events::{Event, EventBus, VmState};
-use sandbox_core::lima::Limactl;
-use std::path::Path;
-use std::time::Duration;
+use sandbox_core::lima::{FollowTiming, Limactl};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-fn fake() -> std::path::PathBuf {
+fn fake() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/fake-limactl")
 }
 
-fn limactl(dir: &Path, args: &[&str]) {
-    let st = std::process::Command::new(fake()).args(args).env("FAKE_LIMA_DIR", dir).output().unwrap();
+/// Another process driving Lima (the CLI, a terminal, Lima's own tools).
+fn limactl(dir: &Path, home: &Path, args: &[&str]) {
+    let st = std::process::Command::new(fake()).args(args).env("FAKE_LIMA_DIR", dir).env("LIMA_HOME", home).output().unwrap();
     assert!(st.status.success(), "{st:?}");
 }
 
-async fn next_state(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> VmState {
+/// The next state the follower publishes, within `within`.
+async fn state_within(rx: &mut tokio::sync::broadcast::Receiver<Event>, within: Duration, want: VmState) -> Duration {
+    let t = Instant::now();
     loop {
-        match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an event in time").unwrap() {
-            Event::StateChanged { state, .. } => return state,
-            _ => continue,
+        let left = within.checked_sub(t.elapsed()).unwrap_or_else(|| panic!("no {want:?} within {within:?}"));
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(Event::StateChanged { state, .. })) if state == want => return t.elapsed(),
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => panic!("{e}"),
+            Err(_) => panic!("no {want:?} within {within:?}"),
         }
     }
 }
 
-#[tokio::test]
-async fn external_changes_become_events_and_old_lima_is_reported() {
+fn pid_in(home: &Path, file: &str) -> i32 {
+    std::fs::read_to_string(home.join("box").join(file)).unwrap().trim().parse().unwrap()
+}
+
+async fn follow_the_vm_as_others_drive_it(no_watch: bool) {
     let dir = tempfile::tempdir().unwrap();
-    std::env::set_var("FAKE_LIMA_DIR", dir.path());
-    limactl(dir.path(), &["create", "--name", "box"]);
+    let home = dir.path().join("lima");
+    let fake_dir = dir.path().join("fake");
+    std::fs::create_dir_all(&fake_dir).unwrap();
+    std::env::set_var("FAKE_LIMA_DIR", &fake_dir);
+    if no_watch {
+        std::env::set_var("FAKE_LIMA_NO_WATCH", "1");
+    } else {
+        std::env::remove_var("FAKE_LIMA_NO_WATCH");
+    }
     let bus = EventBus::default();
     let mut rx = bus.subscribe();
-    let l = Limactl::at(fake());
+    let l = Limactl::at(fake()).with_lima_home(&home);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let bus2 = bus.clone();
-    let follower = tokio::spawn(async move { l.follow_state("box", &bus2).await });
-    assert_eq!(next_state(&mut rx).await, VmState::Stopped);
-    // the stand-in says when its watch has read the initial state
-    for _ in 0..200 {
-        if dir.path().join("watch-ready").exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    limactl(dir.path(), &["start", "box"]);
-    assert_eq!(next_state(&mut rx).await, VmState::Running);
-    limactl(dir.path(), &["stop", "box"]);
-    assert_eq!(next_state(&mut rx).await, VmState::Stopping);
-    std::fs::write(dir.path().join("watch-stop"), "").unwrap();
-    follower.await.unwrap().unwrap();
-    assert_eq!(next_state(&mut rx).await, VmState::Stopped);
+    let follower = tokio::spawn(async move {
+        l.follow_state_until("box", &bus2, FollowTiming::default(), async {
+            let _ = stop_rx.await;
+        })
+        .await
+    });
+    let two = Duration::from_secs(2);
+    // no VM yet; one is created and started by another process after the follower began
+    state_within(&mut rx, Duration::from_secs(10), VmState::Absent).await;
+    limactl(&fake_dir, &home, &["create", "--name", "box"]);
+    state_within(&mut rx, two, VmState::Stopped).await;
+    limactl(&fake_dir, &home, &["start", "box"]);
+    let started = state_within(&mut rx, two, VmState::Running).await;
+    // an external `limactl stop`: Stopped, although `watch` never ends
+    limactl(&fake_dir, &home, &["stop", "box"]);
+    let stopped = state_within(&mut rx, two, VmState::Stopped).await;
+    // the host agent crashes (its pid file stays behind): Broken, as Lima says
+    limactl(&fake_dir, &home, &["start", "box"]);
+    state_within(&mut rx, two, VmState::Running).await;
+    let ha = pid_in(&home, "ha.pid");
+    let driver = pid_in(&home, "qemu.pid");
+    unsafe { libc::kill(ha, libc::SIGKILL) };
+    let crashed = state_within(&mut rx, two, VmState::Broken).await;
+    unsafe { libc::kill(driver, libc::SIGKILL) };
+    state_within(&mut rx, two, VmState::Stopped).await;
+    limactl(&fake_dir, &home, &["delete", "-f", "box"]);
+    state_within(&mut rx, two, VmState::Absent).await;
+    eprintln!("follower (watch: {}): started {started:?}, stopped {stopped:?}, crash {crashed:?} after the fact", if no_watch { "none, Lima < 2.1" } else { "never-ending" });
+    assert!(!follower.is_finished(), "the follower runs until told to stop");
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), follower).await.expect("stops when told").unwrap().unwrap();
+}
 
-    // A limactl without `watch` (Lima < 2.1) is reported, not hung on. (Same test: the
-    // stand-in is configured through the process environment.)
-    let l = Limactl::at(fake());
-    std::env::set_var("FAKE_LIMA_NO_WATCH", "1");
-    let e = l.follow_state("box", &EventBus::default()).await.unwrap_err();
+// One test (the stand-in is configured through the process environment): with Lima ≥ 2.1's
+// never-ending watch, then with a limactl that has no `watch` at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_starts_stops_and_crashes_show_within_two_seconds() {
+    follow_the_vm_as_others_drive_it(false).await;
+    follow_the_vm_as_others_drive_it(true).await;
     std::env::remove_var("FAKE_LIMA_NO_WATCH");
-    assert!(e.to_string().contains("Lima 2.1 or newer"), "{e}");
 }

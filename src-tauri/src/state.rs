@@ -90,9 +90,10 @@ impl AppState {
         r
     }
 
-    /// Follow the VM's state for the app's lifetime: core's watcher runs until `limactl watch`
-    /// ends, then this sleeps until something may have changed (set-up, a start). Where Lima
-    /// cannot watch, one `limactl list` stands in. No timers anywhere.
+    /// Follow the VM's state for the app's lifetime: core's follower runs as long as the app
+    /// does (it sees starts, stops and crashes by anyone, with or without `limactl watch`).
+    /// Before there is a profile, or if it fails, this sleeps until something may have changed
+    /// (set-up, a start), with one `limactl list` after a failure. No timers anywhere.
     pub async fn follow_vm(&self) {
         loop {
             self.load_pending().await;

@@ -123,10 +123,59 @@ async def broken():
         sb.cleanup()
 
 
+async def started_and_stopped_elsewhere():
+    """The VM started, stopped and crashed by another process (the CLI, a terminal) shows in
+    the tray: core's follower sees Lima's files and processes; the stand-in's `watch` never
+    ends, as Lima's does not."""
+    import os
+    import signal
+    import time
+    from harness import FAKE_LIMACTL
+    sb = Sandbox()
+    sb.write_profile()
+    bus, app, tray = await run_app(sb)
+    env = sb.env(LIMA_HOME=str(sb.home / "lima"))   # the app's private Lima home
+
+    def limactl(*args):
+        subprocess.run([str(FAKE_LIMACTL), *args], env=env, check=True, capture_output=True)
+
+    async def shows(word, within):
+        t = time.monotonic()
+
+        async def menu_says():
+            m = labels(await tray.menu())
+            return m if any(k.startswith(word) for k in m) else None
+        m = await wait_async(menu_says, within, f"the menu showing {word}")
+        return m, time.monotonic() - t
+    try:
+        await shows("Not created yet", 30)
+        limactl("create", "--name", "apptest")
+        limactl("start", "apptest")
+        m, took = await shows("Running", 5)
+        assert m["Stop"][0] is True, m
+        print(f"ok: started by another process → Running in the tray after {took:.2f} s")
+        limactl("stop", "apptest")
+        m, took = await shows("Stopped", 5)
+        assert m["Start"][0] is True, m
+        print(f"ok: stopped by another process → Stopped in the tray after {took:.2f} s")
+        limactl("start", "apptest")
+        await shows("Running", 5)
+        ha = int((sb.home / "lima/apptest/ha.pid").read_text())
+        os.kill(ha, signal.SIGKILL)
+        m, took = await shows("Broken", 5)
+        assert m["Force Stop"][0] is True, m
+        print(f"ok: host agent crashed → Broken in the tray after {took:.2f} s")
+    finally:
+        stop(app)
+        limactl("stop", "-f", "apptest")
+        sb.cleanup()
+
+
 async def main():
     await no_profile()
     await stopped_then_start_then_stop()
     await broken()
+    await started_and_stopped_elsewhere()
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ pub async fn reset(ctx: &Ctx, yes: bool, root: SyncRoot) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// Print every core event until Ctrl-C: the VM's state (limactl watch), the agent's review
+/// Print every core event until Ctrl-C: the VM's state (Lima's files, processes and `watch`), the agent's review
 /// requests and overlay writes (followed in the VM). Decisions stay in core; this only prints.
 pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
     let sb = ctx.sandbox()?;
@@ -127,10 +127,6 @@ pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
             }
         }
     });
-    let name = sb.profile().name.clone();
-    let limactl = sandbox_core::lima::Limactl::locate()?;
-    let bus = sb.bus().clone();
-    let state = tokio::spawn(async move { limactl.follow_state(&name, &bus).await });
     // One stop signal for everything: Ctrl-C, or the agent follower ending (VM gone, error).
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stop_tx = std::sync::Arc::new(stop_tx);
@@ -159,10 +155,13 @@ pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
     };
     // In yolo mode the gate also runs by itself every `sync.yolo_interval_secs`; with Telegram
     // on, new pairing requests are announced.
-    let (result, yolo, pairing, _) = tokio::join!(agent, sb.yolo_loop(stopped(stop_rx.clone())), sb.pairing_loop(stopped(stop_rx)), ctrl_c);
+    let (result, yolo, pairing, state, _) =
+        tokio::join!(agent, sb.yolo_loop(stopped(stop_rx.clone())), sb.pairing_loop(stopped(stop_rx.clone())), sb.follow_vm_state(stopped(stop_rx)), ctrl_c);
     yolo?;
     pairing?;
-    state.abort();
+    if let Err(e) = state {
+        eprintln!("warning: the VM's state was not followed: {e}");
+    }
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     printer.abort();
     result?;

@@ -101,9 +101,19 @@ impl Env {
     pub fn unfail(&self, verb: &str) {
         let _ = std::fs::remove_file(self.fake_dir().join("fail").join(verb));
     }
+    /// Put the instance in `status` the way it happens to Lima: a started instance becomes
+    /// Broken when its host agent dies (the driver lives on, pkg/store/instance.go); one the
+    /// stand-in never started just has its recorded status changed.
     pub fn set_status(&self, name: &str, status: &str) {
         let p = self.fake_dir().join("instances").join(format!("{name}.json"));
         let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        if v["pidFiles"] == serde_json::Value::Bool(true) {
+            assert_eq!(status, "Broken", "a started instance changes status through its processes");
+            let dir = PathBuf::from(v["dir"].as_str().unwrap());
+            let pid: i32 = std::fs::read_to_string(dir.join("ha.pid")).unwrap().trim().parse().unwrap();
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            return;
+        }
         v["status"] = serde_json::Value::String(status.into());
         std::fs::write(p, v.to_string()).unwrap();
     }

@@ -182,9 +182,9 @@ impl Limactl {
         dir.join("lima.yaml").is_file().then_some(dir)
     }
 
-    /// A limactl command with the private `LIMA_HOME` (whatever the caller's environment says).
-    pub(crate) fn base_command(&self) -> Command {
-        // Lima creates its home lazily; make it private (0700) before the first call.
+    /// Lima creates its home lazily; we make it first, private (0700): before the first call,
+    /// and before watching it.
+    pub(crate) fn ensure_lima_home(&self) {
         if !self.lima_home.exists() {
             let mut b = std::fs::DirBuilder::new();
             b.recursive(true);
@@ -192,6 +192,11 @@ impl Limactl {
             std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
             let _ = b.create(&self.lima_home);
         }
+    }
+
+    /// A limactl command with the private `LIMA_HOME` (whatever the caller's environment says).
+    pub(crate) fn base_command(&self) -> Command {
+        self.ensure_lima_home();
         let mut c = Command::new(&self.program);
         c.env("LIMA_HOME", &self.lima_home);
         c

@@ -23,6 +23,9 @@ pub enum LimaError {
     #[error("`limactl {verb}` failed (exit {code}): {message}{hint}")]
     Failed { verb: String, code: i32, message: String, hint: String },
 
+    #[error("cannot follow the VM's state: watching Lima's folder failed ({detail}). Check that it exists and is yours (`sandbox doctor`), or raise the open-file/inotify limits")]
+    Watch { detail: String },
+
     #[error("`limactl {verb}` did not finish within {secs} s; check `sandbox status`, then retry (a stuck VM can be recovered with `sandbox down --force`)")]
     Timeout { verb: String, secs: u64 },
 

@@ -103,3 +103,16 @@ pub fn parse_list(stdout: &str) -> Result<Vec<Instance>, LimaError> {
     }
     Ok(out)
 }
+
+/// Lima's status as the front ends' [`VmState`](crate::events::VmState).
+pub fn vm_state(instance: Option<&Instance>) -> crate::events::VmState {
+    use crate::events::VmState;
+    match instance.map(|i| &i.status) {
+        None => VmState::Absent,
+        Some(InstanceStatus::Running) => VmState::Running,
+        Some(InstanceStatus::Stopped) => VmState::Stopped,
+        Some(InstanceStatus::Broken) => VmState::Broken,
+        Some(InstanceStatus::Installing) | Some(InstanceStatus::Uninitialized) => VmState::Starting,
+        Some(InstanceStatus::Unknown(_)) => VmState::Unknown,
+    }
+}

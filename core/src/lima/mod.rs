@@ -4,6 +4,7 @@ mod driver;
 mod error;
 mod group;
 mod list;
+mod pid_exit;
 mod progress;
 mod reconfig;
 mod render;
@@ -13,12 +14,12 @@ mod watch;
 pub use driver::{ChildStdoutStream, Limactl, Version, MINIMUM_VERSION, PROGRESS_VERSION};
 pub(crate) use driver::require_running;
 pub use error::LimaError;
-pub use list::{parse_list, Instance, InstanceStatus};
+pub use list::{parse_list, vm_state, Instance, InstanceStatus};
 pub use progress::{parse_line, ProgressTracker, RequirementKind, StartStep};
 pub use reconfig::{compare as compare_config, ConfigChange, Reconfig};
 pub use render::{render, to_yaml, HostOs, LimaConfig};
 pub use vm::LimaVm;
-pub use watch::{hinted_state, parse_watch_line, WatchEvent};
+pub use watch::{hinted_state, parse_watch_line, FollowTiming, WatchEvent};
 
 #[cfg(test)]
 mod tests;

@@ -16,8 +16,9 @@ pub trait Control: Send + Sync {
     async fn down(&self, force: bool) -> CmdResult<()>;
     /// The instance name and its state right now (one `limactl list`, no polling).
     async fn state(&self) -> CmdResult<(String, VmState)>;
-    /// Follow the VM's state (core's `limactl watch` follower publishes `StateChanged` on the
-    /// bus) until the watch ends. Errors when this Lima cannot watch or there is no profile.
+    /// Follow the VM's state (core's follower publishes `StateChanged` on the bus whenever
+    /// anyone starts, stops or crashes the VM); runs for the app's lifetime. Errors when there
+    /// is no profile or Lima's folder cannot be watched.
     async fn follow(&self) -> CmdResult<()>;
     /// While the VM runs (until `stop` fires): follow its firewall denials (core publishes
     /// throttled `FirewallBlocked` events, reconnecting if the stream drops) and the agent
@@ -60,9 +61,7 @@ impl Control for CoreControl {
     }
 
     async fn follow(&self) -> CmdResult<()> {
-        let profile = Profile::load(&self.profile_path)?;
-        let limactl = Limactl::locate()?;
-        Ok(limactl.follow_state(&profile.name, &self.bus).await?)
+        Ok(self.sandbox()?.follow_vm_state(std::future::pending()).await?)
     }
 
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
