@@ -161,12 +161,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            // Errors can carry remote output: pass them through the secret redactor.
+            // Errors can carry remote output: they pass core's redactor (the door), which knows
+            // the profile's stored values too.
             let names = sandbox_core::secrets::profile_index::read_names(&ctx_profile)
                 .map(|n| n.iter().map(|x| x.to_string()).collect::<Vec<_>>())
                 .unwrap_or_default();
-            let redactor = sandbox_core::secrets::Redactor::for_names(&names);
-            eprintln!("error: {}", redactor.redact(&format!("{e:#}")));
+            sandbox_core::secrets::redact::load_into_door(&names);
+            eprintln!("error: {}", sandbox_core::redact::door().redact(&format!("{e:#}")));
             ExitCode::from(code_for(&e))
         }
     }

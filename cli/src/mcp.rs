@@ -44,8 +44,13 @@ pub struct SandboxMcp {
     tool_router: ToolRouter<Self>,
 }
 
+/// A tool result; every string in it passes core's redactor (the MCP client is a front end too).
 fn ok(value: impl serde::Serialize) -> Result<CallToolResult, McpError> {
-    match serde_json::to_value(value) {
+    let value = serde_json::to_value(value).map(|mut v| {
+        sandbox_core::redact::door().redact_json(&mut v);
+        v
+    });
+    match value {
         // Structured content must be an object: scalars and lists go under "result".
         Ok(v @ serde_json::Value::Object(_)) => Ok(CallToolResult::structured(v)),
         Ok(v) => Ok(CallToolResult::structured(serde_json::json!({ "result": v }))),
@@ -53,8 +58,9 @@ fn ok(value: impl serde::Serialize) -> Result<CallToolResult, McpError> {
     }
 }
 
+/// A tool error, through core's redactor (core errors can carry what the VM printed).
 fn tool_error(message: impl std::fmt::Display) -> Result<CallToolResult, McpError> {
-    Ok(CallToolResult::error(vec![ContentBlock::text(message.to_string())]))
+    Ok(CallToolResult::error(vec![ContentBlock::text(sandbox_core::redact::door().redact(&message.to_string()))]))
 }
 
 fn respond<T: serde::Serialize, E: std::fmt::Display>(r: Result<T, E>) -> Result<CallToolResult, McpError> {

@@ -245,8 +245,8 @@ impl AgentApi {
         }
         let sb = self.sandbox()?;
         match sb.sync_collect_with(Some(message)).await? {
-            crate::sync_loop::Collected::Nothing => Ok(SyncRequestResult { request: None, changes: 0, blocked: false, note: "nothing to review: the workspace matches the host project".into() }),
-            crate::sync_loop::Collected::Request(r) => Ok(SyncRequestResult {
+            crate::sandbox::Collected::Nothing => Ok(SyncRequestResult { request: None, changes: 0, blocked: false, note: "nothing to review: the workspace matches the host project".into() }),
+            crate::sandbox::Collected::Request(r) => Ok(SyncRequestResult {
                 changes: r.changes.len(),
                 blocked: r.blocked,
                 note: if r.blocked {

@@ -115,9 +115,11 @@ impl EventBus {
         EventBus { tx }
     }
 
-    /// Publish; having no subscriber is fine.
+    /// Publish; having no subscriber is fine. Every text in the event passes this process's
+    /// redactor first ([`crate::redact::door`]): no subscriber — terminal, window, tray,
+    /// notification, MCP client — can receive a known secret value or a token shape.
     pub fn publish(&self, event: Event) {
-        let _ = self.tx.send(event);
+        let _ = self.tx.send(redacted(event, crate::redact::door()));
     }
 
     /// Subscribe to every event published from now on.
@@ -126,9 +128,43 @@ impl EventBus {
     }
 }
 
+/// `event` with every string in it redacted (the same event when nothing needed it). An event
+/// that cannot be checked is not passed on as it is.
+fn redacted(event: Event, door: &crate::redact::SharedRedactor) -> Event {
+    let unshowable = || Event::Error { message: "an event was withheld: it could not be checked for secrets".into() };
+    let Ok(mut v) = serde_json::to_value(&event) else { return unshowable() };
+    if !door.redact_json(&mut v) {
+        return event;
+    }
+    serde_json::from_value(v).unwrap_or_else(|_| unshowable())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_text_of_every_event_passes_the_door() {
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        crate::redact::door().learn("BUS_CANARY", "canary-bus-0c9d2e71");
+        let events = [
+            Event::Error { message: "limactl said: canary-bus-0c9d2e71".into() },
+            Event::Notice { message: "token ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 seen".into() },
+            Event::OverlayChanged { path: "/workspace/canary-bus-0c9d2e71.txt".into(), action: "create".into() },
+            Event::Progress(Progress { operation: "up".into(), step: "boot".into(), message: "Bearer abcdefghijklmnopqrstuvwxyz0123".into(), fraction: None }),
+            Event::PairingRequested { channel: "telegram".into(), code: "ABCD1234".into(), sender: "canary-bus-0c9d2e71".into(), name: None },
+        ];
+        for e in events {
+            bus.publish(e);
+            let got = serde_json::to_string(&rx.recv().await.unwrap()).unwrap();
+            assert!(!got.contains("canary-bus-0c9d2e71") && !got.contains("ghp_Ab") && !got.contains("abcdefghijklmnop"), "{got}");
+            assert!(got.contains("[REDACTED"), "{got}");
+        }
+        // untouched events stay as they were (tags, states, codes)
+        bus.publish(Event::StateChanged { instance: "x".into(), state: VmState::Running });
+        assert_eq!(rx.recv().await.unwrap(), Event::StateChanged { instance: "x".into(), state: VmState::Running });
+    }
 
     #[tokio::test]
     async fn subscribers_receive_published_events() {

@@ -48,8 +48,10 @@ pub struct CommandError {
 }
 
 impl CommandError {
+    /// Every message that reaches the UI passes core's redactor: core errors can carry what
+    /// the VM printed, and nothing shown may carry a secret value or a token shape.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        CommandError { kind, message: message.into(), problems: Vec::new() }
+        CommandError { kind, message: sandbox_core::redact::door().redact(&message.into()), problems: Vec::new() }
     }
 
     pub fn failed(e: impl std::fmt::Display) -> Self {
@@ -72,7 +74,7 @@ impl From<ProfileError> for CommandError {
             ProfileError::Exists { .. } => CommandError::new(ErrorKind::Exists, e.to_string()),
             ProfileError::Invalid { problems, .. } => {
                 let mut c = CommandError::invalid(problems.iter().map(FieldProblem::from).collect());
-                c.message = e.to_string();
+                c.message = sandbox_core::redact::door().redact(&e.to_string());
                 c
             }
             _ => CommandError::failed(e),

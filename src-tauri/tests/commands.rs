@@ -224,6 +224,25 @@ fn start_and_stop_reach_core_and_failures_become_events() {
     assert_eq!(rx.try_recv().unwrap(), Event::Error { message: "limactl not found; install Lima".into() });
 }
 
+/// Redaction at the door (issue 15): core errors can carry what the VM printed; a value core
+/// knows as a secret (learned when it was pushed or stored) and a token shape reach neither
+/// the command's error (windows), nor the bus's `Error` event (tray, notifications).
+#[test]
+fn a_known_secret_and_a_token_never_reach_the_windows_or_notifications() {
+    let h = Harness::new();
+    let mut rx = h.bus.subscribe();
+    let canary = format!("canary-app-{}", std::process::id());
+    sandbox_core::redact::door().learn("APP_CANARY", &canary);
+    let token = "xoxb-123456789012-abcdefghijkl";
+    *h.control.fail_up.lock().unwrap() = Some(format!("`limactl start` failed: boot script printed {canary} and {token}"));
+    let err = h.call("sandbox_start", json!({})).unwrap_err();
+    let shown = err.to_string();
+    assert!(!shown.contains(&canary) && !shown.contains(token), "{shown}");
+    assert!(shown.contains("[REDACTED:APP_CANARY]") && shown.contains("[REDACTED]"), "{shown}");
+    let Event::Error { message } = rx.try_recv().unwrap() else { panic!("an Error event") };
+    assert!(!message.contains(&canary) && !message.contains(token) && message.contains("[REDACTED:APP_CANARY]"), "{message}");
+}
+
 #[test]
 fn secrets_go_to_the_keychain_and_their_values_never_come_back() {
     let h = Harness::new();

@@ -184,6 +184,15 @@ def test_exec_output_is_redacted():
         assert canary not in json.dumps(out), out
         assert "[REDACTED:ANTHROPIC_API_KEY]" in out["stdout"] and "[REDACTED:ANTHROPIC_API_KEY]" in out["stderr"]
         assert token not in out["stdout"] and "[REDACTED]" in out["stdout"]
+        # a failing tool's error carries what Lima printed: redacted at the door too
+        fail = env.root / "fake" / "fail"
+        fail.mkdir(exist_ok=True)
+        (fail / "stop").write_text(f'1\ntime="t" level=fatal msg="cannot stop: {canary} {token}"\n')
+        down = await s.call_tool("sandbox_down", {})
+        text = down.content[0].text
+        assert down.isError, text
+        assert canary not in text and token not in text, text
+        assert "[REDACTED:ANTHROPIC_API_KEY]" in text and "[REDACTED]" in text, text
 
     run(with_session(env, body))
 

@@ -113,8 +113,9 @@ pub async fn reset(ctx: &Ctx, yes: bool, root: SyncRoot) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-/// Print every core event until Ctrl-C: the VM's state (Lima's files, processes and `watch`), the agent's review
-/// requests and overlay writes (followed in the VM). Decisions stay in core; this only prints.
+/// Print every core event until Ctrl-C: the VM's state (whoever changes it) and, while it
+/// runs, firewall denials, the agent's review requests and writes, pairing requests and yolo
+/// applies (core's one follower, `Sandbox::watch`). Decisions stay in core; this only prints.
 pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
     let sb = ctx.sandbox()?;
     let mut rx = sb.bus().subscribe();
@@ -127,41 +128,12 @@ pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
             }
         }
     });
-    // One stop signal for everything: Ctrl-C, or the agent follower ending (VM gone, error).
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stop_tx = std::sync::Arc::new(stop_tx);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|v| *v).await;
-    };
-    let sbr = &sb;
-    let agent = {
-        let tx = stop_tx.clone();
-        let rx = stop_rx.clone();
-        async move {
-            let r = sbr.follow_agent(stopped(rx)).await;
-            let _ = tx.send(true);
-            r
-        }
-    };
-    let ctrl_c = {
-        let tx = stop_tx.clone();
-        let rx = stop_rx.clone();
-        async move {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => { let _ = tx.send(true); }
-                _ = stopped(rx) => {}
-            }
-        }
-    };
-    // In yolo mode the gate also runs by itself every `sync.yolo_interval_secs`; with Telegram
-    // on, new pairing requests are announced.
-    let (result, yolo, pairing, state, _) =
-        tokio::join!(agent, sb.yolo_loop(stopped(stop_rx.clone())), sb.pairing_loop(stopped(stop_rx.clone())), sb.follow_vm_state(stopped(stop_rx)), ctrl_c);
-    yolo?;
-    pairing?;
-    if let Err(e) = state {
-        eprintln!("warning: the VM's state was not followed: {e}");
-    }
+    // core's one follower (the same the app runs), until Ctrl-C
+    let result = sb
+        .watch(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     printer.abort();
     result?;

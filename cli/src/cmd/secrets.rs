@@ -5,6 +5,7 @@ use crate::context::Ctx;
 use crate::exit;
 use anyhow::Context as _;
 use clap::Subcommand;
+use sandbox_core::sandbox::secrets::SecretsDesk;
 use sandbox_core::secrets::{
     self, import, name::used_by, profile_index, redact::MIN_REDACT_LEN, SecretName, SecretStore, SecretValue, SecretsError,
     WELL_KNOWN,
@@ -54,14 +55,12 @@ pub async fn run(ctx: &Ctx, cmd: SecretsCmd) -> anyhow::Result<u8> {
     }
 }
 
-/// Record what happened (names only) in the audit log; a failure there is a warning, since
-/// the change itself already happened.
-fn audit(ctx: &Ctx, action: &str, detail: serde_json::Value) {
-    if let Err(e) = sandbox_core::audit::AuditLog::in_dir(&ctx.paths.log_dir).append(action, detail) {
-        eprintln!("warning: {e}");
+/// The change happened; an audit line that could not be written is a warning.
+fn warn_audit(warning: &Option<String>) {
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
     }
 }
-
 
 /// Run `f` with the store on a blocking thread (the OS stores are synchronous).
 async fn with_store<T: Send + 'static>(
@@ -88,11 +87,10 @@ pub(crate) async fn set(ctx: &Ctx, raw: &str, from_stdin: bool) -> anyhow::Resul
         );
     }
     let n = name.clone();
-    let backend = with_store(move |s| s.set(&n, &value).map(|()| s.backend())).await?;
-    profile_index::add_name(&ctx.profile_path, &name)
-        .with_context(|| format!("{name} is stored in {backend}, but the profile's index could not be updated"))?;
-    audit(ctx, "secrets.set", serde_json::json!({ "name": name, "store": backend }));
-    println!("Stored {name} in {backend}.");
+    let (log_dir, profile) = (ctx.paths.log_dir.clone(), ctx.profile_path.clone());
+    let stored = with_store(move |s| SecretsDesk { log_dir: &log_dir, profile: &profile }.set(s, &n, &value)).await?;
+    warn_audit(&stored.audit_warning);
+    println!("Stored {name} in {}.", stored.backend);
     println!("It reaches the VM on the next `sandbox up`, or now with `sandbox secrets push`.");
     Ok(exit::OK)
 }
@@ -208,14 +206,11 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 async fn rm(ctx: &Ctx, raw: &str) -> anyhow::Result<u8> {
     let name = secrets::validate_name(raw)?;
     let n = name.clone();
-    let (existed, backend) = with_store(move |s| Ok((s.delete(&n)?, s.backend()))).await?;
-    let unindexed = match profile_index::remove_name(&ctx.profile_path, &name) {
-        Ok(changed) => changed,
-        Err(SecretsError::ProfileMissing { .. }) => false,
-        Err(e) => return Err(e.into()),
-    };
-    audit(ctx, "secrets.rm", serde_json::json!({ "name": name, "store": backend, "was_stored": existed }));
-    match (existed, unindexed) {
+    let (log_dir, profile) = (ctx.paths.log_dir.clone(), ctx.profile_path.clone());
+    let removed = with_store(move |s| SecretsDesk { log_dir: &log_dir, profile: &profile }.remove(s, &n)).await?;
+    warn_audit(&removed.audit_warning);
+    let backend = removed.backend;
+    match (removed.was_stored, removed.unindexed) {
         (false, false) => println!("{name} was not stored in {backend} nor listed in the profile; nothing to do."),
         _ => {
             println!("Removed {name} from {backend} and the profile's index.");
@@ -237,11 +232,12 @@ pub(crate) async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -
     }
     let short: Vec<String> =
         plan.dotenv.entries.iter().filter(|e| e.value.len() < MIN_REDACT_LEN).map(|e| e.name.to_string()).collect();
-    let (report, backend) = with_store(move |s| Ok((import::apply(s, &plan)?, s.backend()))).await?;
-    profile_index::add_names(&ctx.profile_path, &report.stored)
-        .with_context(|| "the secrets are stored, but the profile's index could not be updated; run `sandbox secrets import` again")?;
+    let (log_dir, profile, source) = (ctx.paths.log_dir.clone(), ctx.profile_path.clone(), file.clone());
+    let imported =
+        with_store(move |s| SecretsDesk { log_dir: &log_dir, profile: &profile }.import(s, &source, &plan, delete_source)).await?;
+    warn_audit(&imported.audit_warning);
+    let (report, backend) = (imported.report, imported.backend);
     let names: Vec<&str> = report.stored.iter().map(|n| n.as_str()).collect();
-    audit(ctx, "secrets.import", serde_json::json!({ "names": names, "store": backend, "delete_source": delete_source }));
     println!("Imported {} secret(s) into {backend}: {}", names.len(), names.join(", "));
     if !report.replaced.is_empty() {
         let replaced: Vec<&str> = report.replaced.iter().map(|n| n.as_str()).collect();
@@ -251,7 +247,6 @@ pub(crate) async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -
         eprintln!("warning: shorter than {MIN_REDACT_LEN} characters, too short to be redacted from logs: {}", short.join(", "));
     }
     if delete_source {
-        import::overwrite_and_remove(&file)?;
         println!(
             "Overwrote {} with zeros and deleted it. (On SSDs and copy-on-write file systems old blocks may survive; also remove any backups of it.)",
             file.display()

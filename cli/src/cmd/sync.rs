@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use sandbox_core::sandbox::SandboxError;
 use sandbox_core::scan::Scanner;
-use sandbox_core::sync_loop::Collected;
+use sandbox_core::sandbox::{Collected, SyncDesk};
 use sandbox_core::sync::apply::{FailMode, FailPoint};
 use sandbox_core::sync::queue::{Queue, Request, SyncRoot};
 use sandbox_core::sync::report::contract_json;
@@ -249,13 +249,15 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
         SyncCmd::Show { id, json, diff } => show(&queue, &id, json, diff),
         SyncCmd::Approve { id, paths, force, json, policy } => {
             let policy = resolve_policy(ctx, policy.as_deref())?;
-            approve_and_apply(&queue, &id, paths.as_deref(), force, json, &policy)
+            approve_and_apply(&desk(ctx, &queue), &id, paths.as_deref(), force, json, &policy)
         }
-        SyncCmd::Reject { id } => {
-            let r = queue.reject(&id)?;
-            println!("request {} rejected", r.id);
-            Ok(exit::OK)
-        }
+        SyncCmd::Reject { id } => match desk(ctx, &queue).reject(&id) {
+            Ok(r) => {
+                println!("request {} rejected", r.id);
+                Ok(exit::OK)
+            }
+            Err(e) => desk_error(e),
+        },
         SyncCmd::Recover { json } => {
             if json {
                 println!("{}", serde_json::json!({ "recovered": recovered }));
@@ -264,7 +266,7 @@ pub async fn run(ctx: &Ctx, cmd: SyncCmd) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        SyncCmd::Undo { id, force, json } => undo(&queue, id, force, json),
+        SyncCmd::Undo { id, force, json } => undo(&desk(ctx, &queue), id, force, json),
     }
 }
 
@@ -400,11 +402,20 @@ fn error_exit(e: SyncError) -> Result<u8> {
     }
 }
 
-fn approve_and_apply(queue: &Queue, id: &str, paths: Option<&[String]>, force: bool, json: bool, policy: &SyncPolicy) -> Result<u8> {
-    if let Err(e) = queue.approve(id, paths, policy) {
-        return error_exit(e);
+/// core's queue use cases (audited like the facade's) over this command's queue.
+fn desk<'a>(ctx: &'a Ctx, queue: &'a Queue) -> SyncDesk<'a> {
+    SyncDesk { queue, log_dir: &ctx.paths.log_dir }
+}
+
+fn desk_error(e: SandboxError) -> Result<u8> {
+    match e {
+        SandboxError::Sync(e) => error_exit(e),
+        e => Err(e.into()),
     }
-    match queue.apply(id, force, failpoint()) {
+}
+
+fn approve_and_apply(desk: &SyncDesk, id: &str, paths: Option<&[String]>, force: bool, json: bool, policy: &SyncPolicy) -> Result<u8> {
+    match desk.apply(id, paths, force, policy, failpoint()) {
         Ok((req, outcome)) => {
             if json {
                 println!("{}", serde_json::json!({"request": req.id, "state": req.state, "applied": outcome.applied, "forced": outcome.forced}));
@@ -413,7 +424,7 @@ fn approve_and_apply(queue: &Queue, id: &str, paths: Option<&[String]>, force: b
             }
             Ok(exit::OK)
         }
-        Err(e) => error_exit(e),
+        Err(e) => desk_error(e),
     }
 }
 
@@ -468,10 +479,10 @@ fn show(queue: &Queue, id: &str, json: bool, diff: bool) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn undo(queue: &Queue, id: Option<String>, force: bool, json: bool) -> Result<u8> {
+fn undo(desk: &SyncDesk, id: Option<String>, force: bool, json: bool) -> Result<u8> {
     let id = match id {
         Some(id) => id,
-        None => match queue.last_applied()? {
+        None => match desk.queue.last_applied()? {
             Some(r) => r.id,
             None => {
                 eprintln!("nothing to undo: no applied request");
@@ -479,7 +490,7 @@ fn undo(queue: &Queue, id: Option<String>, force: bool, json: bool) -> Result<u8
             }
         },
     };
-    match queue.undo(&id, force, failpoint()) {
+    match desk.undo(&id, force, failpoint()) {
         Ok((req, outcome)) => {
             if json {
                 println!("{}", serde_json::json!({"request": req.id, "state": req.state, "restored": outcome.applied}));
@@ -488,7 +499,7 @@ fn undo(queue: &Queue, id: Option<String>, force: bool, json: bool) -> Result<u8
             }
             Ok(exit::OK)
         }
-        Err(e) => error_exit(e),
+        Err(e) => desk_error(e),
     }
 }
 

@@ -97,6 +97,11 @@ pub fn collect(store: &dyn SecretStore, names: &[SecretName]) -> Result<Collecte
 pub async fn send(vm: &dyn Vm, collected: Collected, agent_user: &str, base_dir: &str) -> Result<PushReport, SecretsError> {
     validate_agent_user(agent_user)?;
     let Collected { secrets, unset } = collected;
+    // Every value that reaches the VM is known to this process's door first: whatever the VM
+    // prints later (errors, events, logs) is redacted before anyone sees it.
+    for (name, value) in &secrets {
+        crate::redact::door().learn(name.as_str(), value.expose());
+    }
     let (redactor, too_short_to_redact) = Redactor::with_secrets(secrets.iter().map(|(n, v)| (n, v)));
     let (stdin, env_skipped) = payload::build(&secrets);
     let out = vm.exec(&push_argv(agent_user, base_dir), Some(stdin.to_vec())).await?;

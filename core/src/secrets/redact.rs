@@ -1,62 +1,36 @@
-//! [`Redactor`]: replaces every known secret value with `[REDACTED:NAME]` and anything shaped
-//! like a well-known token (sk-…, ghp_…, xox…, AKIA…, Telegram bot tokens, JWTs, Bearer
-//! credentials) with `[REDACTED]`.
-//!
-//! Values shorter than [`MIN_REDACT_LEN`] are not matched: redacting every "ab" in every log
-//! line would make logs useless while protecting nothing (such a value is guessable anyway).
-//! [`Redactor::add`] reports them so the caller can warn.
+//! The redactor ([`crate::redact`]) filled from the secret store: by typed name and value, from
+//! the OS store for a profile's names, and into this process's [`door`](crate::redact::door).
 
 use super::{SecretName, SecretValue};
-use regex::Regex;
+pub use crate::redact::{looks_like_token, Redactor, MIN_REDACT_LEN};
+#[cfg(test)]
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::LazyLock;
 
-/// Values shorter than this many bytes are not redacted by value (see the module docs).
-pub const MIN_REDACT_LEN: usize = 4;
-
-static TOKEN_SHAPES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?P<bearer>(?i:bearer)\s+)[A-Za-z0-9._~+/\-]{16,}=*",
-        r"|\bsk-[A-Za-z0-9_\-]{20,}",
-        r"|\bgh[pousr]_[A-Za-z0-9]{30,}",
-        r"|\bgithub_pat_[A-Za-z0-9_]{30,}",
-        r"|\bglpat-[A-Za-z0-9_\-]{20,}",
-        r"|\bxox[abposre]-[A-Za-z0-9\-]{10,}",
-        r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
-        r"|\bAIza[0-9A-Za-z_\-]{35}",
-        r"|\b[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}",
-        r"|\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-    ))
-    .expect("token shape regex is valid")
-});
-
-/// Does `text` contain something shaped like a well-known token?
-pub fn looks_like_token(text: &str) -> bool {
-    TOKEN_SHAPES.is_match(text)
-}
-
-/// Replaces known secret values and token shapes in text.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    /// needle → name. Needles are the values, their base64 form (the push payload encodes
-    /// values so) and, for multi-line values, each long line.
-    needles: HashMap<String, String>,
-    matcher: Option<Regex>,
+/// Teach this process's door the stored values of `names` it has not loaded yet (unset names
+/// and an unreadable store are skipped: token shapes are still redacted). Cheap after the
+/// first call for the same names.
+pub fn load_into_door(names: &[String]) {
+    let door = crate::redact::door();
+    let todo = door.take_unloaded(names);
+    if todo.is_empty() {
+        return;
+    }
+    let names: Vec<SecretName> = todo.iter().filter_map(|n| super::validate_name(n).ok()).collect();
+    let Ok(store) = super::open_default_store() else { return };
+    for name in names {
+        if let Ok(Some(value)) = store.get(&name) {
+            door.learn(name.as_str(), value.expose());
+        }
+    }
 }
 
 impl Redactor {
-    /// A redactor that knows no values yet (token shapes only).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// A redactor for these secrets; also returns the names too short to redact by value.
     pub fn with_secrets<'a>(secrets: impl IntoIterator<Item = (&'a SecretName, &'a SecretValue)>) -> (Self, Vec<SecretName>) {
         let mut r = Self::new();
         let mut short = Vec::new();
         for (name, value) in secrets {
-            if !r.add_unbuilt(name, value) {
+            if !r.learn_unbuilt(name.as_str(), value.expose()) {
                 short.push(name.clone());
             }
         }
@@ -94,71 +68,7 @@ impl Redactor {
     /// Learn one more value. Returns `false` (and learns nothing) when it is shorter than
     /// [`MIN_REDACT_LEN`].
     pub fn add(&mut self, name: &SecretName, value: &SecretValue) -> bool {
-        let learned = self.add_unbuilt(name, value);
-        self.rebuild();
-        learned
-    }
-
-    /// Forget every value (after a secret was removed, for example).
-    pub fn clear(&mut self) {
-        self.needles.clear();
-        self.matcher = None;
-    }
-
-    /// How many needles (values and their encodings) are known.
-    pub fn known(&self) -> usize {
-        self.needles.len()
-    }
-
-    fn add_unbuilt(&mut self, name: &SecretName, value: &SecretValue) -> bool {
-        let v = value.expose();
-        if v.len() < MIN_REDACT_LEN {
-            return false;
-        }
-        let name = name.to_string();
-        self.needles.insert(v.to_string(), name.clone());
-        let b64 = super::payload::base64_encode(v.as_bytes());
-        self.needles.insert(b64, name.clone());
-        if v.contains('\n') {
-            for line in v.lines().map(str::trim).filter(|l| l.len() >= 8) {
-                self.needles.insert(line.to_string(), name.clone());
-            }
-        }
-        true
-    }
-
-    fn rebuild(&mut self) {
-        if self.needles.is_empty() {
-            self.matcher = None;
-            return;
-        }
-        // Longest first: the regex alternation is leftmost-first, so a value that contains
-        // another one is replaced whole.
-        let mut needles: Vec<&String> = self.needles.keys().collect();
-        needles.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-        let pattern = needles.iter().map(|n| regex::escape(n)).collect::<Vec<_>>().join("|");
-        self.matcher = regex::RegexBuilder::new(&pattern).size_limit(64 << 20).build().ok();
-    }
-
-    /// `text` with every known value and token shape replaced.
-    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let by_value = match &self.matcher {
-            Some(m) => m.replace_all(text, |c: &regex::Captures| format!("[REDACTED:{}]", self.needles[&c[0]])),
-            None => Cow::Borrowed(text),
-        };
-        if !TOKEN_SHAPES.is_match(&by_value) {
-            return by_value;
-        }
-        let shaped = TOKEN_SHAPES.replace_all(&by_value, |c: &regex::Captures| match c.name("bearer") {
-            Some(prefix) => format!("{}[REDACTED]", prefix.as_str()),
-            None => "[REDACTED]".to_string(),
-        });
-        Cow::Owned(shaped.into_owned())
-    }
-
-    /// Subprocess output (bytes, maybe not UTF-8) as redacted text.
-    pub fn redact_bytes(&self, bytes: &[u8]) -> String {
-        self.redact(&String::from_utf8_lossy(bytes)).into_owned()
+        self.learn(name.as_str(), value.expose())
     }
 }
 

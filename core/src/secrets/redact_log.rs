@@ -10,37 +10,16 @@
 //!     .init();
 //! ```
 
-use super::{Redactor, SecretName, SecretValue};
+use super::{SecretName, SecretValue};
 use std::io::{self, Write};
-use std::sync::{Arc, RwLock};
 use tracing_subscriber::fmt::MakeWriter;
 
-/// A [`Redactor`] shared between the log writer and the code that learns secret values.
-#[derive(Debug, Clone, Default)]
-pub struct SharedRedactor(Arc<RwLock<Redactor>>);
+pub use crate::redact::SharedRedactor;
 
 impl SharedRedactor {
-    pub fn new(redactor: Redactor) -> Self {
-        SharedRedactor(Arc::new(RwLock::new(redactor)))
-    }
-
-    /// Learn a value; `false` when it is too short to redact (see [`super::redact`]).
+    /// Learn a typed secret; `false` when it is too short to redact (see [`super::redact`]).
     pub fn add(&self, name: &SecretName, value: &SecretValue) -> bool {
-        self.0.write().unwrap_or_else(|e| e.into_inner()).add(name, value)
-    }
-
-    /// Replace everything known.
-    pub fn replace(&self, redactor: Redactor) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = redactor;
-    }
-
-    pub fn redact(&self, text: &str) -> String {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).redact(text).into_owned()
-    }
-
-    /// Subprocess stderr/stdout, redacted (for error messages and logs).
-    pub fn redact_bytes(&self, bytes: &[u8]) -> String {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).redact_bytes(bytes)
+        self.learn(name.as_str(), value.expose())
     }
 }
 
@@ -115,7 +94,7 @@ impl<W: Write> Drop for RedactingWriter<W> {
 mod tests {
     use super::*;
     use crate::secrets::validate_name;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     /// A `MakeWriter` collecting everything into one buffer.
     #[derive(Clone, Default)]

@@ -22,7 +22,8 @@ pub trait Control: Send + Sync {
     async fn follow(&self) -> CmdResult<()>;
     /// While the VM runs (until `stop` fires): follow its firewall denials (core publishes
     /// throttled `FirewallBlocked` events, reconnecting if the stream drops) and the agent
-    /// (core turns its review requests into `SyncRequested`, its writes into `OverlayChanged`).
+    /// (core turns its review requests into `SyncRequested`, its writes into `OverlayChanged`),
+    /// and in yolo mode run the gate by itself.
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()>;
 }
 
@@ -65,36 +66,12 @@ impl Control for CoreControl {
     }
 
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
-        use sandbox_core::firewall::follow::{follow_reconnecting, journal_follow_argv};
-        use sandbox_core::vm::Vm;
-        let sandbox = self.sandbox()?;
-        let vm = sandbox.require_vm().await?;
-        let open = |cursor: Option<String>| {
-            let vm = vm.clone();
-            async move { vm.exec_stream(&journal_follow_argv(cursor.as_deref())).await.map_err(std::io::Error::other) }
-        };
-        let (stopped_tx, stopped) = tokio::sync::watch::channel(false);
-        let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|s| *s).await;
-        };
-        let stopper = async move {
-            let _ = stop.await;
-            let _ = stopped_tx.send(true);
-        };
-        let alerts = follow_reconnecting(open, &self.bus, sandbox_core::firewall::ThrottleConfig::default(), std::time::Duration::from_secs(30), until_stopped(stopped.clone()));
-        let agent = async {
-            // yolo-unsafe has no overlay to follow; other failures end the agent follower only.
-            if let Err(e) = sandbox.follow_agent(until_stopped(stopped.clone())).await {
-                tracing::info!("not following the agent: {e}");
-            }
-        };
-        let pairing = async {
-            // Telegram pairing requests become `PairingRequested` (nothing when Telegram is off).
-            if let Err(e) = sandbox.pairing_loop(until_stopped(stopped.clone())).await {
-                tracing::info!("not following Telegram pairing: {e}");
-            }
-        };
-        tokio::join!(stopper, alerts, agent, pairing);
+        // core's followers of a running VM, the same ones `sandbox watch` runs
+        self.sandbox()?
+            .follow_running(async {
+                let _ = stop.await;
+            })
+            .await?;
         Ok(())
     }
 }

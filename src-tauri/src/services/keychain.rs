@@ -1,6 +1,7 @@
 //! Secrets: the OS keychain through core::secrets.
 
 use crate::error::{CmdResult, CommandError};
+use sandbox_core::sandbox::secrets::SecretsDesk;
 use sandbox_core::paths::Paths;
 
 /// The OS keychain, through core's secret store. Values go in, never come out. Blocking
@@ -16,7 +17,7 @@ pub trait Keychain: Send + Sync {
 }
 
 /// core::secrets: the OS store for this installation (Secret Service / keyutils / Keychain),
-/// opened on first use. Every change is audited, like the CLI's.
+/// opened on first use. Every change goes through core's secrets use cases, like the CLI's.
 pub struct CoreKeychain {
     pub paths: Paths,
     store: std::sync::Mutex<Option<Box<dyn sandbox_core::secrets::SecretStore>>>,
@@ -41,10 +42,15 @@ impl CoreKeychain {
         f(slot.as_deref().expect("opened above")).map_err(CommandError::failed)
     }
 
-    fn audit(&self, action: &str, detail: serde_json::Value) {
-        if let Err(e) = sandbox_core::audit::AuditLog::in_dir(&self.paths.log_dir).append(action, detail) {
-            tracing::warn!("cannot write the audit log: {e}");
-        }
+    /// core's secrets use cases (the CLI's too): one audit line each, the same whoever calls.
+    fn desk<'a>(&'a self, profile: &'a std::path::Path) -> SecretsDesk<'a> {
+        SecretsDesk { log_dir: &self.paths.log_dir, profile }
+    }
+}
+
+fn warn_audit(warning: &Option<String>) {
+    if let Some(w) = warning {
+        tracing::warn!("cannot write the audit log: {w}");
     }
 }
 
@@ -56,21 +62,18 @@ impl Keychain for CoreKeychain {
     fn set(&self, name: &str, value: String) -> CmdResult<()> {
         let name = secret_name(name)?;
         let value = sandbox_core::secrets::SecretValue::new(value);
-        if value.is_empty() {
-            return Err(CommandError::failed(sandbox_core::secrets::SecretsError::EmptyValue { name: name.to_string() }));
-        }
-        let backend = self.with_store(|s| s.set(&name, &value).map(|()| s.backend()))?;
-        self.audit("secrets.set", serde_json::json!({ "name": name, "store": backend }));
+        let profile = self.paths.profile_file();
+        let stored = self.with_store(|s| self.desk(&profile).set(s, &name, &value))?;
+        warn_audit(&stored.audit_warning);
         Ok(())
     }
 
     fn remove(&self, name: &str) -> CmdResult<bool> {
         let name = secret_name(name)?;
-        let removed = self.with_store(|s| s.delete(&name))?;
-        if removed {
-            self.audit("secrets.rm", serde_json::json!({ "name": name }));
-        }
-        Ok(removed)
+        let profile = self.paths.profile_file();
+        let removed = self.with_store(|s| self.desk(&profile).remove(s, &name))?;
+        warn_audit(&removed.audit_warning);
+        Ok(removed.was_stored)
     }
 
     fn which_set(&self, names: &[String]) -> CmdResult<Vec<String>> {
@@ -82,12 +85,9 @@ impl Keychain for CoreKeychain {
     fn import_env(&self, path: &std::path::Path, delete_source: bool) -> CmdResult<Vec<String>> {
         use sandbox_core::secrets::import;
         let plan = import::plan(path, delete_source).map_err(CommandError::failed)?;
-        let (report, backend) = self.with_store(|s| Ok((import::apply(s, &plan)?, s.backend())))?;
-        let names: Vec<String> = report.stored.iter().map(|n| n.to_string()).collect();
-        self.audit("secrets.import", serde_json::json!({ "names": names, "store": backend, "delete_source": delete_source }));
-        if delete_source {
-            import::overwrite_and_remove(path).map_err(CommandError::failed)?;
-        }
-        Ok(names)
+        let profile = self.paths.profile_file();
+        let imported = self.with_store(|s| self.desk(&profile).import(s, path, &plan, delete_source))?;
+        warn_audit(&imported.audit_warning);
+        Ok(imported.report.stored.iter().map(|n| n.to_string()).collect())
     }
 }

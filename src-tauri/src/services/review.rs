@@ -1,6 +1,6 @@
 //! The sync review queue through core's sync facade.
 
-use crate::error::{CmdResult, CommandError};
+use crate::error::CmdResult;
 use async_trait::async_trait;
 use sandbox_core::events::EventBus;
 use sandbox_core::lima::Limactl;
@@ -96,16 +96,8 @@ impl Reviewer for CoreReviewer {
     }
 
     async fn undo(&self) -> CmdResult<serde_json::Value> {
-        let queue = self.sandbox()?.queue()?;
-        let _lock = queue.lock().map_err(CommandError::failed)?;
-        let last = queue.last_applied().map_err(CommandError::failed)?;
-        let Some(last) = last else {
-            return Err(CommandError::failed("nothing to undo: no request has been applied"));
-        };
-        let (req, outcome) = queue.undo(&last.id, false, None).map_err(CommandError::failed)?;
-        if let Err(e) = sandbox_core::audit::AuditLog::in_dir(&self.paths.log_dir).append("sync.undo", serde_json::json!({"id": req.id, "restored": outcome.applied})) {
-            tracing::warn!("cannot write the audit log: {e}");
-        }
+        // core's undo use case: the same audit line as `sandbox sync undo`
+        let (req, outcome) = self.sandbox()?.sync_undo(None, false)?;
         Ok(serde_json::json!({ "id": req.id, "restored": outcome.applied }))
     }
 }

@@ -1,4 +1,5 @@
-//! The sync loop between the VM's overlay and the host project, as facade calls:
+//! The sync use cases. With a VM (`impl Sandbox`), the loop between the VM's overlay and the
+//! host project:
 //! export the upper dir → the gate (check + queue) → review → apply on the host → drop the
 //! applied entries from the upper dir. Also `reset` (discard the agent's writes) and the
 //! overlay's state for `status`.
@@ -10,9 +11,10 @@
 use crate::events::Event;
 use crate::profile::Mode;
 use crate::provision::ctl::{self, OverlayStatus};
-use crate::sandbox::{Sandbox, SandboxError};
+use super::{Sandbox, SandboxError};
 use crate::scan::Scanner;
 use crate::sync::apply::ApplyOutcome;
+use crate::sync::apply::{FailMode, FailPoint};
 use crate::sync::queue::{Queue, Request, RequestState, SyncRoot};
 use std::path::PathBuf;
 use crate::sync::{ChangeKind, CheckReport};
@@ -24,6 +26,47 @@ pub enum Collected {
     Nothing,
     /// A new request is waiting for review.
     Request(Request),
+}
+
+/// The review queue's use cases that need no VM — approve and apply, reject, undo — each
+/// audited the same way whoever calls: the facade below, the CLI's offline gate
+/// (`sandbox sync approve|reject|undo`, also with `--policy FILE`), the app's review window.
+/// Callers hold the queue lock ([`Queue::lock`]).
+pub struct SyncDesk<'a> {
+    pub queue: &'a Queue,
+    pub log_dir: &'a std::path::Path,
+}
+
+impl SyncDesk<'_> {
+    fn audit(&self, action: &str, detail: serde_json::Value) -> Result<(), SandboxError> {
+        Ok(crate::audit::AuditLog::in_dir(self.log_dir).append(action, detail)?)
+    }
+
+    /// Approve (all, or `paths`) a pending request under `policy` and apply it to its host
+    /// folder; an approved one is applied as approved.
+    pub fn apply(&self, id: &str, paths: Option<&[String]>, force: bool, policy: &crate::sync::SyncPolicy, fail: Option<(FailPoint, FailMode)>) -> Result<(Request, ApplyOutcome), SandboxError> {
+        let req = self.queue.load(id)?;
+        if req.state == RequestState::Pending {
+            self.queue.approve(id, paths, policy)?;
+        }
+        let (req, outcome) = self.queue.apply(id, force, fail)?;
+        self.audit("sync.apply", serde_json::json!({"id": id, "root": req.root, "applied": outcome.applied, "forced": outcome.forced}))?;
+        Ok((req, outcome))
+    }
+
+    /// Reject a pending request.
+    pub fn reject(&self, id: &str) -> Result<Request, SandboxError> {
+        let req = self.queue.reject(id)?;
+        self.audit("sync.reject", serde_json::json!({"id": id}))?;
+        Ok(req)
+    }
+
+    /// Put the host folder back as it was before request `id` was applied.
+    pub fn undo(&self, id: &str, force: bool, fail: Option<(FailPoint, FailMode)>) -> Result<(Request, ApplyOutcome), SandboxError> {
+        let (req, outcome) = self.queue.undo(id, force, fail)?;
+        self.audit("sync.undo", serde_json::json!({"id": id, "root": req.root, "restored": outcome.applied}))?;
+        Ok((req, outcome))
+    }
 }
 
 impl Sandbox {
@@ -148,13 +191,8 @@ impl Sandbox {
         let queue = self.queue()?;
         let (req, outcome) = {
             let _lock = queue.lock()?;
-            let req = queue.load(id)?;
-            if req.state == RequestState::Pending {
-                queue.approve(id, paths, &self.profile().sync_policy)?;
-            }
-            queue.apply(id, force, None)?
+            self.sync_desk(&queue).apply(id, paths, force, &self.profile().sync_policy, None)?
         };
-        self.audit_log().append("sync.apply", serde_json::json!({"id": id, "root": req.root, "applied": outcome.applied, "forced": outcome.forced}))?;
         self.bus().publish(Event::SyncApplied { id: id.into(), files: outcome.applied });
         // A vault request applied after the vault left the profile: no overlay left to drop from.
         if self.require_root(req.root).is_ok() {
@@ -178,10 +216,26 @@ impl Sandbox {
     pub fn sync_reject(&self, id: &str) -> Result<Request, SandboxError> {
         let queue = self.queue()?;
         let _lock = queue.lock()?;
-        let req = queue.reject(id)?;
-        self.audit_log().append("sync.reject", serde_json::json!({"id": id}))?;
+        let req = self.sync_desk(&queue).reject(id)?;
         self.bus().publish(Event::SyncRejected { id: id.into() });
         Ok(req)
+    }
+
+    /// Undo request `id` (the last applied one when `None`). Publishes a `Notice`.
+    pub fn sync_undo(&self, id: Option<&str>, force: bool) -> Result<(Request, ApplyOutcome), SandboxError> {
+        let queue = self.queue()?;
+        let _lock = queue.lock()?;
+        let id = match id {
+            Some(id) => id.to_string(),
+            None => queue.last_applied()?.map(|r| r.id).ok_or(SandboxError::NothingToUndo)?,
+        };
+        let (req, outcome) = self.sync_desk(&queue).undo(&id, force, None)?;
+        self.bus().publish(Event::Notice { message: format!("Undid request {id}: {} path(s) restored", outcome.applied) });
+        Ok((req, outcome))
+    }
+
+    fn sync_desk<'a>(&'a self, queue: &'a Queue) -> SyncDesk<'a> {
+        SyncDesk { queue, log_dir: &self.paths().log_dir }
     }
 
     /// Discard everything the agent wrote in `/workspace` (the overlay's upper dir).

@@ -14,6 +14,11 @@ use crate::vm::{Vm, VmError};
 use serde::Serialize;
 use std::path::PathBuf;
 
+pub mod secrets;
+pub mod sync;
+mod watch;
+pub use sync::{Collected, SyncDesk};
+
 /// Errors of facade operations.
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -33,6 +38,9 @@ pub enum SandboxError {
     Ctl(#[from] crate::provision::ctl::CtlError),
     #[error("this profile is in yolo-unsafe mode: the agent writes straight into your folders, so there is no overlay to sync or reset")]
     NoOverlay,
+    #[error("nothing to undo: no request has been applied")]
+    NothingToUndo,
+
     #[error("this profile has no Obsidian vault to sync: set `mounts.vault` (and leave `features.vault` on), then run `sandbox up`")]
     NoVault,
     #[error("cannot write {path}: {source}")]
@@ -149,7 +157,11 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// The sandbox of `profile`. This process's redactor learns the stored values of the
+    /// profile's secrets (once per name, whoever constructs): a VM pushed to by another
+    /// process prints nothing they could read.
     pub fn new(profile: Profile, paths: Paths, limactl: Limactl, bus: EventBus) -> Self {
+        crate::secrets::redact::load_into_door(&profile.secrets);
         Sandbox { profile, paths, limactl, bus, host: HostOs::current() }
     }
 
@@ -180,12 +192,6 @@ impl Sandbox {
         &self.paths
     }
 
-    /// Follow the VM's state until `stop`: a `StateChanged` on the bus whenever anyone starts,
-    /// stops, deletes or crashes it (see [`Limactl::follow_state_until`]). Runs for as long as
-    /// asked, whatever Lima's `watch` does.
-    pub async fn follow_vm_state(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), SandboxError> {
-        Ok(self.limactl.follow_state_until(&self.profile.name, &self.bus, lima::FollowTiming::default(), stop).await?)
-    }
 
     pub(crate) fn audit_log(&self) -> AuditLog {
         self.audit()
