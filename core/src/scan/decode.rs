@@ -18,7 +18,9 @@
 //! Passes after the first only search the lines the previous pass changed: elsewhere the text
 //! is as before, and its candidates already failed to decode.
 
+#[cfg(test)]
 use regex::bytes::Regex;
+#[cfg(test)]
 use std::sync::OnceLock;
 
 /// gitleaks' default `--max-decode-depth`.
@@ -108,14 +110,7 @@ impl Decoding {
             out.extend_from_slice(&value);
             copied = span.end;
             let decoded = Span::new(start, out.len());
-            let mut kinds = kind;
-            if let Some(prev) = self.passes.last() {
-                for p in prev {
-                    if span.overlaps(p.decoded) {
-                        kinds |= p.kinds;
-                    }
-                }
-            }
+            let kinds = overlapping(self.last(), span).iter().fold(kind, |k, p| k | p.kinds);
             let original = self.to_original(pass - 1, None, span);
             segments.push(Segment { original, encoded: span, decoded, kinds, depth: pass });
         }
@@ -152,12 +147,9 @@ impl Decoding {
         if pass == 0 {
             return span;
         }
-        let segs = only.unwrap_or(&self.passes[pass - 1]);
+        let segs = overlapping(only.unwrap_or(&self.passes[pass - 1]), span);
         let mut encoded: Option<Span> = None;
         for p in segs {
-            if !p.decoded.overlaps(span) {
-                continue;
-            }
             if p.decoded.contains(span) {
                 return p.original;
             }
@@ -171,9 +163,16 @@ impl Decoding {
     }
 
     /// The latest pass's segments a range of its text overlaps.
-    pub(crate) fn overlapping(&self, span: Span) -> Vec<Segment> {
-        self.last().iter().filter(|s| s.decoded.overlaps(span)).copied().collect()
+    pub(crate) fn overlapping(&self, span: Span) -> &[Segment] {
+        overlapping(self.last(), span)
     }
+}
+
+/// The segments (of one pass, in order) whose decoded bytes overlap or touch `span`.
+fn overlapping(segs: &[Segment], span: Span) -> &[Segment] {
+    let from = segs.partition_point(|s| s.decoded.end < span.start);
+    let len = segs[from..].partition_point(|s| s.decoded.start <= span.end);
+    &segs[from..from + len]
 }
 
 /// gitleaks-style tags for a finding in decoded text: `decoded:<kind>`… then `decode-depth:N`.
@@ -190,6 +189,10 @@ pub(crate) fn tags(segments: &[Segment]) -> Vec<String> {
     tags
 }
 
+/// gitleaks' candidate pattern: the four alternatives in order of precedence, searched
+/// leftmost-first. [`find_candidates`] finds the same matches by hand (much faster); this
+/// regex is the reference the tests hold it to.
+#[cfg(test)]
 fn candidates_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -204,22 +207,175 @@ fn candidates_regex() -> &'static Regex {
     })
 }
 
-/// Candidate runs in `areas`, with their kind, dropping any that touches a neighbour of higher
-/// precedence.
+/// Bytes of base64 candidates: `[0-9A-Za-z_/+-]`.
+static BASE64_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'/' || c == b'+' || c == b'-';
+        b += 1;
+    }
+    t
+};
+
+#[inline]
+fn is_b64(b: u8) -> bool {
+    BASE64_BYTE[b as usize]
+}
+
+/// Go's `\s`.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C')
+}
+
+fn hex_at(text: &[u8], i: usize, n: usize) -> bool {
+    text.get(i..i + n).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// The candidate match starting at `i`, if any alternative matches there (leftmost-first:
+/// percent, unicode, hex, base64).
+fn match_at(text: &[u8], i: usize) -> Option<(u8, usize)> {
+    match text[i] {
+        b'%' => {
+            if !hex_at(text, i + 1, 2) {
+                return None;
+            }
+            // `.*` runs to the line's end, then backs off to the last `%XX`.
+            let line_end = memchr::memchr(b'\n', &text[i + 3..]).map_or(text.len(), |p| i + 3 + p);
+            let last = (i + 3..line_end.saturating_sub(2)).rev().find(|&j| text[j] == b'%' && hex_at(text, j + 1, 2));
+            Some((PERCENT, last.map_or(i + 3, |j| j + 3)))
+        }
+        b'\\' => {
+            let mut end = i;
+            loop {
+                let slashes = if text.get(end + 1) == Some(&b'\\') { 2 } else { 1 };
+                let u = end + slashes;
+                if text.get(end) == Some(&b'\\') && matches!(text.get(u), Some(b'u' | b'U')) && hex_at(text, u + 1, 4) {
+                    end = u + 5;
+                } else {
+                    break;
+                }
+            }
+            (end > i).then_some((UNICODE, end))
+        }
+        b'U' if text.get(i + 1) == Some(&b'+') => {
+            let mut end = i;
+            while text.get(end) == Some(&b'U') && text.get(end + 1) == Some(&b'+') && hex_at(text, end + 2, 4) {
+                match text.get(end + 6) {
+                    None => end += 6,
+                    Some(&b) if is_space(b) => end += 7,
+                    Some(_) => break,
+                }
+            }
+            if end > i {
+                return Some((UNICODE, end));
+            }
+            run_at(text, i)
+        }
+        _ => run_at(text, i),
+    }
+}
+
+/// Hex or base64 at `i`.
+fn run_at(text: &[u8], i: usize) -> Option<(u8, usize)> {
+    let hex = text[i..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if hex >= 32 {
+        return Some((HEX, i + hex));
+    }
+    let run = hex + text[i + hex..].iter().take_while(|&&b| is_b64(b)).count();
+    if run < 16 {
+        return None;
+    }
+    let pad = text[i + run..].iter().take(2).take_while(|&&b| b == b'=').count();
+    Some((BASE64, i + run + pad))
+}
+
+/// Where the next `%`, `\\` or `U+` at or after `from` is: the only places percent and
+/// unicode candidates start.
+fn next_special(text: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(p) = memchr::memchr3(b'%', b'\\', b'+', &text[at..]) {
+        let p = at + p;
+        if text[p] != b'+' {
+            return Some(p);
+        }
+        if p > from && text[p - 1] == b'U' {
+            return Some(p - 1);
+        }
+        at = p + 1;
+    }
+    None
+}
+
+/// The next run of 16+ base64 bytes at or after `from` (cut at `from`), found by probing
+/// every 16th byte: a run that long starting in `p..=p+15` covers `p+15`.
+fn next_long_run(text: &[u8], from: usize) -> Option<(usize, usize)> {
+    let n = text.len();
+    let mut p = from;
+    while p + 15 < n {
+        let probe = p + 15;
+        if !is_b64(text[probe]) {
+            p = probe + 1;
+            continue;
+        }
+        let mut a = probe;
+        while a > p && is_b64(text[a - 1]) {
+            a -= 1;
+        }
+        let mut b = probe + 1;
+        while b < n && is_b64(text[b]) {
+            b += 1;
+        }
+        if b - a >= 16 {
+            return Some((a, b));
+        }
+        p = b + 1;
+    }
+    None
+}
+
+/// Candidate runs starting in `areas`, with their kind, dropping any that touches a
+/// neighbour of higher precedence. The same matches as a leftmost-first search with
+/// gitleaks' pattern: percent and unicode runs start only at `%`, `\\` and `U+`, hex and
+/// base64 runs only at the start of 16+ base64 bytes (or where an earlier match ended).
 fn find_candidates(text: &[u8], areas: &[Span]) -> Vec<(u8, Span)> {
-    let re = candidates_regex();
     let mut all: Vec<(u8, Span)> = Vec::new();
-    let mut locs = re.capture_locations();
     for area in areas {
-        let mut at = area.start;
-        while at < area.end {
-            let Some(m) = re.captures_read_at(&mut locs, text, at) else { break };
-            if m.start() >= area.end {
+        let mut i = area.start;
+        let mut special = next_special(text, i);
+        let mut run = next_long_run(text, i);
+        while i < area.end {
+            if special.is_some_and(|s| s < i) {
+                special = next_special(text, i);
+            }
+            if run.is_some_and(|(a, _)| a < i) {
+                run = next_long_run(text, i);
+            }
+            let s = special.unwrap_or(usize::MAX);
+            let (a, b) = run.unwrap_or((usize::MAX, usize::MAX));
+            if s.min(a) >= area.end {
                 break;
             }
-            let kind = (1..=4).find(|&g| locs.get(g).is_some()).map_or(BASE64, |g| 1u8 << (g - 1));
-            all.push((kind, Span::new(m.start(), m.end())));
-            at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+            if s <= a {
+                match match_at(text, s) {
+                    Some((kind, end)) => {
+                        all.push((kind, Span::new(s, end)));
+                        i = end;
+                    }
+                    None => i = s + 1,
+                }
+                continue;
+            }
+            let hex = text[a..b].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            if hex >= 32 {
+                all.push((HEX, Span::new(a, a + hex)));
+                i = a + hex;
+            } else {
+                let pad = text[b..].iter().take(2).take_while(|&&c| c == b'=').count();
+                all.push((BASE64, Span::new(a, b + pad)));
+                i = b + pad;
+            }
         }
     }
     if all.len() < 2 {
@@ -292,7 +448,8 @@ fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Base64 with the standard alphabet and `=` padding (`url`: the URL-safe alphabet, no
-/// padding). Leftover bits in the last character are ignored.
+/// padding). Leftover bits in the last character are ignored. `None` as soon as a byte is
+/// not printable.
 fn base64_decode(s: &[u8], url: bool) -> Option<Vec<u8>> {
     let body = if url {
         if s.len() % 4 == 1 {
@@ -325,7 +482,11 @@ fn base64_decode(s: &[u8], url: bool) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            let byte = (acc >> bits) as u8;
+            if !printable(byte) {
+                return None;
+            }
+            out.push(byte);
             acc &= (1 << bits) - 1;
         }
     }
@@ -336,10 +497,7 @@ fn decode_base64(s: &[u8]) -> Option<Vec<u8>> {
     if !s.iter().any(|&b| b.is_ascii_digit() || matches!(b, b'+' | b'/' | b'-' | b'_')) {
         return None;
     }
-    [false, true]
-        .into_iter()
-        .filter_map(|url| base64_decode(s, url))
-        .find(|v| v.iter().copied().all(printable))
+    base64_decode(s, false).or_else(|| base64_decode(s, true))
 }
 
 /// `U+XXXX` runs (whitespace-separated) or `\uXXXX` / `\\uXXXX` runs, as UTF-8. Code points
@@ -421,6 +579,7 @@ mod tests {
     #[test]
     fn base64_forms() {
         assert_eq!(base64_decode(b"YWJjZA==", false).unwrap(), b"abcd");
+        assert_eq!(base64_decode(b"AAAA", false), None);
         assert_eq!(base64_decode(b"YWJjZGU=", false).unwrap(), b"abcde");
         assert_eq!(base64_decode(b"YWJjZA", false), None);
         assert_eq!(base64_decode(b"YWJjZA", true).unwrap(), b"abcd");
@@ -499,5 +658,77 @@ mod tests {
         let found = find_candidates(text.as_bytes(), &[Span::new(0, text.len())]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, HEX);
+    }
+
+    /// The reference regex's matches, kinds from the capture group that took part.
+    fn by_regex(text: &[u8]) -> Vec<(u8, Span)> {
+        candidates_regex()
+            .captures_iter(text)
+            .map(|c| {
+                let m = c.get(0).unwrap();
+                let g = (1..=4).find(|&g| c.get(g).is_some()).unwrap();
+                (1u8 << (g - 1), Span::new(m.start(), m.end()))
+            })
+            .collect()
+    }
+
+    fn drop_beaten(v: Vec<(u8, Span)>) -> Vec<(u8, Span)> {
+        let beaten = |m: &(u8, Span), o: &(u8, Span)| m.1.overlaps(o.1) && o.0 < m.0;
+        (0..v.len())
+            .filter(|&i| !(i > 0 && beaten(&v[i], &v[i - 1])) && !(i + 1 < v.len() && beaten(&v[i], &v[i + 1])))
+            .map(|i| v[i])
+            .collect()
+    }
+
+    #[test]
+    fn hand_search_matches_the_reference_regex() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: [&[u8]; 23] = [
+            b"%", b"%4", b"%41", b"%zz", b"\\", b"\\u00", b"\\u0041", b"\\\\U004a", b"U+", b"U+0041", b"U+00e9 ",
+            b" ", b"\n", b"\t", b"=", b"==", b"0123456789abcdef", b"ABCDEF", b"xyz", b"+/", b"-_", b"g", b"\xff",
+        ];
+        for _ in 0..20_000 {
+            let n = (next() % 24) as usize;
+            let mut t = Vec::new();
+            for _ in 0..n {
+                t.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            // Match by match (no skipping, no precedence filter).
+            let mut ours = Vec::new();
+            let mut i = 0;
+            while i < t.len() {
+                match match_at(&t, i) {
+                    Some((k, e)) => {
+                        ours.push((k, Span::new(i, e)));
+                        i = e;
+                    }
+                    None => i += 1,
+                }
+            }
+            let reference = by_regex(&t);
+            assert_eq!(ours, reference, "{:?}", String::from_utf8_lossy(&t));
+            let whole = [Span::new(0, t.len())];
+            assert_eq!(find_candidates(&t, &whole), drop_beaten(reference), "{:?}", String::from_utf8_lossy(&t));
+        }
+    }
+
+    #[test]
+    fn kinds_from_the_match() {
+        let kinds = |t: &str| -> Vec<u8> {
+            find_candidates(t.as_bytes(), &[Span::new(0, t.len())]).iter().map(|c| c.0).collect()
+        };
+        assert_eq!(kinds("a %41 b %42"), vec![PERCENT]);
+        assert_eq!(kinds(r"x=\u0041\u0042"), vec![UNICODE]);
+        assert_eq!(kinds("U+0041 U+0042 "), vec![UNICODE]);
+        assert_eq!(kinds("U+0041U+0042U+0043"), vec![BASE64]);
+        assert_eq!(kinds("0123456789abcdef0123456789abcdef"), vec![HEX]);
+        assert_eq!(kinds("0123456789abcdef0123456789abcdeg"), vec![BASE64]);
+        assert_eq!(kinds("0123456789abcdef0123456789abcde"), vec![BASE64]);
     }
 }

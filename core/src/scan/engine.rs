@@ -13,6 +13,10 @@ use super::rule::{Rule, Tail, Window};
 use super::{Location, SecretFinding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+/// Lines either side of a decoded run whose keywords enable rules on it (the widest line
+/// window of a built-in rule).
+const DECODED_CONTEXT_LINES: u16 = 5;
+
 /// Catch-all rules skip lines longer than this (minified or generated content).
 const GENERIC_MAX_LINE: usize = 1000;
 
@@ -165,10 +169,21 @@ impl Engine {
         let mut generic_ok: Option<bool> = None;
         let mut hits: Vec<Hit> = Vec::new();
         let mut path_only: Vec<usize> = Vec::new();
-        let mut stopped_early =
-            self.collect(path, data, data, None, settings.inline_allow, max_hits, &mut generic_ok, &mut hits, Some(&mut path_only));
+        let mut whole_file_on = vec![false; self.rules.len()];
+        let mut stopped_early = self.collect(
+            path,
+            data,
+            data,
+            None,
+            settings.inline_allow,
+            max_hits,
+            &mut generic_ok,
+            &mut hits,
+            Some(&mut path_only),
+            &mut whole_file_on,
+        );
         if !stopped_early && settings.max_decode_depth > 0 {
-            stopped_early = self.scan_decoded(path, data, settings, max_hits, &mut generic_ok, &mut hits);
+            stopped_early = self.scan_decoded(path, data, settings, max_hits, &mut generic_ok, &mut hits, &mut whole_file_on);
         }
         let mut out = self.finish(path, data, hits);
         for r in path_only {
@@ -190,6 +205,7 @@ impl Engine {
         max_hits: usize,
         generic_ok: &mut Option<bool>,
         hits: &mut Vec<Hit>,
+        whole_file_on: &mut [bool],
     ) -> bool {
         let mut decoding = Decoding::default();
         let mut text: Vec<u8> = Vec::new();
@@ -199,35 +215,44 @@ impl Engine {
             let Some(next) = decoding.next_pass(current, &areas) else { break };
             text = next;
             areas = decoding.changed_lines(&text);
-            // Rules search the changed lines plus one line either side (keywords nearby).
-            let regions: Vec<(usize, usize)> = areas
-                .iter()
-                .map(|a| {
-                    let s = if a.start == 0 { 0 } else { memchr::memrchr(b'\n', &text[..a.start - 1]).map_or(0, |p| p + 1) };
-                    let e = if a.end >= text.len() {
-                        text.len()
-                    } else {
-                        memchr::memchr(b'\n', &text[a.end + 1..]).map_or(text.len(), |p| a.end + 1 + p)
-                    };
-                    (s, e)
-                })
-                .collect();
+            // Keywords count on the changed lines and a few either side (the widest line
+            // window of a rule); whole-file rules a keyword enabled anywhere in the file run
+            // on the changed lines too.
+            let mut regions: Vec<(usize, usize)> = Vec::new();
+            for a in &areas {
+                let (s, e) = window_around(&text, a.start, a.end, Window::Lines { before: DECODED_CONTEXT_LINES, after: DECODED_CONTEXT_LINES });
+                match regions.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => regions.push((s, e)),
+                }
+            }
             let mut found = Vec::new();
             let room = max_hits.saturating_sub(hits.len());
-            let stopped = self.collect(path, data, &text, Some((&regions, &decoding)), settings.inline_allow, room, generic_ok, &mut found, None);
+            let stopped = self.collect(
+                path,
+                data,
+                &text,
+                Some((&regions, &decoding)),
+                settings.inline_allow,
+                room,
+                generic_ok,
+                &mut found,
+                None,
+                whole_file_on,
+            );
             for mut h in found {
                 let segs = decoding.overlapping(Span::new(h.start, h.end));
-                let m = decoding.to_original(pass, Some(&segs), Span::new(h.start, h.end));
+                let m = decoding.to_original(pass, Some(segs), Span::new(h.start, h.end));
                 let secret_segs = decoding.overlapping(Span::new(h.secret_start, h.secret_end));
                 let s = if secret_segs.is_empty() {
                     m
                 } else {
-                    decoding.to_original(pass, Some(&secret_segs), Span::new(h.secret_start, h.secret_end))
+                    decoding.to_original(pass, Some(secret_segs), Span::new(h.secret_start, h.secret_end))
                 };
                 h.decoded = Some(Box::new(DecodedHit {
                     matched: text[h.start..h.end].to_vec(),
                     secret: (h.secret_start - h.start, h.secret_end - h.start),
-                    tags: decode::tags(&segs),
+                    tags: decode::tags(segs),
                 }));
                 (h.start, h.end, h.secret_start, h.secret_end) = (m.start, m.end, s.start, s.end);
                 hits.push(h);
@@ -241,7 +266,8 @@ impl Engine {
 
     /// Runs the rules over `text` (the file, or a decoding pass's text with the regions to
     /// search and the segments a hit must overlap) and appends the hits that pass every check,
-    /// up to `max_hits`. Returns whether it stopped there.
+    /// up to `max_hits`. Returns whether it stopped there. `whole_file_on`: whole-file rules a
+    /// keyword enabled (set on the file itself, read on decoded text).
     #[allow(clippy::too_many_arguments)]
     fn collect(
         &self,
@@ -254,6 +280,7 @@ impl Engine {
         generic_ok: &mut Option<bool>,
         hits: &mut Vec<Hit>,
         mut path_only: Option<&mut Vec<usize>>,
+        whole_file_on: &mut [bool],
     ) -> bool {
         let n = self.rules.len();
         // Per rule: windows (merged, in order) and the end of the last one.
@@ -305,6 +332,10 @@ impl Engine {
                             }
                             continue;
                         }
+                        if decoded.is_some() && rule.window == Window::WholeFile {
+                            whole_file_on[r] = true;
+                            continue;
+                        }
                         let (ws, we) = window_around(text, m_start, m_end, rule.window);
                         match windows[r].last_mut() {
                             Some(last) if ws <= last.1 => last.1 = last.1.max(we),
@@ -312,6 +343,14 @@ impl Engine {
                         }
                     }
                 }
+            }
+        }
+        for (r, on) in whole_file_on.iter_mut().enumerate() {
+            if decoded.is_none() {
+                *on = !windows[r].is_empty() && self.rules[r].window == Window::WholeFile;
+            } else if *on && windows[r].is_empty() {
+                // In decoded text, only where the pass changed something.
+                windows[r].extend_from_slice(regions);
             }
         }
 
@@ -347,7 +386,7 @@ impl Engine {
                     if let Some((_, decoding)) = decoded {
                         // In decoded text only matches touching what this pass decoded count.
                         let span = Span::new(base + m.start(), base + m.end());
-                        if !decoding.last().iter().any(|s| s.decoded.overlaps(span)) {
+                        if decoding.overlapping(span).is_empty() {
                             continue;
                         }
                     }
