@@ -385,7 +385,9 @@ fn find_candidates(text: &[u8], areas: &[Span]) -> Vec<(u8, Span)> {
     let beaten = |m: &(u8, Span), o: &(u8, Span)| m.1.overlaps(o.1) && o.0 < m.0;
     (0..all.len())
         .filter(|&i| {
-            !(i > 0 && beaten(&all[i], &all[i - 1])) && !(i + 1 < all.len() && beaten(&all[i], &all[i + 1]))
+            let by_prev = i > 0 && beaten(&all[i], &all[i - 1]);
+            let by_next = i + 1 < all.len() && beaten(&all[i], &all[i + 1]);
+            !by_prev && !by_next
         })
         .map(|i| all[i])
         .collect()
@@ -436,7 +438,7 @@ fn decode_percent(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.iter().any(u8::is_ascii_digit) {
+    if !s.len().is_multiple_of(2) || !s.iter().any(u8::is_ascii_digit) {
         return None;
     }
     s.chunks_exact(2)
@@ -457,7 +459,7 @@ fn base64_decode(s: &[u8], url: bool) -> Option<Vec<u8>> {
         }
         s
     } else {
-        if s.len() % 4 != 0 {
+        if !s.len().is_multiple_of(4) {
             return None;
         }
         let pad = s.iter().rev().take(2).take_while(|&&b| b == b'=').count();
@@ -675,7 +677,11 @@ mod tests {
     fn drop_beaten(v: Vec<(u8, Span)>) -> Vec<(u8, Span)> {
         let beaten = |m: &(u8, Span), o: &(u8, Span)| m.1.overlaps(o.1) && o.0 < m.0;
         (0..v.len())
-            .filter(|&i| !(i > 0 && beaten(&v[i], &v[i - 1])) && !(i + 1 < v.len() && beaten(&v[i], &v[i + 1])))
+            .filter(|&i| {
+                let by_prev = i > 0 && beaten(&v[i], &v[i - 1]);
+                let by_next = i + 1 < v.len() && beaten(&v[i], &v[i + 1]);
+                !by_prev && !by_next
+            })
             .map(|i| v[i])
             .collect()
     }

@@ -197,6 +197,7 @@ impl Engine {
     /// place, and the rules run again on the lines that changed; a hit counts only where it
     /// overlaps what the pass decoded, and is reported at the original bytes. Returns whether
     /// collection stopped early.
+    #[allow(clippy::too_many_arguments)]
     fn scan_decoded(
         &self,
         path: &str,
