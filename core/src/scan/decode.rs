@@ -308,28 +308,50 @@ fn next_special(text: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// The next run of 16+ base64 bytes at or after `from` (cut at `from`), found by probing
-/// every 16th byte: a run that long starting in `p..=p+15` covers `p+15`.
+/// Whether all 8 bytes of `w` are base64 bytes, a word at a time: each byte's high bit ends
+/// up set when it is a digit, a letter, `_`, `/`, `+` or `-`.
+fn all_base64(w: u64) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    if w & HIGH != 0 {
+        return false;
+    }
+    // Byte >= c (bytes and c below 0x80: no borrow crosses bytes).
+    let ge = |x: u64, c: u8| ((x | HIGH) - ONES * u64::from(c)) & HIGH;
+    let eq = |c: u8| {
+        let t = w ^ (ONES * u64::from(c));
+        !(((t & LOW7) + LOW7) | t) & HIGH
+    };
+    let digit = ge(w, b'0') & !ge(w, b'9' + 1);
+    let folded = w | (ONES * 0x20);
+    let letter = ge(folded, b'a') & !ge(folded, b'z' + 1);
+    digit | letter | eq(b'_') | eq(b'/') | eq(b'+') | eq(b'-') == HIGH
+}
+
+/// The next run of 16+ base64 bytes at or after `from` (cut at `from`). Such a run holds a
+/// whole 8-byte block of any grid, so only blocks of base64 bytes need a closer look.
 fn next_long_run(text: &[u8], from: usize) -> Option<(usize, usize)> {
     let n = text.len();
     let mut p = from;
-    while p + 15 < n {
-        let probe = p + 15;
-        if !is_b64(text[probe]) {
-            p = probe + 1;
+    while p + 8 <= n {
+        let block: [u8; 8] = text[p..p + 8].try_into().unwrap_or_default();
+        if !all_base64(u64::from_le_bytes(block)) {
+            p += 8;
             continue;
         }
-        let mut a = probe;
-        while a > p && is_b64(text[a - 1]) {
+        let mut a = p;
+        while a > from && is_b64(text[a - 1]) {
             a -= 1;
         }
-        let mut b = probe + 1;
+        let mut b = p + 8;
         while b < n && is_b64(text[b]) {
             b += 1;
         }
         if b - a >= 16 {
             return Some((a, b));
         }
+        // Shorter: no long run starts before `b` (it would hold this block).
         p = b + 1;
     }
     None
@@ -721,6 +743,30 @@ mod tests {
             assert_eq!(ours, reference, "{:?}", String::from_utf8_lossy(&t));
             let whole = [Span::new(0, t.len())];
             assert_eq!(find_candidates(&t, &whole), drop_beaten(reference), "{:?}", String::from_utf8_lossy(&t));
+        }
+    }
+
+    #[test]
+    fn word_check_agrees_with_the_byte_table() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Mostly base64 bytes, some others, so both answers come up.
+            let bytes: [u8; 8] = std::array::from_fn(|i| {
+                let r = (seed >> (i * 8)) as u8;
+                match r {
+                    0..160 => b"aZ09_/+-qQ"[usize::from(r % 10)],
+                    160..230 => r & 0x7f,
+                    _ => r,
+                }
+            });
+            let want = bytes.iter().all(|&b| is_b64(b));
+            assert_eq!(all_base64(u64::from_le_bytes(bytes)), want, "{bytes:?}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(all_base64(u64::from_le_bytes([b; 8])), is_b64(b), "{b}");
         }
     }
 
