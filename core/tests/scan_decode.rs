@@ -108,3 +108,25 @@ fn decoded_findings_respect_the_per_file_cap() {
     assert_eq!(found.len(), 4, "{found:?}");
     assert_eq!(found[3].rule_id, CAPPED_RULE_ID);
 }
+
+#[test]
+fn allowlists_and_entropy_look_at_the_decoded_secret() {
+    let rules = r#"
+[[rules]]
+id = "acme-key"
+description = "ACME key"
+regex = '''acme_([a-z0-9]{16})'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["acme_"]
+[[rules.allowlists]]
+regexes = ['''^0000''']
+"#;
+    let s = Scanner::from_gitleaks_toml(rules, Path::new(".")).unwrap();
+    // Passes both checks once decoded.
+    assert_eq!(scan(&s, &format!("v: {}\n", b64(&format!("x={KEY}")))).len(), 1);
+    // Allowlisted by its decoded value.
+    assert!(scan(&s, &format!("v: {}\n", b64("x=acme_0000q7w8e9r0t1y2"))).is_empty());
+    // Too little entropy in the decoded secret (the encoded run has plenty).
+    assert!(scan(&s, &format!("v: {}\n", b64("x=acme_aaaaaaaaaaaaaaab"))).is_empty());
+}
