@@ -2,7 +2,7 @@
 //!
 //! scan_bench gen DIR [--per-kind N] [--bulk-mb M] [--seed S]   write a labelled corpus
 //! scan_bench run DIR [--runs R] [--threads T] [--verbose] [--config GITLEAKS_TOML]
-//!                    [--findings OUT.tsv]                        scan it, print figures
+//!                    [--findings OUT.tsv] [--max-decode-depth D]  scan it, print figures
 //! scan_bench extract-config GITLEAKS_BIN OUT.toml               gitleaks' embedded default config
 //! scan_bench compare DIR OURS.tsv GITLEAKS.json                 findings side by side (file, line)
 //! scan_bench profile DIR GITLEAKS_TOML [--top N]                 slowest rules of a config on DIR
@@ -82,6 +82,10 @@ fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
             .with_inline_allow(InlineAllow::Honoured)
             .with_limits(ScanLimits { per_file: usize::MAX / 8, per_request: usize::MAX / 8 }),
         None => Scanner::builtin(),
+    };
+    let scanner = match args.iter().position(|a| a == "--max-decode-depth").and_then(|i| args.get(i + 1)) {
+        Some(d) => scanner.with_max_decode_depth(d.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "--max-decode-depth takes a number"))?),
+        None => scanner,
     };
     println!("rules:           {} ({})", scanner.rules().len(), config.as_ref().map_or("built-in".to_string(), |p| p.display().to_string()));
     let opts = WalkOptions { threads, ..WalkOptions::default() };

@@ -4,6 +4,7 @@
 //! allowlists. Collection stops once a file has far more hits than will be listed.
 
 use super::allowlist::{Allowlist, Candidate};
+use super::decode::{self, Decoding, Span};
 use super::entropy::shannon;
 use super::filters;
 use super::inline_allow::InlineAllow;
@@ -11,6 +12,10 @@ use super::redact::{redact_match, redact_secret};
 use super::rule::{Rule, Tail, Window};
 use super::{Location, SecretFinding};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+/// Lines either side of a decoded run whose keywords enable rules on it (the widest line
+/// window of a built-in rule).
+const DECODED_CONTEXT_LINES: u16 = 5;
 
 /// Catch-all rules skip lines longer than this (minified or generated content).
 const GENERIC_MAX_LINE: usize = 1000;
@@ -33,6 +38,8 @@ pub(crate) struct ScanSettings {
     /// Findings the caller will list for one file; the engine stops collecting a few times
     /// past it (later checks may still drop some) and says so.
     pub(crate) max_findings: usize,
+    /// Decoding passes (gitleaks' `--max-decode-depth`); 0 turns decoding off.
+    pub(crate) max_decode_depth: usize,
 }
 
 /// A file's findings, and whether collection stopped early (more were there).
@@ -49,6 +56,41 @@ struct Hit {
     secret_start: usize,
     secret_end: usize,
     entropy: f32,
+    /// Set for a hit in decoded text: offsets above are then in the original text (where
+    /// the encoded run was), and the matched bytes are kept here.
+    decoded: Option<Box<DecodedHit>>,
+}
+
+/// What a hit in decoded text matched.
+struct DecodedHit {
+    matched: Vec<u8>,
+    /// The secret's range within `matched`.
+    secret: (usize, usize),
+    tags: Vec<String>,
+}
+
+impl Hit {
+    fn matched<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
+        match &self.decoded {
+            Some(d) => &d.matched,
+            None => &data[self.start..self.end],
+        }
+    }
+
+    fn secret<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
+        match &self.decoded {
+            Some(d) => &d.matched[d.secret.0..d.secret.1],
+            None => &data[self.secret_start..self.secret_end],
+        }
+    }
+
+    /// The secret's range within the matched bytes.
+    fn secret_in_match(&self) -> (usize, usize) {
+        match &self.decoded {
+            Some(d) => d.secret,
+            None => (self.secret_start - self.start, self.secret_end - self.start),
+        }
+    }
 }
 
 impl Engine {
@@ -124,12 +166,129 @@ impl Engine {
         }
         // Duplicates and catch-all hits are dropped later, so keep some slack over the cap.
         let max_hits = settings.max_findings.saturating_mul(4).max(16);
-        let mut stopped_early = false;
+        let mut generic_ok: Option<bool> = None;
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut path_only: Vec<usize> = Vec::new();
+        let mut whole_file_on = vec![false; self.rules.len()];
+        let mut stopped_early = self.collect(
+            path,
+            data,
+            data,
+            None,
+            settings.inline_allow,
+            max_hits,
+            &mut generic_ok,
+            &mut hits,
+            Some(&mut path_only),
+            &mut whole_file_on,
+        );
+        if !stopped_early && settings.max_decode_depth > 0 {
+            stopped_early = self.scan_decoded(path, data, settings, max_hits, &mut generic_ok, &mut hits, &mut whole_file_on);
+        }
+        let mut out = self.finish(path, data, hits);
+        for r in path_only {
+            let rule = &self.rules[r];
+            out.push(SecretFinding::whole_file(path, &rule.id, rule.description.clone(), rule.tags.clone()));
+        }
+        FileFindings { findings: out, stopped_early }
+    }
+
+    /// gitleaks' decoding passes: each pass decodes the encoded runs of the previous text in
+    /// place, and the rules run again on the lines that changed; a hit counts only where it
+    /// overlaps what the pass decoded, and is reported at the original bytes. Returns whether
+    /// collection stopped early.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_decoded(
+        &self,
+        path: &str,
+        data: &[u8],
+        settings: &ScanSettings,
+        max_hits: usize,
+        generic_ok: &mut Option<bool>,
+        hits: &mut Vec<Hit>,
+        whole_file_on: &mut [bool],
+    ) -> bool {
+        let mut decoding = Decoding::default();
+        let mut text: Vec<u8> = Vec::new();
+        let mut areas = vec![Span::new(0, data.len())];
+        for pass in 1..=settings.max_decode_depth {
+            let current: &[u8] = if pass == 1 { data } else { &text };
+            let Some(next) = decoding.next_pass(current, &areas) else { break };
+            text = next;
+            areas = decoding.changed_lines(&text);
+            // Keywords count on the changed lines and a few either side (the widest line
+            // window of a rule); whole-file rules a keyword enabled anywhere in the file run
+            // on the changed lines too.
+            let mut regions: Vec<(usize, usize)> = Vec::new();
+            for a in &areas {
+                let (s, e) = window_around(&text, a.start, a.end, Window::Lines { before: DECODED_CONTEXT_LINES, after: DECODED_CONTEXT_LINES });
+                match regions.last_mut() {
+                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                    _ => regions.push((s, e)),
+                }
+            }
+            let mut found = Vec::new();
+            let room = max_hits.saturating_sub(hits.len());
+            let stopped = self.collect(
+                path,
+                data,
+                &text,
+                Some((&regions, &decoding)),
+                settings.inline_allow,
+                room,
+                generic_ok,
+                &mut found,
+                None,
+                whole_file_on,
+            );
+            for mut h in found {
+                let segs = decoding.overlapping(Span::new(h.start, h.end));
+                let m = decoding.to_original(pass, Some(segs), Span::new(h.start, h.end));
+                let secret_segs = decoding.overlapping(Span::new(h.secret_start, h.secret_end));
+                let s = if secret_segs.is_empty() {
+                    m
+                } else {
+                    decoding.to_original(pass, Some(secret_segs), Span::new(h.secret_start, h.secret_end))
+                };
+                h.decoded = Some(Box::new(DecodedHit {
+                    matched: text[h.start..h.end].to_vec(),
+                    secret: (h.secret_start - h.start, h.secret_end - h.start),
+                    tags: decode::tags(segs),
+                }));
+                (h.start, h.end, h.secret_start, h.secret_end) = (m.start, m.end, s.start, s.end);
+                hits.push(h);
+            }
+            if stopped {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Runs the rules over `text` (the file, or a decoding pass's text with the regions to
+    /// search and the segments a hit must overlap) and appends the hits that pass every check,
+    /// up to `max_hits`. Returns whether it stopped there. `whole_file_on`: whole-file rules a
+    /// keyword enabled (set on the file itself, read on decoded text).
+    #[allow(clippy::too_many_arguments)]
+    fn collect(
+        &self,
+        path: &str,
+        data: &[u8],
+        text: &[u8],
+        decoded: Option<(&[(usize, usize)], &Decoding)>,
+        inline_allow: InlineAllow,
+        max_hits: usize,
+        generic_ok: &mut Option<bool>,
+        hits: &mut Vec<Hit>,
+        mut path_only: Option<&mut Vec<usize>>,
+        whole_file_on: &mut [bool],
+    ) -> bool {
         let n = self.rules.len();
         // Per rule: windows (merged, in order) and the end of the last one.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
         let mut path_ok: Vec<Option<bool>> = vec![None; n];
-        let mut path_only: Vec<usize> = Vec::new();
+        let whole = [(0, text.len())];
+        let regions: &[(usize, usize)] = decoded.map_or(&whole, |d| d.0);
 
         for &r in &self.unconditional {
             let rule = &self.rules[r];
@@ -137,49 +296,66 @@ impl Engine {
                 continue;
             }
             if rule.regex.is_none() {
-                path_only.push(r);
+                if let Some(po) = path_only.as_deref_mut() {
+                    po.push(r);
+                }
             } else {
-                windows[r].push((0, data.len()));
+                windows[r].extend_from_slice(regions);
             }
         }
         if let Some(ac) = &self.prefilter {
-            for m in ac.find_iter(data) {
-                for &r in &self.pattern_rules[m.pattern().as_usize()] {
-                    let rule = &self.rules[r];
-                    if let Some(&(_, last_end)) = windows[r].last() {
-                        // A hit inside the last window adds nothing unless its own window
-                        // reaches further.
-                        let reach = match rule.window {
-                            Window::Around { bytes } => bytes,
-                            Window::AroundLines { .. } => usize::MAX,
-                            _ => 0,
-                        };
-                        if m.end().saturating_add(reach) <= last_end {
+            for &(rs, re) in regions {
+                for m in ac.find_iter(&text[rs..re]) {
+                    let (m_start, m_end) = (rs + m.start(), rs + m.end());
+                    for &r in &self.pattern_rules[m.pattern().as_usize()] {
+                        let rule = &self.rules[r];
+                        if let Some(&(_, last_end)) = windows[r].last() {
+                            // A hit inside the last window adds nothing unless its own window
+                            // reaches further.
+                            let reach = match rule.window {
+                                Window::Around { bytes } => bytes,
+                                Window::AroundLines { .. } => usize::MAX,
+                                _ => 0,
+                            };
+                            if m_end.saturating_add(reach) <= last_end {
+                                continue;
+                            }
+                        }
+                        let ok = *path_ok[r].get_or_insert_with(|| self.rule_path_ok(rule, path));
+                        if !ok {
                             continue;
                         }
-                    }
-                    let ok = *path_ok[r].get_or_insert_with(|| self.rule_path_ok(rule, path));
-                    if !ok {
-                        continue;
-                    }
-                    if rule.regex.is_none() {
-                        if !path_only.contains(&r) {
-                            path_only.push(r);
+                        if rule.regex.is_none() {
+                            if let Some(po) = path_only.as_deref_mut() {
+                                if !po.contains(&r) {
+                                    po.push(r);
+                                }
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    let (ws, we) = window_around(data, m.start(), m.end(), rule.window);
-                    match windows[r].last_mut() {
-                        Some(last) if ws <= last.1 => last.1 = last.1.max(we),
-                        _ => windows[r].push((ws, we)),
+                        if decoded.is_some() && rule.window == Window::WholeFile {
+                            whole_file_on[r] = true;
+                            continue;
+                        }
+                        let (ws, we) = window_around(text, m_start, m_end, rule.window);
+                        match windows[r].last_mut() {
+                            Some(last) if ws <= last.1 => last.1 = last.1.max(we),
+                            _ => windows[r].push((ws, we)),
+                        }
                     }
                 }
             }
         }
+        for (r, on) in whole_file_on.iter_mut().enumerate() {
+            if decoded.is_none() {
+                *on = !windows[r].is_empty() && self.rules[r].window == Window::WholeFile;
+            } else if *on && windows[r].is_empty() {
+                // In decoded text, only where the pass changed something.
+                windows[r].extend_from_slice(regions);
+            }
+        }
 
-        let mut generic_ok: Option<bool> = None;
-        let mut hits: Vec<Hit> = Vec::new();
-        'rules: for (r, wins) in windows.iter().enumerate() {
+        for (r, wins) in windows.iter().enumerate() {
             if wins.is_empty() {
                 continue;
             }
@@ -196,8 +372,8 @@ impl Engine {
                 // Around windows search the file itself from the window's start (so `^`, `\b`
                 // and `\A` see what precedes it) up to just past the window's last line.
                 let (hay, from, base) = match rule.window {
-                    Window::Around { .. } | Window::AroundLines { .. } => (&data[..(we + 1).min(data.len())], ws, 0),
-                    _ => (&data[ws..we], 0, ws),
+                    Window::Around { .. } | Window::AroundLines { .. } => (&text[..(we + 1).min(text.len())], ws, 0),
+                    _ => (&text[ws..we], 0, ws),
                 };
                 let found: Box<dyn Iterator<Item = regex::bytes::Captures<'_>>> = match (&rule.tail, rule.window) {
                     (Some(tail), Window::Around { .. } | Window::AroundLines { .. }) => Box::new(captures_after_tail(re, tail, hay, from)),
@@ -207,6 +383,13 @@ impl Engine {
                     let Some(m) = caps.get(0) else { continue };
                     if m.is_empty() {
                         continue;
+                    }
+                    if let Some((_, decoding)) = decoded {
+                        // In decoded text only matches touching what this pass decoded count.
+                        let span = Span::new(base + m.start(), base + m.end());
+                        if decoding.overlapping(span).is_empty() {
+                            continue;
+                        }
                     }
                     let group = if rule.secret_group > 0 {
                         caps.get(rule.secret_group)
@@ -225,23 +408,18 @@ impl Engine {
                         secret_start: base + ss,
                         secret_end: base + se,
                         entropy: 0.0,
+                        decoded: None,
                     };
-                    if let Some(hit) = self.check(rule, path, data, hit, settings.inline_allow) {
+                    if let Some(hit) = self.check(rule, path, text, hit, inline_allow) {
                         if hits.len() >= max_hits {
-                            stopped_early = true;
-                            break 'rules;
+                            return true;
                         }
                         hits.push(hit);
                     }
                 }
             }
         }
-        let mut out = self.finish(path, data, hits);
-        for r in path_only {
-            let rule = &self.rules[r];
-            out.push(SecretFinding::whole_file(path, &rule.id, rule.description.clone(), rule.tags.clone()));
-        }
-        FileFindings { findings: out, stopped_early }
+        false
     }
 
     /// Entropy, validator, inline markers and allowlists.
@@ -302,14 +480,13 @@ impl Engine {
         }
         let mut pos = LineCounter::default();
         let lines: Vec<usize> = hits.iter().map(|h| pos.locate(data, h.start).0).collect();
-        let secret = |h: &Hit| &data[h.secret_start..h.secret_end];
         let keep: Vec<bool> = hits
             .iter()
             .zip(&lines)
             .map(|(h, line)| {
                 !generic(h)
                     || !hits.iter().zip(&lines).any(|(o, l)| {
-                        l == line && !generic(o) && memchr::memmem::find(secret(o), secret(h)).is_some()
+                        l == line && !generic(o) && memchr::memmem::find(o.secret(data), h.secret(data)).is_some()
                     })
             })
             .collect();
@@ -320,7 +497,12 @@ impl Engine {
     /// Drop duplicates and catch-all hits on bytes a specific rule claimed; add positions.
     fn finish(&self, path: &str, data: &[u8], mut hits: Vec<Hit>) -> Vec<SecretFinding> {
         hits.sort_by_key(|h| (h.start, h.rule));
-        hits.dedup_by(|a, b| a.rule == b.rule && a.secret_start == b.secret_start && a.secret_end == b.secret_end);
+        hits.dedup_by(|a, b| {
+            a.rule == b.rule
+                && a.secret_start == b.secret_start
+                && a.secret_end == b.secret_end
+                && a.secret(data) == b.secret(data)
+        });
         let specific: Vec<(usize, usize)> = hits
             .iter()
             .filter(|h| !self.rules[h.rule].generic)
@@ -337,7 +519,12 @@ impl Engine {
                 let rule = &self.rules[h.rule];
                 let (start_line, start_col) = pos.locate(data, h.start);
                 let (end_line, end_col) = pos.locate(data, h.end.saturating_sub(1).max(h.start));
-                let secret = &data[h.secret_start..h.secret_end];
+                let secret = h.secret(data);
+                let (ss, se) = h.secret_in_match();
+                let mut tags = rule.tags.clone();
+                if let Some(d) = &h.decoded {
+                    tags.extend(d.tags.iter().cloned());
+                }
                 SecretFinding {
                     rule_id: rule.id.clone(),
                     description: rule.description.clone(),
@@ -346,15 +533,11 @@ impl Engine {
                     end_line,
                     start_column: start_col,
                     end_column: end_col,
-                    redacted_match: redact_match(
-                        &data[h.start..h.end],
-                        h.secret_start - h.start,
-                        h.secret_end - h.start,
-                    ),
+                    redacted_match: redact_match(h.matched(data), ss, se),
                     redacted_secret: redact_secret(secret),
                     entropy: h.entropy,
                     fingerprint: format!("{path}:{}:{start_line}", rule.id),
-                    tags: rule.tags.clone(),
+                    tags,
                     location: Location::Content,
                 }
             })

@@ -1,5 +1,6 @@
 //! Secret scanner (issue #3): a keyword-prefiltered multi-rule engine with entropy floors,
-//! allowlists and `gitleaks:allow` comments; our own built-in rules; gitleaks config loading
+//! allowlists and `gitleaks:allow` comments; gitleaks-style decoding of percent/hex/base64 runs
+//! (`decode`); our own built-in rules; gitleaks config loading
 //! and gitleaks' JSON report format; a parallel directory walker; a labelled corpus generator.
 //!
 //! The sync gate calls [`Scanner::builtin`] and [`Scanner::scan_bytes`] (or
@@ -9,6 +10,7 @@
 
 pub mod allowlist;
 mod builtin;
+pub mod decode;
 pub mod corpus;
 mod engine;
 pub mod entropy;
@@ -108,6 +110,7 @@ pub struct Scanner {
     engine: Arc<engine::Engine>,
     inline_allow: InlineAllow,
     limits: ScanLimits,
+    max_decode_depth: usize,
 }
 
 impl fmt::Debug for Scanner {
@@ -117,6 +120,7 @@ impl fmt::Debug for Scanner {
             .field("global_allowlists", &self.engine.global.len())
             .field("inline_allow", &self.inline_allow)
             .field("limits", &self.limits)
+            .field("max_decode_depth", &self.max_decode_depth)
             .finish()
     }
 }
@@ -145,6 +149,7 @@ impl Scanner {
             engine: Arc::new(engine::Engine::new(rules, global_allowlists)),
             inline_allow: InlineAllow::default(),
             limits: ScanLimits::default(),
+            max_decode_depth: decode::DEFAULT_MAX_DECODE_DEPTH,
         }
     }
 
@@ -158,6 +163,17 @@ impl Scanner {
     pub fn with_limits(mut self, limits: ScanLimits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// The same rules with another number of decoding passes (gitleaks'
+    /// `--max-decode-depth`; default 5, 0 = no decoding).
+    pub fn with_max_decode_depth(mut self, depth: usize) -> Self {
+        self.max_decode_depth = depth;
+        self
+    }
+
+    pub fn max_decode_depth(&self) -> usize {
+        self.max_decode_depth
     }
 
     pub fn inline_allow(&self) -> InlineAllow {
@@ -253,7 +269,11 @@ impl Scanner {
     }
 
     fn scan_capped(&self, path: &str, data: &[u8], cap: usize) -> Vec<SecretFinding> {
-        let settings = engine::ScanSettings { inline_allow: self.inline_allow, max_findings: cap };
+        let settings = engine::ScanSettings {
+            inline_allow: self.inline_allow,
+            max_findings: cap,
+            max_decode_depth: self.max_decode_depth,
+        };
         let engine::FileFindings { mut findings, stopped_early } = self.engine.scan(path, data, &settings);
         if findings.len() > cap || stopped_early {
             findings.truncate(cap);
