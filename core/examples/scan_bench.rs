@@ -11,7 +11,7 @@
 //! holdout split) and reports MB/s and files/s as the median of R runs. With `--config` it
 //! uses that gitleaks config (inline `gitleaks:allow` honoured, as gitleaks does by default).
 
-use sandbox_core::scan::corpus::{self, score};
+use scan_corpus::{self as corpus, score};
 use sandbox_core::scan::{scan_paths, InlineAllow, ScanLimits, Scanner, WalkOptions};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

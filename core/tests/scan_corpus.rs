@@ -2,7 +2,7 @@
 //! positives, tricky negatives, a bulk tree with planted secrets), on both the tuning split
 //! and the held-out split.
 
-use sandbox_core::scan::corpus::{self, score, Split};
+use scan_corpus::{self as corpus, score, Split};
 use sandbox_core::scan::Scanner;
 use std::collections::HashSet;
 

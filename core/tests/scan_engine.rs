@@ -2,7 +2,7 @@
 //! specific overlap, and the directory walker.
 
 use regex::bytes::Regex;
-use sandbox_core::scan::corpus::{secrets, Rng, SecretKind};
+use scan_corpus::{secrets, Rng, SecretKind};
 use sandbox_core::scan::{scan_paths, Allowlist, RegexTarget, Rule, Scanner, WalkOptions};
 
 fn token(seed: u64) -> String {

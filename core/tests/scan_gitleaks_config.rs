@@ -1,7 +1,7 @@
 //! gitleaks config loading: rules, allowlists (current and legacy forms), global allowlists,
 //! [extend], Go-regex translation and errors that name the rule.
 
-use sandbox_core::scan::corpus::{secrets, Rng, SecretKind};
+use scan_corpus::{secrets, Rng, SecretKind};
 use sandbox_core::scan::{ConfigError, Scanner};
 use std::path::Path;
 

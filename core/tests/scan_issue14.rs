@@ -3,7 +3,7 @@
 
 mod sync_common;
 
-use sandbox_core::scan::corpus::{secrets, Rng, SecretKind};
+use scan_corpus::{secrets, Rng, SecretKind};
 use sandbox_core::scan::{scan_paths, InlineAllow, ScanLimits, Scanner, WalkOptions, CAPPED_RULE_ID};
 use sandbox_core::sync::probe::HostFsBehaviour;
 use sandbox_core::sync::{check_with, CheckOptions, SyncPolicy};

@@ -1,8 +1,8 @@
 //! Every built-in rule: a realistic positive fires it, look-alikes do not.
 //! Secrets are generated at run time (random, fake) so this file holds none.
 
-use sandbox_core::scan::corpus::secrets::{self, SecretKind};
-use sandbox_core::scan::corpus::Rng;
+use scan_corpus::secrets::{self, SecretKind};
+use scan_corpus::Rng;
 use sandbox_core::scan::{InlineAllow, Scanner};
 
 fn rules_hit(path: &str, text: &str) -> Vec<String> {

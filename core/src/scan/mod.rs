@@ -1,7 +1,8 @@
 //! Secret scanner (issue #3): a keyword-prefiltered multi-rule engine with entropy floors,
 //! allowlists and `gitleaks:allow` comments; gitleaks-style decoding of percent/hex/base64 runs
 //! (`decode`); our own built-in rules; gitleaks config loading
-//! and gitleaks' JSON report format; a parallel directory walker; a labelled corpus generator.
+//! and gitleaks' JSON report format; a parallel directory walker. (The labelled corpus generator for its tests and benchmark is
+//! the dev-only crate `testkit/scan-corpus`.)
 //!
 //! The sync gate calls [`Scanner::builtin`] and [`Scanner::scan_bytes`] (or
 //! [`Scanner::scan_bytes_within`] with one [`RequestBudget`] per request). A [`Scanner`] is an
@@ -11,7 +12,6 @@
 pub mod allowlist;
 mod builtin;
 pub mod decode;
-pub mod corpus;
 mod engine;
 pub mod entropy;
 pub mod filters;
