@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The in-VM user agents run as (no sudo, no root-equivalent groups).
-pub const AGENT_USER: &str = "openclaw";
+pub use crate::provision::layout::AGENT_USER;
 /// Output kept per stream of `exec`.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 /// Bounds of `exec`'s timeout.

@@ -7,6 +7,46 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+/// Which of the agent's writable trees a request is for: `/workspace` over the project
+/// (`project`) or `/workspace-obsidian` over the Obsidian vault (`vault`). Requests queued
+/// before there was a vault carry no root and read as `project`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncRoot {
+    #[default]
+    Project,
+    Vault,
+}
+
+impl SyncRoot {
+    pub const ALL: [SyncRoot; 2] = [SyncRoot::Project, SyncRoot::Vault];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncRoot::Project => "project",
+            SyncRoot::Vault => "vault",
+        }
+    }
+}
+
+impl std::fmt::Display for SyncRoot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `project` or `vault` (what `--root` takes).
+impl std::str::FromStr for SyncRoot {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "project" => Ok(SyncRoot::Project),
+            "vault" => Ok(SyncRoot::Vault),
+            other => Err(format!("unknown sync root `{other}`: use `project` or `vault`")),
+        }
+    }
+}
+
 /// Life-cycle state of the sandbox VM, as front ends show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,7 +121,7 @@ pub enum Event {
         changes: usize,
         blocked: bool,
         #[serde(default)]
-        root: crate::sync::queue::SyncRoot,
+        root: SyncRoot,
     },
     /// A sync request was applied to the host.
     SyncApplied { id: String, files: usize },
@@ -91,6 +131,9 @@ pub enum Event {
     OverlayChanged { path: String, action: String },
     /// The firewall dropped traffic or the resolver refused a domain.
     FirewallBlocked(BlockedConnection),
+    /// The profile file was changed (by this process or another: `sandbox firewall allow`,
+    /// an editor, the app's Settings). Front ends re-read what they show from it.
+    ProfileChanged { path: String },
     /// A stranger DMed the Telegram bot and got a pairing `code`; only the user approves it
     /// (`sandbox pairing approve CODE`). `name` is the sender's @username or name, when known.
     PairingRequested { channel: String, code: String, sender: String, name: Option<String> },

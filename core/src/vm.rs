@@ -39,8 +39,10 @@ pub enum VmError {
     Timeout { what: String, secs: u64 },
     #[error("this VM cannot {what}")]
     Unsupported { what: String },
+    /// The driver underneath (Lima) failed; its error says what to do. (A leaf: the driver
+    /// converts its own error into this, `vm` knows no driver.)
     #[error(transparent)]
-    Lima(#[from] crate::lima::LimaError),
+    Driver(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A running Linux VM that core can execute commands in.

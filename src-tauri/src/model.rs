@@ -170,7 +170,7 @@ impl AppModel {
                     self.recent_blocks.truncate(RECENT_BLOCKS);
                 }
             }
-            Event::Notice { .. } | Event::OverlayChanged { .. } | Event::PairingRequested { .. } => {}
+            Event::Notice { .. } | Event::OverlayChanged { .. } | Event::PairingRequested { .. } | Event::ProfileChanged { .. } => {}
         }
         *self != before
     }

@@ -3,9 +3,9 @@
 
 use super::pattern::{parse_port, Destination, DomainPattern};
 use super::presets;
-use crate::profile::FieldIssue;
+use crate::field_issue::FieldIssue;
 use serde::{Deserialize, Serialize};
-use crate::lima::HostOs;
+use crate::host::HostOs;
 use std::net::IpAddr;
 
 /// Lima's DNS server on qemu (slirp): the guest DNATs 192.168.5.3:53 to the hostagent's resolver

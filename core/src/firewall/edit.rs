@@ -4,7 +4,7 @@
 use super::config::{NetworkConfig, NetworkPolicy};
 use super::pattern::{Destination, DomainPattern};
 use super::presets::PRESETS;
-use crate::profile::FieldIssue;
+use crate::field_issue::FieldIssue;
 use std::path::{Path, PathBuf};
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 

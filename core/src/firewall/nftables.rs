@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn issue13_resolver_rule_matches_the_original_destination_per_vm_type() {
-        use crate::lima::HostOs;
+        use crate::host::HostOs;
         let p = policy(|_| {});
         let mac = render(&p.for_host(HostOs::MacOs));
         assert!(mac.contains("meta skuid \"dnsmasq\" ct original ip daddr 192.168.5.2 meta l4proto { tcp, udp } ct original proto-dst 53 accept"), "{mac}");

@@ -57,3 +57,10 @@ pub enum LimaError {
         source: std::io::Error,
     },
 }
+
+/// Lima's failures reach the `Vm` trait's callers as the driver's error, text unchanged.
+impl From<LimaError> for crate::vm::VmError {
+    fn from(e: LimaError) -> Self {
+        crate::vm::VmError::Driver(Box::new(e))
+    }
+}

@@ -4,22 +4,7 @@
 use crate::profile::{Mode, Profile};
 use serde::Serialize;
 
-/// The host OS decides the VM driver and mount type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostOs {
-    MacOs,
-    Linux,
-}
-
-impl HostOs {
-    pub fn current() -> Self {
-        if cfg!(target_os = "macos") {
-            HostOs::MacOs
-        } else {
-            HostOs::Linux
-        }
-    }
-}
+pub use crate::host::HostOs;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -73,8 +73,8 @@ impl Draft {
         t.push_str("# The OpenClaw gateway `sandbox up` installs in the VM: exact versions from the npm registry.\n");
         t.push_str(&format!(
             "openclaw_version = {}\nnode_version = {}\n",
-            q(crate::runtime::config::DEFAULT_OPENCLAW_VERSION),
-            q(crate::runtime::config::DEFAULT_NODE_VERSION)
+            q(crate::profile::agent::DEFAULT_OPENCLAW_VERSION),
+            q(crate::profile::agent::DEFAULT_NODE_VERSION)
         ));
         t.push_str("# network_allow_extra = []        # tools besides web_fetch, web_search that get the network container\n");
         t.push_str("# network_exec_allow_extra = []   # commands besides gh\n");

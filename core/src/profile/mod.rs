@@ -12,6 +12,8 @@ mod size;
 
 pub use draft::{write_text, Draft};
 pub use error::{line_col, Problem, ProfileError};
+pub mod agent;
+pub mod components;
 pub use import::{import_reference, ImportOutcome};
 pub use size::ByteSize;
 
@@ -20,16 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// One problem with one profile field, before line numbers are attached.
-/// Domain modules that own a profile section (`[network]`, `[sync]`) report these with
-/// `field` relative to the profile root, e.g. `network.allowed_domains[2]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldIssue {
-    /// Dotted path of the field, e.g. `network.allowed_domains[2]`.
-    pub field: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
+pub use crate::field_issue::FieldIssue;
 
 /// The default Lima instance name.
 pub const DEFAULT_NAME: &str = "openclaw-sandbox";
@@ -152,9 +145,9 @@ pub struct Profile {
     #[serde(skip)]
     pub sync_policy: crate::sync::SyncPolicy,
     /// The `[agent]` table (validated): gateway versions, tool sandbox extras, Telegram.
-    pub agent: crate::runtime::AgentConfig,
+    pub agent: agent::AgentConfig,
     /// The `[components]` table (validated): settings of the optional components.
-    pub components: crate::runtime::components::ComponentsConfig,
+    pub components: components::ComponentsConfig,
     /// The file this was loaded from, if any.
     pub source: Option<PathBuf>,
 }
@@ -362,9 +355,9 @@ impl Validator<'_> {
         }
         let (ca_certs, vars) = self.provisioning(raw.provisioning.unwrap_or_default());
         let (sync, sync_policy) = self.sync(raw.sync);
-        let (_, agent) = self.section(raw.agent, |c| c.validate(), crate::runtime::AgentConfig::default);
-        let components = raw.components.map(|c| crate::runtime::components::spanned(self.text, c));
-        let (_, components) = self.section(components, |c| c.validate(), crate::runtime::components::ComponentsConfig::default);
+        let (_, agent) = self.section(raw.agent, |c| c.validate(), agent::AgentConfig::default);
+        let components = raw.components.map(|c| components::spanned(self.text, c));
+        let (_, components) = self.section(components, |c| c.validate(), components::ComponentsConfig::default);
         Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, agent, components, source: None }
     }
 

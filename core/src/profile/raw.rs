@@ -17,8 +17,8 @@ pub struct RawProfile {
     pub features: Option<RawFeatures>,
     pub provisioning: Option<RawProvisioning>,
     pub sync: Option<Spanned<crate::sync::SyncPolicyConfig>>,
-    pub agent: Option<Spanned<crate::runtime::AgentConfig>>,
-    pub components: Option<crate::runtime::components::ComponentsConfig>,
+    pub agent: Option<Spanned<crate::profile::agent::AgentConfig>>,
+    pub components: Option<crate::profile::components::ComponentsConfig>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -329,6 +329,6 @@ fn agent_table_is_validated_with_lines() {
     assert_eq!(p[0].line, Some(6));
     let ok = f.parse("[mounts]\nproject = \"proj\"\n[agent]\nopenclaw_version = \"2026.10.1\"\ntelegram_allow_from = [\"42\"]\n").unwrap();
     assert_eq!(ok.agent.openclaw_version, "2026.10.1");
-    assert_eq!(ok.agent.node_version, crate::runtime::config::DEFAULT_NODE_VERSION);
+    assert_eq!(ok.agent.node_version, crate::profile::agent::DEFAULT_NODE_VERSION);
     assert_eq!(ok.agent.telegram_allow_from, ["42"]);
 }

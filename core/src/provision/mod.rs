@@ -44,16 +44,6 @@ pub enum ProvisionError {
     Failed { code: i32, message: String },
 }
 
-impl From<ProvisionError> for crate::sandbox::SandboxError {
-    fn from(e: ProvisionError) -> Self {
-        match e {
-            ProvisionError::Vm(v) => crate::sandbox::SandboxError::Vm(v),
-            ProvisionError::Failed { code, message } => crate::sandbox::SandboxError::Provision { code, message },
-            ProvisionError::Render { detail } => crate::sandbox::SandboxError::Provision { code: -1, message: detail },
-        }
-    }
-}
-
 /// The argv that runs the payload in the VM (the payload goes to stdin).
 pub fn apply_argv() -> Vec<String> {
     ["sudo", "bash", "-s"].iter().map(|s| s.to_string()).collect()

@@ -20,17 +20,15 @@
 //! manifest drops what is no longer rendered, and disables its units); directories holding
 //! data are left alone.
 
-use crate::profile::{FieldIssue, MountRole, Profile};
+pub use crate::profile::components::{spanned, ComponentsConfig, TailscaleConfig, CADENCE_FIXED_KEYS, DEFAULT_TAILSCALE_SECRET};
+use crate::profile::{MountRole, Profile};
 use crate::provision::{GuestFile, ProvisionError};
-use serde::{Deserialize, Serialize};
 
 /// The agent user's home in the VM.
 pub const AGENT_HOME: &str = "/home/openclaw";
 const OWNER: &str = "openclaw:openclaw";
 /// Where Cadence reads its configuration.
 pub const CADENCE_JSON: &str = "/home/openclaw/.openclaw/cadence.json";
-/// Keys of cadence.json the sandbox sets itself (the profile may not).
-pub const CADENCE_FIXED_KEYS: &[&str] = &["vaultPath", "workspacePath"];
 /// Makes the buildlog/Qortex/Cadence directories (root, run by [`COMPONENTS_UNIT`]).
 pub const COMPONENTS_SETUP: &str = "/usr/local/libexec/openclaw/components/openclaw-components-setup";
 pub const COMPONENTS_UNIT: &str = "openclaw-components.service";
@@ -40,109 +38,11 @@ pub const QORTEX_DIR: &str = "/home/openclaw/.qortex";
 /// Installs and logs in Tailscale (root, run by [`TAILSCALE_UNIT`]).
 pub const TAILSCALE_SETUP: &str = "/usr/local/libexec/openclaw/components/openclaw-tailscale-setup";
 pub const TAILSCALE_UNIT: &str = "openclaw-tailscale.service";
-/// The secret `tailscale up` uses when the profile does not name another.
-pub const DEFAULT_TAILSCALE_SECRET: &str = "TAILSCALE_AUTHKEY";
 /// Names Tailscale must resolve and reach (coordination, a relay, the package repository).
 pub const TAILSCALE_NAMES: &[&str] = &["controlplane.tailscale.com", "login.tailscale.com", "derp1.tailscale.com", "pkgs.tailscale.com"];
 const SYSTEMD: &str = "/etc/systemd/system";
 /// Where pushed secrets live in the VM (root-readable files).
 const SECRETS_DIR: &str = "/run/openclaw/secrets";
-
-/// `[components.tailscale]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TailscaleConfig {
-    /// The `[secrets]` name holding a Tailscale auth key; "" to log in by hand
-    /// (`sandbox ssh -- sudo tailscale up`).
-    pub auth_key_secret: String,
-    /// The VM's name on the tailnet; "" for the instance name.
-    pub hostname: String,
-    /// Publish the gateway port on the tailnet (`tailscale serve --tcp`); off: shields up,
-    /// nothing on the tailnet can connect to the VM.
-    pub serve_gateway: bool,
-}
-
-impl Default for TailscaleConfig {
-    fn default() -> Self {
-        TailscaleConfig { auth_key_secret: DEFAULT_TAILSCALE_SECRET.into(), hostname: String::new(), serve_gateway: true }
-    }
-}
-
-/// `[components]` as written.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ComponentsConfig {
-    /// Free-form cadence.json keys (camelCase, as Cadence spells them), e.g. `delivery`,
-    /// `pillars`, `schedule`; `enabled` defaults to true.
-    pub cadence: toml::Table,
-    pub tailscale: TailscaleConfig,
-}
-
-fn has_datetime(v: &toml::Value) -> bool {
-    match v {
-        toml::Value::Datetime(_) => true,
-        toml::Value::Array(a) => a.iter().any(has_datetime),
-        toml::Value::Table(t) => t.values().any(has_datetime),
-        _ => false,
-    }
-}
-
-fn dns_label(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-impl ComponentsConfig {
-    /// Check the table; every problem names its key.
-    pub fn validate(&self) -> Result<ComponentsConfig, Vec<FieldIssue>> {
-        let mut issues = Vec::new();
-        let mut bad = |field: &str, message: String| issues.push(FieldIssue { field: format!("components.{field}"), message });
-        for (k, v) in &self.cadence {
-            if CADENCE_FIXED_KEYS.contains(&k.as_str()) {
-                bad(&format!("cadence.{k}"), "is set by the sandbox (the vault and workspace paths in the VM); remove it".into());
-            } else if has_datetime(v) {
-                bad(&format!("cadence.{k}"), "holds a TOML date/time, which JSON has no type for; write it as a quoted string".into());
-            }
-        }
-        if let Some(v) = self.cadence.get("enabled") {
-            if !v.is_bool() {
-                bad("cadence.enabled", "expected true or false".into());
-            }
-        }
-        let t = &self.tailscale;
-        if !t.auth_key_secret.is_empty() {
-            if let Err(m) = crate::profile::check_secret_name(&t.auth_key_secret) {
-                bad("tailscale.auth_key_secret", m);
-            }
-        }
-        if !t.hostname.is_empty() && !dns_label(&t.hostname) {
-            bad("tailscale.hostname", format!("is `{}`; use lower-case letters, digits and `-` (at most 63, not starting or ending with `-`)", t.hostname));
-        }
-        if issues.is_empty() {
-            Ok(self.clone())
-        } else {
-            Err(issues)
-        }
-    }
-}
-
-/// `[components]` with the place its issues are reported at: the first `[components]` or
-/// `[components.…]` header (the start of the text when the table is written inline). Not a
-/// `toml::Spanned` field: toml cannot span a table that only exists through its sub-tables.
-pub fn spanned(text: &str, config: ComponentsConfig) -> toml::Spanned<ComponentsConfig> {
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if t.starts_with("[components]") || t.starts_with("[components.") {
-            let at = pos + (line.len() - t.len());
-            return toml::Spanned::new(at..at, config);
-        }
-        pos += line.len();
-    }
-    toml::Spanned::new(0..0, config)
-}
 
 fn root_file(path: &str, mode: u32, contents: String, restarts: &[&str]) -> GuestFile {
     GuestFile { path: path.into(), mode, owner: "root:root".into(), contents: contents.into_bytes(), restarts: restarts.iter().map(|s| s.to_string()).collect() }

@@ -2,12 +2,13 @@
 //! registry, a hardened systemd unit running as the agent user), the rootless tool sandbox,
 //! `openclaw.json` merged from the profile, and the optional components.
 //!
-//! [`config`] owns the profile's `[agent]` table; [`render`] turns a profile into the runtime
+//! [`config`] is the profile's `[agent]` table; [`render`] turns a profile into the runtime
 //! step's files; [`apply`] ships them with provisioning/runtime/apply.sh (over stdin, like the
 //! base provisioning) and returns what changed.
 
 pub mod components;
-pub mod config;
+/// The profile's `[agent]` table (it lives in `profile`, which every section's owner imports).
+pub use crate::profile::agent as config;
 pub mod health;
 pub mod render;
 pub mod pairing;

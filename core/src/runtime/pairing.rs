@@ -13,10 +13,9 @@
 //! `meta.senderId` preferred over `id` where a channel sets it (as OpenClaw's own table does).
 //! The parser takes what it recognizes and ignores the rest.
 
-use crate::agent::AGENT_USER;
+use crate::provision::layout::AGENT_USER;
 use crate::audit::{AuditError, AuditLog};
 use crate::events::Event;
-use crate::sandbox::{Sandbox, SandboxError};
 use crate::vm::{Vm, VmError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -53,8 +52,6 @@ pub enum PairingError {
     Remote { what: &'static str, code: i32, message: String },
     #[error(transparent)]
     Vm(#[from] VmError),
-    #[error(transparent)]
-    Sandbox(#[from] SandboxError),
     #[error(transparent)]
     Audit(#[from] AuditError),
 }
@@ -244,67 +241,6 @@ pub fn event(r: &PairingRequest) -> Event {
     Event::PairingRequested { channel: r.channel.clone(), code: r.code.clone(), sender: r.sender.clone(), name: r.name.clone() }
 }
 
-impl Sandbox {
-    fn require_telegram(&self) -> Result<(), PairingError> {
-        if !self.profile().features.telegram {
-            Err(PairingError::TelegramOff)
-        } else if !self.profile().features.gateway {
-            Err(PairingError::GatewayOff)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Pending Telegram pairing requests in the running VM.
-    pub async fn pairing_requests(&self) -> Result<Vec<PairingRequest>, PairingError> {
-        self.require_telegram()?;
-        let vm = self.require_vm().await?;
-        list(&vm).await
-    }
-
-    /// Approve a pairing code: the user's decision only (never offered to agents). Audited.
-    pub async fn pairing_approve(&self, code: &str, notify: bool) -> Result<(), PairingError> {
-        self.require_telegram()?;
-        let code = PairingCode::parse(code)?;
-        let vm = self.require_vm().await?;
-        approve(&vm, &code, notify, &self.audit_log(), &self.profile().name).await
-    }
-
-    /// While `stop` is pending: every [`POLL_EVERY`], list the pending pairing requests and
-    /// publish `PairingRequested` for each new one. Returns at once when Telegram is off. A
-    /// stopped VM is skipped quietly; a failing list is reported once per distinct message.
-    pub async fn pairing_loop(&self, stop: impl std::future::Future<Output = ()>) -> Result<(), PairingError> {
-        if !self.profile().features.telegram || !self.profile().features.gateway {
-            return Ok(());
-        }
-        let mut seen = Seen::default();
-        let mut last_error: Option<String> = None;
-        tokio::pin!(stop);
-        loop {
-            if let Some(vm) = self.running_vm().await? {
-                match list(&vm).await {
-                    Ok(current) => {
-                        last_error = None;
-                        for r in seen.fresh(&current) {
-                            self.bus().publish(event(&r));
-                        }
-                    }
-                    Err(e) => {
-                        let message = format!("cannot list Telegram pairing requests: {e}");
-                        if last_error.as_deref() != Some(message.as_str()) {
-                            self.bus().publish(Event::Error { message: message.clone() });
-                            last_error = Some(message);
-                        }
-                    }
-                }
-            }
-            tokio::select! {
-                _ = &mut stop => return Ok(()),
-                _ = tokio::time::sleep(POLL_EVERY) => {}
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

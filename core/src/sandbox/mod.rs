@@ -14,6 +14,7 @@ use crate::vm::{Vm, VmError};
 use serde::Serialize;
 use std::path::PathBuf;
 
+mod pairing;
 pub mod secrets;
 pub mod sync;
 mod watch;
@@ -38,6 +39,9 @@ pub enum SandboxError {
     Ctl(#[from] crate::provision::ctl::CtlError),
     #[error("this profile is in yolo-unsafe mode: the agent writes straight into your folders, so there is no overlay to sync or reset")]
     NoOverlay,
+    #[error(transparent)]
+    Pairing(#[from] crate::runtime::pairing::PairingError),
+
     #[error("nothing to undo: no request has been applied")]
     NothingToUndo,
 
@@ -49,6 +53,8 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot follow changes to the profile and the review queue ({detail}); raise the open-file/inotify limits or restart the app")]
+    Watch { detail: String },
     #[error("provisioning the VM failed (exit {code}): {message}. Run `sandbox up` again; if it keeps failing, `sandbox ssh` in and check /var/log")]
     Provision { code: i32, message: String },
     #[error("{what} failed in the VM (exit {code}): {message}")]
@@ -136,6 +142,17 @@ pub struct UpReport {
     pub secrets_error: Option<String>,
     /// What else the user should know (e.g. the gateway does not answer yet).
     pub warnings: Vec<String>,
+}
+
+/// Provisioning's failures as the use cases report them.
+impl From<crate::provision::ProvisionError> for SandboxError {
+    fn from(e: crate::provision::ProvisionError) -> Self {
+        match e {
+            crate::provision::ProvisionError::Vm(v) => SandboxError::Vm(v),
+            crate::provision::ProvisionError::Failed { code, message } => SandboxError::Provision { code, message },
+            crate::provision::ProvisionError::Render { detail } => SandboxError::Provision { code: -1, message: detail },
+        }
+    }
 }
 
 /// What `down` did.
@@ -407,7 +424,7 @@ impl Sandbox {
                 names.push(token.to_string());
             }
         }
-        let report = crate::secrets::push_from_os_store(&vm, &names, crate::agent::AGENT_USER).await?;
+        let report = crate::secrets::push_from_os_store(&vm, &names, crate::provision::layout::AGENT_USER).await?;
         let written: Vec<&str> = report.written.iter().map(|n| n.as_str()).collect();
         self.audit().append("secrets.push", serde_json::json!({"instance": self.profile.name, "written": written, "removed": report.removed}))?;
         Ok(report)

@@ -58,9 +58,21 @@ impl Sandbox {
         Ok(())
     }
 
-    /// The one follower, until `stop`: the VM's state ([`Self::follow_vm_state`]) and, each
-    /// time it runs, [`Self::follow_running`] until it no longer does.
+    /// The one follower, until `stop`: the VM's state ([`Self::follow_vm_state`]), each time
+    /// it runs [`Self::follow_running`] until it no longer does, and what other processes
+    /// change in the profile and the review queue ([`Self::follow_files`]).
     pub async fn watch(&self, stop: impl Future<Output = ()>) -> Result<(), SandboxError> {
+        let (tx, rx) = watch::channel(false);
+        let stopper = async move {
+            stop.await;
+            let _ = tx.send(true);
+        };
+        let (_, vm, files) = tokio::join!(stopper, self.watch_vm(stopped(rx.clone())), self.follow_files(stopped(rx)));
+        vm.and(files)
+    }
+
+    /// [`Self::follow_vm_state`] and, while the VM runs, [`Self::follow_running`].
+    async fn watch_vm(&self, stop: impl Future<Output = ()>) -> Result<(), SandboxError> {
         let mut events = self.bus.subscribe();
         let (all_tx, all_rx) = watch::channel(false);
         let state = self.follow_vm_state(stopped(all_rx.clone()));
@@ -117,5 +129,89 @@ impl Sandbox {
             let _ = r.await;
         }
         outcome
+    }
+}
+
+/// What the follower last knew of each review request (its own bus and the queue's files).
+fn state_event(req: &crate::sync::queue::Request) -> Option<Event> {
+    use crate::sync::queue::RequestState;
+    match req.state {
+        RequestState::Pending => Some(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked, root: req.root }),
+        RequestState::Applied => Some(Event::SyncApplied { id: req.id.clone(), files: req.selection.as_ref().map_or(req.changes.len(), |s| s.len()) }),
+        RequestState::Rejected => Some(Event::SyncRejected { id: req.id.clone() }),
+        _ => None,
+    }
+}
+
+impl Sandbox {
+    /// Until `stop`: changes other processes make to the profile (`ProfileChanged`) and to the
+    /// review queue (a request queued by `sandbox sync`, applied or rejected from a terminal:
+    /// `SyncRequested`, `SyncApplied`, `SyncRejected`), as events — watched with `notify`
+    /// (FSEvents / inotify), never polled. What this process already published is not
+    /// published twice.
+    pub async fn follow_files(&self, stop: impl Future<Output = ()>) -> Result<(), SandboxError> {
+        use notify::{RecursiveMode, Watcher};
+        use std::collections::HashMap;
+        let profile = self.profile.source.clone().unwrap_or_else(|| self.paths.profile_file());
+        let queue = self.queue()?;
+        let requests = self.paths.data_dir.join("sync").join("requests");
+        std::fs::create_dir_all(&requests).map_err(|e| SandboxError::Io { path: requests.clone(), source: e })?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<std::path::PathBuf>();
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if let Ok(ev) = res {
+                for p in ev.paths {
+                    let _ = tx.send(p);
+                }
+            }
+        })
+        .map_err(|e| SandboxError::Watch { detail: e.to_string() })?;
+        watcher.watch(&requests, RecursiveMode::Recursive).map_err(|e| SandboxError::Watch { detail: format!("{}: {e}", requests.display()) })?;
+        if let Some(dir) = profile.parent() {
+            watcher.watch(dir, RecursiveMode::NonRecursive).map_err(|e| SandboxError::Watch { detail: format!("{}: {e}", dir.display()) })?;
+        }
+        let mut events = self.bus.subscribe();
+        let mut known: HashMap<String, crate::sync::queue::RequestState> = queue.list()?.into_iter().map(|r| (r.id, r.state)).collect();
+        let mut profile_text = std::fs::read(&profile).ok();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return Ok(()),
+                ev = events.recv() => {
+                    use crate::sync::queue::RequestState;
+                    match ev {
+                        Ok(Event::SyncRequested { id, .. }) => { known.insert(id, RequestState::Pending); }
+                        Ok(Event::SyncApplied { id, .. }) => { known.insert(id, RequestState::Applied); }
+                        Ok(Event::SyncRejected { id }) => { known.insert(id, RequestState::Rejected); }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                        _ => {}
+                    }
+                }
+                Some(first) = rx.recv() => {
+                    // a burst (an atomic rename writes several entries) is one look
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    let mut paths = vec![first];
+                    while let Ok(p) = rx.try_recv() {
+                        paths.push(p);
+                    }
+                    if paths.iter().any(|p| p == &profile) {
+                        let now = std::fs::read(&profile).ok();
+                        if now != profile_text {
+                            profile_text = now;
+                            self.bus.publish(Event::ProfileChanged { path: profile.display().to_string() });
+                        }
+                    }
+                    if paths.iter().any(|p| p.starts_with(&requests)) {
+                        for req in queue.list()? {
+                            if known.get(&req.id) != Some(&req.state) {
+                                known.insert(req.id.clone(), req.state);
+                                if let Some(e) = state_event(&req) {
+                                    self.bus.publish(e);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

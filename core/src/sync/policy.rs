@@ -3,7 +3,7 @@
 use super::changeset::{Change, ChangeKind};
 use super::finding::{rules, Finding, Severity};
 use super::host::FileState;
-use crate::profile::FieldIssue;
+use crate::field_issue::FieldIssue;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 

@@ -45,45 +45,7 @@ impl std::fmt::Display for RequestState {
     }
 }
 
-/// Which of the agent's writable trees a request is for: `/workspace` over the project
-/// (`project`) or `/workspace-obsidian` over the Obsidian vault (`vault`). Requests queued
-/// before there was a vault carry no root and read as `project`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncRoot {
-    #[default]
-    Project,
-    Vault,
-}
-
-impl SyncRoot {
-    pub const ALL: [SyncRoot; 2] = [SyncRoot::Project, SyncRoot::Vault];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SyncRoot::Project => "project",
-            SyncRoot::Vault => "vault",
-        }
-    }
-}
-
-impl std::fmt::Display for SyncRoot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// `project` or `vault` (what `--root` takes).
-impl std::str::FromStr for SyncRoot {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "project" => Ok(SyncRoot::Project),
-            "vault" => Ok(SyncRoot::Vault),
-            other => Err(format!("unknown sync root `{other}`: use `project` or `vault`")),
-        }
-    }
-}
+pub use crate::events::SyncRoot;
 
 /// A sync request: the change set, its findings and the snapshot (`Change::old`) of the host.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -62,7 +62,15 @@ impl Control for CoreControl {
     }
 
     async fn follow(&self) -> CmdResult<()> {
-        Ok(self.sandbox()?.follow_vm_state(std::future::pending()).await?)
+        // the VM's state, and what other processes change in the profile and the review queue
+        let sandbox = self.sandbox()?;
+        let files = async {
+            if let Err(e) = sandbox.follow_files(std::future::pending()).await {
+                tracing::warn!("not following the profile and the review queue: {e}");
+            }
+        };
+        let (state, _) = tokio::join!(sandbox.follow_vm_state(std::future::pending()), files);
+        Ok(state?)
     }
 
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {

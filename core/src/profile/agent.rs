@@ -1,7 +1,7 @@
 //! The profile's `[agent]` table: what runs in the VM besides the sandbox itself — the OpenClaw
 //! gateway (pinned versions), the tool sandbox's extra network tools, Telegram's allow list.
 
-use crate::profile::FieldIssue;
+use crate::field_issue::FieldIssue;
 use serde::{Deserialize, Serialize};
 
 /// The OpenClaw release `sandbox up` installs when the profile does not pin one. Its
@@ -110,7 +110,7 @@ impl AgentConfig {
             }
         }
         for (i, n) in self.env_passthrough_extra.iter().enumerate() {
-            if let Err(m) = crate::profile::check_secret_name(n) {
+            if let Err(m) = super::check_secret_name(n) {
                 bad(&format!("env_passthrough_extra[{i}]"), m);
             }
         }

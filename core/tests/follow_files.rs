@@ -1,0 +1,72 @@
+//! `Sandbox::follow_files`: what another process changes in the profile and the review queue
+//! (here: core's own queue and an editor, as `sandbox sync` or `sandbox firewall allow` in a
+//! terminal would) becomes events within 2 s — watched, not polled.
+
+use sandbox_core::events::{Event, EventBus};
+use sandbox_core::lima::Limactl;
+use sandbox_core::paths::Paths;
+use sandbox_core::profile::Profile;
+use sandbox_core::sandbox::Sandbox;
+use std::path::Path;
+use std::time::Duration;
+
+async fn next(rx: &mut tokio::sync::broadcast::Receiver<Event>, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(e)) if pred(&e) => return e,
+            Ok(Ok(_)) => continue,
+            other => panic!("no {what} within 2 s: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_edits_and_queue_changes_by_others_become_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("project")).unwrap();
+    std::fs::write(root.join("project/a.txt"), "alpha\n").unwrap();
+    let paths = Paths::under(&root.join("home"));
+    let profile_path = paths.profile_file();
+    std::fs::create_dir_all(profile_path.parent().unwrap()).unwrap();
+    let text = format!("version = 1\nname = \"files\"\n[mounts]\nproject = {:?}\n", root.join("project"));
+    std::fs::write(&profile_path, &text).unwrap();
+    let profile = Profile::load(&profile_path).unwrap();
+    let policy = profile.sync_policy.clone();
+    let bus = EventBus::default();
+    let mut rx = bus.subscribe();
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/fake-limactl");
+    let sb = Sandbox::new(profile, paths.clone(), Limactl::at(fake).with_lima_home(root.join("lima")), bus.clone());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let follower = async {
+        sb.follow_files(async {
+            let _ = stop_rx.await;
+        })
+        .await
+    };
+    let others = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // another process queues a request (what `sandbox sync` does)
+        let upper = root.join("upper");
+        std::fs::create_dir_all(&upper).unwrap();
+        std::fs::write(upper.join("b.txt"), "bee\n").unwrap();
+        let tar = root.join("upper.tar");
+        assert!(std::process::Command::new("tar").arg("-C").arg(&upper).arg("-cf").arg(&tar).arg(".").status().unwrap().success());
+        let queue = sandbox_core::sync::queue::Queue::open(&paths.data_dir.join("sync")).unwrap();
+        let req = queue.create(std::fs::File::open(&tar).unwrap(), &root.join("project"), &policy, &sandbox_core::scan::Scanner::builtin(), None).unwrap();
+        let e = next(&mut rx, "SyncRequested", |e| matches!(e, Event::SyncRequested { .. })).await;
+        assert!(matches!(&e, Event::SyncRequested { id, changes: 1, .. } if *id == req.id), "{e:?}");
+        // ... and rejects it from a terminal
+        queue.reject(&req.id).unwrap();
+        next(&mut rx, "SyncRejected", |e| matches!(e, Event::SyncRejected { id } if *id == req.id)).await;
+        // an editor (or `sandbox firewall allow`) rewrites the profile
+        let tmp = profile_path.with_extension("tmp");
+        std::fs::write(&tmp, text.replace("name = \"files\"", "name = \"files\"\nmode = \"yolo\"")).unwrap();
+        std::fs::rename(&tmp, &profile_path).unwrap();
+        next(&mut rx, "ProfileChanged", |e| matches!(e, Event::ProfileChanged { .. })).await;
+        stop_tx.send(()).unwrap();
+    };
+    let (r, ()) = tokio::join!(follower, others);
+    r.unwrap();
+}
