@@ -163,9 +163,8 @@ fn main() -> ExitCode {
         Err(e) => {
             // Errors can carry remote output: they pass core's redactor (the door), which knows
             // the profile's stored values too.
-            let names = sandbox_core::secrets::profile_index::read_names(&ctx_profile)
-                .map(|n| n.iter().map(|x| x.to_string()).collect::<Vec<_>>())
-                .unwrap_or_default();
+            let names =
+                sandbox_core::secrets::profile_index::read_names(&ctx_profile).map(|n| n.iter().map(|x| x.to_string()).collect::<Vec<_>>()).unwrap_or_default();
             sandbox_core::secrets::redact::load_into_door(&names);
             eprintln!("error: {}", sandbox_core::redact::door().redact(&format!("{e:#}")));
             ExitCode::from(code_for(&e))

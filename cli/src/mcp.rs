@@ -81,7 +81,9 @@ impl SandboxMcp {
         respond(self.api.status().await)
     }
 
-    #[tool(description = "Create or start the sandbox VM and provision it. Idempotent. Reports progress notifications when the request carries a progress token.")]
+    #[tool(
+        description = "Create or start the sandbox VM and provision it. Idempotent. Reports progress notifications when the request carries a progress token."
+    )]
     async fn sandbox_up(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
         let token = ctx.meta.get_progress_token();
         let forward = token.map(|token| {
@@ -113,7 +115,9 @@ impl SandboxMcp {
         respond(self.api.down().await)
     }
 
-    #[tool(description = "Run a shell command as the unprivileged agent user inside the VM. Returns exit_code, stdout, stderr (each capped at 64 KiB), truncated and timed_out.")]
+    #[tool(
+        description = "Run a shell command as the unprivileged agent user inside the VM. Returns exit_code, stdout, stderr (each capped at 64 KiB), truncated and timed_out."
+    )]
     async fn sandbox_exec(&self, Parameters(p): Parameters<ExecParams>) -> Result<CallToolResult, McpError> {
         let timeout = p.timeout_secs.unwrap_or(60);
         if timeout == 0 || timeout > MAX_EXEC_SECS {
@@ -137,12 +141,16 @@ impl SandboxMcp {
         respond(self.api.sync_status().await)
     }
 
-    #[tool(description = "Ask the user to review your changes in /workspace: they are checked (policy, secrets) and shown to the user with your message. Only the user can approve; nothing is applied by this call.")]
+    #[tool(
+        description = "Ask the user to review your changes in /workspace: they are checked (policy, secrets) and shown to the user with your message. Only the user can approve; nothing is applied by this call."
+    )]
     async fn sandbox_sync_request(&self, Parameters(p): Parameters<SyncRequestParams>) -> Result<CallToolResult, McpError> {
         respond(self.api.sync_request(&p.message).await)
     }
 
-    #[tool(description = "Recent connections the VM's firewall blocked and domain names its resolver refused, de-duplicated with counts. Read-only: only the user can allow anything.")]
+    #[tool(
+        description = "Recent connections the VM's firewall blocked and domain names its resolver refused, de-duplicated with counts. Read-only: only the user can allow anything."
+    )]
     async fn sandbox_firewall_log(&self, Parameters(p): Parameters<FirewallLogParams>) -> Result<CallToolResult, McpError> {
         respond(self.api.firewall_log(p.since.as_deref().unwrap_or("-1h")).await.map(|alerts| serde_json::json!({ "alerts": alerts })))
     }
@@ -156,13 +164,11 @@ impl SandboxMcp {
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for SandboxMcp {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::from_build_env())
-            .with_instructions(
-                "OpenClaw Sandbox: inspect and start the agent VM, run commands in it as the agent user, \
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(Implementation::from_build_env()).with_instructions(
+            "OpenClaw Sandbox: inspect and start the agent VM, run commands in it as the agent user, \
                  and ask the user to review changes. Approving changes, network access and secrets are the user's alone."
-                    .to_string(),
-            )
+                .to_string(),
+        )
     }
 }
 

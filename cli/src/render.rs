@@ -61,7 +61,9 @@ fn show(event: &Event, bar: Option<&ProgressBar>) {
                 None => format!("[    ] {}", p.message),
             }
         }
-        Event::StateChanged { instance, state } => format!("{instance}: {}", serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+        Event::StateChanged { instance, state } => {
+            format!("{instance}: {}", serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+        }
         Event::Notice { message } => message.clone(),
         Event::Error { message } => format!("error: {message}"),
         other => serde_json::to_string(other).unwrap_or_default(),

@@ -39,7 +39,8 @@ fn render_prints_both_parts_or_one() {
 fn an_invalid_network_table_is_reported_by_field() {
     let home = tempfile::tempdir().unwrap();
     let profile = home.path().join("p.toml");
-    std::fs::write(&profile, format!("[mounts]\nproject = \"{}\"\n[network]\npresets = [\"llm\", \"nope\"]\nallowed_ports = [0]\n", home.path().display())).unwrap();
+    std::fs::write(&profile, format!("[mounts]\nproject = \"{}\"\n[network]\npresets = [\"llm\", \"nope\"]\nallowed_ports = [0]\n", home.path().display()))
+        .unwrap();
     let out = sandbox(home.path(), &["--profile", profile.to_str().unwrap(), "firewall", "render"], b"");
     assert_eq!(out.status.code(), Some(1));
     let e = text(&out.stderr);

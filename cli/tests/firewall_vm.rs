@@ -14,7 +14,8 @@ fn allow_reloads_a_running_vm_and_deny_too() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.contains("reloaded"), "{}", r.stdout);
     let shells: Vec<_> = env.calls().into_iter().filter(|(a, _)| a[0] == "shell").collect();
-    let steps: Vec<String> = shells.iter().map(|(a, _)| a[a.iter().position(|x| x == "/usr/local/sbin/openclaw-firewall-apply").unwrap() + 1..].join(" ")).collect();
+    let steps: Vec<String> =
+        shells.iter().map(|(a, _)| a[a.iter().position(|x| x == "/usr/local/sbin/openclaw-firewall-apply").unwrap() + 1..].join(" ")).collect();
     assert_eq!(steps, vec!["stage nftables", "stage dns", "commit"]);
     let nft = String::from_utf8(shells[0].1.clone().unwrap()).unwrap();
     assert!(nft.contains("table inet openclaw"), "{nft}");

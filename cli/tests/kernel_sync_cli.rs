@@ -56,7 +56,8 @@ fn overlay_upper_piped_into_sync_apply() {
     let merged_view = snapshot(&b("merged"));
     assert!(Command::new("umount").arg(b("merged")).status().unwrap().success());
     std::mem::forget(guard);
-    let tar = Command::new("tar").args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"]).arg(b("upper")).args(["-cf", "-", "."]).output().unwrap().stdout;
+    let tar =
+        Command::new("tar").args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"]).arg(b("upper")).args(["-cf", "-", "."]).output().unwrap().stdout;
     let project = b("project").display().to_string();
     let home = b("home");
 
@@ -71,14 +72,21 @@ fn overlay_upper_piped_into_sync_apply() {
 
     // Without the key the same flow applies, and the host equals the merged view.
     std::fs::remove_file(b("upper/id.pem")).unwrap();
-    let tar = Command::new("tar").args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"]).arg(b("upper")).args(["-cf", "-", "."]).output().unwrap().stdout;
+    let tar =
+        Command::new("tar").args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"]).arg(b("upper")).args(["-cf", "-", "."]).output().unwrap().stdout;
     let (code, v) = sandbox_with_stdin(&home, &["sync", "apply", "--from-tar", "-", "--project", &project, "--json", "--yes"], &tar);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["applied"], true);
-    let kinds: Vec<(String, String)> = v["changes"].as_array().unwrap().iter().map(|c| (c["path"].as_str().unwrap().to_string(), c["kind"].as_str().unwrap().to_string())).collect();
+    let kinds: Vec<(String, String)> =
+        v["changes"].as_array().unwrap().iter().map(|c| (c["path"].as_str().unwrap().to_string(), c["kind"].as_str().unwrap().to_string())).collect();
     assert_eq!(
         kinds,
-        vec![("docs".into(), "added".into()), ("docs/new.md".into(), "added".into()), ("old.txt".into(), "deleted".into()), ("src/lib.rs".into(), "modified".into())]
+        vec![
+            ("docs".into(), "added".into()),
+            ("docs/new.md".into(), "added".into()),
+            ("old.txt".into(), "deleted".into()),
+            ("src/lib.rs".into(), "modified".into())
+        ]
     );
     let mut want = merged_view;
     want.remove("id.pem");

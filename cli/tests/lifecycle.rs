@@ -51,7 +51,10 @@ fn init_imports_a_reference_profile() {
     let src = env.path("sandbox-profile.toml");
     std::fs::write(
         &src,
-        format!("[mounts]\nopenclaw = \"{}\"\nsecrets = \"~/.secrets.env\"\n[mode]\nyolo = true\n[resources]\ncpus = 3\nmemory = \"6GiB\"\n", env.project().display()),
+        format!(
+            "[mounts]\nopenclaw = \"{}\"\nsecrets = \"~/.secrets.env\"\n[mode]\nyolo = true\n[resources]\ncpus = 3\nmemory = \"6GiB\"\n",
+            env.project().display()
+        ),
     )
     .unwrap();
     let r = env.run(&["init", "--import", src.to_str().unwrap()]);
@@ -305,7 +308,11 @@ fn restart_explains_a_missing_gateway() {
     let env = Env::new();
     env.init(&[]);
     env.run(&["up"]);
-    std::fs::write(env.fake_dir().join("shell.json"), r#"[{"match": "systemctl restart", "stderr": "Failed to restart openclaw-gateway.service: Unit openclaw-gateway.service not found.\n", "exit": 5}]"#).unwrap();
+    std::fs::write(
+        env.fake_dir().join("shell.json"),
+        r#"[{"match": "systemctl restart", "stderr": "Failed to restart openclaw-gateway.service: Unit openclaw-gateway.service not found.\n", "exit": 5}]"#,
+    )
+    .unwrap();
     let r = env.run(&["restart"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("not installed in this VM yet"), "{}", r.stderr);
@@ -503,7 +510,8 @@ fn profile_changes_reach_an_existing_vm_through_limactl_edit() {
     assert!(r.stderr.contains("Applying it: stop, `limactl edit`, start"), "{}", r.stderr);
     let verbs = env.verbs();
     let at = |v: &str| verbs.iter().position(|x| x == v).unwrap_or_else(|| panic!("{v} missing in {verbs:?}"));
-    let (stop, edit, start) = (at(&format!("stop {NAME}")), at(&format!("edit {NAME} --set .cpus = 4 | .memory = \"6GiB\"")), at(&format!("start --progress {NAME}")));
+    let (stop, edit, start) =
+        (at(&format!("stop {NAME}")), at(&format!("edit {NAME} --set .cpus = 4 | .memory = \"6GiB\"")), at(&format!("start --progress {NAME}")));
     assert!(stop < edit && edit < start, "{verbs:?}");
     let y = std::fs::read_to_string(&instance_yaml).unwrap();
     assert!(y.contains("cpus: 4") && y.contains("memory: 6GiB"), "{y}");

@@ -12,11 +12,7 @@ fn sandbox(args: &[&str], home: &Path) -> (i32, String, String) {
         .env("XDG_CONFIG_HOME", home.join("config"))
         .output()
         .expect("run sandbox");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// A GitHub-shaped token built at run time so this file holds none.

@@ -52,10 +52,7 @@ fn canary_never_leaks_through_set_list_push_import_rm() {
     let pushes: Vec<&Call> = calls.iter().filter(|c| c.argv.iter().any(|a| a == "openclaw-secrets-push")).collect();
     assert_eq!(pushes.len(), 1);
     assert_eq!(&pushes[0].argv[..5], ["shell", "--workdir", "/", INSTANCE, "--"]);
-    assert_eq!(
-        pushes[0].stdin.as_deref(),
-        Some(&expected_payload(&[("CANARY_KEY", &canary), ("IMPORTED_KEY", &imported)])[..])
-    );
+    assert_eq!(pushes[0].stdin.as_deref(), Some(&expected_payload(&[("CANARY_KEY", &canary), ("IMPORTED_KEY", &imported)])[..]));
 
     // up: provisions, then pushes the same payload (values over stdin only)
     let out = h.ok(&["up"], None);
@@ -161,4 +158,3 @@ fn with_the_gateway_the_push_carries_a_generated_token_once() {
     let audit = std::fs::read_to_string(h.home.path().join("logs/audit.jsonl")).unwrap();
     assert_eq!(audit.matches("secrets.generate").count(), 1, "{audit}");
 }
-

@@ -203,7 +203,8 @@ fn issue14_p2_sync_list_after_a_crash_never_overwrites_the_users_repair() {
     root.write("d/x.txt", b"old x\n");
     let t = write_tar(&root, "t.tar", Tar::new().root().file("a.txt", b"new a\n").whiteout("d").file("c.txt", b"c\n").build());
     // Removals first (d/x.txt, d), then a.txt: the process dies right after writing a.txt.
-    let out = sandbox(&root, &["sync", "apply", "--from-tar", &t, "--project", &proj(&root), "--yes"], None, &[("SANDBOX_TEST_SYNC_FAILPOINT", "after-step:2")]);
+    let out =
+        sandbox(&root, &["sync", "apply", "--from-tar", &t, "--project", &proj(&root), "--yes"], None, &[("SANDBOX_TEST_SYNC_FAILPOINT", "after-step:2")]);
     assert!(out.status.code().is_none() || code(&out) != 0, "the process should have died");
     assert_eq!(root.read("a.txt"), b"new a\n");
     root.write("a.txt", b"the user's repair\n");

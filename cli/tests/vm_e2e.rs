@@ -32,7 +32,10 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     std::fs::create_dir_all(bed.user_lima_home().join("_config")).unwrap();
     std::fs::write(
         bed.user_lima_home().join("_config/override.yaml"),
-        format!("mounts:\n- location: {}\n  mountPoint: /mnt/leaked-home\n  writable: true\nportForwards:\n- guestPort: 8790\n  hostPort: 8790\n", bed.path("home").display()),
+        format!(
+            "mounts:\n- location: {}\n  mountPoint: /mnt/leaked-home\n  writable: true\nportForwards:\n- guestPort: 8790\n  hostPort: 8790\n",
+            bed.path("home").display()
+        ),
     )
     .unwrap();
     let before = snapshot(&bed.project());
@@ -269,12 +272,14 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
            sudo -u openclaw setsid -f timeout 120 python3 -m http.server --bind ${l%:*} ${l##*:} >/dev/null 2>&1; done; sleep 2; \
          ss -Hltn | grep -c ':188'",
     );
-    let reached = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut c| {
-        std::io::Write::write_all(&mut c, b"GET / HTTP/1.0\r\n\r\n")?;
-        let mut got = String::new();
-        std::io::Read::read_to_string(&mut c, &mut got)?;
-        Ok(got)
-    });
+    let reached = |port: u16| {
+        std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut c| {
+            std::io::Write::write_all(&mut c, b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut got = String::new();
+            std::io::Read::read_to_string(&mut c, &mut got)?;
+            Ok(got)
+        })
+    };
     let t = Instant::now();
     let gateway = loop {
         match reached(18789) {
@@ -327,7 +332,11 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     std::fs::write(bed.path("datasets/rows.csv"), "a,b\n").unwrap();
     chown_tree(&bed.path("datasets"), HOST_UID, HOST_GID);
     let text = std::fs::read_to_string(bed.profile()).unwrap().replace("memory = \"2GiB\"", "memory = \"3GiB\"");
-    let text = text.replacen("[resources]", &format!("[[mounts.extra]]\npath = \"{}\"\nmount_point = \"/mnt/datasets\"\n\n[resources]", bed.path("datasets").display()), 1);
+    let text = text.replacen(
+        "[resources]",
+        &format!("[[mounts.extra]]\npath = \"{}\"\nmount_point = \"/mnt/datasets\"\n\n[resources]", bed.path("datasets").display()),
+        1,
+    );
     std::fs::write(bed.profile(), text).unwrap();
     let (r, ready, total) = up_timed(&bed, Duration::from_secs(1200));
     assert_eq!(r.code, 0, "second up failed\n{}", r.all());
@@ -346,7 +355,10 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     }
     let out = bed.vm_ok("cat /workspace/a.txt /workspace/later.txt; ls /workspace; sudo openclaw-sandbox-ctl status; sudo test -s /run/openclaw/secrets/ANTHROPIC_API_KEY && echo secret-pushed");
     assert!(out.starts_with("alpha\nmore\nlater\n") && out.contains("c2.txt") && !out.contains("c.txt\n"), "{out}");
-    assert!(out.contains("\"watcher\":\"active\"") && out.contains("\"upper_entries\":1"), "only later.txt is left unsynced (emptied parents are pruned): {out}");
+    assert!(
+        out.contains("\"watcher\":\"active\"") && out.contains("\"upper_entries\":1"),
+        "only later.txt is left unsynced (emptied parents are pruned): {out}"
+    );
     assert!(out.contains("secret-pushed"), "the tmpfs secrets come back after a restart: {out}");
 
     let r = bed.time("destroy", |b| b.run(&["destroy", "--yes"], Duration::from_secs(300)));

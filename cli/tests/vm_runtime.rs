@@ -78,7 +78,9 @@ fn openclaw_gateway_and_tool_sandbox_run_confined_in_a_real_vm() {
         .replace("[mounts]\n", &format!("[mounts]\nconfig = \"{}\"\n", cfg.display()));
     text.push_str("telegram_allow_from = [\"123456789\"]\n");
     let cas: Vec<String> = std::fs::read_dir("/usr/local/share/ca-certificates")
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "crt")).map(|p| format!("\"{}\"", p.display())).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "crt")).map(|p| format!("\"{}\"", p.display())).collect()
+        })
         .unwrap_or_default();
     text.push_str(&format!("\n[provisioning]\nca_certs = [{}]\n", cas.join(", ")));
     std::fs::write(&profile, &text).unwrap();
@@ -163,7 +165,9 @@ fn openclaw_gateway_and_tool_sandbox_run_confined_in_a_real_vm() {
     assert!(out.contains("not-on-disk\nargv-checked\n0\n1"), "the secret leaked (disk, argv or journal): {out}");
 
     // ---- openclaw.json: the sandbox's settings merged, the user's keys kept, no credentials copied
-    let out = bed.vm_ok("sudo cat /home/openclaw/.openclaw/openclaw.json; sudo ls -A /home/openclaw/.openclaw; sudo stat -c '%a %U' /home/openclaw/.openclaw/openclaw.json");
+    let out = bed.vm_ok(
+        "sudo cat /home/openclaw/.openclaw/openclaw.json; sudo ls -A /home/openclaw/.openclaw; sudo stat -c '%a %U' /home/openclaw/.openclaw/openclaw.json",
+    );
     let json_end = out.find("\n}\n").expect("openclaw.json") + 3;
     let v: serde_json::Value = serde_json::from_str(&out[..json_end]).unwrap_or_else(|e| panic!("{e}: {out}"));
     let sb = &v["agents"]["defaults"]["sandbox"];
@@ -207,16 +211,18 @@ fn openclaw_gateway_and_tool_sandbox_run_confined_in_a_real_vm() {
     );
     assert_eq!(r.code, 0, "{}", r.all());
     let uid = bed.vm_ok("id -u openclaw").trim().to_string();
-    assert!(r.stdout.lines().next().unwrap_or("").split_whitespace().collect::<Vec<_>>() == ["0", uid.as_str(), "1"], "container root must map to the agent's uid {uid}: {}", r.all());
+    assert!(
+        r.stdout.lines().next().unwrap_or("").split_whitespace().collect::<Vec<_>>() == ["0", uid.as_str(), "1"],
+        "container root must map to the agent's uid {uid}: {}",
+        r.all()
+    );
     assert!(r.stdout.contains("shadow=1") || r.stdout.contains("shadow=2"), "{}", r.all());
     assert!(r.stdout.contains("gh version"), "{}", r.all());
 
     // air-gapped: only loopback, nothing reachable (not even the allowed collector)
     let r = as_agent(
         &bed,
-        &format!(
-            "docker run --rm --network none {image} sh -c 'ls /sys/class/net; curl -sS -m 8 http://192.168.5.2:{allowed}/ 2>&1; echo rc=$?'"
-        ),
+        &format!("docker run --rm --network none {image} sh -c 'ls /sys/class/net; curl -sS -m 8 http://192.168.5.2:{allowed}/ 2>&1; echo rc=$?'"),
     );
     assert_eq!(r.stdout.lines().next(), Some("lo"), "{}", r.all());
     assert!(!r.stdout.contains("allowed-collector") && !r.stdout.contains("rc=0"), "the air-gapped container reached the host: {}", r.all());

@@ -7,8 +7,8 @@
 
 mod vm_bed;
 
-use sandbox_core::provision::ctl::{self, SyncRoot};
 use sandbox_core::lima::LimaVm;
+use sandbox_core::provision::ctl::{self, SyncRoot};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vm_bed::*;
@@ -39,8 +39,20 @@ impl Bed {
         chown_tree(&bed.vault(), HOST_UID, HOST_GID);
         let (project, vault) = (bed.project(), bed.vault());
         bed.init(&[
-            "init", "--non-interactive", "--project", project.to_str().unwrap(), "--vault", vault.to_str().unwrap(), "--name", name,
-            "--cpus", "2", "--memory", "2GiB", "--disk", "20GiB",
+            "init",
+            "--non-interactive",
+            "--project",
+            project.to_str().unwrap(),
+            "--vault",
+            vault.to_str().unwrap(),
+            "--name",
+            name,
+            "--cpus",
+            "2",
+            "--memory",
+            "2GiB",
+            "--disk",
+            "20GiB",
         ]);
         let text = std::fs::read_to_string(bed.profile()).unwrap();
         assert!(text.contains("\nvault = "), "init did not write the vault:\n{text}");
@@ -82,9 +94,7 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
 
     // vz's virtiofs as the shim plays it (lima#1513): a file looks owned by whoever asks — the
     // admin (the host user's uid), root, the agent — and the admin is the host user (501)
-    let out = bed.vm_ok(
-        "id -u; f=/mnt/obsidian/notes/hello.md; stat -c %u $f; sudo stat -c %u $f; sudo -u openclaw stat -c %u $f; id -u openclaw",
-    );
+    let out = bed.vm_ok("id -u; f=/mnt/obsidian/notes/hello.md; stat -c %u $f; sudo stat -c %u $f; sudo -u openclaw stat -c %u $f; id -u openclaw");
     let ids: Vec<&str> = out.lines().collect();
     assert_eq!(ids.len(), 5, "{out}");
     assert_eq!((ids[0], ids[1], ids[2]), (HOST_UID.to_string().as_str(), HOST_UID.to_string().as_str(), "0"), "{out}");
@@ -92,7 +102,8 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     assert_ne!(ids[4], ids[0], "the agent must not have the admin's (host user's) uid: {out}");
 
     // DNS on vz: the gateway is the resolver's upstream; an allowlisted name resolves for the agent
-    let out = bed.vm_ok(&format!("sudo -u openclaw getent hosts {RESOLVABLE} >/dev/null; echo \"rc=$?\"; getent hosts not-allowed.example.test; echo \"rc=$?\""));
+    let out =
+        bed.vm_ok(&format!("sudo -u openclaw getent hosts {RESOLVABLE} >/dev/null; echo \"rc=$?\"; getent hosts not-allowed.example.test; echo \"rc=$?\""));
     assert!(out.contains("rc=0\nrc=2"), "on vz an allowlisted name must resolve behind the firewall, others not: {out}");
 
     // the agent writes into the vault's overlay — edits the user's files three folders deep,
@@ -151,18 +162,22 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     let id = v["request"].as_str().unwrap().to_string();
     assert_ne!(id, watched_id);
     let text = r.stdout.clone();
-    for p in ["notes/new-idea.md", "notes/hello.md", "daily/2026-01-01.md", "notes/daily/2026/12-04.md", "notes/daily/made.md", "notes/daily/old.md", "notes/daily/renamed.md"] {
+    for p in [
+        "notes/new-idea.md",
+        "notes/hello.md",
+        "daily/2026-01-01.md",
+        "notes/daily/2026/12-04.md",
+        "notes/daily/made.md",
+        "notes/daily/old.md",
+        "notes/daily/renamed.md",
+    ] {
         assert!(text.contains(p), "{p} missing from the request: {text}");
     }
     let list = json(&bed.run(&["sync", "list", "--json", "--root", "vault"], Duration::from_secs(60)));
     let pending: Vec<&serde_json::Value> = list.as_array().unwrap().iter().filter(|r| r["state"] == "pending").collect();
     assert_eq!(pending.len(), 1, "{list}");
     assert_eq!((pending[0]["id"].as_str(), pending[0]["root"].as_str()), (Some(id.as_str()), Some("vault")), "{list}");
-    assert_eq!(
-        Path::new(pending[0]["project"].as_str().unwrap()),
-        bed.vault().canonicalize().unwrap(),
-        "a vault request applies to the vault folder"
-    );
+    assert_eq!(Path::new(pending[0]["project"].as_str().unwrap()), bed.vault().canonicalize().unwrap(), "a vault request applies to the vault folder");
     assert_eq!(snapshot(&bed.vault()), vault_before, "nothing applied before approval");
 
     // approve: the files land in the host vault, not in the project; the vault's upper dir
@@ -198,7 +213,10 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     let vst = rt.block_on(ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
     assert_eq!((vst.upper_entries, vst.watcher.as_str()), (0, "active"), "{vst:?}");
     // fresh after sync: the agent reads the applied files from the vault below at once
-    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/new-idea.md /workspace-obsidian/daily/2026-01-01.md /workspace-obsidian/notes/daily/2026/12-04.md"), "idea\ntoday\n- standup\ndone\n");
+    assert_eq!(
+        bed.vm_ok("cat /workspace-obsidian/notes/new-idea.md /workspace-obsidian/daily/2026-01-01.md /workspace-obsidian/notes/daily/2026/12-04.md"),
+        "idea\ntoday\n- standup\ndone\n"
+    );
 
     // `sandbox reset --root vault` discards only the vault's unsynced writes
     // the project's overlay under vz too: the agent edits the user's nested file

@@ -11,19 +11,15 @@
 //! holdout split) and reports MB/s and files/s as the median of R runs. With `--config` it
 //! uses that gitleaks config (inline `gitleaks:allow` honoured, as gitleaks does by default).
 
-use scan_corpus::{self as corpus, score};
 use sandbox_core::scan::{scan_paths, InlineAllow, ScanLimits, Scanner, WalkOptions};
+use scan_corpus::{self as corpus, score};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn gen(dir: &Path, args: &[String]) -> std::io::Result<()> {
@@ -84,7 +80,9 @@ fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
         None => Scanner::builtin(),
     };
     let scanner = match args.iter().position(|a| a == "--max-decode-depth").and_then(|i| args.get(i + 1)) {
-        Some(d) => scanner.with_max_decode_depth(d.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "--max-decode-depth takes a number"))?),
+        Some(d) => {
+            scanner.with_max_decode_depth(d.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "--max-decode-depth takes a number"))?)
+        }
         None => scanner,
     };
     println!("rules:           {} ({})", scanner.rules().len(), config.as_ref().map_or("built-in".to_string(), |p| p.display().to_string()));
@@ -130,17 +128,10 @@ fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
     }
     if let Ok(labels) = corpus::read_labels(dir) {
         let prefix = format!("{}/", dir.display());
-        let flagged: HashSet<String> = out
-            .findings
-            .iter()
-            .map(|f| f.path.strip_prefix(&prefix).unwrap_or(&f.path).to_string())
-            .collect();
+        let flagged: HashSet<String> = out.findings.iter().map(|f| f.path.strip_prefix(&prefix).unwrap_or(&f.path).to_string()).collect();
         let s = score::score(&labels, &flagged);
         let line = |name: &str, sc: &corpus::Score| {
-            println!(
-                "{name:<9} recall {:.3}  precision {:.3}  (tp {} fp {} fn {} tn {})",
-                sc.recall(), sc.precision(), sc.tp, sc.fp, sc.fn_, sc.tn
-            )
+            println!("{name:<9} recall {:.3}  precision {:.3}  (tp {} fp {} fn {} tn {})", sc.recall(), sc.precision(), sc.tp, sc.fp, sc.fn_, sc.tn)
         };
         line("all", &s.all);
         line("tune", &s.tune);
@@ -153,12 +144,8 @@ fn run(dir: &Path, args: &[String]) -> std::io::Result<()> {
                 println!("  MISSED {m}");
             }
             for m in &s.false_alarms {
-                let rules: Vec<&str> = out
-                    .findings
-                    .iter()
-                    .filter(|f| m.starts_with(f.path.strip_prefix(&prefix).unwrap_or(&f.path)))
-                    .map(|f| f.rule_id.as_str())
-                    .collect();
+                let rules: Vec<&str> =
+                    out.findings.iter().filter(|f| m.starts_with(f.path.strip_prefix(&prefix).unwrap_or(&f.path))).map(|f| f.rule_id.as_str()).collect();
                 println!("  FALSE ALARM {m} {rules:?}");
             }
         }
@@ -192,8 +179,8 @@ fn compare(dir: &Path, ours: &Path, theirs: &Path) -> std::io::Result<()> {
             Some((p.next()?.to_string(), p.next()?.parse().ok()?, p.next()?.to_string()))
         })
         .collect();
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(theirs)?)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(theirs)?).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
     let prefix = format!("{}/", dir.display());
     let theirs: BTreeSet<(String, usize, String)> = report
         .as_array()
@@ -222,8 +209,7 @@ fn compare(dir: &Path, ours: &Path, theirs: &Path) -> std::io::Result<()> {
 fn profile(dir: &Path, args: &[String]) -> std::io::Result<()> {
     let config = args.first().map(PathBuf::from).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "profile needs a config"))?;
     let top: usize = arg(args, "--top", 15);
-    let cfg = sandbox_core::scan::gitleaks_config::load_file(&config)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
+    let cfg = sandbox_core::scan::gitleaks_config::load_file(&config).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -19,8 +19,8 @@ impl Lcg {
 }
 
 const WORDS: &[&str] = &[
-    "let", "fn", "struct", "impl", "return", "match", "value", "config", "request", "handler", "buffer", "index",
-    "result", "error", "option", "stream", "parse", "render", "state", "event", "queue", "apply", "check", "path",
+    "let", "fn", "struct", "impl", "return", "match", "value", "config", "request", "handler", "buffer", "index", "result", "error", "option", "stream",
+    "parse", "render", "state", "event", "queue", "apply", "check", "path",
 ];
 
 /// Source-like text of about `size` bytes.

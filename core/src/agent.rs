@@ -6,7 +6,7 @@
 //! unprivileged agent user, and *ask* the user for things.
 
 use crate::events::EventBus;
-use crate::lima::{LimaError, Limactl, LimaVm};
+use crate::lima::{LimaError, LimaVm, Limactl};
 use crate::paths::Paths;
 use crate::profile::{Profile, ProfileError};
 use crate::sandbox::{DownOutcome, Sandbox, SandboxError, Status, UpReport};
@@ -183,13 +183,11 @@ impl AgentApi {
             crate::events::VmState::Running => {}
             _ => return Err(VmError::NotRunning { instance: sb.profile().name.clone() }.into()),
         }
-        let argv: Vec<String> = [
-            "sudo", "-n", "-u", AGENT_USER, "-H", "--", "timeout", "-k", "5",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([format!("{timeout_secs}s"), "bash".into(), "-c".into(), command.to_string()])
-        .collect();
+        let argv: Vec<String> = ["sudo", "-n", "-u", AGENT_USER, "-H", "--", "timeout", "-k", "5"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("{timeout_secs}s"), "bash".into(), "-c".into(), command.to_string()])
+            .collect();
         let out = vm.exec(&argv, None).await?;
         let names = sb.profile().secrets.clone();
         let redactor = tokio::task::spawn_blocking(move || crate::secrets::Redactor::for_names(&names)).await.unwrap_or_default();
@@ -227,11 +225,8 @@ impl AgentApi {
     /// What waits for the user's review, and what the agent has not synced yet (read-only).
     pub async fn sync_status(&self) -> Result<SyncStatus, AgentError> {
         let sb = self.sandbox()?;
-        let pending = sb
-            .pending_requests()?
-            .into_iter()
-            .map(|r| PendingRequest { id: r.id, changes: r.changes.len(), blocked: r.blocked, message: r.message })
-            .collect();
+        let pending =
+            sb.pending_requests()?.into_iter().map(|r| PendingRequest { id: r.id, changes: r.changes.len(), blocked: r.blocked, message: r.message }).collect();
         let overlay = sb.overlay_status().await?;
         Ok(SyncStatus { pending, unsynced_entries: overlay.as_ref().map(|o| o.upper_entries), mode: sb.profile().mode })
     }
@@ -245,7 +240,9 @@ impl AgentApi {
         }
         let sb = self.sandbox()?;
         match sb.sync_collect_with(Some(message)).await? {
-            crate::sandbox::Collected::Nothing => Ok(SyncRequestResult { request: None, changes: 0, blocked: false, note: "nothing to review: the workspace matches the host project".into() }),
+            crate::sandbox::Collected::Nothing => {
+                Ok(SyncRequestResult { request: None, changes: 0, blocked: false, note: "nothing to review: the workspace matches the host project".into() })
+            }
             crate::sandbox::Collected::Request(r) => Ok(SyncRequestResult {
                 changes: r.changes.len(),
                 blocked: r.blocked,
@@ -272,10 +269,7 @@ impl AgentApi {
     pub async fn gateway_info(&self) -> Result<GatewayInfo, AgentError> {
         let profile = Profile::load(&self.profile_path)?;
         let port = profile.gateway_port;
-        let reachable = matches!(
-            tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(("127.0.0.1", port))).await,
-            Ok(Ok(_))
-        );
+        let reachable = matches!(tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(("127.0.0.1", port))).await, Ok(Ok(_)));
         Ok(GatewayInfo { url: format!("http://127.0.0.1:{port}"), port, reachable })
     }
 }

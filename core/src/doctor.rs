@@ -101,7 +101,10 @@ pub async fn check_keychain() -> Check {
         Ok(Ok(status)) => {
             let persistence = if status.persistent { "values persist" } else { "values are lost at logout or reboot" };
             let health = if status.persistent { Health::Ok } else { Health::Warn };
-            let fix = status.note.clone().or_else(|| (!status.persistent).then(|| "run a Secret Service (e.g. GNOME Keyring) to keep secrets across reboots".to_string()));
+            let fix = status
+                .note
+                .clone()
+                .or_else(|| (!status.persistent).then(|| "run a Secret Service (e.g. GNOME Keyring) to keep secrets across reboots".to_string()));
             Check::new("keychain", health, format!("{} ({persistence})", status.backend), fix)
         }
         Ok(Err(e)) => Check::new("keychain", Health::Fail, e.to_string(), Some("unlock or start your keychain, then `sandbox secrets check`".into())),
@@ -128,7 +131,12 @@ pub fn check_lima_home(limactl: &Limactl, profile: Option<&Profile>) -> Check {
         let private = home.join(&p.name);
         if !private.exists() {
             if let Some(dir) = limactl.instance_in_user_lima_home(&p.name) {
-                return Check::new("lima home", Health::Warn, format!("{} (private)", home.display()), Some(crate::sandbox::user_lima_home_note(&p.name, &dir, home)));
+                return Check::new(
+                    "lima home",
+                    Health::Warn,
+                    format!("{} (private)", home.display()),
+                    Some(crate::sandbox::user_lima_home_note(&p.name, &dir, home)),
+                );
             }
         }
     }

@@ -23,11 +23,7 @@ pub const APP_DIR: &str = "openclaw-sandbox";
 impl Paths {
     /// All state under one root (what `SANDBOX_HOME` selects).
     pub fn under(root: &Path) -> Self {
-        Paths {
-            config_dir: root.join("config"),
-            data_dir: root.join("data"),
-            log_dir: root.join("logs"),
-        }
+        Paths { config_dir: root.join("config"), data_dir: root.join("data"), log_dir: root.join("logs") }
     }
 
     /// Resolve from the environment: `SANDBOX_HOME` if set and non-empty, else platform dirs.
@@ -38,11 +34,7 @@ impl Paths {
                 let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
                 let config = dirs::config_dir().unwrap_or_else(|| home.join(".config"));
                 let data = dirs::data_dir().unwrap_or_else(|| home.join(".local/share"));
-                Paths {
-                    config_dir: config.join(APP_DIR),
-                    data_dir: data.join(APP_DIR),
-                    log_dir: data.join(APP_DIR).join("logs"),
-                }
+                Paths { config_dir: config.join(APP_DIR), data_dir: data.join(APP_DIR), log_dir: data.join(APP_DIR).join("logs") }
             }
         }
     }

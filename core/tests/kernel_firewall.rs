@@ -208,11 +208,19 @@ impl Lab {
         std::fs::write(&helper, HELPER).unwrap();
         let upstream_log = self.dir.path().join("upstream.log");
         let mut dns = vec![
-            "ip".to_string(), "netns".into(), "exec".into(), up.clone(), "dnsmasq".into(), "--keep-in-foreground".into(),
-            "--no-resolv".into(), "--no-hosts".into(), "--bind-interfaces".into(),
+            "ip".to_string(),
+            "netns".into(),
+            "exec".into(),
+            up.clone(),
+            "dnsmasq".into(),
+            "--keep-in-foreground".into(),
+            "--no-resolv".into(),
+            "--no-hosts".into(),
+            "--bind-interfaces".into(),
             format!("--listen-address={},{}", self.v4(2), self.v6(2)),
             format!("--pid-file={}", self.dir.path().join("upstream.pid").display()),
-            format!("--log-facility={}", upstream_log.display()), "--log-queries".into(),
+            format!("--log-facility={}", upstream_log.display()),
+            "--log-queries".into(),
         ];
         for name in ["api.example.test", "x.api.example.test", "a.cdn.example.test", "cdn.example.test", "evil.example.test"] {
             let host = if name.starts_with("evil") { 3 } else { 2 };
@@ -234,7 +242,12 @@ impl Lab {
         std::fs::write(self.etc_netns.join("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n").unwrap();
         let conf = fwdir.join("dnsmasq.conf");
         self.spawn(&[
-            "ip".into(), "netns".into(), "exec".into(), vm.clone(), "dnsmasq".into(), "--keep-in-foreground".into(),
+            "ip".into(),
+            "netns".into(),
+            "exec".into(),
+            vm.clone(),
+            "dnsmasq".into(),
+            "--keep-in-foreground".into(),
             format!("--conf-file={}", conf.display()),
             format!("--pid-file={}", self.dir.path().join("vm-dns.pid").display()),
         ]);
@@ -428,7 +441,11 @@ fn allowed_domain_on_another_port_is_dropped_and_logged() {
     let d = parsed(&lab.firewall_log());
     for dst in [lab.v4(2), lab.v6(2)] {
         assert!(
-            d.iter().any(|d| d.direction == Direction::Outbound && d.source == "out" && d.dst.as_deref() == Some(&dst) && d.dport == Some(9999) && d.proto.as_deref() == Some("tcp")),
+            d.iter().any(|d| d.direction == Direction::Outbound
+                && d.source == "out"
+                && d.dst.as_deref() == Some(&dst)
+                && d.dport == Some(9999)
+                && d.proto.as_deref() == Some("tcp")),
             "no OUT drop for {dst}:9999 in {d:?}"
         );
     }
@@ -467,7 +484,14 @@ fn hard_coded_addresses_are_dropped_and_logged() {
     for dst in [lab.v4(3), lab.v6(3)] {
         assert!(d.iter().any(|d| d.source == "out" && d.dst.as_deref() == Some(&dst) && d.dport == Some(443)), "{dst}: {d:?}");
     }
-    assert!(d.iter().any(|d| d.direction == Direction::Dns && d.source == "dns" && d.dst.as_deref() == Some(&lab.v4(2)) && d.dport == Some(53) && d.proto.as_deref() == Some("udp")), "{d:?}");
+    assert!(
+        d.iter().any(|d| d.direction == Direction::Dns
+            && d.source == "dns"
+            && d.dst.as_deref() == Some(&lab.v4(2))
+            && d.dport == Some(53)
+            && d.proto.as_deref() == Some("udp")),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -700,7 +724,11 @@ fn issue13_unprivileged_user_on_dhcp_dns_ntp_source_ports_is_dropped_and_logged(
     let d = parsed(&lab.firewall_log());
     for (sport, dst, dport) in &cases {
         assert!(
-            d.iter().any(|d| d.direction == Direction::Outbound && d.source == "out" && d.dst.as_deref() == Some(dst.as_str()) && d.dport == Some(*dport) && d.proto.as_deref() == Some("udp")),
+            d.iter().any(|d| d.direction == Direction::Outbound
+                && d.source == "out"
+                && d.dst.as_deref() == Some(dst.as_str())
+                && d.dport == Some(*dport)
+                && d.proto.as_deref() == Some("udp")),
             "no OPENCLAW-DROP-OUT for udp :{sport} -> {dst}:{dport} in {d:?}"
         );
     }

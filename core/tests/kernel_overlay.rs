@@ -64,12 +64,8 @@ impl Overlay {
 
     /// `tar --xattrs --xattrs-include='trusted.overlay.*' -C <upper> -cf - .`
     fn upper_tar(&self) -> Vec<u8> {
-        let out = Command::new("tar")
-            .args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"])
-            .arg(self.p("upper"))
-            .args(["-cf", "-", "."])
-            .output()
-            .unwrap();
+        let out =
+            Command::new("tar").args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"]).arg(self.p("upper")).args(["-cf", "-", "."]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     }
@@ -107,8 +103,7 @@ fn lower_project(p: &Path) {
 #[test]
 fn overlay_changes_round_trip_byte_for_byte() {
     let mut o = Overlay::new(lower_project);
-    o.sh(
-        "printf 'fn main() {\\n    println!(\"hello\");\\n}\\n' > src/main.rs
+    o.sh("printf 'fn main() {\\n    println!(\"hello\");\\n}\\n' > src/main.rs
          echo 'pub fn new() {}' > src/new.rs
          mkdir -p feature/nested && echo n > feature/nested/n.rs
          rm src/old.rs
@@ -119,8 +114,7 @@ fn overlay_changes_round_trip_byte_for_byte() {
          chmod +x script.sh
          ln -s src/main.rs main-link
          ln src/new.rs src/new-hardlink.rs
-         touch touched.txt",
-    );
+         touch touched.txt");
     let expected = snapshot(&o.merged());
     o.unmount();
     let tar = o.upper_tar();
@@ -254,7 +248,12 @@ fn redirect_dir_xattr_from_a_real_overlay_is_refused() {
     std::fs::rename(merged.join("d"), merged.join("e")).unwrap();
     assert!(Command::new("umount").arg(&merged).status().unwrap().success());
     std::mem::forget(guard);
-    let out = Command::new("tar").args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"]).arg(base.path().join("upper")).args(["-cf", "-", "."]).output().unwrap();
+    let out = Command::new("tar")
+        .args(["--xattrs", "--xattrs-include=trusted.overlay.*", "-C"])
+        .arg(base.path().join("upper"))
+        .args(["-cf", "-", "."])
+        .output()
+        .unwrap();
     let report = sandbox_core::sync::check(&out.stdout[..], &base.path().join("project"), &SyncPolicy::default(), &Scanner::builtin()).unwrap();
     assert!(report.blocked);
     assert!(report.findings.iter().any(|f| f.rule == rules::OVERLAY_REDIRECT && f.path.as_deref() == Some("e")), "{:?}", report.findings);

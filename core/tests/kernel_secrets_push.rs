@@ -138,11 +138,7 @@ async fn push_writes_0600_files_on_tmpfs_and_never_an_argv_value() {
     assert!(!env_text.contains("PEM_KEY"));
     // the env file is valid shell that yields the exact values (no command substitution ran)
     for (name, value) in [("CANARY_KEY", canary.as_str()), ("ASCII_KEY", printable.as_str())] {
-        let sourced = std::process::Command::new("bash")
-            .args(["-c", &format!("set -a; . \"$1\"; printf %s \"${name}\""), "t"])
-            .arg(&env)
-            .output()
-            .unwrap();
+        let sourced = std::process::Command::new("bash").args(["-c", &format!("set -a; . \"$1\"; printf %s \"${name}\""), "t"]).arg(&env).output().unwrap();
         assert_eq!(String::from_utf8(sourced.stdout).unwrap(), value, "{name} through secrets.env");
     }
     assert_eq!(std::fs::read_to_string(dir.join("ASCII_KEY")).unwrap(), printable);

@@ -79,7 +79,10 @@ async fn follow_the_vm_as_others_drive_it(no_watch: bool) {
     state_within(&mut rx, two, VmState::Stopped).await;
     limactl(&fake_dir, &home, &["delete", "-f", "box"]);
     state_within(&mut rx, two, VmState::Absent).await;
-    eprintln!("follower (watch: {}): started {started:?}, stopped {stopped:?}, crash {crashed:?} after the fact", if no_watch { "none, Lima < 2.1" } else { "never-ending" });
+    eprintln!(
+        "follower (watch: {}): started {started:?}, stopped {stopped:?}, crash {crashed:?} after the fact",
+        if no_watch { "none, Lima < 2.1" } else { "never-ending" }
+    );
     assert!(!follower.is_finished(), "the follower runs until told to stop");
     stop_tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), follower).await.expect("stops when told").unwrap().unwrap();

@@ -2,8 +2,8 @@
 //! positives, tricky negatives, a bulk tree with planted secrets), on both the tuning split
 //! and the held-out split.
 
-use scan_corpus::{self as corpus, score, Split};
 use sandbox_core::scan::Scanner;
+use scan_corpus::{self as corpus, score, Split};
 use std::collections::HashSet;
 
 #[test]
@@ -11,11 +11,7 @@ fn corpus_scores_stay_above_thresholds() {
     let mut files = corpus::generate(7, 10);
     files.extend(corpus::bulk(7, 4 << 20));
     let scanner = Scanner::builtin();
-    let flagged: HashSet<String> = files
-        .iter()
-        .filter(|f| !scanner.scan_bytes(&f.path, f.content.as_bytes()).is_empty())
-        .map(|f| f.path.clone())
-        .collect();
+    let flagged: HashSet<String> = files.iter().filter(|f| !scanner.scan_bytes(&f.path, f.content.as_bytes()).is_empty()).map(|f| f.path.clone()).collect();
     let labels: Vec<_> = files.iter().map(|f| (f.path.clone(), f.label.clone())).collect();
     let s = score::score(&labels, &flagged);
     assert!(labels.iter().any(|(_, l)| l.split == Split::Holdout));

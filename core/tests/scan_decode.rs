@@ -3,7 +3,7 @@
 //! reported on the original lines.
 
 use base64::Engine as _;
-use sandbox_core::scan::{SecretFinding, Scanner};
+use sandbox_core::scan::{Scanner, SecretFinding};
 use std::path::Path;
 
 const RULES: &str = r#"

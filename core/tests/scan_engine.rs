@@ -2,8 +2,8 @@
 //! specific overlap, and the directory walker.
 
 use regex::bytes::Regex;
-use scan_corpus::{secrets, Rng, SecretKind};
 use sandbox_core::scan::{scan_paths, Allowlist, RegexTarget, Rule, Scanner, WalkOptions};
+use scan_corpus::{secrets, Rng, SecretKind};
 
 fn token(seed: u64) -> String {
     secrets::value(SecretKind::GithubToken, &mut Rng::new(seed))
@@ -54,12 +54,8 @@ fn global_allowlist_paths_and_targeted_rules() {
     assert!(s.scan_bytes("fixtures/a.env", text.as_bytes()).is_empty());
     assert!(!s.scan_bytes("src/a.env", text.as_bytes()).is_empty());
 
-    let other_rule = Allowlist {
-        regexes: vec![Regex::new(".*").unwrap()],
-        regex_target: RegexTarget::Line,
-        target_rules: vec!["jwt".into()],
-        ..Default::default()
-    };
+    let other_rule =
+        Allowlist { regexes: vec![Regex::new(".*").unwrap()], regex_target: RegexTarget::Line, target_rules: vec!["jwt".into()], ..Default::default() };
     let s = Scanner::from_rules(Scanner::builtin_rules(), vec![other_rule]);
     assert!(!s.scan_bytes("src/a.env", text.as_bytes()).is_empty());
 }
@@ -127,9 +123,32 @@ fn walker_skips_binaries_big_files_symlinks_and_git() {
 fn arbitrary_bytes_never_panic() {
     // Random bytes salted with keyword fragments, quotes, separators and invalid UTF-8.
     const PIECES: &[&[u8]] = &[
-        b"password", b"token", b"=", b":", b"\"", b"'", b"://", b"@", b"-----BEGIN RSA PRIVATE KEY-----",
-        b"-----END RSA PRIVATE KEY-----", b"ghp_", b"eyJ", b"\n", b"\\n", b"\xff\xfe", b"\xe2\x82", b"sk-ant-",
-        b"AKIA", b"gitleaks:allow", b"::", b"||", b"%41", b"`", b"<", b">", b"_auth",
+        b"password",
+        b"token",
+        b"=",
+        b":",
+        b"\"",
+        b"'",
+        b"://",
+        b"@",
+        b"-----BEGIN RSA PRIVATE KEY-----",
+        b"-----END RSA PRIVATE KEY-----",
+        b"ghp_",
+        b"eyJ",
+        b"\n",
+        b"\\n",
+        b"\xff\xfe",
+        b"\xe2\x82",
+        b"sk-ant-",
+        b"AKIA",
+        b"gitleaks:allow",
+        b"::",
+        b"||",
+        b"%41",
+        b"`",
+        b"<",
+        b">",
+        b"_auth",
     ];
     let scanner = Scanner::builtin();
     let mut rng = Rng::new(99);

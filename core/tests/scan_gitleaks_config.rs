@@ -1,8 +1,8 @@
 //! gitleaks config loading: rules, allowlists (current and legacy forms), global allowlists,
 //! [extend], Go-regex translation and errors that name the rule.
 
-use scan_corpus::{secrets, Rng, SecretKind};
 use sandbox_core::scan::{ConfigError, Scanner};
+use scan_corpus::{secrets, Rng, SecretKind};
 use std::path::Path;
 
 fn load(text: &str) -> Scanner {
@@ -115,11 +115,7 @@ id = "github-token"
 #[test]
 fn extend_path_is_relative_to_the_config() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("base.toml"),
-        "[[rules]]\nid = \"base-rule\"\nregex = '''BASE-[0-9]{6}'''\nkeywords = [\"base-\"]\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("base.toml"), "[[rules]]\nid = \"base-rule\"\nregex = '''BASE-[0-9]{6}'''\nkeywords = [\"base-\"]\n").unwrap();
     let top = dir.path().join("top.toml");
     std::fs::write(&top, "[extend]\npath = \"base.toml\"\n\n[[rules]]\nid = \"top-rule\"\nregex = '''TOP-[0-9]{6}'''\n").unwrap();
     let s = Scanner::from_gitleaks_config(&top).unwrap();
@@ -271,13 +267,29 @@ fn issue14_gitleaks_invalid_fixtures_refused() {
         ("allowlist_global_empty", "[[allowlists]]\n", &["global allowlist", "at least one check"]),
         ("allowlist_global_old_and_new", "[allowlist]\nregexes = ['a']\n[[allowlists]]\nregexes = ['b']\n", &["[allowlist]", "[[allowlists]]"]),
         ("allowlist_global_regextarget", "[[allowlists]]\nregexTarget = \"mtach\"\nregexes = ['b']\n", &["regexTarget", "mtach"]),
-        ("allowlist_global_target_rule_id", "[[rules]]\nid = \"one\"\nregex = 'x1'\n[[allowlists]]\ntargetRules = [\"one\", \"two\"]\nregexes = ['z']\n", &["\"two\"", "does not exist"]),
+        (
+            "allowlist_global_target_rule_id",
+            "[[rules]]\nid = \"one\"\nregex = 'x1'\n[[allowlists]]\ntargetRules = [\"one\", \"two\"]\nregexes = ['z']\n",
+            &["\"two\"", "does not exist"],
+        ),
         ("allowlist_rule_empty", "[[rules]]\nid = \"r1\"\nregex = 'r\\d+'\n[[rules.allowlists]]\n", &["\"r1\"", "at least one check"]),
-        ("allowlist_rule_old_and_new", "[[rules]]\nid = \"r1\"\nregex = 'r\\d+'\n[rules.allowlist]\nregexes = ['1']\n[[rules.allowlists]]\nregexes = ['2']\n", &["\"r1\"", "deprecated"]),
-        ("allowlist_rule_regextarget", "[[rules]]\nid = \"r1\"\nregex = 'r\\d+'\n[[rules.allowlists]]\nregexTarget = \"mtach\"\nregexes = ['2']\n", &["\"r1\"", "mtach"]),
+        (
+            "allowlist_rule_old_and_new",
+            "[[rules]]\nid = \"r1\"\nregex = 'r\\d+'\n[rules.allowlist]\nregexes = ['1']\n[[rules.allowlists]]\nregexes = ['2']\n",
+            &["\"r1\"", "deprecated"],
+        ),
+        (
+            "allowlist_rule_regextarget",
+            "[[rules]]\nid = \"r1\"\nregex = 'r\\d+'\n[[rules.allowlists]]\nregexTarget = \"mtach\"\nregexes = ['2']\n",
+            &["\"r1\"", "mtach"],
+        ),
         ("extend_invalid_base", "[extend]\npath = \"no/such/base.toml\"\n[[rules]]\nid = \"r1\"\nregex = 'x'\n", &["no/such/base.toml", "not found"]),
         ("extend_invalid_ruleid", "[extend]\nuseDefault = true\n[[rules]]\n[[rules.allowlists]]\npaths = ['x']\n", &["no `id`"]),
-        ("rule_bad_entropy_group", "[[rules]]\nid = \"grp\"\nregex = '(a)(b)(c)'\nsecretGroup = 5\nentropy = 3.5\n", &["\"grp\"", "secretGroup 5", "3 capture group"]),
+        (
+            "rule_bad_entropy_group",
+            "[[rules]]\nid = \"grp\"\nregex = '(a)(b)(c)'\nsecretGroup = 5\nentropy = 3.5\n",
+            &["\"grp\"", "secretGroup 5", "3 capture group"],
+        ),
         ("rule_missing_id", "[[rules]]\ndescription = \"Some key\"\nregex = 'x'\n", &["no `id`", "Some key"]),
         ("rule_no_regex_or_path", "[[rules]]\nid = \"lonely\"\ndescription = \"d\"\n", &["\"lonely\"", "neither `regex` nor `path`"]),
     ];
@@ -416,7 +428,16 @@ keywords = ["start-"]
     let cfg = load_str(text, Path::new("."), "<t>").unwrap();
     assert!(cfg.rules.iter().all(|r| matches!(r.window, Window::Around { .. })), "bounded rules run in windows");
     let windowed = Scanner::from_rules(cfg.rules.clone(), vec![]);
-    let whole = Scanner::from_rules(cfg.rules.into_iter().map(|mut r| { r.window = Window::WholeFile; r }).collect(), vec![]);
+    let whole = Scanner::from_rules(
+        cfg.rules
+            .into_iter()
+            .map(|mut r| {
+                r.window = Window::WholeFile;
+                r
+            })
+            .collect(),
+        vec![],
+    );
     let mut data = String::from("start-1234 begins the file\n");
     for i in 0..2000 {
         data.push_str(&format!("line {i} filler text without anything\n"));
@@ -448,7 +469,17 @@ keywords = ["acme", "auth"]
     assert!(cfg.rules[0].tail.is_some());
     let all = sandbox_core::scan::ScanLimits { per_file: 100_000, per_request: 100_000 };
     let with_tail = Scanner::from_rules(cfg.rules.clone(), vec![]).with_limits(all);
-    let without = Scanner::from_rules(cfg.rules.into_iter().map(|mut r| { r.tail = None; r }).collect(), vec![]).with_limits(all);
+    let without = Scanner::from_rules(
+        cfg.rules
+            .into_iter()
+            .map(|mut r| {
+                r.tail = None;
+                r
+            })
+            .collect(),
+        vec![],
+    )
+    .with_limits(all);
     let mut data = String::new();
     for i in 0..300 {
         let head = "x_".repeat(i % 30); // heads up to 58 bytes: some longer than 50

@@ -30,8 +30,8 @@ fn gitleaks_default_config_loads() {
 /// `[extend]` chain (where they load here too), or pass gitleaks' own test only through state
 /// one test leaves to the next. Loaded alone, both refuse them for the same reason.
 const REFUSED_BY_GITLEAKS_TOO: &[(&str, &str)] = &[
-    ("extend_base_1.toml", "was not found"),   // its base extends a file that does not exist
-    ("extend_base_2.toml", "was not found"),   // extends ../testdata/config/extend_3.toml: absent
+    ("extend_base_1.toml", "was not found"),                // its base extends a file that does not exist
+    ("extend_base_2.toml", "was not found"),                // extends ../testdata/config/extend_3.toml: absent
     ("extend_rule_new.toml", "neither `regex` nor `path`"), // a new rule with keywords only
 ];
 

@@ -3,10 +3,10 @@
 
 mod sync_common;
 
-use scan_corpus::{secrets, Rng, SecretKind};
 use sandbox_core::scan::{scan_paths, InlineAllow, ScanLimits, Scanner, WalkOptions, CAPPED_RULE_ID};
 use sandbox_core::sync::probe::HostFsBehaviour;
 use sandbox_core::sync::{check_with, CheckOptions, SyncPolicy};
+use scan_corpus::{secrets, Rng, SecretKind};
 use sync_common::{Root, Tar};
 
 fn token(seed: u64) -> String {
@@ -68,9 +68,7 @@ fn issue14_p8_findings_capped_per_file_and_request() {
     // Per request: once the budget is spent, each further file gets only the marker.
     let s = Scanner::builtin().with_limits(ScanLimits { per_file: 10, per_request: 25 });
     let budget = s.request_budget();
-    let sizes: Vec<usize> = (0..5)
-        .map(|i| s.scan_bytes_within(&format!("f{i}.env"), line.repeat(12).as_bytes(), &budget).len())
-        .collect();
+    let sizes: Vec<usize> = (0..5).map(|i| s.scan_bytes_within(&format!("f{i}.env"), line.repeat(12).as_bytes(), &budget).len()).collect();
     assert_eq!(sizes, vec![11, 11, 6, 1, 1], "10+marker, 10+marker, 5+marker, marker, marker");
     assert!(budget.omitted() >= 2 * 10 + 5);
 

@@ -1,16 +1,12 @@
 //! Every built-in rule: a realistic positive fires it, look-alikes do not.
 //! Secrets are generated at run time (random, fake) so this file holds none.
 
+use sandbox_core::scan::{InlineAllow, Scanner};
 use scan_corpus::secrets::{self, SecretKind};
 use scan_corpus::Rng;
-use sandbox_core::scan::{InlineAllow, Scanner};
 
 fn rules_hit(path: &str, text: &str) -> Vec<String> {
-    let mut ids: Vec<String> = Scanner::builtin()
-        .scan_bytes(path, text.as_bytes())
-        .into_iter()
-        .map(|f| f.rule_id)
-        .collect();
+    let mut ids: Vec<String> = Scanner::builtin().scan_bytes(path, text.as_bytes()).into_iter().map(|f| f.rule_id).collect();
     ids.sort();
     ids.dedup();
     ids
@@ -52,7 +48,11 @@ fn gcp() {
 #[test]
 fn azure() {
     let key = v(SecretKind::AzureStorageKey, 2);
-    assert_hits("a.cs", &format!("var c = \"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={key};EndpointSuffix=core.windows.net\";"), "azure-storage-account-key");
+    assert_hits(
+        "a.cs",
+        &format!("var c = \"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={key};EndpointSuffix=core.windows.net\";"),
+        "azure-storage-account-key",
+    );
     assert_hits(".env", &format!("AZURE_CLIENT_SECRET={}", v(SecretKind::AzureAdClientSecret, 2)), "azure-ad-client-secret");
     assert_clean("a.cs", "AccountKey=<your-account-key>");
 }

@@ -108,11 +108,7 @@ fn whiteout_of_a_folder_deletes_its_tree_and_dir_replaced_by_file() {
 #[test]
 fn overlay_bookkeeping_xattrs_are_ignored() {
     let root = Root::new();
-    let tar = Tar::new()
-        .root()
-        .dir_xattrs("d", &[("trusted.overlay.impure", b"y"), ("trusted.overlay.origin", b"\x00\xfb\x21")])
-        .file("d/f", b"f")
-        .build();
+    let tar = Tar::new().root().dir_xattrs("d", &[("trusted.overlay.impure", b"y"), ("trusted.overlay.origin", b"\x00\xfb\x21")]).file("d/f", b"f").build();
     let r = run(&root, tar);
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert_eq!(r.changes.len(), 2);

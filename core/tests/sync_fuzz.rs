@@ -31,7 +31,16 @@ enum E {
 }
 
 fn name() -> impl Strategy<Value = String> {
-    let comp = prop_oneof![Just("a".to_string()), Just("B".to_string()), Just("b".to_string()), Just("..".to_string()), Just(".".to_string()), Just(".git".to_string()), Just("x.pem".to_string()), Just("".to_string())];
+    let comp = prop_oneof![
+        Just("a".to_string()),
+        Just("B".to_string()),
+        Just("b".to_string()),
+        Just("..".to_string()),
+        Just(".".to_string()),
+        Just(".git".to_string()),
+        Just("x.pem".to_string()),
+        Just("".to_string())
+    ];
     proptest::collection::vec(comp, 1..4).prop_map(|v| v.join("/"))
 }
 

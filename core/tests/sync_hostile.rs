@@ -153,7 +153,12 @@ fn case_and_unicode_collisions_on_a_folding_host() {
     root.write("Makefile", b"all:\n");
     refused(&root, base().file("MAKEFILE", b"pwn").build(), rules::NAME_COLLISION, HostFsBehaviour { case_insensitive: true, normalizes_unicode: false });
     let root = Root::new();
-    refused(&root, base().file("n\u{e9}.txt", b"1").file("ne\u{301}.txt", b"2").build(), rules::NAME_COLLISION, HostFsBehaviour { case_insensitive: false, normalizes_unicode: true });
+    refused(
+        &root,
+        base().file("n\u{e9}.txt", b"1").file("ne\u{301}.txt", b"2").build(),
+        rules::NAME_COLLISION,
+        HostFsBehaviour { case_insensitive: false, normalizes_unicode: true },
+    );
 }
 
 #[test]
@@ -203,7 +208,12 @@ fn a_forged_plan_cannot_write_through_a_host_symlink() {
     let file = FileState::File { size: 3, sha256: sha.clone(), mode: 0o644 };
     let opts = ApplyOptions { tx_root: root.sync_dir().join("tx"), force: true, fail: None };
     // Writing below the symlinked folder: refused.
-    let plan = Plan { id: "t1".into(), project: root.project(), blob_dir: blobs.clone(), ops: vec![JournalOp { path: p("out/victim.txt"), old: FileState::Missing, new: file.clone() }] };
+    let plan = Plan {
+        id: "t1".into(),
+        project: root.project(),
+        blob_dir: blobs.clone(),
+        ops: vec![JournalOp { path: p("out/victim.txt"), old: FileState::Missing, new: file.clone() }],
+    };
     assert!(apply(&plan, &opts).is_err());
     assert_eq!(outside_state(&root), before);
     // Replacing the symlink `v` itself: the link is replaced, its target is untouched.

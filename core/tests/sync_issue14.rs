@@ -190,7 +190,15 @@ fn issue14_p2_recovery_never_overwrites_the_users_repair() {
         assert_eq!(root.read("edit.txt"), b"the user's repair\n");
         // Every other path is finished; a second recovery (any later verb) changes nothing.
         let after = state(&root);
-        expect(&root, &[("locked", "dir 0"), ("locked/in.txt", "file 644 7 inside\n"), ("locked.bin", "file 0 16 nobody reads me\n"), ("swap", "file 644 11 now a file\n")]);
+        expect(
+            &root,
+            &[
+                ("locked", "dir 0"),
+                ("locked/in.txt", "file 644 7 inside\n"),
+                ("locked.bin", "file 0 16 nobody reads me\n"),
+                ("swap", "file 644 11 now a file\n"),
+            ],
+        );
         assert!(q.recover().unwrap().is_empty());
         q.list().unwrap();
         assert_eq!(state(&root), after);
@@ -368,7 +376,9 @@ fn issue14_p4_git_directory_under_another_name_is_git_internals() {
     // The policy switch that allows .git/ changes allows these too.
     let allowed = sandbox_core::sync::SyncPolicyConfig { allow_git_internals: true, ..Default::default() }.validate().unwrap();
     let q = Queue::open(&root.sync_dir()).unwrap();
-    let req = q.create(&Tar::new().root().file("tools/config", config).build()[..], &root.project(), &allowed, &Scanner::builtin(), Some(HostFsBehaviour::default())).unwrap();
+    let req = q
+        .create(&Tar::new().root().file("tools/config", config).build()[..], &root.project(), &allowed, &Scanner::builtin(), Some(HostFsBehaviour::default()))
+        .unwrap();
     assert!(!req.blocked, "{:?}", req.findings);
 }
 
@@ -446,12 +456,7 @@ fn issue14_p7_a_path_at_the_depth_cap_applies_and_undoes() {
 #[test]
 fn issue14_p11_refused_names_are_quoted_not_echoed_raw() {
     let root = Root::new();
-    let tar = Tar::new()
-        .root()
-        .file_raw(b"./evil\x1b[2J\x1b]0;pwned\x07name", b"x")
-        .file("rlo\u{202e}txt.exe", b"x")
-        .hardlink("h", "../\x1b[31mout")
-        .build();
+    let tar = Tar::new().root().file_raw(b"./evil\x1b[2J\x1b]0;pwned\x07name", b"x").file("rlo\u{202e}txt.exe", b"x").hardlink("h", "../\x1b[31mout").build();
     let (_, req) = create(&root, &tar);
     assert!(req.findings.len() >= 3, "{:?}", req.findings);
     for f in &req.findings {

@@ -75,14 +75,24 @@ fn host() -> impl Strategy<Value = Host> {
 fn plant(root: &Root, entries: &[Host]) {
     for e in entries {
         let (n, res) = match e {
-            Host::File(n, d) => (n, std::fs::create_dir_all(root.project().join(n).parent().unwrap()).and_then(|()| std::fs::write(root.project().join(n), [*d]))),
+            Host::File(n, d) => {
+                (n, std::fs::create_dir_all(root.project().join(n).parent().unwrap()).and_then(|()| std::fs::write(root.project().join(n), [*d])))
+            }
             Host::Dir(n, _) => (n, std::fs::create_dir_all(root.project().join(n))),
-            Host::Link(n, t) => (n, std::fs::create_dir_all(root.project().join(n).parent().unwrap()).and_then(|()| std::os::unix::fs::symlink(t, root.project().join(n)))),
+            Host::Link(n, t) => {
+                (n, std::fs::create_dir_all(root.project().join(n).parent().unwrap()).and_then(|()| std::os::unix::fs::symlink(t, root.project().join(n))))
+            }
         };
         let _ = (n, res); // collisions between random host entries are simply skipped
     }
     // Read-only host folders last, deepest first (the agent may still add files below them).
-    let mut dirs: Vec<(&String, u32)> = entries.iter().filter_map(|e| match e { Host::Dir(n, m) => Some((n, *m)), _ => None }).collect();
+    let mut dirs: Vec<(&String, u32)> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Host::Dir(n, m) => Some((n, *m)),
+            _ => None,
+        })
+        .collect();
     dirs.sort_by(|a, b| b.0.cmp(a.0));
     for (n, m) in dirs {
         let p = root.project().join(n);
@@ -148,7 +158,13 @@ fn one_case(hosts: Vec<Host>, ups: Vec<Up>, partial: bool) -> Result<(), TestCas
     }
     APPLIED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = snapshot(&root.project());
-    let blobs: BTreeMap<String, Vec<u8>> = ups.iter().filter_map(|u| match u { Up::File(n, d, _) => Some((n.trim_end_matches('/').to_string(), vec![*d])), _ => None }).collect();
+    let blobs: BTreeMap<String, Vec<u8>> = ups
+        .iter()
+        .filter_map(|u| match u {
+            Up::File(n, d, _) => Some((n.trim_end_matches('/').to_string(), vec![*d])),
+            _ => None,
+        })
+        .collect();
     for c in &selected {
         let want = shown(&c.new, blobs.get(c.path.as_str()).map(Vec::as_slice));
         prop_assert_eq!(now.get(c.path.as_str()).cloned(), want, "{} applied differently from its review", c.path);

@@ -351,7 +351,15 @@ mod tests {
     #[test]
     fn blocked_connections_are_counted() {
         let mut m = running();
-        let b = BlockedConnection { direction: Direction::Outbound, proto: Some("tcp".into()), src: None, dst: Some("1.2.3.4".into()), dport: Some(443), domain: None, count: 3 };
+        let b = BlockedConnection {
+            direction: Direction::Outbound,
+            proto: Some("tcp".into()),
+            src: None,
+            dst: Some("1.2.3.4".into()),
+            dport: Some(443),
+            domain: None,
+            count: 3,
+        };
         assert!(m.apply(&Event::FirewallBlocked(b)));
         let v = m.tray();
         assert_eq!(v.icon, TrayIcon::Attention);
@@ -366,7 +374,15 @@ mod tests {
     fn recent_blocks_are_bounded_newest_first() {
         let mut m = running();
         for i in 0..(RECENT_BLOCKS + 5) {
-            let b = BlockedConnection { direction: Direction::Outbound, proto: Some("tcp".into()), src: None, dst: Some(format!("10.0.0.{i}")), dport: Some(443), domain: None, count: 1 };
+            let b = BlockedConnection {
+                direction: Direction::Outbound,
+                proto: Some("tcp".into()),
+                src: None,
+                dst: Some(format!("10.0.0.{i}")),
+                dport: Some(443),
+                domain: None,
+                count: 1,
+            };
             m.apply(&Event::FirewallBlocked(b));
         }
         assert_eq!(m.recent_blocks.len(), RECENT_BLOCKS);

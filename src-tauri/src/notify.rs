@@ -27,11 +27,18 @@ pub mod actions {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "about", rename_all = "snake_case")]
 pub enum Subject {
-    Sync { id: String, blocked: bool },
+    Sync {
+        id: String,
+        blocked: bool,
+    },
     /// `target` is what "Allow" adds: the domain, or `IP:PORT/PROTO` (core's allow syntax).
-    Blocked { target: String },
+    Blocked {
+        target: String,
+    },
     /// A Telegram pairing request; "Approve pairing" approves `code`.
-    Pairing { code: String },
+    Pairing {
+        code: String,
+    },
     Failure,
 }
 
@@ -202,7 +209,15 @@ mod tests {
     use super::*;
 
     fn blocked(direction: Direction, count: u64) -> Event {
-        Event::FirewallBlocked(BlockedConnection { direction, proto: Some("tcp".into()), src: None, dst: Some("93.184.216.34".into()), dport: Some(443), domain: Some("example.com".into()), count })
+        Event::FirewallBlocked(BlockedConnection {
+            direction,
+            proto: Some("tcp".into()),
+            src: None,
+            dst: Some("93.184.216.34".into()),
+            dport: Some(443),
+            domain: Some("example.com".into()),
+            count,
+        })
     }
 
     #[test]
@@ -239,7 +254,17 @@ mod tests {
 
     #[test]
     fn an_address_without_a_domain_is_allowed_as_ip_port_proto() {
-        let b = |dst: &str, proto: &str| Event::FirewallBlocked(BlockedConnection { direction: Direction::Outbound, proto: Some(proto.into()), src: None, dst: Some(dst.into()), dport: Some(5432), domain: None, count: 1 });
+        let b = |dst: &str, proto: &str| {
+            Event::FirewallBlocked(BlockedConnection {
+                direction: Direction::Outbound,
+                proto: Some(proto.into()),
+                src: None,
+                dst: Some(dst.into()),
+                dport: Some(5432),
+                domain: None,
+                count: 1,
+            })
+        };
         let n = plan(&b("10.1.2.3", "tcp"), "p").unwrap();
         assert_eq!(n.title, "Blocked connection to 10.1.2.3:5432");
         assert_eq!(reaction(actions::ALLOW, &n.subject), Reaction::Allow("10.1.2.3:5432/tcp".into()));

@@ -38,10 +38,7 @@ pub fn register<R: Runtime>(app: &AppHandle<R>) {
     ]);
     let handle = app.clone();
     let _ = n.on_action(move |performed| {
-        let subject = performed
-            .notification()
-            .and_then(|n| n.extra().get("subject").cloned())
-            .and_then(|v| serde_json::from_value::<Subject>(v).ok());
+        let subject = performed.notification().and_then(|n| n.extra().get("subject").cloned()).and_then(|v| serde_json::from_value::<Subject>(v).ok());
         if let Some(subject) = subject {
             perform(&handle, notify::reaction(performed.action_id(), &subject));
         }

@@ -37,7 +37,20 @@ impl AppState {
     pub fn new(paths: Paths, profile_path: PathBuf, bus: EventBus, services: Services) -> Self {
         let model = AppModel { profile_present: profile_path.exists(), ..AppModel::default() };
         let Services { control, keychain, reviewer, firewall } = services;
-        AppState { paths, profile_path, bus, control, keychain, reviewer, firewall, kick: tokio::sync::Notify::new(), alerts: Mutex::new((0, None)), model: Mutex::new(model), renderer: OnceLock::new(), stops: std::sync::atomic::AtomicU64::new(0) }
+        AppState {
+            paths,
+            profile_path,
+            bus,
+            control,
+            keychain,
+            reviewer,
+            firewall,
+            kick: tokio::sync::Notify::new(),
+            alerts: Mutex::new((0, None)),
+            model: Mutex::new(model),
+            renderer: OnceLock::new(),
+            stops: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
     /// Where the tray and windows get re-rendered (set once, in the app's setup).
@@ -143,7 +156,13 @@ impl AppState {
             self.update(|m| {
                 let mut changed = false;
                 for r in reqs {
-                    changed |= m.apply(&sandbox_core::events::Event::SyncRequested { id: r.id, message: r.message, changes: r.files.len(), blocked: r.blocked, root: r.root });
+                    changed |= m.apply(&sandbox_core::events::Event::SyncRequested {
+                        id: r.id,
+                        message: r.message,
+                        changes: r.files.len(),
+                        blocked: r.blocked,
+                        root: r.root,
+                    });
                 }
                 changed
             });

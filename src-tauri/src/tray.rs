@@ -97,7 +97,9 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         ids::SETTINGS => show(&app, WINDOW_SETTINGS),
         ids::SHELL => {
             if let Err(e) = Native::open_terminal(&crate::platform::sandbox_cli(), &["ssh"]) {
-                app.state::<AppState>().bus.publish(sandbox_core::events::Event::Error { message: format!("cannot open a terminal: {e}. Run `sandbox ssh` in one yourself") });
+                app.state::<AppState>()
+                    .bus
+                    .publish(sandbox_core::events::Event::Error { message: format!("cannot open a terminal: {e}. Run `sandbox ssh` in one yourself") });
             }
         }
         ids::AUTOSTART => crate::autostart::toggle(&app),

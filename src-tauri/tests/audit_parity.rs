@@ -59,7 +59,9 @@ impl World {
             std::fs::write(upper.join(name), content).unwrap();
             let tar = self.root.join("upper.tar");
             assert!(Command::new("tar").arg("-C").arg(&upper).arg("-cf").arg(&tar).arg(".").status().unwrap().success());
-            queue.create(std::fs::File::open(&tar).unwrap(), &self.root.join("project"), &profile.sync_policy, &sandbox_core::scan::Scanner::builtin(), None).unwrap();
+            queue
+                .create(std::fs::File::open(&tar).unwrap(), &self.root.join("project"), &profile.sync_policy, &sandbox_core::scan::Scanner::builtin(), None)
+                .unwrap();
         }
     }
 
@@ -151,7 +153,11 @@ fn the_cli_and_the_app_write_the_same_audit_lines() {
         reviewer: Arc::new(CoreReviewer { paths: a.paths.clone(), profile_path: profile.clone(), bus: bus.clone() }),
         firewall: Arc::new(CoreFirewall { paths: a.paths.clone(), profile_path: profile.clone(), bus: bus.clone() }),
     };
-    let app = mock_builder().manage(AppState::new(a.paths.clone(), profile, bus, services)).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
+    let app = mock_builder()
+        .manage(AppState::new(a.paths.clone(), profile, bus, services))
+        .invoke_handler(commands::handler())
+        .build(mock_context(noop_assets()))
+        .unwrap();
     let w = tauri::WebviewWindowBuilder::new(&app, "settings", Default::default()).build().unwrap();
     call(&w, "secret_set", json!({"name": "PARITY_KEY", "value": "parity-value-1234"}));
     call(&w, "secret_remove", json!({"name": "PARITY_KEY"}));

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use openclaw_sandbox_app::commands;
 use openclaw_sandbox_app::error::{CmdResult, CommandError, ErrorKind};
 use openclaw_sandbox_app::services::{Control, CoreKeychain, NotInThisBuild, Services};
-use sandbox_core::secrets::{MemoryStore, SecretName, SecretStore, SecretValue, SecretsError, StoreStatus};
 use openclaw_sandbox_app::state::AppState;
 use sandbox_core::events::{Event, EventBus, VmState};
 use sandbox_core::paths::Paths;
+use sandbox_core::secrets::{MemoryStore, SecretName, SecretStore, SecretValue, SecretsError, StoreStatus};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -99,7 +99,12 @@ impl Harness {
         let store = SharedStore::default();
         let keychain = Arc::new(CoreKeychain::with(paths.clone(), Box::new(store.clone())));
         let bus = EventBus::default();
-        let services = Services { control: control.clone(), keychain, reviewer: Arc::new(NotInThisBuild("The sync review queue")), firewall: Arc::new(NotInThisBuild("The firewall")) };
+        let services = Services {
+            control: control.clone(),
+            keychain,
+            reviewer: Arc::new(NotInThisBuild("The sync review queue")),
+            firewall: Arc::new(NotInThisBuild("The firewall")),
+        };
         let state = AppState::new(paths.clone(), paths.profile_file(), bus.clone(), services);
         let app = mock_builder().manage(state).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
         let window = tauri::WebviewWindowBuilder::new(&app, "onboarding", Default::default()).build().unwrap();
@@ -285,7 +290,8 @@ fn a_dotenv_import_goes_to_the_keychain_and_can_delete_the_file() {
 fn settings_save_validates_and_keeps_keys_the_form_does_not_show() {
     let h = Harness::new();
     std::fs::create_dir_all(h.root.join("config")).unwrap();
-    let text = format!("version = 1\nmode = \"secure\"\n[mounts]\nproject = {:?}\n[provisioning.vars]\nopenclaw_version = \"2026.1.0\"\n", h.root.join("project"));
+    let text =
+        format!("version = 1\nmode = \"secure\"\n[mounts]\nproject = {:?}\n[provisioning.vars]\nopenclaw_version = \"2026.1.0\"\n", h.root.join("project"));
     std::fs::write(h.profile(), text).unwrap();
     let mut form = h.call("settings_load", json!({})).unwrap();
     assert_eq!(form["project"], json!(h.root.join("project")));

@@ -74,7 +74,11 @@ fn review_lists_approves_a_selection_undoes_and_refuses_blocked_requests() {
         reviewer: Arc::new(CoreReviewer { paths: paths.clone(), profile_path: profile.clone(), bus: bus.clone() }),
         firewall: Arc::new(NotInThisBuild("firewall")),
     };
-    let app = mock_builder().manage(AppState::new(paths.clone(), profile.clone(), bus.clone(), services)).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
+    let app = mock_builder()
+        .manage(AppState::new(paths.clone(), profile.clone(), bus.clone(), services))
+        .invoke_handler(commands::handler())
+        .build(mock_context(noop_assets()))
+        .unwrap();
     let w = tauri::WebviewWindowBuilder::new(&app, "review", Default::default()).build().unwrap();
     let mut rx = bus.subscribe();
 
@@ -89,7 +93,6 @@ fn review_lists_approves_a_selection_undoes_and_refuses_blocked_requests() {
     assert!(a["diff"].as_str().unwrap().contains("+beta"), "{a}");
     let r2 = reqs.iter().find(|r| r["id"] == json!(blocked.id)).unwrap();
     assert!(r2["findings"].as_array().unwrap().iter().any(|f| f["severity"] == "block"), "{r2}");
-
 
     // A blocked request cannot be approved whole: core refuses, nothing is written.
     let err = call(&w, "sync_approve", json!({"id": blocked.id, "paths": null})).unwrap_err();

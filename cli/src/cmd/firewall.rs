@@ -190,7 +190,9 @@ pub fn describe(b: &BlockedConnection) -> String {
     };
     let proto = b.proto.as_deref().unwrap_or("ip");
     match b.direction {
-        Direction::Dns if b.domain.is_some() => format!("refused DNS name {}{}{times}", or_q(&b.domain), b.src.as_ref().map(|s| format!(" (asked by {s})")).unwrap_or_default()),
+        Direction::Dns if b.domain.is_some() => {
+            format!("refused DNS name {}{}{times}", or_q(&b.domain), b.src.as_ref().map(|s| format!(" (asked by {s})")).unwrap_or_default())
+        }
         Direction::Dns => format!("blocked DNS to a foreign server {proto} {} → {dst}{times}", or_q(&b.src)),
         Direction::Inbound => format!("blocked inbound {proto} {} → {dst}{times}", or_q(&b.src)),
         Direction::Outbound => format!("blocked outbound {proto} {} → {dst}{times}", or_q(&b.src)),
@@ -245,9 +247,25 @@ mod tests {
 
     #[test]
     fn alerts_read_naturally() {
-        let b = BlockedConnection { direction: Direction::Outbound, proto: Some("tcp".into()), src: Some("10.0.0.1".into()), dst: Some("fd00::3".into()), dport: Some(443), domain: None, count: 3 };
+        let b = BlockedConnection {
+            direction: Direction::Outbound,
+            proto: Some("tcp".into()),
+            src: Some("10.0.0.1".into()),
+            dst: Some("fd00::3".into()),
+            dport: Some(443),
+            domain: None,
+            count: 3,
+        };
         assert_eq!(describe(&b), "blocked outbound tcp 10.0.0.1 → [fd00::3]:443 (×3)");
-        let d = BlockedConnection { direction: Direction::Dns, proto: None, src: Some("127.0.0.1".into()), dst: None, dport: None, domain: Some("evil.example.test".into()), count: 1 };
+        let d = BlockedConnection {
+            direction: Direction::Dns,
+            proto: None,
+            src: Some("127.0.0.1".into()),
+            dst: None,
+            dport: None,
+            domain: Some("evil.example.test".into()),
+            count: 1,
+        };
         assert_eq!(describe(&d), "refused DNS name evil.example.test (asked by 127.0.0.1)");
     }
 }

@@ -122,7 +122,13 @@ pub async fn run(ctx: &Ctx, a: InitArgs) -> anyhow::Result<u8> {
     let profile = validate(&draft, &ctx.profile_path)?;
     ctx.ensure_dirs()?;
     draft.write(&ctx.profile_path, a.force)?;
-    println!("Wrote {} (instance `{}`, mode {}, project {}).", ctx.profile_path.display(), profile.name, profile.mode.as_str(), profile.project().host.display());
+    println!(
+        "Wrote {} (instance `{}`, mode {}, project {}).",
+        ctx.profile_path.display(),
+        profile.name,
+        profile.mode.as_str(),
+        profile.project().host.display()
+    );
     for n in notes {
         println!("note: {n}");
     }
@@ -185,8 +191,12 @@ fn wizard(a: &InitArgs) -> anyhow::Result<Draft> {
     let project = ask_folder("Project folder the agent works on", a.project.as_deref(), false)?.expect("not optional");
     let mut d = Draft::new(project);
     d.vault = ask_folder("Obsidian vault (empty: none)", None, true)?;
-    let modes = ["secure — changes reach your folder only after you approve them (recommended)", "yolo — changes are still scanned, but applied by themselves", "yolo-unsafe — the agent writes straight into your folder (no gate!)"];
-    d.mode = match Select::new().with_prompt("Mode").items(&modes).default(0).interact().context("the wizard was interrupted")? {
+    let modes = [
+        "secure — changes reach your folder only after you approve them (recommended)",
+        "yolo — changes are still scanned, but applied by themselves",
+        "yolo-unsafe — the agent writes straight into your folder (no gate!)",
+    ];
+    d.mode = match Select::new().with_prompt("Mode").items(modes).default(0).interact().context("the wizard was interrupted")? {
         0 => Mode::Secure,
         1 => Mode::Yolo,
         _ => Mode::YoloUnsafe,
@@ -202,7 +212,7 @@ fn wizard(a: &InitArgs) -> anyhow::Result<Draft> {
             .default(default.to_string())
             .validate_with(|s: &String| ByteSize::parse(s).map(|_| ()))
             .interact_text()?;
-        Ok(ByteSize::parse(&s).map_err(anyhow::Error::msg)?)
+        ByteSize::parse(&s).map_err(anyhow::Error::msg)
     };
     d.resources.memory = size("Memory", d.resources.memory)?;
     d.resources.disk = size("Disk", d.resources.disk)?;

@@ -165,7 +165,13 @@ fn print_status(s: &Status) {
     }
     for (o, workspace) in [(&s.overlay, layout::WORKSPACE), (&s.vault_overlay, layout::VAULT_WORKSPACE)] {
         if let Some(o) = o {
-            println!("overlay:  {} unsynced entr{} in {workspace}, audit watcher {}, {} request(s) from the agent", o.upper_entries, if o.upper_entries == 1 { "y" } else { "ies" }, o.watcher, o.pending_requests);
+            println!(
+                "overlay:  {} unsynced entr{} in {workspace}, audit watcher {}, {} request(s) from the agent",
+                o.upper_entries,
+                if o.upper_entries == 1 { "y" } else { "ies" },
+                o.watcher,
+                o.pending_requests
+            );
         }
     }
     println!("review:   {} sync request(s) waiting{}", s.pending_requests, if s.pending_requests > 0 { " (`sandbox sync list`)" } else { "" });
@@ -242,12 +248,8 @@ impl ForHost {
 
 pub async fn lima_config(ctx: &Ctx, for_host: Option<ForHost>) -> anyhow::Result<u8> {
     let profile = ctx.load_profile()?;
-    let sb = sandbox_core::sandbox::Sandbox::new(
-        profile,
-        ctx.paths.clone(),
-        sandbox_core::lima::Limactl::at("limactl"),
-        sandbox_core::events::EventBus::default(),
-    );
+    let sb =
+        sandbox_core::sandbox::Sandbox::new(profile, ctx.paths.clone(), sandbox_core::lima::Limactl::at("limactl"), sandbox_core::events::EventBus::default());
     print!("{}", sb.lima_yaml_for(ForHost::resolve(for_host)));
     Ok(exit::OK)
 }

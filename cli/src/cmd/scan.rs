@@ -38,17 +38,14 @@ pub struct ScanCmd {
 
 pub async fn run(_ctx: &Ctx, cmd: ScanCmd) -> anyhow::Result<u8> {
     let scanner = match &cmd.config {
-        Some(path) => Scanner::from_gitleaks_config(path)
-            .with_context(|| format!("cannot use the scanner config {}", path.display()))?,
+        Some(path) => Scanner::from_gitleaks_config(path).with_context(|| format!("cannot use the scanner config {}", path.display()))?,
         None => Scanner::builtin(),
     };
     // On the user's own tree markers count, as in gitleaks, unless asked otherwise.
     let scanner = scanner.with_inline_allow(if cmd.ignore_gitleaks_allow { InlineAllow::Ignored } else { InlineAllow::Honoured });
     let opts = WalkOptions { max_file_bytes: cmd.max_file_mib.saturating_mul(1024 * 1024), ..WalkOptions::default() };
     let paths = cmd.paths.clone();
-    let outcome = tokio::task::spawn_blocking(move || scan_paths(&scanner, &paths, &opts))
-        .await
-        .context("the scan thread stopped unexpectedly")?;
+    let outcome = tokio::task::spawn_blocking(move || scan_paths(&scanner, &paths, &opts)).await.context("the scan thread stopped unexpectedly")?;
 
     if cmd.json {
         println!("{}", report::gitleaks_json(&outcome.findings));

@@ -7,8 +7,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use sandbox_core::sandbox::secrets::SecretsDesk;
 use sandbox_core::secrets::{
-    self, import, name::used_by, profile_index, redact::MIN_REDACT_LEN, SecretName, SecretStore, SecretValue, SecretsError,
-    WELL_KNOWN,
+    self, import, name::used_by, profile_index, redact::MIN_REDACT_LEN, SecretName, SecretStore, SecretValue, SecretsError, WELL_KNOWN,
 };
 use std::io::Read;
 use std::path::PathBuf;
@@ -63,9 +62,7 @@ fn warn_audit(warning: &Option<String>) {
 }
 
 /// Run `f` with the store on a blocking thread (the OS stores are synchronous).
-async fn with_store<T: Send + 'static>(
-    f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretsError> + Send + 'static,
-) -> anyhow::Result<T> {
+async fn with_store<T: Send + 'static>(f: impl FnOnce(&dyn SecretStore) -> Result<T, SecretsError> + Send + 'static) -> anyhow::Result<T> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<T> {
         let store = secrets::open_default_store()?;
         Ok(f(store.as_ref())?)
@@ -82,9 +79,7 @@ pub(crate) async fn set(ctx: &Ctx, raw: &str, from_stdin: bool) -> anyhow::Resul
         return Err(SecretsError::EmptyValue { name: name.to_string() }.into());
     }
     if value.len() < MIN_REDACT_LEN {
-        eprintln!(
-            "warning: the value is shorter than {MIN_REDACT_LEN} characters, too short to be redacted from logs; check that it is complete"
-        );
+        eprintln!("warning: the value is shorter than {MIN_REDACT_LEN} characters, too short to be redacted from logs; check that it is complete");
     }
     let n = name.clone();
     let (log_dir, profile) = (ctx.paths.log_dir.clone(), ctx.profile_path.clone());
@@ -113,9 +108,8 @@ fn read_stdin_value() -> anyhow::Result<SecretValue> {
 }
 
 fn prompt_value(name: &SecretName) -> anyhow::Result<SecretValue> {
-    let text = rpassword::prompt_password(format!("Value for {name} (input hidden): ")).map_err(|e| {
-        anyhow::anyhow!("cannot prompt for the value ({e}); pipe it in instead: `sandbox secrets set {name} --stdin`")
-    })?;
+    let text = rpassword::prompt_password(format!("Value for {name} (input hidden): "))
+        .map_err(|e| anyhow::anyhow!("cannot prompt for the value ({e}); pipe it in instead: `sandbox secrets set {name} --stdin`"))?;
     Ok(SecretValue::new(text))
 }
 
@@ -159,19 +153,10 @@ async fn list(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
         store,
         secrets: candidates
             .into_iter()
-            .map(|name| ListedSecret {
-                set: set.contains(&name),
-                in_profile: indexed.contains(&name),
-                used_by: used_by(&name),
-                name,
-            })
+            .map(|name| ListedSecret { set: set.contains(&name), in_profile: indexed.contains(&name), used_by: used_by(&name), name })
             .collect(),
     };
-    let text = if json {
-        serde_json::to_string_pretty(&listing)? + "\n"
-    } else {
-        render_table(&listing)
-    };
+    let text = if json { serde_json::to_string_pretty(&listing)? + "\n" } else { render_table(&listing) };
     write_stdout(&text)?;
     Ok(exit::OK)
 }
@@ -182,14 +167,8 @@ fn render_table(listing: &Listing) -> String {
     let width = listing.secrets.iter().map(|s| s.name.as_str().len()).max().unwrap_or(4).max(4);
     let _ = writeln!(out, "{:width$}  {:5}  {:10}  USED BY", "NAME", "VALUE", "IN PROFILE");
     for s in &listing.secrets {
-        let _ = writeln!(
-            out,
-            "{:width$}  {:5}  {:10}  {}",
-            s.name.as_str(),
-            if s.set { "set" } else { "-" },
-            if s.in_profile { "yes" } else { "no" },
-            s.used_by
-        );
+        let _ =
+            writeln!(out, "{:width$}  {:5}  {:10}  {}", s.name.as_str(), if s.set { "set" } else { "-" }, if s.in_profile { "yes" } else { "no" }, s.used_by);
     }
     out
 }
@@ -230,11 +209,9 @@ pub(crate) async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -
         println!("{} has no non-empty values; nothing was imported.", file.display());
         return Ok(exit::OK);
     }
-    let short: Vec<String> =
-        plan.dotenv.entries.iter().filter(|e| e.value.len() < MIN_REDACT_LEN).map(|e| e.name.to_string()).collect();
+    let short: Vec<String> = plan.dotenv.entries.iter().filter(|e| e.value.len() < MIN_REDACT_LEN).map(|e| e.name.to_string()).collect();
     let (log_dir, profile, source) = (ctx.paths.log_dir.clone(), ctx.profile_path.clone(), file.clone());
-    let imported =
-        with_store(move |s| SecretsDesk { log_dir: &log_dir, profile: &profile }.import(s, &source, &plan, delete_source)).await?;
+    let imported = with_store(move |s| SecretsDesk { log_dir: &log_dir, profile: &profile }.import(s, &source, &plan, delete_source)).await?;
     warn_audit(&imported.audit_warning);
     let (report, backend) = (imported.report, imported.backend);
     let names: Vec<&str> = report.stored.iter().map(|n| n.as_str()).collect();
@@ -252,10 +229,7 @@ pub(crate) async fn import_file(ctx: &Ctx, file: PathBuf, delete_source: bool) -
             file.display()
         );
     } else {
-        println!(
-            "{} still holds these values in plain text: delete it, or import with --delete-source next time.",
-            file.display()
-        );
+        println!("{} still holds these values in plain text: delete it, or import with --delete-source next time.", file.display());
     }
     Ok(exit::OK)
 }
@@ -303,4 +277,3 @@ async fn push_now(ctx: &Ctx) -> anyhow::Result<u8> {
     }
     Ok(exit::OK)
 }
-

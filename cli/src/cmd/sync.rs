@@ -6,8 +6,8 @@ use crate::exit;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use sandbox_core::sandbox::SandboxError;
-use sandbox_core::scan::Scanner;
 use sandbox_core::sandbox::{Collected, SyncDesk};
+use sandbox_core::scan::Scanner;
 use sandbox_core::sync::apply::{FailMode, FailPoint};
 use sandbox_core::sync::queue::{Queue, Request, SyncRoot};
 use sandbox_core::sync::report::contract_json;
@@ -185,7 +185,11 @@ async fn run_loop(ctx: &Ctx, root: SyncRoot, auto: bool, dry_run: bool, every: O
                     print_report(&req.changes, &req.findings);
                 }
                 let apply = !req.blocked
-                    && (auto || (every.is_none() && !json && std::io::stdin().is_terminal() && confirm(&format!("apply {} change(s) to {}?", req.changes.len(), req.project.display()))?));
+                    && (auto
+                        || (every.is_none()
+                            && !json
+                            && std::io::stdin().is_terminal()
+                            && confirm(&format!("apply {} change(s) to {}?", req.changes.len(), req.project.display()))?));
                 if req.blocked {
                     code = exit::BLOCKED;
                     eprintln!("blocked: nothing was applied. Review request {} with `sandbox sync show {}`; apply unblocked paths with `sandbox sync approve {} --paths …`", req.id, req.id, req.id);
@@ -206,7 +210,10 @@ async fn run_loop(ctx: &Ctx, root: SyncRoot, auto: bool, dry_run: bool, every: O
                         Err(e) => return Err(e.into()),
                     }
                 } else if !req.blocked && !json {
-                    println!("request {} waits for review: `sandbox sync show {}`, then `sandbox sync approve {}` or `reject {}`", req.id, req.id, req.id, req.id);
+                    println!(
+                        "request {} waits for review: `sandbox sync show {}`, then `sandbox sync approve {}` or `reject {}`",
+                        req.id, req.id, req.id, req.id
+                    );
                 }
                 if json {
                     let mut v = contract_json(&req.changes, &req.findings);
@@ -442,7 +449,15 @@ fn list(queue: &Queue, json: bool, root: Option<SyncRoot>) -> Result<u8> {
         println!("no sync requests");
     }
     for r in reqs {
-        println!("{:>4}  {:<9} {:<7} {:>5} change(s){}  {}", r.id, r.state.to_string(), r.root.as_str(), r.changes.len(), if r.blocked { "  BLOCKED" } else { "" }, r.project.display());
+        println!(
+            "{:>4}  {:<9} {:<7} {:>5} change(s){}  {}",
+            r.id,
+            r.state.to_string(),
+            r.root.as_str(),
+            r.changes.len(),
+            if r.blocked { "  BLOCKED" } else { "" },
+            r.project.display()
+        );
     }
     Ok(exit::OK)
 }

@@ -135,9 +135,7 @@ impl Harness {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
                 Call {
                     argv: v["argv"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect(),
-                    stdin: v["stdin_b64"]
-                        .as_str()
-                        .map(|s| base64::engine::general_purpose::STANDARD.decode(s).unwrap()),
+                    stdin: v["stdin_b64"].as_str().map(|s| base64::engine::general_purpose::STANDARD.decode(s).unwrap()),
                 }
             })
             .collect()

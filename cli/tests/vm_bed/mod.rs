@@ -149,7 +149,12 @@ impl Drop for Bed {
     fn drop(&mut self) {
         if std::env::var_os("OPENCLAW_TESTBED_KEEP").is_some() {
             // For debugging a failure by hand: the VM stays (delete it with the shim later).
-            eprintln!("OPENCLAW_TESTBED_KEEP: leaving VM `{}` (LIMA_HOME={}, SANDBOX_HOME={})", self.name, self.lima_home().display(), self.path("home").display());
+            eprintln!(
+                "OPENCLAW_TESTBED_KEEP: leaving VM `{}` (LIMA_HOME={}, SANDBOX_HOME={})",
+                self.name,
+                self.lima_home().display(),
+                self.path("home").display()
+            );
             std::mem::forget(std::mem::replace(&mut self.root, tempfile::tempdir().unwrap()));
             return;
         }
@@ -311,7 +316,9 @@ impl Bed {
         let r = self.run(args, Duration::from_secs(30));
         assert_eq!(r.code, 0, "{}", r.all());
         let profile = self.profile();
-        let text = std::fs::read_to_string(&profile).unwrap().replace("presets = [\"llm\"]", "presets = []\nntp = false")
+        let text = std::fs::read_to_string(&profile)
+            .unwrap()
+            .replace("presets = [\"llm\"]", "presets = []\nntp = false")
             .replace("[features]\n", "[features]\ngateway = false\n");
         std::fs::write(&profile, text).unwrap();
     }

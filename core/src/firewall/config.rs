@@ -4,8 +4,8 @@
 use super::pattern::{parse_port, Destination, DomainPattern};
 use super::presets;
 use crate::field_issue::FieldIssue;
-use serde::{Deserialize, Serialize};
 use crate::host::HostOs;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// Lima's DNS server on qemu (slirp): the guest DNATs 192.168.5.3:53 to the hostagent's resolver
@@ -130,10 +130,7 @@ impl NetworkConfig {
         for (i, name) in self.presets.iter().enumerate() {
             match presets::find(name.trim()) {
                 Some(p) => domains.extend(p.domains.iter().map(|d| DomainPattern::parse(d).expect("presets are valid"))),
-                None => issue(
-                    format!("network.presets[{i}]"),
-                    format!("unknown preset `{name}`; known presets: {}", presets::known_names()),
-                ),
+                None => issue(format!("network.presets[{i}]"), format!("unknown preset `{name}`; known presets: {}", presets::known_names())),
             }
         }
         for (i, d) in self.allowed_domains.iter().enumerate() {
@@ -175,10 +172,7 @@ impl NetworkConfig {
         let host_address = match self.host_address.trim().parse::<IpAddr>() {
             Ok(a) => a,
             Err(_) => {
-                issue(
-                    "network.host_address".into(),
-                    format!("`{}` is not an IP address; Lima's host is `{LIMA_HOST_ADDRESS}`", self.host_address),
-                );
+                issue("network.host_address".into(), format!("`{}` is not an IP address; Lima's host is `{LIMA_HOST_ADDRESS}`", self.host_address));
                 LIMA_HOST_ADDRESS.parse().expect("constant")
             }
         };
@@ -195,11 +189,7 @@ impl NetworkConfig {
         if !issues.is_empty() {
             return Err(issues);
         }
-        let resolve_only = if self.ntp {
-            presets::NTP_DOMAINS.iter().map(|d| DomainPattern::parse(d).expect("constant")).collect()
-        } else {
-            Vec::new()
-        };
+        let resolve_only = if self.ntp { presets::NTP_DOMAINS.iter().map(|d| DomainPattern::parse(d).expect("constant")).collect() } else { Vec::new() };
         let domains = minimize(domains);
         let provisioning = presets::PROVISIONING_DOMAINS
             .iter()
@@ -240,11 +230,7 @@ impl NetworkPolicy {
 pub fn minimize(mut list: Vec<DomainPattern>) -> Vec<DomainPattern> {
     list.sort();
     list.dedup();
-    let keep: Vec<bool> = list
-        .iter()
-        .enumerate()
-        .map(|(i, p)| !list.iter().enumerate().any(|(j, q)| i != j && q.covers(p)))
-        .collect();
+    let keep: Vec<bool> = list.iter().enumerate().map(|(i, p)| !list.iter().enumerate().any(|(j, q)| i != j && q.covers(p))).collect();
     list.into_iter().zip(keep).filter_map(|(p, k)| k.then_some(p)).collect()
 }
 

@@ -19,9 +19,8 @@ impl Target {
     /// `api.example.com`, `*.example.com`, `10.1.2.3`, `10.0.0.0/8`, `10.1.2.3:5432/tcp`, `[fd00::1]:443`.
     pub fn parse(text: &str) -> Result<Target, EditError> {
         let t = text.trim();
-        let looks_like_ip = t.starts_with('[')
-            || t.split([':', '/']).next().is_some_and(|a| a.parse::<std::net::IpAddr>().is_ok())
-            || t.matches(':').count() > 1;
+        let looks_like_ip =
+            t.starts_with('[') || t.split([':', '/']).next().is_some_and(|a| a.parse::<std::net::IpAddr>().is_ok()) || t.matches(':').count() > 1;
         if looks_like_ip {
             return Destination::parse(t).map(Target::Destination).map_err(EditError::BadTarget);
         }
@@ -173,7 +172,8 @@ pub fn edit_file(path: &Path, op: impl FnOnce(&str) -> Result<Edited, EditError>
 mod tests {
     use super::*;
 
-    const PROFILE: &str = "# my profile\nmode = \"secure\"\n\n[network]\n# extra sites\nallowed_domains = [\"api.example.test\"] # keep me\nallowed_ports = [443]\n";
+    const PROFILE: &str =
+        "# my profile\nmode = \"secure\"\n\n[network]\n# extra sites\nallowed_domains = [\"api.example.test\"] # keep me\nallowed_ports = [443]\n";
 
     fn t(s: &str) -> Target {
         Target::parse(s).unwrap()

@@ -268,7 +268,8 @@ mod tests {
                     return Err(std::io::Error::other("vm restarting"));
                 }
                 if n == 2 {
-                    return Ok(tokio::io::BufReader::new(std::io::Cursor::new(Vec::new()))); // cursor rejected
+                    return Ok(tokio::io::BufReader::new(std::io::Cursor::new(Vec::new())));
+                    // cursor rejected
                 }
                 let msg = format!("OPENCLAW-DROP-IN IN=eth0 OUT= SRC=10.0.0.{n} DST=10.0.0.1 PROTO=TCP SPT=1 DPT=25");
                 let line = format!("{}\n", serde_json::json!({"__CURSOR": format!("s=x;i={n}"), "MESSAGE": msg}));
@@ -288,7 +289,9 @@ mod tests {
             let _ = tx.send(());
         };
         let (total, _) = tokio::join!(
-            follow_reconnecting(open, &bus, ThrottleConfig::default(), Duration::from_millis(20), async { let _ = rx_stop.await; }),
+            follow_reconnecting(open, &bus, ThrottleConfig::default(), Duration::from_millis(20), async {
+                let _ = rx_stop.await;
+            }),
             stopper
         );
         assert!(opened.load(std::sync::atomic::Ordering::SeqCst) >= 4);

@@ -176,7 +176,9 @@ mod tests {
 
     #[test]
     fn icmp_errors_keep_the_outer_packet() {
-        let d = parse_line("OPENCLAW-DROP-IN IN=eth0 OUT= SRC=10.0.0.9 DST=10.0.0.1 PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.1 DST=10.0.0.9 PROTO=UDP SPT=1 DPT=2 ]").unwrap();
+        let d =
+            parse_line("OPENCLAW-DROP-IN IN=eth0 OUT= SRC=10.0.0.9 DST=10.0.0.1 PROTO=ICMP TYPE=3 CODE=3 [SRC=10.0.0.1 DST=10.0.0.9 PROTO=UDP SPT=1 DPT=2 ]")
+                .unwrap();
         assert_eq!(d.src.as_deref(), Some("10.0.0.9"));
         assert_eq!(d.dport, None);
     }

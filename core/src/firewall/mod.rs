@@ -17,8 +17,8 @@ pub mod service;
 pub mod throttle;
 
 pub use config::{NetworkConfig, NetworkPolicy};
+pub use edit::Target;
 pub use logparse::{parse_line, ParsedDenial};
 pub use pattern::{Destination, DomainPattern, Proto};
-pub use throttle::{ThrottleConfig, Throttler};
-pub use edit::Target;
 pub use service::{change, Change, FirewallError, Outcome};
+pub use throttle::{ThrottleConfig, Throttler};

@@ -178,7 +178,6 @@ fn set_of<T: std::fmt::Display>(items: &[T]) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

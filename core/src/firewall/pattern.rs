@@ -26,15 +26,11 @@ impl DomainPattern {
             None => (false, t),
         };
         if rest.contains('*') {
-            return Err(format!(
-                "`{t}`: `*` may only appear as a leading `*.` label; write `*.example.com` to allow every subdomain"
-            ));
+            return Err(format!("`{t}`: `*` may only appear as a leading `*.` label; write `*.example.com` to allow every subdomain"));
         }
         let name = rest.strip_suffix('.').unwrap_or(rest).to_ascii_lowercase();
         if name.parse::<IpAddr>().is_ok() {
-            return Err(format!(
-                "`{t}` is an IP address, not a domain; put it in `network.allowed_destinations` (or run `sandbox firewall allow {t}`)"
-            ));
+            return Err(format!("`{t}` is an IP address, not a domain; put it in `network.allowed_destinations` (or run `sandbox firewall allow {t}`)"));
         }
         if name.len() > 253 {
             return Err(format!("`{t}` is longer than 253 characters, which DNS does not allow"));
@@ -57,9 +53,7 @@ impl DomainPattern {
             }
         }
         if labels.len() < 2 {
-            return Err(format!(
-                "`{t}` is a top-level domain; allowing a whole TLD defeats the allowlist. Name the site, e.g. `api.{name}`"
-            ));
+            return Err(format!("`{t}` is a top-level domain; allowing a whole TLD defeats the allowlist. Name the site, e.g. `api.{name}`"));
         }
         Ok(DomainPattern { name, subdomains })
     }
@@ -67,9 +61,7 @@ impl DomainPattern {
     /// Does this pattern allow resolving `domain` (lower-case, no trailing dot)?
     pub fn matches(&self, domain: &str) -> bool {
         if self.subdomains {
-            domain.len() > self.name.len() + 1
-                && domain.ends_with(&self.name)
-                && domain.as_bytes()[domain.len() - self.name.len() - 1] == b'.'
+            domain.len() > self.name.len() + 1 && domain.ends_with(&self.name) && domain.as_bytes()[domain.len() - self.name.len() - 1] == b'.'
         } else {
             domain == self.name
         }
@@ -151,9 +143,8 @@ impl Destination {
             Some((a, p)) => (a, Some(p)),
             None => (net, None),
         };
-        let addr: IpAddr = addr_text
-            .parse()
-            .map_err(|_| format!("`{t}`: `{addr_text}` is not an IP address; {how} (domains go in `network.allowed_domains`)"))?;
+        let addr: IpAddr =
+            addr_text.parse().map_err(|_| format!("`{t}`: `{addr_text}` is not an IP address; {how} (domains go in `network.allowed_domains`)"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix_text {
             None => max,

@@ -10,49 +10,24 @@ pub struct Preset {
 
 /// Package sources the VM's provisioning (root) installs from: the npm registry (Node.js,
 /// npm, OpenClaw) and the distribution mirrors of Lima's Ubuntu image and the test bed's Debian.
-pub const PROVISIONING_DOMAINS: &[&str] = &[
-    "registry.npmjs.org",
-    "deb.debian.org",
-    "security.debian.org",
-    "archive.ubuntu.com",
-    "security.ubuntu.com",
-    "ports.ubuntu.com",
-];
+pub const PROVISIONING_DOMAINS: &[&str] =
+    &["registry.npmjs.org", "deb.debian.org", "security.debian.org", "archive.ubuntu.com", "security.ubuntu.com", "ports.ubuntu.com"];
 
 /// Every preset, in the order `sandbox firewall presets` lists them.
 pub const PRESETS: &[Preset] = &[
     Preset {
         name: "llm",
         about: "LLM APIs: Anthropic, OpenAI, Google Gemini, Mistral, OpenRouter, Groq",
-        domains: &[
-            "api.anthropic.com",
-            "api.openai.com",
-            "generativelanguage.googleapis.com",
-            "api.mistral.ai",
-            "openrouter.ai",
-            "api.groq.com",
-        ],
+        domains: &["api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com", "api.mistral.ai", "openrouter.ai", "api.groq.com"],
     },
     Preset {
         name: "github",
         about: "GitHub: web, API, git over HTTPS, raw files, release downloads, ghcr.io",
         domains: &["github.com", "api.github.com", "codeload.github.com", "*.githubusercontent.com", "ghcr.io"],
     },
-    Preset {
-        name: "npm",
-        about: "the npm registry",
-        domains: &["registry.npmjs.org", "registry.yarnpkg.com"],
-    },
-    Preset {
-        name: "pypi",
-        about: "the Python Package Index",
-        domains: &["pypi.org", "files.pythonhosted.org"],
-    },
-    Preset {
-        name: "telegram",
-        about: "the Telegram Bot API",
-        domains: &["api.telegram.org"],
-    },
+    Preset { name: "npm", about: "the npm registry", domains: &["registry.npmjs.org", "registry.yarnpkg.com"] },
+    Preset { name: "pypi", about: "the Python Package Index", domains: &["pypi.org", "files.pythonhosted.org"] },
+    Preset { name: "telegram", about: "the Telegram Bot API", domains: &["api.telegram.org"] },
     Preset {
         name: "debian",
         about: "Debian package mirrors (plain-http sources also need port 80 in allowed_ports)",

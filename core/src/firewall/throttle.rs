@@ -64,13 +64,7 @@ impl Throttler {
     /// Record one denial seen at `now`. Returns an alert only if the key table was full and
     /// the oldest pending alert had to be released early.
     pub fn observe(&mut self, denial: ParsedDenial, now: Instant) -> Option<BlockedConnection> {
-        let key = Key {
-            source: denial.source,
-            proto: denial.proto.clone(),
-            dst: denial.dst.clone(),
-            dport: denial.dport,
-            domain: denial.domain.clone(),
-        };
+        let key = Key { source: denial.source, proto: denial.proto.clone(), dst: denial.dst.clone(), dport: denial.dport, domain: denial.domain.clone() };
         if let Some(e) = self.entries.get_mut(&key) {
             e.count = e.count.saturating_add(1);
             return None;

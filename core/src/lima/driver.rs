@@ -4,13 +4,13 @@
 //! folders, which apps started from the Finder do not have on PATH). Every call is bounded by
 //! a timeout; secrets and tar streams go over stdin, never argv.
 
+use super::group::GroupChild;
 use super::progress::{parse_line, StartStep};
 use super::{parse_list, Instance, InstanceStatus, LimaError};
 use crate::vm::ExecOutput;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-use super::group::GroupChild;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
@@ -136,11 +136,7 @@ while True:
 /// The message of the most relevant stderr line (last fatal/error, else the last line).
 fn stderr_message(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    let pick = lines
-        .iter()
-        .rev()
-        .find(|l| l.contains("level=fatal") || l.contains("level=error") || l.contains("\"level\":\"fatal\""))
-        .or(lines.last());
+    let pick = lines.iter().rev().find(|l| l.contains("level=fatal") || l.contains("level=error") || l.contains("\"level\":\"fatal\"")).or(lines.last());
     match pick {
         None => "no error message".into(),
         Some(l) => match parse_line(l) {
@@ -316,13 +312,7 @@ impl Limactl {
     /// yet. Each recognised stderr milestone is passed to `on_step` as it arrives. `version` is
     /// the limactl's: from [`PROGRESS_VERSION`] on, `--progress` makes Lima relay cloud-init's
     /// log as `[cloud-init] …` lines (lima:pkg/instance/start.go `watchHostAgentEvents`).
-    pub async fn start(
-        &self,
-        name: &str,
-        config: Option<&Path>,
-        version: Version,
-        mut on_step: impl FnMut(&StartStep) + Send,
-    ) -> Result<(), LimaError> {
+    pub async fn start(&self, name: &str, config: Option<&Path>, version: Version, mut on_step: impl FnMut(&StartStep) + Send) -> Result<(), LimaError> {
         let mut args = vec!["--tty=false".to_string(), "start".to_string()];
         if version >= PROGRESS_VERSION {
             args.push("--progress".into());
@@ -378,11 +368,7 @@ impl Limactl {
             return Err(LimaError::Degraded { instance: name.into(), hint });
         }
         let out = ExecOutput { status: exit_code(status), stdout: vec![], stderr: tail.join("\n").into_bytes() };
-        let hint = if timed_out {
-            ". The VM did not come up in time; see the instance's serial log (`limactl list` shows its folder)"
-        } else {
-            ""
-        };
+        let hint = if timed_out { ". The VM did not come up in time; see the instance's serial log (`limactl list` shows its folder)" } else { "" };
         Err(Self::failed("start", &out, hint))
     }
 
@@ -585,11 +571,7 @@ pub(crate) fn require_running(instance: &Instance) -> Result<(), LimaError> {
     match &instance.status {
         InstanceStatus::Running => Ok(()),
         InstanceStatus::Broken => Err(LimaError::Broken { instance: instance.name.clone(), detail: "host agent or driver died".into() }),
-        other => Err(LimaError::WrongState {
-            instance: instance.name.clone(),
-            status: other.label(),
-            what: "start it with `sandbox up`".into(),
-        }),
+        other => Err(LimaError::WrongState { instance: instance.name.clone(), status: other.label(), what: "start it with `sandbox up`".into() }),
     }
 }
 

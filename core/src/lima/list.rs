@@ -83,8 +83,7 @@ pub fn parse_list(stdout: &str) -> Result<Vec<Instance>, LimaError> {
     let mut out = Vec::new();
     for (i, item) in serde_json::Deserializer::from_str(stdout).into_iter::<serde_json::Value>().enumerate() {
         let value = item.map_err(|e| LimaError::BadList { detail: format!("object {}: {e}", i + 1) })?;
-        let raw: RawInstance =
-            serde_json::from_value(value).map_err(|e| LimaError::BadList { detail: format!("object {}: {e}", i + 1) })?;
+        let raw: RawInstance = serde_json::from_value(value).map_err(|e| LimaError::BadList { detail: format!("object {}: {e}", i + 1) })?;
         out.push(Instance {
             name: raw.name,
             status: InstanceStatus::from_lima(&raw.status),

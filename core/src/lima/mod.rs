@@ -11,8 +11,8 @@ mod render;
 mod vm;
 mod watch;
 
-pub use driver::{ChildStdoutStream, Limactl, Version, MINIMUM_VERSION, PROGRESS_VERSION};
 pub(crate) use driver::require_running;
+pub use driver::{ChildStdoutStream, Limactl, Version, MINIMUM_VERSION, PROGRESS_VERSION};
 pub use error::LimaError;
 pub use list::{parse_list, vm_state, Instance, InstanceStatus};
 pub use progress::{parse_line, ProgressTracker, RequirementKind, StartStep};

@@ -183,8 +183,8 @@ pub fn parse_line(line: &str) -> Option<StartStep> {
     if let Some(rest) = msg.strip_prefix("Downloading the ") {
         return Some(StartStep::Downloading { what: rest.to_string() });
     }
-    if msg.starts_with("Attempting to download the ") {
-        return Some(StartStep::Downloading { what: msg["Attempting to download the ".len()..].to_string() });
+    if let Some(rest) = msg.strip_prefix("Attempting to download the ") {
+        return Some(StartStep::Downloading { what: rest.to_string() });
     }
     if msg.starts_with("Downloaded the ") || msg.starts_with("Using cache") {
         return Some(StartStep::Downloaded);

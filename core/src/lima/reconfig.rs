@@ -44,10 +44,9 @@ const KEYS: [&str; 5] = ["cpus", "memory", "disk", "mounts", "portForwards"];
 
 /// Compare the instance's lima.yaml (`current`, its text) with `wanted`. `None`: nothing to do.
 pub fn compare(instance: &str, current: &str, wanted: &LimaConfig) -> Result<Option<Reconfig>, LimaError> {
-    let current: serde_yaml::Value = serde_yaml::from_str(current)
-        .map_err(|e| LimaError::BadInstanceConfig { instance: instance.into(), detail: e.to_string() })?;
-    let current: Value = serde_json::to_value(current)
-        .map_err(|e| LimaError::BadInstanceConfig { instance: instance.into(), detail: e.to_string() })?;
+    let current: serde_yaml::Value =
+        serde_yaml::from_str(current).map_err(|e| LimaError::BadInstanceConfig { instance: instance.into(), detail: e.to_string() })?;
+    let current: Value = serde_json::to_value(current).map_err(|e| LimaError::BadInstanceConfig { instance: instance.into(), detail: e.to_string() })?;
     let wanted = serde_json::to_value(wanted).expect("LimaConfig always serializes");
     let mut changes = Vec::new();
     let mut terms = Vec::new();
@@ -220,7 +219,11 @@ mod tests {
         assert_eq!(r.changes[0].from, "127.0.0.1:18789/tcp → 127.0.0.1:18789, ignore 127.0.0.1:1-65535/any");
         assert_eq!(r.changes[0].to, "127.0.0.1:18789/tcp → 127.0.0.1:18789, ignore 0.0.0.0:1-65535/any, any address");
         assert!(r.expression.starts_with(".portForwards = [{\"guestPort\":18789,"), "{}", r.expression);
-        assert!(r.expression.contains("{\"guestIP\":\"0.0.0.0\",\"guestIPMustBeZero\":false,\"guestPortRange\":[1,65535],\"ignore\":true,\"proto\":\"any\"}"), "{}", r.expression);
+        assert!(
+            r.expression.contains("{\"guestIP\":\"0.0.0.0\",\"guestIPMustBeZero\":false,\"guestPortRange\":[1,65535],\"ignore\":true,\"proto\":\"any\"}"),
+            "{}",
+            r.expression
+        );
     }
 
     #[test]

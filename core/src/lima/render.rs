@@ -112,12 +112,18 @@ fn images(host: HostOs) -> Vec<Image> {
             Image {
                 location: format!("{DATED}/debian-12-genericcloud-amd64-20260712-2537.qcow2"),
                 arch: "x86_64".into(),
-                digest: Some("sha512:6c2607f1846ee86040830c87d0b723f0967da3e884ea4673d9db4aa8eee13a4b7c663524bfa42082c16fc6919f3aa1bf425c004d07ff06c53a319ad0c42647bb".into()),
+                digest: Some(
+                    "sha512:6c2607f1846ee86040830c87d0b723f0967da3e884ea4673d9db4aa8eee13a4b7c663524bfa42082c16fc6919f3aa1bf425c004d07ff06c53a319ad0c42647bb"
+                        .into(),
+                ),
             },
             Image {
                 location: format!("{DATED}/debian-12-genericcloud-arm64-20260712-2537.qcow2"),
                 arch: "aarch64".into(),
-                digest: Some("sha512:52eb678130e85a9bf9f3cf4f7181e060fa60a5db45373717474c5ff9305645c5e6cab8b05ca042bcfa7921d2ca29cf9fd2e815f75abe2d168557ad7207af127b".into()),
+                digest: Some(
+                    "sha512:52eb678130e85a9bf9f3cf4f7181e060fa60a5db45373717474c5ff9305645c5e6cab8b05ca042bcfa7921d2ca29cf9fd2e815f75abe2d168557ad7207af127b"
+                        .into(),
+                ),
             },
             Image { location: format!("{LATEST}/debian-12-genericcloud-amd64.qcow2"), arch: "x86_64".into(), digest: None },
             Image { location: format!("{LATEST}/debian-12-genericcloud-arm64.qcow2"), arch: "aarch64".into(), digest: None },
@@ -198,8 +204,7 @@ pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
         .map(|m| LimaMount { location: m.host.to_string_lossy().into_owned(), mount_point: m.guest.clone(), writable: m.writable })
         .collect();
     let port_forwards = port_forwards(profile.gateway_port);
-    let ca_certs = (!profile.ca_certs.is_empty())
-        .then(|| CaCerts { files: profile.ca_certs.iter().map(|p| p.to_string_lossy().into_owned()).collect() });
+    let ca_certs = (!profile.ca_certs.is_empty()).then(|| CaCerts { files: profile.ca_certs.iter().map(|p| p.to_string_lossy().into_owned()).collect() });
     let mode_note = match profile.mode {
         Mode::Secure => "secure: host folders are read-only; changes reach the host through `sandbox sync`",
         Mode::Yolo => "yolo: host folders are read-only; the sync gate runs by itself",

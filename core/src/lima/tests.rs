@@ -79,7 +79,14 @@ fn gateway_is_the_only_forwarded_port_and_only_on_loopback() {
 /// Returns the host port a guest listener is forwarded to, or None (ignored / no rule).
 fn lima_forward(rules: &[render::PortForward], guest_ip: std::net::IpAddr, port: u16, proto: &str) -> Option<u16> {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    struct Filled { ip: IpAddr, must_be_zero: bool, range: [u16; 2], host: u16, proto: String, ignore: bool }
+    struct Filled {
+        ip: IpAddr,
+        must_be_zero: bool,
+        range: [u16; 2],
+        host: u16,
+        proto: String,
+        ignore: bool,
+    }
     let fill = |r: &render::PortForward| {
         let ip: IpAddr = r.guest_ip.as_deref().unwrap_or("127.0.0.1").parse().unwrap();
         let must_be_zero = r.guest_ip_must_be_zero.unwrap_or(ip == IpAddr::V4(Ipv4Addr::UNSPECIFIED));
@@ -317,8 +324,14 @@ fn failure_lines_are_recognised() {
     let f = "time=\"t\" level=fatal msg=\"expected status `Running`, got `Stopped` (maybe use `limactl stop -f`?)\"";
     assert!(matches!(parse_line(f), Some(StartStep::Fatal { message }) if message.contains("expected status")));
     assert_eq!(parse_line("{\"level\":\"info\",\"msg\":\"READY. Run `lima` to open the shell.\",\"time\":\"t\"}"), Some(StartStep::Ready));
-    assert_eq!(parse_line("INFO[0003] [hostagent] The essential requirement 1 of 4 is satisfied"), Some(StartStep::Satisfied { kind: RequirementKind::Essential, index: 1, total: 4 }));
-    assert_eq!(parse_line("time=\"t\" level=info msg=\"The instance \\\"x\\\" is already running. Run `limactl shell x` to open the shell.\""), Some(StartStep::AlreadyRunning));
+    assert_eq!(
+        parse_line("INFO[0003] [hostagent] The essential requirement 1 of 4 is satisfied"),
+        Some(StartStep::Satisfied { kind: RequirementKind::Essential, index: 1, total: 4 })
+    );
+    assert_eq!(
+        parse_line("time=\"t\" level=info msg=\"The instance \\\"x\\\" is already running. Run `limactl shell x` to open the shell.\""),
+        Some(StartStep::AlreadyRunning)
+    );
     // noise and garbage are ignored, never a panic
     for junk in ["", "   ", "msg=", "time=\"unterminated", "level=info msg=\"Waiting for the essential requirement x of y: a\"", "\u{0}\u{ffff}", "{not json"] {
         let _ = parse_line(junk);

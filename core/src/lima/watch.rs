@@ -123,6 +123,7 @@ impl Limactl {
     ///   stops or deletes the VM — also with Lima < 2.1, whose `limactl` has no `watch`;
     /// - the host agent's and the driver's processes are awaited (pidfd / kqueue): a crash
     ///   leaves its pid file behind, the exit is the event.
+    ///
     /// No timer polls; every read of `limactl list` follows an event.
     pub async fn follow_state_until(&self, name: &str, bus: &EventBus, timing: FollowTiming, stop: impl Future<Output = ()>) -> Result<(), LimaError> {
         use notify::{RecursiveMode, Watcher};
@@ -253,13 +254,9 @@ impl Limactl {
             let Some(out) = child.stdout.take() else { return };
             let mut lines = BufReader::new(out).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                match parse_watch_line(&line) {
-                    Some(ev) if ev.instance == name => {
-                        if tx.send(Wake::Line(ev)).is_err() {
-                            return;
-                        }
-                    }
-                    _ => {}
+                let Some(ev) = parse_watch_line(&line).filter(|ev| ev.instance == name) else { continue };
+                if tx.send(Wake::Line(ev)).is_err() {
+                    return;
                 }
             }
             let status = child.wait().await;

@@ -68,7 +68,10 @@ fn exact_version(v: &str) -> bool {
 }
 
 fn word(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn telegram_sender(s: &str) -> bool {
@@ -97,10 +100,9 @@ impl AgentConfig {
                 bad("node_version", format!("is `{}`; OpenClaw needs Node.js 22 or newer (its npm page lists the exact range)", self.node_version));
             }
         }
-        for (field, list, builtin) in [
-            ("network_allow_extra", &self.network_allow_extra, NETWORK_TOOLS),
-            ("network_exec_allow_extra", &self.network_exec_allow_extra, NETWORK_COMMANDS),
-        ] {
+        for (field, list, builtin) in
+            [("network_allow_extra", &self.network_allow_extra, NETWORK_TOOLS), ("network_exec_allow_extra", &self.network_exec_allow_extra, NETWORK_COMMANDS)]
+        {
             for (i, t) in list.iter().enumerate() {
                 if !word(t) {
                     bad(&format!("{field}[{i}]"), format!("is `{t}`; use a tool or command name (lower-case letters, digits, `_`, `-`)"));

@@ -58,7 +58,12 @@ impl Draft {
         }
         t.push_str("# [[mounts.extra]]            # more read-only folders\n# path = \"~/datasets\"\n# mount_point = \"/mnt/datasets\"\n\n");
         t.push_str("[resources]\n");
-        t.push_str(&format!("cpus = {}\nmemory = {}\ndisk = {}\n\n", self.resources.cpus, q(&self.resources.memory.to_string()), q(&self.resources.disk.to_string())));
+        t.push_str(&format!(
+            "cpus = {}\nmemory = {}\ndisk = {}\n\n",
+            self.resources.cpus,
+            q(&self.resources.memory.to_string()),
+            q(&self.resources.disk.to_string())
+        ));
         t.push_str("[network]\n");
         t.push_str("# Default deny. Allowed: these presets' domains (`sandbox firewall presets`) and\n");
         t.push_str("# allowed_domains, on allowed_ports. `sandbox firewall allow DOMAIN` edits this table.\n");
@@ -124,4 +129,3 @@ pub fn write_text(path: &Path, text: &str, replace: bool) -> Result<(), ProfileE
     }
     result.map_err(err)
 }
-

@@ -43,8 +43,7 @@ pub fn import_reference(path: &Path, project_override: Option<PathBuf>) -> Resul
 
     let project = match project_override {
         Some(p) => p,
-        None => path_of(&mounts, "openclaw")?
-            .ok_or_else(|| bad("it has no `mounts.openclaw` (the project folder); pass --project DIR".into()))?,
+        None => path_of(&mounts, "openclaw")?.ok_or_else(|| bad("it has no `mounts.openclaw` (the project folder); pass --project DIR".into()))?,
     };
     let mut d = Draft::new(project);
     d.vault = path_of(&mounts, "vault")?;

@@ -167,9 +167,7 @@ impl Profile {
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ProfileError::NotFound { path: path.to_path_buf() })
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ProfileError::NotFound { path: path.to_path_buf() }),
             Err(e) => return Err(ProfileError::Read { path: path.to_path_buf(), source: e }),
         };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
@@ -237,8 +235,7 @@ pub fn guest_mount_point(role: MountRole) -> &'static str {
 
 /// Check a Lima instance name (Lima's own rules, `pkg/identifiers`).
 pub fn check_instance_name(name: &str) -> Result<(), String> {
-    let ok_chars = !name.is_empty()
-        && name.split(['.', '_', '-']).all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+    let ok_chars = !name.is_empty() && name.split(['.', '_', '-']).all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
     if !ok_chars {
         return Err(format!(
             "`{name}` is not a valid instance name: use letters and digits, optionally joined by single `.`, `_` or `-` (e.g. \"openclaw-sandbox\")"
@@ -292,8 +289,27 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-const SYSTEM_GUEST_PATHS: &[&str] =
-    &["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/workspace"];
+const SYSTEM_GUEST_PATHS: &[&str] = &[
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/var",
+    "/workspace",
+];
 
 struct Validator<'a> {
     text: &'a str,
@@ -358,7 +374,24 @@ impl Validator<'_> {
         let (_, agent) = self.section(raw.agent, |c| c.validate(), agent::AgentConfig::default);
         let components = raw.components.map(|c| components::spanned(self.text, c));
         let (_, components) = self.section(components, |c| c.validate(), components::ComponentsConfig::default);
-        Profile { name, mode, mounts, resources, network, network_policy, gateway_port, secrets, features, ca_certs, vars, sync, sync_policy, agent, components, source: None }
+        Profile {
+            name,
+            mode,
+            mounts,
+            resources,
+            network,
+            network_policy,
+            gateway_port,
+            secrets,
+            features,
+            ca_certs,
+            vars,
+            sync,
+            sync_policy,
+            agent,
+            components,
+            source: None,
+        }
     }
 
     fn folder(&mut self, field: &str, s: &Spanned<String>) -> Option<PathBuf> {
@@ -400,7 +433,12 @@ impl Validator<'_> {
                             format!("is {}: sharing your whole home or root folder would show the agent your SSH keys and credentials; pick the project's own folder", p.display()),
                         );
                     } else {
-                        out.push(Mount { role: MountRole::Project, guest: guest_mount_point(MountRole::Project).into(), writable: mode.writable_mounts(), host: p });
+                        out.push(Mount {
+                            role: MountRole::Project,
+                            guest: guest_mount_point(MountRole::Project).into(),
+                            writable: mode.writable_mounts(),
+                            host: p,
+                        });
                     }
                 }
             }
@@ -427,7 +465,11 @@ impl Validator<'_> {
                 Some(mp) => {
                     let g = mp.get_ref().trim_end_matches('/').to_string();
                     if !g.starts_with('/') || g.contains("/../") || g.ends_with("/..") {
-                        self.problem(format!("{field}.mount_point"), self.line_of(mp), format!("is `{}`; use an absolute path such as \"/mnt/data\"", mp.get_ref()));
+                        self.problem(
+                            format!("{field}.mount_point"),
+                            self.line_of(mp),
+                            format!("is `{}`; use an absolute path such as \"/mnt/data\"", mp.get_ref()),
+                        );
                         continue;
                     }
                     if SYSTEM_GUEST_PATHS.contains(&g.as_str()) || g.is_empty() {
@@ -459,19 +501,14 @@ impl Validator<'_> {
                 _ => self.problem("resources.cpus", self.line_of(c), format!("is {}; use a whole number from 1 to 64", c.get_ref())),
             }
         }
-        for (field, value, min, slot) in [
-            ("resources.memory", &raw.memory, ByteSize::gib(2), &mut r.memory),
-            ("resources.disk", &raw.disk, ByteSize::gib(10), &mut r.disk),
-        ] {
+        for (field, value, min, slot) in
+            [("resources.memory", &raw.memory, ByteSize::gib(2), &mut r.memory), ("resources.disk", &raw.disk, ByteSize::gib(10), &mut r.disk)]
+        {
             if let Some(s) = value {
                 let line = Some(line_col(self.text, s.span().start).0);
                 match ByteSize::parse(s.get_ref()) {
                     Err(m) => self.problems.push(Problem { field: field.into(), line, message: m }),
-                    Ok(b) if b < min => self.problems.push(Problem {
-                        field: field.into(),
-                        line,
-                        message: format!("is {b}; the sandbox needs at least {min}"),
-                    }),
+                    Ok(b) if b < min => self.problems.push(Problem { field: field.into(), line, message: format!("is {b}; the sandbox needs at least {min}") }),
                     Ok(b) => *slot = b,
                 }
             }
@@ -504,9 +541,7 @@ impl Validator<'_> {
     }
 
     fn network(&mut self, raw: Option<Spanned<crate::firewall::NetworkConfig>>) -> (crate::firewall::NetworkConfig, crate::firewall::NetworkPolicy) {
-        self.section(raw, |c| c.validate(), || {
-            crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid")
-        })
+        self.section(raw, |c| c.validate(), || crate::firewall::NetworkConfig::default().validate().expect("the default network policy is valid"))
     }
 
     fn sync(&mut self, raw: Option<Spanned<crate::sync::SyncPolicyConfig>>) -> (crate::sync::SyncPolicyConfig, crate::sync::SyncPolicy) {
@@ -545,8 +580,7 @@ impl Validator<'_> {
         if let Some(t) = raw.vars {
             let line = self.line_of(&t);
             for (k, v) in t.into_inner() {
-                let key_ok = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let key_ok = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !key_ok {
                     self.problem(format!("provisioning.vars.{k}"), line, "is not a valid variable name; use letters, digits and `_`");
                     continue;

@@ -26,9 +26,7 @@ impl ByteSize {
         }
         let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let value: f64 = num
-            .parse()
-            .map_err(|_| format!("`{t}` does not start with a number; write a size such as \"8GiB\""))?;
+        let value: f64 = num.parse().map_err(|_| format!("`{t}` does not start with a number; write a size such as \"8GiB\""))?;
         let mult = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "g" | "gb" | "gib" => GIB,
             "m" | "mb" | "mib" => MIB,
@@ -48,11 +46,11 @@ impl ByteSize {
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        if b >= GIB && b % GIB == 0 {
+        if b >= GIB && b.is_multiple_of(GIB) {
             write!(f, "{}GiB", b / GIB)
-        } else if b >= MIB && b % MIB == 0 {
+        } else if b >= MIB && b.is_multiple_of(MIB) {
             write!(f, "{}MiB", b / MIB)
-        } else if b >= KIB && b % KIB == 0 {
+        } else if b >= KIB && b.is_multiple_of(KIB) {
             write!(f, "{}KiB", b / KIB)
         } else {
             write!(f, "{b}B")

@@ -109,13 +109,7 @@ impl Rendered {
 }
 
 fn file(path: &str, mode: u32, contents: impl Into<Vec<u8>>, restarts: &[&str]) -> GuestFile {
-    GuestFile {
-        path: path.into(),
-        mode,
-        owner: "root:root".into(),
-        contents: contents.into(),
-        restarts: restarts.iter().map(|s| s.to_string()).collect(),
-    }
+    GuestFile { path: path.into(), mode, owner: "root:root".into(), contents: contents.into(), restarts: restarts.iter().map(|s| s.to_string()).collect() }
 }
 
 /// A guest path we put into unit files and mount options: plain characters only, so no
@@ -283,8 +277,8 @@ pub fn render(profile: &Profile) -> Result<Rendered, ProvisionError> {
         plain_path("vault mount point", &v.guest)?;
     }
     let env = env_file(profile);
-    let vars = serde_json::to_string_pretty(&profile.vars)
-        .map_err(|e| ProvisionError::Render { detail: format!("[provisioning.vars] cannot be passed on: {e}") })?;
+    let vars =
+        serde_json::to_string_pretty(&profile.vars).map_err(|e| ProvisionError::Render { detail: format!("[provisioning.vars] cannot be passed on: {e}") })?;
     let unit_dir = "/etc/systemd/system";
     let mut files = vec![
         file(ENV_FILE, 0o644, env.clone(), &[]),

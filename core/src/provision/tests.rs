@@ -72,7 +72,13 @@ fn yolo_renders_like_secure_in_the_vm() {
 fn env_and_vars_come_from_the_profile() {
     let (_d, p) = profile("secure", "name = \"dev-box\"\n[network]\ngateway_port = 19000\n[provisioning.vars]\nopenclaw_version = \"2026.1.0\"\n");
     let r = render(&p).unwrap();
-    for line in ["OPENCLAW_INSTANCE=dev-box\n", "OPENCLAW_GATEWAY_PORT=19000\n", "OPENCLAW_PROJECT=/mnt/openclaw\n", "OPENCLAW_AGENT_USER=openclaw\n", "OPENCLAW_SPOOL=/var/spool/openclaw/sync-requests\n"] {
+    for line in [
+        "OPENCLAW_INSTANCE=dev-box\n",
+        "OPENCLAW_GATEWAY_PORT=19000\n",
+        "OPENCLAW_PROJECT=/mnt/openclaw\n",
+        "OPENCLAW_AGENT_USER=openclaw\n",
+        "OPENCLAW_SPOOL=/var/spool/openclaw/sync-requests\n",
+    ] {
         assert!(r.env.contains(line), "{line} missing in {}", r.env);
     }
     assert_eq!(text(&r, layout::ENV_FILE), r.env);
@@ -214,7 +220,11 @@ fn requests_parse_and_garbage_is_an_error() {
 async fn ctl_calls_run_the_root_only_tool_with_sudo() {
     let vm = FakeVm {
         calls: Mutex::default(),
-        reply: ExecOutput { status: 0, stdout: b"{\"mode\":\"secure\",\"upper_entries\":4,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(), stderr: vec![] },
+        reply: ExecOutput {
+            status: 0,
+            stdout: b"{\"mode\":\"secure\",\"upper_entries\":4,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(),
+            stderr: vec![],
+        },
     };
     let st = ctl::overlay_status(&vm).await.unwrap();
     assert_eq!((st.upper_entries, st.watcher.as_str(), st.pending_requests), (4, "active", 1));
@@ -231,7 +241,10 @@ async fn ctl_calls_run_the_root_only_tool_with_sudo() {
 
 #[tokio::test]
 async fn a_failed_ctl_call_names_the_verb() {
-    let vm = FakeVm { calls: Mutex::default(), reply: ExecOutput { status: 1, stdout: vec![], stderr: b"openclaw-sandbox-ctl: mode yolo-unsafe has no overlay\n".to_vec() } };
+    let vm = FakeVm {
+        calls: Mutex::default(),
+        reply: ExecOutput { status: 1, stdout: vec![], stderr: b"openclaw-sandbox-ctl: mode yolo-unsafe has no overlay\n".to_vec() },
+    };
     let e = ctl::export_upper(&vm).await.unwrap_err().to_string();
     assert!(e.contains("export-upper") && e.contains("has no overlay"), "{e}");
 }
@@ -270,7 +283,10 @@ fn a_vault_gets_its_own_overlay_unit_watcher_and_env() {
     assert!(unit.contains(
         "Options=lowerdir=/var/lib/openclaw/lower/vault,upperdir=/var/lib/openclaw/overlay-vault/upper,workdir=/var/lib/openclaw/overlay-vault/work,redirect_dir=off,metacopy=off,index=off,xino=off\n"
     ), "{unit}");
-    assert!(unit.contains("Requires=openclaw-lower-vault.service\nAfter=openclaw-lower-vault.service\nRequiresMountsFor=/var/lib/openclaw/overlay-vault\n"), "{unit}");
+    assert!(
+        unit.contains("Requires=openclaw-lower-vault.service\nAfter=openclaw-lower-vault.service\nRequiresMountsFor=/var/lib/openclaw/overlay-vault\n"),
+        "{unit}"
+    );
     assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("until mountpoint -q /mnt/obsidian;"));
     assert!(unit.contains("ConditionPathIsDirectory=/var/lib/openclaw/overlay-vault/upper\n"), "{unit}");
     assert_eq!(r.file(VAULT_UNIT_FILE).unwrap().restarts, vec![layout::VAULT_UNIT]);
@@ -278,15 +294,34 @@ fn a_vault_gets_its_own_overlay_unit_watcher_and_env() {
     assert!(text(&r, "/etc/systemd/system/workspace.mount").contains("lowerdir=/var/lib/openclaw/lower/project,upperdir=/var/lib/openclaw/overlay/upper,"));
     // its own watcher, bound to its own mount, appending to the same log with root "vault"
     let audit = text(&r, "/etc/systemd/system/openclaw-audit-vault.service");
-    assert!(audit.contains(&format!("{} /workspace-obsidian /var/lib/openclaw/overlay-vault/upper {} vault\n", layout::AUDIT_WATCH, layout::AUDIT_LOG)), "{audit}");
+    assert!(
+        audit.contains(&format!("{} /workspace-obsidian /var/lib/openclaw/overlay-vault/upper {} vault\n", layout::AUDIT_WATCH, layout::AUDIT_LOG)),
+        "{audit}"
+    );
     assert!(audit.contains("BindsTo=workspace\\x2dobsidian.mount\n") && audit.contains("WantedBy=workspace\\x2dobsidian.mount\n"), "{audit}");
     let project_audit = text(&r, "/etc/systemd/system/openclaw-audit.service");
     assert!(project_audit.contains(" project\n") && project_audit.contains("BindsTo=workspace.mount\n"), "{project_audit}");
-    assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-lower-vault.service", "workspace\\x2dobsidian.mount", "openclaw-audit.service", "openclaw-audit-vault.service"]);
+    assert_eq!(
+        r.units,
+        vec![
+            "openclaw-lower-project.service",
+            "workspace.mount",
+            "openclaw-lower-vault.service",
+            "workspace\\x2dobsidian.mount",
+            "openclaw-audit.service",
+            "openclaw-audit-vault.service"
+        ]
+    );
     // a new watcher script restarts both watchers
     assert_eq!(r.file(layout::AUDIT_WATCH).unwrap().restarts, vec!["openclaw-audit.service", "openclaw-audit-vault.service"]);
     // apply.sh and the ctl read these; the unit name is quoted so `source` keeps its backslash
-    for line in ["OPENCLAW_VAULT=/mnt/obsidian\n", "OPENCLAW_VAULT_WORKSPACE=/workspace-obsidian\n", "OPENCLAW_VAULT_OVERLAY=/var/lib/openclaw/overlay-vault\n", "OPENCLAW_VAULT_UNIT='workspace\\x2dobsidian.mount'\n", "OPENCLAW_VAULT_AUDIT_UNIT=openclaw-audit-vault.service\n"] {
+    for line in [
+        "OPENCLAW_VAULT=/mnt/obsidian\n",
+        "OPENCLAW_VAULT_WORKSPACE=/workspace-obsidian\n",
+        "OPENCLAW_VAULT_OVERLAY=/var/lib/openclaw/overlay-vault\n",
+        "OPENCLAW_VAULT_UNIT='workspace\\x2dobsidian.mount'\n",
+        "OPENCLAW_VAULT_AUDIT_UNIT=openclaw-audit-vault.service\n",
+    ] {
         assert!(r.env.contains(line), "{line} missing in {}", r.env);
     }
 }
@@ -310,7 +345,8 @@ fn yolo_unsafe_binds_the_writable_vault_without_a_watcher() {
     let r = render(&p).unwrap();
     let unit = text(&r, VAULT_UNIT_FILE);
     assert!(unit.contains("What=/var/lib/openclaw/lower/vault\nWhere=/workspace-obsidian\nType=none\nOptions=bind\n"), "{unit}");
-    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service").contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$$(stat -c %%u /mnt/obsidian)"));
+    assert!(text(&r, "/etc/systemd/system/openclaw-lower-vault.service")
+        .contains("bindfs -o rw --force-user=openclaw --force-group=openclaw --create-for-user=$$(stat -c %%u /mnt/obsidian)"));
     assert!(!unit.contains("Type=overlay") && !unit.contains("upperdir"), "{unit}");
     assert!(r.file("/etc/systemd/system/openclaw-audit-vault.service").is_none());
     assert_eq!(r.units, vec!["openclaw-lower-project.service", "workspace.mount", "openclaw-lower-vault.service", "workspace\\x2dobsidian.mount"]);
@@ -370,7 +406,11 @@ fn backslash_unit_names_survive_the_payload_and_the_apply_library() {
     let stubs = [
         ("systemctl", format!("#!/bin/bash\nprintf '%s\\n' \"$*\" >> '{}'\ncase $1 in is-enabled|is-active) exit 1;; esac\n", log.display())),
         // install without -o/-g (the test may not run as root)
-        ("install", "#!/bin/bash\na=()\nwhile [ $# -gt 0 ]; do case $1 in -o|-g) shift 2;; *) a+=(\"$1\"); shift;; esac; done\nexec /usr/bin/install \"${a[@]}\"\n".to_string()),
+        (
+            "install",
+            "#!/bin/bash\na=()\nwhile [ $# -gt 0 ]; do case $1 in -o|-g) shift 2;; *) a+=(\"$1\"); shift;; esac; done\nexec /usr/bin/install \"${a[@]}\"\n"
+                .to_string(),
+        ),
     ];
     for (name, body) in stubs {
         let f = bin.join(name);
@@ -413,7 +453,11 @@ fn ctl_argv_selects_the_root_after_the_verb() {
 async fn vault_ctl_calls_pass_the_root() {
     let vm = FakeVm {
         calls: Mutex::default(),
-        reply: ExecOutput { status: 0, stdout: b"{\"mode\":\"secure\",\"upper_entries\":2,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(), stderr: vec![] },
+        reply: ExecOutput {
+            status: 0,
+            stdout: b"{\"mode\":\"secure\",\"upper_entries\":2,\"watcher\":\"active\",\"pending_requests\":1}\n".to_vec(),
+            stderr: vec![],
+        },
     };
     let st = ctl::overlay_status_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
     assert_eq!(st.upper_entries, 2);

@@ -45,7 +45,13 @@ const SYSTEMD: &str = "/etc/systemd/system";
 const SECRETS_DIR: &str = "/run/openclaw/secrets";
 
 fn root_file(path: &str, mode: u32, contents: String, restarts: &[&str]) -> GuestFile {
-    GuestFile { path: path.into(), mode, owner: "root:root".into(), contents: contents.into_bytes(), restarts: restarts.iter().map(|s| s.to_string()).collect() }
+    GuestFile {
+        path: path.into(),
+        mode,
+        owner: "root:root".into(),
+        contents: contents.into_bytes(),
+        restarts: restarts.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 fn agent_file(path: &str, mode: u32, contents: String) -> GuestFile {
@@ -58,9 +64,9 @@ fn render_err(detail: String) -> ProvisionError {
 
 /// cadence.json: the profile's keys, `enabled` (default true), then the sandbox's own keys.
 pub fn cadence_json(profile: &Profile) -> Result<String, ProvisionError> {
-    let vault = profile
-        .mount(MountRole::Vault)
-        .ok_or_else(|| render_err("`features.cadence` is on but `mounts.vault` is not set; Cadence watches the vault, so add it or turn the feature off".into()))?;
+    let vault = profile.mount(MountRole::Vault).ok_or_else(|| {
+        render_err("`features.cadence` is on but `mounts.vault` is not set; Cadence watches the vault, so add it or turn the feature off".into())
+    })?;
     let mut doc = serde_json::to_value(&profile.components.cadence).map_err(|e| render_err(format!("[components.cadence] cannot be written as JSON: {e}")))?;
     let obj = doc.as_object_mut().ok_or_else(|| render_err("[components.cadence] is not a table".into()))?;
     obj.entry("enabled").or_insert(serde_json::Value::Bool(true));
@@ -212,7 +218,11 @@ pub fn render(profile: &Profile) -> Result<(Vec<GuestFile>, Vec<String>), Provis
         files.push(root_file(
             &format!("{SYSTEMD}/{TAILSCALE_UNIT}"),
             0o644,
-            oneshot_unit("OpenClaw Sandbox: Tailscale (install, log in, publish the gateway)", TAILSCALE_SETUP, "network-online.target openclaw-firewall.service\nWants=network-online.target"),
+            oneshot_unit(
+                "OpenClaw Sandbox: Tailscale (install, log in, publish the gateway)",
+                TAILSCALE_SETUP,
+                "network-online.target openclaw-firewall.service\nWants=network-online.target",
+            ),
             &[TAILSCALE_UNIT],
         ));
         units.push(TAILSCALE_UNIT.to_string());

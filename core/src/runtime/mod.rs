@@ -10,8 +10,8 @@ pub mod components;
 /// The profile's `[agent]` table (it lives in `profile`, which every section's owner imports).
 pub use crate::profile::agent as config;
 pub mod health;
-pub mod render;
 pub mod pairing;
+pub mod render;
 
 pub use config::AgentConfig;
 

@@ -13,9 +13,9 @@
 //! `meta.senderId` preferred over `id` where a channel sets it (as OpenClaw's own table does).
 //! The parser takes what it recognizes and ignores the rest.
 
-use crate::provision::layout::AGENT_USER;
 use crate::audit::{AuditError, AuditLog};
 use crate::events::Event;
+use crate::provision::layout::AGENT_USER;
 use crate::vm::{Vm, VmError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -143,10 +143,7 @@ pub fn parse_list(stdout: &str) -> Result<Vec<PairingRequest>, PairingError> {
     let doc = json_document(stdout)?;
     let obj = doc.as_object().ok_or_else(|| PairingError::Parse { detail: "not a JSON object".into() })?;
     let channel = obj.get("channel").and_then(|c| c.as_str()).and_then(clean).unwrap_or_else(|| CHANNEL.to_string());
-    let requests = obj
-        .get("requests")
-        .and_then(|r| r.as_array())
-        .ok_or_else(|| PairingError::Parse { detail: "no `requests` array".into() })?;
+    let requests = obj.get("requests").and_then(|r| r.as_array()).ok_or_else(|| PairingError::Parse { detail: "no `requests` array".into() })?;
     let mut out = Vec::new();
     for r in requests {
         let Some(code) = r.get("code").and_then(|c| c.as_str()).and_then(clean) else { continue };
@@ -158,14 +155,7 @@ pub fn parse_list(stdout: &str) -> Result<Vec<PairingRequest>, PairingError> {
             (None, Some(f), Some(l)) => clean(&format!("{f} {l}")),
             (None, f, l) => f.or(l),
         };
-        out.push(PairingRequest {
-            channel: channel.clone(),
-            code,
-            sender,
-            name,
-            created_at: text(r.get("createdAt")),
-            account: m("accountId"),
-        });
+        out.push(PairingRequest { channel: channel.clone(), code, sender, name, created_at: text(r.get("createdAt")), account: m("accountId") });
     }
     Ok(out)
 }
@@ -240,7 +230,6 @@ impl Seen {
 pub fn event(r: &PairingRequest) -> Event {
     Event::PairingRequested { channel: r.channel.clone(), code: r.code.clone(), sender: r.sender.clone(), name: r.name.clone() }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -384,6 +373,9 @@ mod tests {
         // Approved/expired requests are forgotten; the set does not grow without bound.
         assert_eq!(seen.fresh(&[]), vec![]);
         assert!(seen.keys.is_empty());
-        assert_eq!(event(&all[1]), Event::PairingRequested { channel: "telegram".into(), code: "WXYZ6789".into(), sender: "987654321".into(), name: Some("Bob Stone".into()) });
+        assert_eq!(
+            event(&all[1]),
+            Event::PairingRequested { channel: "telegram".into(), code: "WXYZ6789".into(), sender: "987654321".into(), name: Some("Bob Stone".into()) }
+        );
     }
 }

@@ -236,7 +236,6 @@ pub fn render(profile: &Profile) -> Result<Rendered, ProvisionError> {
     Ok(Rendered { files, units, env })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,7 +257,10 @@ mod tests {
         assert!(r.env.contains("OPENCLAW_VERSION=2026.10.1\n") && r.env.contains("OPENCLAW_NODE_VERSION=24.22.0\n"), "{}", r.env);
         assert!(r.env.contains("OPENCLAW_GATEWAY_PORT=18999\n") && r.env.contains("OPENCLAW_TOOL_SANDBOX=1\n"));
         let wrapper = String::from_utf8(r.file(layout::OPENCLAW_BIN).unwrap().contents.clone()).unwrap();
-        assert!(wrapper.contains("exec /opt/openclaw/node-24.22.0/bin/node /opt/openclaw/openclaw-2026.10.1/node_modules/openclaw/openclaw.mjs \"$@\""), "{wrapper}");
+        assert!(
+            wrapper.contains("exec /opt/openclaw/node-24.22.0/bin/node /opt/openclaw/openclaw-2026.10.1/node_modules/openclaw/openclaw.mjs \"$@\""),
+            "{wrapper}"
+        );
         // a new version restarts the gateway
         assert_eq!(r.file(layout::OPENCLAW_BIN).unwrap().restarts, ["openclaw-gateway.service"]);
         let run = String::from_utf8(r.file(layout::GATEWAY_RUN).unwrap().contents.clone()).unwrap();

@@ -5,9 +5,9 @@
 
 use crate::audit::{AuditError, AuditLog};
 use crate::events::{Event, EventBus, Progress, VmState};
-use crate::lima::{self, HostOs, Instance, InstanceStatus, LimaError, LimaVm, Limactl, ProgressTracker, StartStep};
 /// Lima's status as ours (kept here for front ends that import it from the use-case layer).
 pub use crate::lima::vm_state;
+use crate::lima::{self, HostOs, Instance, InstanceStatus, LimaError, LimaVm, Limactl, ProgressTracker, StartStep};
 use crate::paths::Paths;
 use crate::profile::{Mode, MountRole, Profile};
 use crate::vm::{Vm, VmError};
@@ -209,7 +209,6 @@ impl Sandbox {
         &self.paths
     }
 
-
     pub(crate) fn audit_log(&self) -> AuditLog {
         self.audit()
     }
@@ -344,7 +343,9 @@ impl Sandbox {
             }
             report.warnings.extend(runtime.warnings);
         } else {
-            self.bus.publish(Event::Notice { message: "the OpenClaw gateway was not started: it needs its token from the keychain. Unlock the keychain, then run `sandbox up` again".into() });
+            self.bus.publish(Event::Notice {
+                message: "the OpenClaw gateway was not started: it needs its token from the keychain. Unlock the keychain, then run `sandbox up` again".into(),
+            });
         }
         // Report what Lima says now, not an assumed Running: the user may have stopped the VM
         // while it was being provisioned.

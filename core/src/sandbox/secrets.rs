@@ -83,8 +83,7 @@ impl SecretsDesk<'_> {
             Err(SecretsError::ProfileMissing { .. }) => false,
             Err(e) => return Err(e),
         };
-        let audit_warning =
-            self.audit("secrets.rm", serde_json::json!({ "name": name, "store": backend, "was_stored": was_stored, "unindexed": unindexed }));
+        let audit_warning = self.audit("secrets.rm", serde_json::json!({ "name": name, "store": backend, "was_stored": was_stored, "unindexed": unindexed }));
         Ok(Removed { backend, was_stored, unindexed, audit_warning })
     }
 
@@ -98,8 +97,7 @@ impl SecretsDesk<'_> {
         let backend = store.backend();
         self.index(&report.stored, &backend)?;
         let names: Vec<&str> = report.stored.iter().map(|n| n.as_str()).collect();
-        let audit_warning =
-            self.audit("secrets.import", serde_json::json!({ "names": names, "store": backend, "delete_source": delete_source }));
+        let audit_warning = self.audit("secrets.import", serde_json::json!({ "names": names, "store": backend, "delete_source": delete_source }));
         if delete_source && !report.stored.is_empty() {
             import::overwrite_and_remove(file)?;
         }
@@ -135,7 +133,8 @@ mod tests {
         assert!(!env.exists(), "the source is removed");
         assert!(std::fs::read_to_string(&profile).unwrap().contains("A_ONE"));
         let audit = std::fs::read_to_string(logs.join("audit.jsonl")).unwrap();
-        let actions: Vec<String> = audit.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_string()).collect();
+        let actions: Vec<String> =
+            audit.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["action"].as_str().unwrap().to_string()).collect();
         assert_eq!(actions, ["secrets.set", "secrets.rm", "secrets.import"]);
         assert!(!audit.contains("canary"), "names only: {audit}");
         // before a profile exists (the wizard), values are stored and nothing is indexed

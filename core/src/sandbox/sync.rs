@@ -8,16 +8,16 @@
 //! vault, the Obsidian vault (`/workspace-obsidian`). Each has its own overlay in the VM; a
 //! request records its root and its host folder, and goes through the same gate and queue.
 
+use super::{Sandbox, SandboxError};
 use crate::events::Event;
 use crate::profile::Mode;
 use crate::provision::ctl::{self, OverlayStatus};
-use super::{Sandbox, SandboxError};
 use crate::scan::Scanner;
 use crate::sync::apply::ApplyOutcome;
 use crate::sync::apply::{FailMode, FailPoint};
 use crate::sync::queue::{Queue, Request, RequestState, SyncRoot};
-use std::path::PathBuf;
 use crate::sync::{ChangeKind, CheckReport};
+use std::path::PathBuf;
 
 /// What one pass of the loop did.
 #[derive(Debug, Clone)]
@@ -44,7 +44,14 @@ impl SyncDesk<'_> {
 
     /// Approve (all, or `paths`) a pending request under `policy` and apply it to its host
     /// folder; an approved one is applied as approved.
-    pub fn apply(&self, id: &str, paths: Option<&[String]>, force: bool, policy: &crate::sync::SyncPolicy, fail: Option<(FailPoint, FailMode)>) -> Result<(Request, ApplyOutcome), SandboxError> {
+    pub fn apply(
+        &self,
+        id: &str,
+        paths: Option<&[String]>,
+        force: bool,
+        policy: &crate::sync::SyncPolicy,
+        fail: Option<(FailPoint, FailMode)>,
+    ) -> Result<(Request, ApplyOutcome), SandboxError> {
         let req = self.queue.load(id)?;
         if req.state == RequestState::Pending {
             self.queue.approve(id, paths, policy)?;
@@ -324,10 +331,8 @@ impl Sandbox {
         use tokio::io::AsyncBufReadExt;
         self.require_overlay()?;
         let vm = self.require_vm().await?;
-        let spool_argv: Vec<String> = ["sudo", "inotifywait", "-m", "-q", "-e", "moved_to,close_write", "--format", "%f", layout::SPOOL]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let spool_argv: Vec<String> =
+            ["sudo", "inotifywait", "-m", "-q", "-e", "moved_to,close_write", "--format", "%f", layout::SPOOL].iter().map(|s| s.to_string()).collect();
         let audit_argv: Vec<String> = ["sudo", "tail", "-n", "0", "-F", layout::AUDIT_LOG].iter().map(|s| s.to_string()).collect();
         let mut spool = vm.exec_stream(&spool_argv).await?.lines();
         let mut audit = vm.exec_stream(&audit_argv).await?.lines();

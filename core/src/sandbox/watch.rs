@@ -8,6 +8,9 @@ use crate::events::{Event, VmState};
 use std::future::Future;
 use tokio::sync::watch;
 
+/// The followers of one run of the VM ([`Sandbox::follow_running`]), while they run.
+type RunningFollowers<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), SandboxError>> + Send + 'a>>;
+
 /// Resolves once `rx` says stop.
 async fn stopped(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
@@ -38,7 +41,8 @@ impl Sandbox {
             stop.await;
             let _ = stop_tx.send(true);
         };
-        let alerts = follow_reconnecting(open, &self.bus, crate::firewall::ThrottleConfig::default(), std::time::Duration::from_secs(30), stopped(stop_rx.clone()));
+        let alerts =
+            follow_reconnecting(open, &self.bus, crate::firewall::ThrottleConfig::default(), std::time::Duration::from_secs(30), stopped(stop_rx.clone()));
         let agent = async {
             if let Err(e) = self.follow_agent(stopped(stop_rx.clone())).await {
                 tracing::info!("not following the agent: {e}");
@@ -77,7 +81,7 @@ impl Sandbox {
         let (all_tx, all_rx) = watch::channel(false);
         let state = self.follow_vm_state(stopped(all_rx.clone()));
         tokio::pin!(state, stop);
-        let mut running: Option<std::pin::Pin<Box<dyn Future<Output = Result<(), SandboxError>> + Send + '_>>> = None;
+        let mut running: Option<RunningFollowers<'_>> = None;
         let mut running_stop: Option<watch::Sender<bool>> = None;
         let mut restart = false;
         let mut outcome = Ok(());
@@ -136,7 +140,9 @@ impl Sandbox {
 fn state_event(req: &crate::sync::queue::Request) -> Option<Event> {
     use crate::sync::queue::RequestState;
     match req.state {
-        RequestState::Pending => Some(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked, root: req.root }),
+        RequestState::Pending => {
+            Some(Event::SyncRequested { id: req.id.clone(), message: req.message.clone(), changes: req.changes.len(), blocked: req.blocked, root: req.root })
+        }
         RequestState::Applied => Some(Event::SyncApplied { id: req.id.clone(), files: req.selection.as_ref().map_or(req.changes.len(), |s| s.len()) }),
         RequestState::Rejected => Some(Event::SyncRejected { id: req.id.clone() }),
         _ => None,

@@ -83,9 +83,7 @@ impl Allowlist {
         if self.stopwords.is_empty() {
             return false;
         }
-        let index = self.stopword_index.0.get_or_init(|| {
-            aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&self.stopwords).ok()
-        });
+        let index = self.stopword_index.0.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(&self.stopwords).ok());
         match index {
             Some(ac) => ac.is_match(secret),
             None => {
@@ -139,11 +137,7 @@ mod tests {
 
     #[test]
     fn or_condition_any_check_allows() {
-        let al = Allowlist {
-            paths: vec![Regex::new(r"^tests/").unwrap()],
-            stopwords: vec!["example".into()],
-            ..Default::default()
-        };
+        let al = Allowlist { paths: vec![Regex::new(r"^tests/").unwrap()], stopwords: vec!["example".into()], ..Default::default() };
         assert!(al.allows(&cand("tests/a.rs", b"zzz", b"")));
         assert!(al.allows(&cand("src/a.rs", b"MyEXAMPLEkey", b"")));
         assert!(!al.allows(&cand("src/a.rs", b"realsecret", b"")));
@@ -165,11 +159,7 @@ mod tests {
 
     #[test]
     fn regex_target_line_looks_at_the_line() {
-        let al = Allowlist {
-            regex_target: RegexTarget::Line,
-            regexes: vec![Regex::new(r"# noqa-secret").unwrap()],
-            ..Default::default()
-        };
+        let al = Allowlist { regex_target: RegexTarget::Line, regexes: vec![Regex::new(r"# noqa-secret").unwrap()], ..Default::default() };
         assert!(al.allows(&cand("a", b"s3cr3t", b"x = 's3cr3t' # noqa-secret")));
         assert!(!al.allows(&cand("a", b"s3cr3t", b"x = 's3cr3t'")));
     }

@@ -3,8 +3,8 @@
 
 use super::entropy::shannon;
 use super::filters::{
-    char_classes, has_placeholder_word, is_code_reference, is_generic_placeholder, is_hex_digest,
-    is_non_secret_key_name, is_path_or_url, is_placeholder, is_uuid,
+    char_classes, has_placeholder_word, is_code_reference, is_generic_placeholder, is_hex_digest, is_non_secret_key_name, is_path_or_url, is_placeholder,
+    is_uuid,
 };
 use super::rule::{Candidate, Rule, Window};
 use regex::bytes::{Regex, RegexBuilder};
@@ -58,16 +58,8 @@ fn private_key_ok(c: &Candidate) -> bool {
         }
         body.extend_from_slice(line);
     }
-    let body: Vec<u8> = String::from_utf8_lossy(&body)
-        .replace("\\n", "")
-        .replace("\\r", "")
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    let b64 = body
-        .iter()
-        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-        .count();
+    let body: Vec<u8> = String::from_utf8_lossy(&body).replace("\\n", "").replace("\\r", "").bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let b64 = body.iter().filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')).count();
     body.len() >= 64 && b64 * 100 >= body.len() * 95 && !has_placeholder_word(&body) && shannon(&body) > 4.5
 }
 
@@ -91,9 +83,8 @@ fn url_credentials_ok(c: &Candidate) -> bool {
 /// Source files where an unquoted value is a variable, not a literal.
 fn is_code_file(path: &str) -> bool {
     const EXT: &[&str] = &[
-        ".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt",
-        ".kts", ".scala", ".rb", ".php", ".cs", ".c", ".h", ".cc", ".cpp", ".hpp", ".swift",
-        ".m", ".dart", ".lua", ".ex", ".exs", ".clj", ".groovy", ".vue", ".svelte",
+        ".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".kts", ".scala", ".rb", ".php", ".cs", ".c", ".h", ".cc", ".cpp",
+        ".hpp", ".swift", ".m", ".dart", ".lua", ".ex", ".exs", ".clj", ".groovy", ".vue", ".svelte",
     ];
     EXT.iter().any(|e| path.ends_with(e))
 }
@@ -117,9 +108,7 @@ fn camel_words(s: &[u8]) -> usize {
 }
 
 fn is_identifier(s: &[u8]) -> bool {
-    !s.is_empty()
-        && (s[0].is_ascii_alphabetic() || s[0] == b'_')
-        && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    !s.is_empty() && (s[0].is_ascii_alphabetic() || s[0] == b'_') && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// The catch-all `key = value` rule: the key must name a secret and the value must look
@@ -129,17 +118,12 @@ fn generic_assignment_ok(c: &Candidate) -> bool {
     if v.len() > 200 {
         return false;
     }
-    let key_len = c
-        .matched
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
-        .unwrap_or(c.matched.len());
+    let key_len = c.matched.iter().position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))).unwrap_or(c.matched.len());
     let key = &c.matched[..key_len];
     if is_non_secret_key_name(key) {
         return false;
     }
-    let quoted = c.secret_in_match > 0
-        && matches!(c.matched[c.secret_in_match - 1], b'"' | b'\'' | b'`');
+    let quoted = c.secret_in_match > 0 && matches!(c.matched[c.secret_in_match - 1], b'"' | b'\'' | b'`');
     if is_generic_placeholder(v) || is_code_reference(v, quoted) || is_path_or_url(v) || is_uuid(v) {
         return false;
     }
@@ -177,10 +161,7 @@ fn generic_assignment_ok(c: &Candidate) -> bool {
     // Lower-case words with a counter (`progress-1`, `tuple.0.0`) are ids, and
     // percent-encoded text (`caf%C3%A9`) is URL test data.
     let digit_count = v.iter().filter(|b| b.is_ascii_digit()).count();
-    if !v.iter().any(|b| b.is_ascii_uppercase())
-        && digit_count <= 2
-        && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
+    if !v.iter().any(|b| b.is_ascii_uppercase()) && digit_count <= 2 && v.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
         return false;
     }
     if v.windows(3).filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()).count() >= 2 {
@@ -207,15 +188,7 @@ fn npm_auth_ok(c: &Candidate) -> bool {
 /// Every built-in rule.
 pub fn rules() -> Vec<Rule> {
     let mut rules = vec![
-        with_entropy(
-            rule(
-                "aws-access-key-id",
-                "AWS access key id",
-                r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b",
-                &["akia", "asia", "abia", "acca"],
-            ),
-            3.0,
-        ),
+        with_entropy(rule("aws-access-key-id", "AWS access key id", r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b", &["akia", "asia", "abia", "acca"]), 3.0),
         with_entropy(
             rule(
                 "aws-secret-access-key",
@@ -225,22 +198,9 @@ pub fn rules() -> Vec<Rule> {
             ),
             4.0,
         ),
+        with_entropy(rule("gcp-api-key", "Google Cloud / Firebase API key", r"\b(AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)", &["aiza"]), 3.5),
         with_entropy(
-            rule(
-                "gcp-api-key",
-                "Google Cloud / Firebase API key",
-                r"\b(AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)",
-                &["aiza"],
-            ),
-            3.5,
-        ),
-        with_entropy(
-            rule(
-                "gcp-service-account-key",
-                "Google Cloud service-account key id",
-                r#""private_key_id"\s*:\s*"([a-f0-9]{40})""#,
-                &["private_key_id"],
-            ),
+            rule("gcp-service-account-key", "Google Cloud service-account key id", r#""private_key_id"\s*:\s*"([a-f0-9]{40})""#, &["private_key_id"]),
             3.0,
         ),
         with_entropy(
@@ -271,12 +231,7 @@ pub fn rules() -> Vec<Rule> {
             3.5,
         ),
         with_entropy(
-            rule(
-                "github-fine-grained-pat",
-                "GitHub fine-grained personal access token",
-                r"\b(github_pat_[A-Za-z0-9_]{80,90})\b",
-                &["github_pat_"],
-            ),
+            rule("github-fine-grained-pat", "GitHub fine-grained personal access token", r"\b(github_pat_[A-Za-z0-9_]{80,90})\b", &["github_pat_"]),
             3.5,
         ),
         with_entropy(
@@ -306,15 +261,7 @@ pub fn rules() -> Vec<Rule> {
             ),
             3.5,
         ),
-        with_entropy(
-            rule(
-                "telegram-bot-token",
-                "Telegram bot token",
-                r"\b([0-9]{8,10}:AA[0-9A-Za-z_\-]{33})(?:[^0-9A-Za-z_\-]|$)",
-                &[":aa"],
-            ),
-            3.5,
-        ),
+        with_entropy(rule("telegram-bot-token", "Telegram bot token", r"\b([0-9]{8,10}:AA[0-9A-Za-z_\-]{33})(?:[^0-9A-Za-z_\-]|$)", &[":aa"]), 3.5),
         {
             let mut r = with_entropy(
                 rule(
@@ -346,46 +293,17 @@ pub fn rules() -> Vec<Rule> {
             ),
             3.5,
         ),
-        with_entropy(
-            rule(
-                "stripe-webhook-secret",
-                "Stripe webhook signing secret",
-                r"\b(whsec_[A-Za-z0-9+/]{32,64})\b",
-                &["whsec_"],
-            ),
-            3.5,
-        ),
+        with_entropy(rule("stripe-webhook-secret", "Stripe webhook signing secret", r"\b(whsec_[A-Za-z0-9+/]{32,64})\b", &["whsec_"]), 3.5),
         {
-            let mut r = with_entropy(
-                rule(
-                    "twilio-api-key",
-                    "Twilio API key",
-                    r"\b(SK[0-9a-fA-F]{32})\b",
-                    &["twilio"],
-                ),
-                3.0,
-            );
+            let mut r = with_entropy(rule("twilio-api-key", "Twilio API key", r"\b(SK[0-9a-fA-F]{32})\b", &["twilio"]), 3.0);
             r.window = Window::Lines { before: 5, after: 5 };
             r
         },
         with_entropy(
-            rule(
-                "twilio-auth-token",
-                "Twilio auth token",
-                &format!(r#"(?i)twilio[\w.\-]*(?:auth|token|secret)[\w.\-]*{SEP}([0-9a-f]{{32}})\b"#),
-                &["twilio"],
-            ),
+            rule("twilio-auth-token", "Twilio auth token", &format!(r#"(?i)twilio[\w.\-]*(?:auth|token|secret)[\w.\-]*{SEP}([0-9a-f]{{32}})\b"#), &["twilio"]),
             3.0,
         ),
-        with_entropy(
-            rule(
-                "sendgrid-api-key",
-                "SendGrid API key",
-                r"\b(SG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43})(?:[^0-9A-Za-z_\-]|$)",
-                &["sg."],
-            ),
-            4.0,
-        ),
+        with_entropy(rule("sendgrid-api-key", "SendGrid API key", r"\b(SG\.[0-9A-Za-z_\-]{22}\.[0-9A-Za-z_\-]{43})(?:[^0-9A-Za-z_\-]|$)", &["sg."]), 4.0),
         with_entropy(
             rule(
                 "openai-api-key",
@@ -395,28 +313,9 @@ pub fn rules() -> Vec<Rule> {
             ),
             4.0,
         ),
-        with_entropy(
-            rule(
-                "anthropic-api-key",
-                "Anthropic API key",
-                r"\b(sk-ant-(?:api|admin|sid|oat|ort)[0-9]{2}-[A-Za-z0-9_\-]{80,120})",
-                &["sk-ant-"],
-            ),
-            4.0,
-        ),
-        with_entropy(
-            rule(
-                "huggingface-token",
-                "Hugging Face access token",
-                r"\b(hf_[A-Za-z0-9]{34,40})\b",
-                &["hf_"],
-            ),
-            3.5,
-        ),
-        with_entropy(
-            rule("npm-access-token", "npm access token", r"\b(npm_[A-Za-z0-9]{36})\b", &["npm_"]),
-            3.5,
-        ),
+        with_entropy(rule("anthropic-api-key", "Anthropic API key", r"\b(sk-ant-(?:api|admin|sid|oat|ort)[0-9]{2}-[A-Za-z0-9_\-]{80,120})", &["sk-ant-"]), 4.0),
+        with_entropy(rule("huggingface-token", "Hugging Face access token", r"\b(hf_[A-Za-z0-9]{34,40})\b", &["hf_"]), 3.5),
+        with_entropy(rule("npm-access-token", "npm access token", r"\b(npm_[A-Za-z0-9]{36})\b", &["npm_"]), 3.5),
         {
             let mut r = rule(
                 "npm-auth-token",
@@ -448,12 +347,7 @@ pub fn rules() -> Vec<Rule> {
             r
         },
         {
-            let mut r = rule(
-                "jwt",
-                "JSON Web Token",
-                r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})",
-                &["eyj"],
-            );
+            let mut r = rule("jwt", "JSON Web Token", r"\b(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})", &["eyj"]);
             r.validator = Some(jwt_ok);
             with_entropy(r, 4.0)
         },
@@ -483,12 +377,7 @@ pub fn rules() -> Vec<Rule> {
             r
         },
         {
-            let mut r = rule(
-                "authorization-bearer",
-                "Bearer token in an Authorization header",
-                r"(?i)\bbearer\s+([A-Za-z0-9_\-.=:/+~]{24,})",
-                &["bearer"],
-            );
+            let mut r = rule("authorization-bearer", "Bearer token in an Authorization header", r"(?i)\bbearer\s+([A-Za-z0-9_\-.=:/+~]{24,})", &["bearer"]);
             r.validator = Some(bearer_ok);
             r.generic = true;
             r
@@ -497,11 +386,26 @@ pub fn rules() -> Vec<Rule> {
             let mut r = rule(
                 "generic-secret-assignment",
                 "Secret assigned to a password/secret/token/API-key variable",
-                &format!(r#"(?i)([\w.\-]*?(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[\w.\-]*){SEP}([^\s"'`;,\\<()\[\]{{}}]{{8,}})(?:["'`;,\s\\<)\]}}]|$)"#),
+                &format!(
+                    r#"(?i)([\w.\-]*?(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|credentials?|private[_\-]?key)[\w.\-]*){SEP}([^\s"'`;,\\<()\[\]{{}}]{{8,}})(?:["'`;,\s\\<)\]}}]|$)"#
+                ),
                 &[
-                    "password", "passwd", "passphrase", "pwd", "secret", "token", "api_key",
-                    "apikey", "api-key", "access_key", "accesskey", "auth_key", "authkey",
-                    "credential", "private_key", "privatekey",
+                    "password",
+                    "passwd",
+                    "passphrase",
+                    "pwd",
+                    "secret",
+                    "token",
+                    "api_key",
+                    "apikey",
+                    "api-key",
+                    "access_key",
+                    "accesskey",
+                    "auth_key",
+                    "authkey",
+                    "credential",
+                    "private_key",
+                    "privatekey",
                 ],
             );
             r.secret_group = 2;

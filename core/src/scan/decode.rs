@@ -52,10 +52,7 @@ impl Span {
 
     /// `self` widened by as much as `o` sticks out of `inner` on each side.
     fn widened_by(self, inner: Span, o: Span) -> Span {
-        Span::new(
-            self.start.saturating_sub(inner.start.saturating_sub(o.start)),
-            self.end + o.end.saturating_sub(inner.end),
-        )
+        Span::new(self.start.saturating_sub(inner.start.saturating_sub(o.start)), self.end + o.end.saturating_sub(inner.end))
     }
 }
 
@@ -178,11 +175,7 @@ fn overlapping(segs: &[Segment], span: Span) -> &[Segment] {
 /// gitleaks-style tags for a finding in decoded text: `decoded:<kind>`… then `decode-depth:N`.
 pub(crate) fn tags(segments: &[Segment]) -> Vec<String> {
     let kinds = segments.iter().fold(0, |k, s| k | s.kinds);
-    let mut tags: Vec<String> = KINDS
-        .iter()
-        .filter(|(bit, _)| kinds & bit != 0)
-        .map(|(_, name)| format!("decoded:{name}"))
-        .collect();
+    let mut tags: Vec<String> = KINDS.iter().filter(|(bit, _)| kinds & bit != 0).map(|(_, name)| format!("decoded:{name}")).collect();
     if let Some(s) = segments.first() {
         tags.push(format!("decode-depth:{}", s.depth));
     }
@@ -718,8 +711,29 @@ mod tests {
             seed
         };
         let pieces: [&[u8]; 23] = [
-            b"%", b"%4", b"%41", b"%zz", b"\\", b"\\u00", b"\\u0041", b"\\\\U004a", b"U+", b"U+0041", b"U+00e9 ",
-            b" ", b"\n", b"\t", b"=", b"==", b"0123456789abcdef", b"ABCDEF", b"xyz", b"+/", b"-_", b"g", b"\xff",
+            b"%",
+            b"%4",
+            b"%41",
+            b"%zz",
+            b"\\",
+            b"\\u00",
+            b"\\u0041",
+            b"\\\\U004a",
+            b"U+",
+            b"U+0041",
+            b"U+00e9 ",
+            b" ",
+            b"\n",
+            b"\t",
+            b"=",
+            b"==",
+            b"0123456789abcdef",
+            b"ABCDEF",
+            b"xyz",
+            b"+/",
+            b"-_",
+            b"g",
+            b"\xff",
         ];
         for _ in 0..20_000 {
             let n = (next() % 24) as usize;
@@ -772,9 +786,7 @@ mod tests {
 
     #[test]
     fn kinds_from_the_match() {
-        let kinds = |t: &str| -> Vec<u8> {
-            find_candidates(t.as_bytes(), &[Span::new(0, t.len())]).iter().map(|c| c.0).collect()
-        };
+        let kinds = |t: &str| -> Vec<u8> { find_candidates(t.as_bytes(), &[Span::new(0, t.len())]).iter().map(|c| c.0).collect() };
         assert_eq!(kinds("a %41 b %42"), vec![PERCENT]);
         assert_eq!(kinds(r"x=\u0041\u0042"), vec![UNICODE]);
         assert_eq!(kinds("U+0041 U+0042 "), vec![UNICODE]);

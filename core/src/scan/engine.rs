@@ -157,11 +157,7 @@ impl Engine {
     }
 
     pub(crate) fn scan(&self, path: &str, data: &[u8], settings: &ScanSettings) -> FileFindings {
-        if self
-            .global
-            .iter()
-            .any(|al| al.target_rules.is_empty() && al.allows_whole_path(path))
-        {
+        if self.global.iter().any(|al| al.target_rules.is_empty() && al.allows_whole_path(path)) {
             return FileFindings { findings: Vec::new(), stopped_early: false };
         }
         // Duplicates and catch-all hits are dropped later, so keep some slack over the cap.
@@ -170,18 +166,8 @@ impl Engine {
         let mut hits: Vec<Hit> = Vec::new();
         let mut path_only: Vec<usize> = Vec::new();
         let mut whole_file_on = vec![false; self.rules.len()];
-        let mut stopped_early = self.collect(
-            path,
-            data,
-            data,
-            None,
-            settings.inline_allow,
-            max_hits,
-            &mut generic_ok,
-            &mut hits,
-            Some(&mut path_only),
-            &mut whole_file_on,
-        );
+        let mut stopped_early =
+            self.collect(path, data, data, None, settings.inline_allow, max_hits, &mut generic_ok, &mut hits, Some(&mut path_only), &mut whole_file_on);
         if !stopped_early && settings.max_decode_depth > 0 {
             stopped_early = self.scan_decoded(path, data, settings, max_hits, &mut generic_ok, &mut hits, &mut whole_file_on);
         }
@@ -229,27 +215,13 @@ impl Engine {
             }
             let mut found = Vec::new();
             let room = max_hits.saturating_sub(hits.len());
-            let stopped = self.collect(
-                path,
-                data,
-                &text,
-                Some((&regions, &decoding)),
-                settings.inline_allow,
-                room,
-                generic_ok,
-                &mut found,
-                None,
-                whole_file_on,
-            );
+            let stopped =
+                self.collect(path, data, &text, Some((&regions, &decoding)), settings.inline_allow, room, generic_ok, &mut found, None, whole_file_on);
             for mut h in found {
                 let segs = decoding.overlapping(Span::new(h.start, h.end));
                 let m = decoding.to_original(pass, Some(segs), Span::new(h.start, h.end));
                 let secret_segs = decoding.overlapping(Span::new(h.secret_start, h.secret_end));
-                let s = if secret_segs.is_empty() {
-                    m
-                } else {
-                    decoding.to_original(pass, Some(secret_segs), Span::new(h.secret_start, h.secret_end))
-                };
+                let s = if secret_segs.is_empty() { m } else { decoding.to_original(pass, Some(secret_segs), Span::new(h.secret_start, h.secret_end)) };
                 h.decoded = Some(Box::new(DecodedHit {
                     matched: text[h.start..h.end].to_vec(),
                     secret: (h.secret_start - h.start, h.secret_end - h.start),
@@ -360,11 +332,7 @@ impl Engine {
                 continue;
             }
             let rule = &self.rules[r];
-            if rule.generic
-                && !*generic_ok.get_or_insert_with(|| {
-                    !filters::is_lockfile(path) && !filters::is_minified(path, data)
-                })
-            {
+            if rule.generic && !*generic_ok.get_or_insert_with(|| !filters::is_lockfile(path) && !filters::is_minified(path, data)) {
                 continue;
             }
             let Some(re) = &rule.regex else { continue };
@@ -391,11 +359,7 @@ impl Engine {
                             continue;
                         }
                     }
-                    let group = if rule.secret_group > 0 {
-                        caps.get(rule.secret_group)
-                    } else {
-                        (1..caps.len()).find_map(|g| caps.get(g))
-                    };
+                    let group = if rule.secret_group > 0 { caps.get(rule.secret_group) } else { (1..caps.len()).find_map(|g| caps.get(g)) };
                     let (ss, se) = match group {
                         Some(g) => (g.start(), g.end()),
                         None if rule.secret_group > 0 => continue,
@@ -461,11 +425,7 @@ impl Engine {
         if rule.allowlists.iter().any(|al| al.allows(&cand)) {
             return None;
         }
-        if self
-            .global
-            .iter()
-            .any(|al| al.applies_to(&rule.id) && al.allows(&cand))
-        {
+        if self.global.iter().any(|al| al.applies_to(&rule.id) && al.allows(&cand)) {
             return None;
         }
         Some(hit)
@@ -484,10 +444,7 @@ impl Engine {
             .iter()
             .zip(&lines)
             .map(|(h, line)| {
-                !generic(h)
-                    || !hits.iter().zip(&lines).any(|(o, l)| {
-                        l == line && !generic(o) && memchr::memmem::find(o.secret(data), h.secret(data)).is_some()
-                    })
+                !generic(h) || !hits.iter().zip(&lines).any(|(o, l)| l == line && !generic(o) && memchr::memmem::find(o.secret(data), h.secret(data)).is_some())
             })
             .collect();
         let mut k = keep.into_iter();
@@ -497,21 +454,9 @@ impl Engine {
     /// Drop duplicates and catch-all hits on bytes a specific rule claimed; add positions.
     fn finish(&self, path: &str, data: &[u8], mut hits: Vec<Hit>) -> Vec<SecretFinding> {
         hits.sort_by_key(|h| (h.start, h.rule));
-        hits.dedup_by(|a, b| {
-            a.rule == b.rule
-                && a.secret_start == b.secret_start
-                && a.secret_end == b.secret_end
-                && a.secret(data) == b.secret(data)
-        });
-        let specific: Vec<(usize, usize)> = hits
-            .iter()
-            .filter(|h| !self.rules[h.rule].generic)
-            .map(|h| (h.secret_start, h.secret_end))
-            .collect();
-        hits.retain(|h| {
-            !self.rules[h.rule].generic
-                || !specific.iter().any(|&(s, e)| s < h.secret_end && h.secret_start < e)
-        });
+        hits.dedup_by(|a, b| a.rule == b.rule && a.secret_start == b.secret_start && a.secret_end == b.secret_end && a.secret(data) == b.secret(data));
+        let specific: Vec<(usize, usize)> = hits.iter().filter(|h| !self.rules[h.rule].generic).map(|h| (h.secret_start, h.secret_end)).collect();
+        hits.retain(|h| !self.rules[h.rule].generic || !specific.iter().any(|&(s, e)| s < h.secret_end && h.secret_start < e));
         self.drop_generic_by_name(data, &mut hits);
         let mut pos = LineCounter::default();
         hits.iter()
@@ -577,8 +522,7 @@ fn widen_for_overlaps(keywords: &[String], own: Vec<Vec<usize>>) -> Vec<Vec<usiz
             if p == q {
                 continue;
             }
-            let hides = (kq.len() > kp.len() && kq.contains(kp.as_str()))
-                || (1..kp.len()).any(|i| kq.len() > kp.len() - i && kq.starts_with(&kp[i..]));
+            let hides = (kq.len() > kp.len() && kq.contains(kp.as_str())) || (1..kp.len()).any(|i| kq.len() > kp.len() - i && kq.starts_with(&kp[i..]));
             if hides {
                 for &r in &own[q] {
                     if !out[p].contains(&r) {

@@ -3,18 +3,65 @@
 
 /// Substrings (lower-case) that mark a value as a placeholder or an example.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "example", "xxxx", "changeme", "change_me", "change-me", "placeholder", "your_", "your-",
-    "yourkey", "yourtoken", "yoursecret", "yourpass", "dummy", "sample", "redacted", "insert",
-    "replace", "todo", "fixme", "****", "....", "<", ">", "${", "{{", "}}", "fake", "mock",
-    "notreal", "not_real", "not-real", "00000000", "12345678", "abcdefgh",
+    "example",
+    "xxxx",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "yourpass",
+    "dummy",
+    "sample",
+    "redacted",
+    "insert",
+    "replace",
+    "todo",
+    "fixme",
+    "****",
+    "....",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "}}",
+    "fake",
+    "mock",
+    "notreal",
+    "not_real",
+    "not-real",
+    "00000000",
+    "12345678",
+    "abcdefgh",
 ];
 
 /// Extra words that only the catch-all rules treat as placeholders (too common to be fine
 /// inside provider tokens, but a tell in a hand-written password).
 const GENERIC_PLACEHOLDER_WORDS: &[&str] = &[
-    "test", "password", "passwd", "secret", "token", "pass123", "qwerty", "letmein", "admin",
-    "default", "none", "null", "undefined", "string", "empty", "foobar", "hunter2", "value",
-    "...", "your",
+    "test",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "pass123",
+    "qwerty",
+    "letmein",
+    "admin",
+    "default",
+    "none",
+    "null",
+    "undefined",
+    "string",
+    "empty",
+    "foobar",
+    "hunter2",
+    "value",
+    "...",
+    "your",
 ];
 
 /// Longest run of one repeated byte.
@@ -35,9 +82,7 @@ fn longest_run(s: &[u8]) -> usize {
 }
 
 fn contains_any(hay_lower: &[u8], words: &[&str]) -> bool {
-    words
-        .iter()
-        .any(|w| memchr::memmem::find(hay_lower, w.as_bytes()).is_some())
+    words.iter().any(|w| memchr::memmem::find(hay_lower, w.as_bytes()).is_some())
 }
 
 /// Placeholder/example check shared by every built-in rule.
@@ -97,11 +142,7 @@ pub fn is_code_reference(s: &[u8], quoted: bool) -> bool {
     // a.b.c attribute/module paths made of identifiers
     let parts: Vec<&[u8]> = s.split(|&b| b == b'.').collect();
     if parts.len() >= 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && (p[0].is_ascii_alphabetic() || p[0] == b'_')
-                && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        })
+        && parts.iter().all(|p| !p.is_empty() && (p[0].is_ascii_alphabetic() || p[0] == b'_') && p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
     {
         return true;
     }
@@ -111,9 +152,7 @@ pub fn is_code_reference(s: &[u8], quoted: bool) -> bool {
 
 /// A path or URL rather than a secret.
 pub fn is_path_or_url(s: &[u8]) -> bool {
-    if s.starts_with(b"/") || s.starts_with(b"./") || s.starts_with(b"../") || s.starts_with(b"~/")
-        || memchr::memmem::find(s, b"://").is_some()
-    {
+    if s.starts_with(b"/") || s.starts_with(b"./") || s.starts_with(b"../") || s.starts_with(b"~/") || memchr::memmem::find(s, b"://").is_some() {
         return true;
     }
     // dir/file.ext
@@ -125,15 +164,33 @@ pub fn is_path_or_url(s: &[u8]) -> bool {
 /// `key` is the name as written (case kept, so `tokenUrl` splits like `token_url`).
 pub fn is_non_secret_key_name(key: &[u8]) -> bool {
     const SUFFIXES: &[&str] = &[
-        "url", "uri", "endpoint", "path", "file", "name", "type", "len", "length", "size",
-        "count", "field", "label", "format", "prompt", "hint", "header", "param", "policy",
-        "mode", "id", "expiry", "expires", "ttl", "timeout", "regex", "pattern", "prefix",
-        "hash", "digest", "sha", "sha1", "sha256", "checksum", "version", "env", "var",
+        "url", "uri", "endpoint", "path", "file", "name", "type", "len", "length", "size", "count", "field", "label", "format", "prompt", "hint", "header",
+        "param", "policy", "mode", "id", "expiry", "expires", "ttl", "timeout", "regex", "pattern", "prefix", "hash", "digest", "sha", "sha1", "sha256",
+        "checksum", "version", "env", "var",
     ];
     const INFIXES: &[&str] = &[
-        "hash", "checksum", "digest", "integrity", "fingerprint", "public", "pubkey", "sha1",
-        "sha256", "sha512", "commit", "revision", "etag", "nonce", "csrf", "tokenizer",
-        "max_token", "maxtoken", "num_token", "token_count", "tokens_per", "salt",
+        "hash",
+        "checksum",
+        "digest",
+        "integrity",
+        "fingerprint",
+        "public",
+        "pubkey",
+        "sha1",
+        "sha256",
+        "sha512",
+        "commit",
+        "revision",
+        "etag",
+        "nonce",
+        "csrf",
+        "tokenizer",
+        "max_token",
+        "maxtoken",
+        "num_token",
+        "token_count",
+        "tokens_per",
+        "salt",
     ];
     let mut end = key.len();
     while end > 0 && !key[end - 1].is_ascii_alphanumeric() {
@@ -176,18 +233,31 @@ pub fn is_lockfile(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     matches!(
         name,
-        "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock"
-            | "go.sum" | "poetry.lock" | "Pipfile.lock" | "composer.lock" | "Gemfile.lock"
-            | "uv.lock" | "bun.lock" | "flake.lock" | "packages.lock.json" | "gradle.lockfile"
-            | "mix.lock" | "pubspec.lock" | "Podfile.lock" | "deno.lock"
+        "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "Cargo.lock"
+            | "go.sum"
+            | "poetry.lock"
+            | "Pipfile.lock"
+            | "composer.lock"
+            | "Gemfile.lock"
+            | "uv.lock"
+            | "bun.lock"
+            | "flake.lock"
+            | "packages.lock.json"
+            | "gradle.lockfile"
+            | "mix.lock"
+            | "pubspec.lock"
+            | "Podfile.lock"
+            | "deno.lock"
     )
 }
 
 /// Minified or bundled code, judged by name or by an average line length far beyond source.
 pub fn is_minified(path: &str, data: &[u8]) -> bool {
-    if path.ends_with(".min.js") || path.ends_with(".min.css") || path.ends_with(".bundle.js")
-        || path.ends_with(".map")
-    {
+    if path.ends_with(".min.js") || path.ends_with(".min.css") || path.ends_with(".bundle.js") || path.ends_with(".map") {
         return true;
     }
     let sample = &data[..data.len().min(64 * 1024)];
@@ -204,8 +274,7 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for p in [&b"AKIAIOSFODNN7EXAMPLE"[..], b"<your-api-key>", b"${API_TOKEN}", b"xxxxxxxxxxxx",
-            b"changeme-please", b"{{ secret }}", b"aaaaaaaaaaaaaaaa"] {
+        for p in [&b"AKIAIOSFODNN7EXAMPLE"[..], b"<your-api-key>", b"${API_TOKEN}", b"xxxxxxxxxxxx", b"changeme-please", b"{{ secret }}", b"aaaaaaaaaaaaaaaa"] {
             assert!(is_placeholder(p), "{}", String::from_utf8_lossy(p));
         }
         assert!(!is_placeholder(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8a3kLmNo"));

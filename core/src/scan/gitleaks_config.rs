@@ -395,11 +395,8 @@ fn load_level(text: &str, dirs: &Dirs<'_>, shown: &str, depth: usize) -> Result<
     let mut m = match &raw.extend {
         Some(ext) => {
             let mut base = load_base(ext, dirs, shown, depth)?;
-            let disabled: Vec<&str> = ext
-                .disabled_rules
-                .iter()
-                .map(|id| if base.gitleaks_ids { gitleaks_ids::builtin_equivalent(id).unwrap_or(id) } else { id.as_str() })
-                .collect();
+            let disabled: Vec<&str> =
+                ext.disabled_rules.iter().map(|id| if base.gitleaks_ids { gitleaks_ids::builtin_equivalent(id).unwrap_or(id) } else { id.as_str() }).collect();
             let keep: Vec<bool> = base.rules.iter().map(|r| !disabled.contains(&r.id.as_str())).collect();
             let mut k = keep.iter();
             base.rules.retain(|_| *k.next().unwrap_or(&true));
@@ -477,7 +474,12 @@ fn validate(mut m: Merged, shown: &str) -> Result<LoadedConfig, ConfigError> {
             if m.rules.iter().any(|r| r.id == ours) {
                 targets.push(ours.to_string());
             } else if m.gitleaks_ids && gitleaks_ids::is_default_id(id) {
-                note(&mut m.notes, format!("{shown}: an [[allowlists]] entry targets gitleaks' rule \"{id}\", which the built-in rules have no counterpart for; it is left out"));
+                note(
+                    &mut m.notes,
+                    format!(
+                        "{shown}: an [[allowlists]] entry targets gitleaks' rule \"{id}\", which the built-in rules have no counterpart for; it is left out"
+                    ),
+                );
             } else {
                 return Err(ConfigError::UnknownTargetRule { path: shown.to_string(), rule_id: id.clone() });
             }

@@ -141,9 +141,7 @@ pub fn tail(go: &str) -> Option<Tail> {
 
 fn parse(go: &str) -> Option<regex_syntax::hir::Hir> {
     let translated = translate(go);
-    let parse = |p: &str, unicode: bool| {
-        regex_syntax::ParserBuilder::new().unicode(unicode).utf8(false).build().parse(p).ok()
-    };
+    let parse = |p: &str, unicode: bool| regex_syntax::ParserBuilder::new().unicode(unicode).utf8(false).build().parse(p).ok();
     parse(&translated, false).or_else(|| parse(&translated, true))
 }
 

@@ -81,9 +81,8 @@ fn decode_base64(s: &[u8]) -> Option<Vec<u8>> {
 pub fn in_secret_data(c: &Candidate) -> bool {
     let line_start = memchr::memrchr(b'\n', &c.file[..c.match_start]).map_or(0, |p| p + 1);
     let own = key_column(&c.file[line_start..]);
-    let Some(parent) = lines_before(c.file, c.match_start.max(line_start))
-        .filter(|l| !trimmed(l).is_empty() && !trimmed(l).starts_with(b"#"))
-        .find(|l| key_column(l) < own)
+    let Some(parent) =
+        lines_before(c.file, c.match_start.max(line_start)).filter(|l| !trimmed(l).is_empty() && !trimmed(l).starts_with(b"#")).find(|l| key_column(l) < own)
     else {
         return false;
     };

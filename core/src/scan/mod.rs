@@ -269,11 +269,7 @@ impl Scanner {
     }
 
     fn scan_capped(&self, path: &str, data: &[u8], cap: usize) -> Vec<SecretFinding> {
-        let settings = engine::ScanSettings {
-            inline_allow: self.inline_allow,
-            max_findings: cap,
-            max_decode_depth: self.max_decode_depth,
-        };
+        let settings = engine::ScanSettings { inline_allow: self.inline_allow, max_findings: cap, max_decode_depth: self.max_decode_depth };
         let engine::FileFindings { mut findings, stopped_early } = self.engine.scan(path, data, &settings);
         if findings.len() > cap || stopped_early {
             findings.truncate(cap);

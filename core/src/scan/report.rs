@@ -105,8 +105,22 @@ mod tests {
     fn gitleaks_keys_present() {
         let v: serde_json::Value = serde_json::from_str(&gitleaks_json(&[finding()])).unwrap();
         let o = v[0].as_object().unwrap();
-        for k in ["RuleID", "Description", "File", "StartLine", "EndLine", "StartColumn",
-            "EndColumn", "Match", "Secret", "Entropy", "Fingerprint", "Commit", "Tags", "Line"] {
+        for k in [
+            "RuleID",
+            "Description",
+            "File",
+            "StartLine",
+            "EndLine",
+            "StartColumn",
+            "EndColumn",
+            "Match",
+            "Secret",
+            "Entropy",
+            "Fingerprint",
+            "Commit",
+            "Tags",
+            "Line",
+        ] {
             assert!(o.contains_key(k), "missing {k}");
         }
         assert_eq!(o["RuleID"], "github-token");

@@ -19,11 +19,7 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions {
-            max_file_bytes: 50 * 1024 * 1024,
-            threads: 0,
-            skip_dirs: vec![".git".into(), ".hg".into(), ".svn".into()],
-        }
+        WalkOptions { max_file_bytes: 50 * 1024 * 1024, threads: 0, skip_dirs: vec![".git".into(), ".hg".into(), ".svn".into()] }
     }
 }
 
@@ -52,10 +48,9 @@ pub struct ScanOutcome {
 
 /// File extensions that are binary whatever their first bytes say.
 const BINARY_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "bmp", "ico", "icns", "webp", "tiff", "psd", "mp3", "mp4",
-    "mov", "avi", "mkv", "wav", "flac", "ogg", "webm", "zip", "gz", "tgz", "bz2", "xz", "zst",
-    "7z", "rar", "jar", "war", "pdf", "exe", "dll", "so", "dylib", "o", "a", "lib", "class",
-    "pyc", "wasm", "woff", "woff2", "ttf", "otf", "eot", "sqlite", "db", "bin", "dat",
+    "png", "jpg", "jpeg", "gif", "bmp", "ico", "icns", "webp", "tiff", "psd", "mp3", "mp4", "mov", "avi", "mkv", "wav", "flac", "ogg", "webm", "zip", "gz",
+    "tgz", "bz2", "xz", "zst", "7z", "rar", "jar", "war", "pdf", "exe", "dll", "so", "dylib", "o", "a", "lib", "class", "pyc", "wasm", "woff", "woff2", "ttf",
+    "otf", "eot", "sqlite", "db", "bin", "dat",
 ];
 
 /// Binary by extension, or a NUL byte in the first 8 KiB.
@@ -69,13 +64,7 @@ pub fn looks_binary(path: &Path, head: &[u8]) -> bool {
     memchr::memchr(0, &head[..head.len().min(8192)]).is_some()
 }
 
-fn collect(
-    path: &Path,
-    opts: &WalkOptions,
-    files: &mut Vec<(PathBuf, u64)>,
-    out: &mut ScanOutcome,
-    top: bool,
-) {
+fn collect(path: &Path, opts: &WalkOptions, files: &mut Vec<(PathBuf, u64)>, out: &mut ScanOutcome, top: bool) {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -153,8 +142,7 @@ fn scan_one(scanner: &Scanner, budget: &RequestBudget, path: &Path, size: u64, o
         return FileResult::Skipped(SkipReason::TooLarge(size));
     }
     buf.clear();
-    let read = std::fs::File::open(path)
-        .and_then(|f| f.take(opts.max_file_bytes.saturating_add(1)).read_to_end(buf));
+    let read = std::fs::File::open(path).and_then(|f| f.take(opts.max_file_bytes.saturating_add(1)).read_to_end(buf));
     if let Err(e) = read {
         return FileResult::Failed(e.to_string());
     }
@@ -176,12 +164,7 @@ pub fn scan_paths(scanner: &Scanner, paths: &[PathBuf], opts: &WalkOptions) -> S
     for p in paths {
         collect(p, opts, &mut files, &mut out, true);
     }
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.threads
-    }
-    .clamp(1, files.len().max(1));
+    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads }.clamp(1, files.len().max(1));
     let next = AtomicUsize::new(0);
     let budget = scanner.request_budget();
     let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(files.len()));

@@ -52,10 +52,7 @@ pub fn parse(text: &str) -> Result<Dotenv, Vec<DotenvProblem>> {
         }
         let line = strip_export(line);
         let Some((raw_name, rest)) = line.split_once('=') else {
-            problems.push(DotenvProblem {
-                line: line_no,
-                message: "expected NAME=value (this line has no `=`)".into(),
-            });
+            problems.push(DotenvProblem { line: line_no, message: "expected NAME=value (this line has no `=`)".into() });
             continue;
         };
         let raw_name = raw_name.trim();

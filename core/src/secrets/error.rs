@@ -33,7 +33,9 @@ pub enum SecretsError {
     #[error("no profile at {path}; create one with `sandbox init` (or pass --profile PATH)")]
     ProfileMissing { path: PathBuf },
 
-    #[error("the values are stored in {backend}, but the profile's list of secret names could not be updated ({detail}); fix the profile, then store them again")]
+    #[error(
+        "the values are stored in {backend}, but the profile's list of secret names could not be updated ({detail}); fix the profile, then store them again"
+    )]
     IndexNotUpdated { backend: String, detail: String },
 
     #[error("cannot edit the profile {path}: {detail}. Fix the file (or restore it from your backup), then retry")]

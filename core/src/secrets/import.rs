@@ -54,12 +54,7 @@ pub fn apply(store: &dyn SecretStore, plan: &ImportPlan) -> Result<ImportReport,
     })
 }
 
-fn roll_back(
-    store: &dyn SecretStore,
-    done: Vec<(SecretName, Option<SecretValue>)>,
-    failed: &SecretName,
-    cause: SecretsError,
-) -> SecretsError {
+fn roll_back(store: &dyn SecretStore, done: Vec<(SecretName, Option<SecretValue>)>, failed: &SecretName, cause: SecretsError) -> SecretsError {
     let restored = done.len();
     let mut unrestored = Vec::new();
     for (name, previous) in done.into_iter().rev() {
@@ -74,11 +69,7 @@ fn roll_back(
     if unrestored.is_empty() {
         SecretsError::ImportRolledBack { name: failed.to_string(), cause: Box::new(cause), restored }
     } else {
-        SecretsError::ImportPartiallyRolledBack {
-            name: failed.to_string(),
-            cause: Box::new(cause),
-            unrestored: unrestored.join(", "),
-        }
+        SecretsError::ImportPartiallyRolledBack { name: failed.to_string(), cause: Box::new(cause), unrestored: unrestored.join(", ") }
     }
 }
 

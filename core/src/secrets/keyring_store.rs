@@ -42,22 +42,15 @@ impl KeyringStore {
         let backend = self.label.to_string();
         match err {
             keyring::Error::NoStorageAccess(_) => SecretsError::StoreLocked { backend, hint: self.hint_locked.into() },
-            keyring::Error::PlatformFailure(e) if looks_unreachable(&e.to_string()) => SecretsError::StoreUnavailable {
-                backend,
-                detail: e.to_string(),
-                hint: self.hint_unavailable.into(),
-            },
+            keyring::Error::PlatformFailure(e) if looks_unreachable(&e.to_string()) => {
+                SecretsError::StoreUnavailable { backend, detail: e.to_string(), hint: self.hint_unavailable.into() }
+            }
             keyring::Error::PlatformFailure(e) => SecretsError::Store { backend, op, name: name.into(), detail: e.to_string() },
             keyring::Error::BadEncoding(_) => SecretsError::NotText { name: name.into() },
-            keyring::Error::TooLong(attr, max) => SecretsError::Store {
-                backend,
-                op,
-                name: name.into(),
-                detail: format!("its {attr} is longer than the store's limit of {max}"),
-            },
-            keyring::Error::Invalid(attr, reason) => {
-                SecretsError::Store { backend, op, name: name.into(), detail: format!("{attr} {reason}") }
+            keyring::Error::TooLong(attr, max) => {
+                SecretsError::Store { backend, op, name: name.into(), detail: format!("its {attr} is longer than the store's limit of {max}") }
             }
+            keyring::Error::Invalid(attr, reason) => SecretsError::Store { backend, op, name: name.into(), detail: format!("{attr} {reason}") },
             keyring::Error::Ambiguous(items) => SecretsError::Store {
                 backend,
                 op,
@@ -65,11 +58,9 @@ impl KeyringStore {
                 detail: format!("{} entries match; delete the duplicates with your keychain tool", items.len()),
             },
             // keyring reports the kernel's EACCES as NoEntry; on a write that means "refused".
-            keyring::Error::NoEntry => SecretsError::StoreUnavailable {
-                backend,
-                detail: format!("it refused to {op} `{name}`"),
-                hint: self.hint_unavailable.into(),
-            },
+            keyring::Error::NoEntry => {
+                SecretsError::StoreUnavailable { backend, detail: format!("it refused to {op} `{name}`"), hint: self.hint_unavailable.into() }
+            }
             _ => SecretsError::Store { backend, op, name: name.into(), detail: "unexpected store error".into() },
         }
     }
@@ -120,9 +111,7 @@ impl SecretStore for KeyringStore {
         ensure_not_empty(name, value)?;
         // A value this process stores is one it must never show (see crate::redact).
         crate::redact::door().learn(name.as_str(), value.expose());
-        self.entry(name.as_str(), "store")?
-            .set_secret(value.expose().as_bytes())
-            .map_err(|e| self.map_err("store", name.as_str(), e))
+        self.entry(name.as_str(), "store")?.set_secret(value.expose().as_bytes()).map_err(|e| self.map_err("store", name.as_str(), e))
     }
 
     fn delete(&self, name: &SecretName) -> Result<bool, SecretsError> {
@@ -221,7 +210,9 @@ mod tests {
 
     #[test]
     fn unreachable_dbus_errors_are_recognised() {
-        assert!(looks_unreachable("D-Bus error: The name org.freedesktop.secrets was not provided by any .service files (org.freedesktop.DBus.Error.ServiceUnknown)"));
+        assert!(looks_unreachable(
+            "D-Bus error: The name org.freedesktop.secrets was not provided by any .service files (org.freedesktop.DBus.Error.ServiceUnknown)"
+        ));
         assert!(looks_unreachable("Unable to autolaunch a dbus-daemon without a $DISPLAY for X11"));
         assert!(!looks_unreachable("Attribute too long"));
     }

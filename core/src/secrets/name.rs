@@ -91,11 +91,7 @@ pub const WELL_KNOWN: &[WellKnown] = &[
 
 /// What uses `name`, for display: the well-known consumer, or the generic in-VM location.
 pub fn used_by(name: &SecretName) -> &'static str {
-    WELL_KNOWN
-        .iter()
-        .find(|w| w.name == name.as_str())
-        .map(|w| w.used_by)
-        .unwrap_or("custom: /run/openclaw/secrets/<NAME> and secrets.env in the VM")
+    WELL_KNOWN.iter().find(|w| w.name == name.as_str()).map(|w| w.used_by).unwrap_or("custom: /run/openclaw/secrets/<NAME> and secrets.env in the VM")
 }
 
 #[cfg(test)]

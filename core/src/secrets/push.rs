@@ -28,19 +28,11 @@ pub struct PushReport {
 
 /// The argv the push runs in the VM (as the VM's admin user, via passwordless sudo).
 pub fn push_argv(agent_user: &str, base_dir: &str) -> Vec<String> {
-    ["sudo", "-n", "/bin/bash", "-c", PUSH_SCRIPT, "openclaw-secrets-push", agent_user, base_dir]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    ["sudo", "-n", "/bin/bash", "-c", PUSH_SCRIPT, "openclaw-secrets-push", agent_user, base_dir].iter().map(|s| s.to_string()).collect()
 }
 
 /// Push `names` from `store` into the VM for `agent_user` under `/run/openclaw`.
-pub async fn push_secrets(
-    vm: &dyn Vm,
-    store: &dyn SecretStore,
-    names: &[SecretName],
-    agent_user: &str,
-) -> Result<PushReport, SecretsError> {
+pub async fn push_secrets(vm: &dyn Vm, store: &dyn SecretStore, names: &[SecretName], agent_user: &str) -> Result<PushReport, SecretsError> {
     push_secrets_to(vm, store, names, agent_user, DEFAULT_BASE_DIR).await
 }
 
@@ -59,13 +51,7 @@ pub async fn push_from_os_store(vm: &dyn Vm, names: &[String], agent_user: &str)
 }
 
 /// [`push_secrets`] with another base directory (tests run the script on a scratch dir).
-pub async fn push_secrets_to(
-    vm: &dyn Vm,
-    store: &dyn SecretStore,
-    names: &[SecretName],
-    agent_user: &str,
-    base_dir: &str,
-) -> Result<PushReport, SecretsError> {
+pub async fn push_secrets_to(vm: &dyn Vm, store: &dyn SecretStore, names: &[SecretName], agent_user: &str, base_dir: &str) -> Result<PushReport, SecretsError> {
     validate_agent_user(agent_user)?;
     let collected = collect(store, names)?;
     send(vm, collected, agent_user, base_dir).await
@@ -182,10 +168,7 @@ mod tests {
             assert!(!arg.contains(CANARY) && !arg.contains("gh-second-value"), "value in argv");
             assert!(!arg.contains(&payload::base64_encode(CANARY.as_bytes())), "encoded value in argv");
         }
-        let (expected, _) = payload::build(&[
-            (n("ANTHROPIC_API_KEY"), CANARY.into()),
-            (n("GH_TOKEN"), "gh-second-value".into()),
-        ]);
+        let (expected, _) = payload::build(&[(n("ANTHROPIC_API_KEY"), CANARY.into()), (n("GH_TOKEN"), "gh-second-value".into())]);
         assert_eq!(stdin.as_deref(), Some(&expected[..]));
     }
 

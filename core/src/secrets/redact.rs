@@ -83,10 +83,7 @@ mod tests {
 
     #[test]
     fn known_values_are_replaced_with_their_name() {
-        let (r, short) = Redactor::with_secrets([
-            (&n("A_KEY"), &SecretValue::from("canary-alpha-1234")),
-            (&n("B_KEY"), &SecretValue::from("zz-top-secret")),
-        ]);
+        let (r, short) = Redactor::with_secrets([(&n("A_KEY"), &SecretValue::from("canary-alpha-1234")), (&n("B_KEY"), &SecretValue::from("zz-top-secret"))]);
         assert!(short.is_empty());
         let out = r.redact("got canary-alpha-1234 and zz-top-secret, twice: canary-alpha-1234");
         assert_eq!(out, "got [REDACTED:A_KEY] and [REDACTED:B_KEY], twice: [REDACTED:A_KEY]");
@@ -94,10 +91,7 @@ mod tests {
 
     #[test]
     fn a_value_containing_another_is_replaced_whole() {
-        let (r, _) = Redactor::with_secrets([
-            (&n("SHORT"), &SecretValue::from("abcd")),
-            (&n("LONG"), &SecretValue::from("xxabcdyy")),
-        ]);
+        let (r, _) = Redactor::with_secrets([(&n("SHORT"), &SecretValue::from("abcd")), (&n("LONG"), &SecretValue::from("xxabcdyy"))]);
         assert_eq!(r.redact("xxabcdyy abcd"), "[REDACTED:LONG] [REDACTED:SHORT]");
     }
 
@@ -120,10 +114,7 @@ mod tests {
     #[test]
     fn base64_form_and_lines_of_multiline_values_are_redacted() {
         let pem = "-----BEGIN KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----";
-        let (r, _) = Redactor::with_secrets([
-            (&n("K"), &SecretValue::from("canary-value-42")),
-            (&n("PEM"), &SecretValue::from(pem)),
-        ]);
+        let (r, _) = Redactor::with_secrets([(&n("K"), &SecretValue::from("canary-value-42")), (&n("PEM"), &SecretValue::from(pem))]);
         let b64 = crate::secrets::payload::base64_encode(b"canary-value-42");
         assert_eq!(r.redact(&format!("payload {b64}")), "payload [REDACTED:K]");
         let out = r.redact("line: MIIBVwIBADANBgkqhkiG9w0BAQEFAASC");
@@ -148,10 +139,7 @@ mod tests {
             assert_eq!(out, "before [REDACTED] after", "{tok}");
             assert!(looks_like_token(tok));
         }
-        assert_eq!(
-            r.redact("Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345"),
-            "Authorization: Bearer [REDACTED]"
-        );
+        assert_eq!(r.redact("Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345"), "Authorization: Bearer [REDACTED]");
     }
 
     #[test]

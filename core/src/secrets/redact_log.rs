@@ -121,10 +121,7 @@ mod tests {
         let canary = "canary-log-5b1f0c2e";
         let redactor = SharedRedactor::default();
         let out = Collect::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(RedactingMakeWriter::new(out.clone(), redactor.clone()))
-            .finish();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(RedactingMakeWriter::new(out.clone(), redactor.clone())).finish();
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!("before the value is known: {canary}");
             assert!(redactor.add(&validate_name("MY_TOKEN").unwrap(), &SecretValue::from(canary)));

@@ -94,9 +94,7 @@ impl StoreBackendChoice {
             "secret-service" => Ok(Self::SecretService),
             "keyutils" => Ok(Self::Keyutils),
             "keychain" => Ok(Self::Keychain),
-            other => Err(format!(
-                "SANDBOX_SECRET_STORE=`{other}` is not a store; use auto, secret-service, keyutils (Linux) or keychain (macOS)"
-            )),
+            other => Err(format!("SANDBOX_SECRET_STORE=`{other}` is not a store; use auto, secret-service, keyutils (Linux) or keychain (macOS)")),
         }
     }
 }
@@ -105,8 +103,8 @@ impl StoreBackendChoice {
 /// [`service_name`]) and the backend from `SANDBOX_SECRET_STORE` (see [`StoreBackendChoice`]).
 /// Blocking (it may probe D-Bus); call it off the async threads.
 pub fn open_default_store() -> Result<Box<dyn SecretStore>, SecretsError> {
-    let choice = StoreBackendChoice::parse(std::env::var("SANDBOX_SECRET_STORE").ok().as_deref())
-        .map_err(|message| SecretsError::BadStoreChoice { message })?;
+    let choice =
+        StoreBackendChoice::parse(std::env::var("SANDBOX_SECRET_STORE").ok().as_deref()).map_err(|message| SecretsError::BadStoreChoice { message })?;
     let home = std::env::var_os("SANDBOX_HOME").map(std::path::PathBuf::from);
     open_os_store(&service_name(home.as_deref()), choice)
 }
@@ -152,10 +150,7 @@ impl MemoryStore {
 
     fn guard(&self) -> Result<(), SecretsError> {
         if self.faults.lock().unwrap_or_else(|e| e.into_inner()).locked {
-            return Err(SecretsError::StoreLocked {
-                backend: self.backend(),
-                hint: "Unlock it, then retry".into(),
-            });
+            return Err(SecretsError::StoreLocked { backend: self.backend(), hint: "Unlock it, then retry".into() });
         }
         Ok(())
     }
@@ -175,12 +170,7 @@ impl SecretStore for MemoryStore {
         self.guard()?;
         ensure_not_empty(name, value)?;
         if self.faults.lock().unwrap_or_else(|e| e.into_inner()).fail_set.as_ref() == Some(name) {
-            return Err(SecretsError::Store {
-                backend: self.backend(),
-                op: "store",
-                name: name.to_string(),
-                detail: "injected failure".into(),
-            });
+            return Err(SecretsError::Store { backend: self.backend(), op: "store", name: name.to_string(), detail: "injected failure".into() });
         }
         self.values.lock().unwrap_or_else(|e| e.into_inner()).insert(name.clone(), value.clone());
         Ok(())

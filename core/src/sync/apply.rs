@@ -15,13 +15,13 @@
 //! user changed meanwhile: a path that is neither the journal's old nor its new state is kept.
 
 use super::blobs::{hex, BlobStore};
-use sha2::{Digest, Sha256};
 use super::error::SyncError;
 use super::host::FileState;
 use super::journal::{Journal, JournalOp, Phase};
 use super::relpath::RelPath;
 use super::safefs::{self, Parent, ProjectRoot};
 use super::staging::{slot, Stage, Staged};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -147,8 +147,16 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
     if tx.journal().is_file() {
         let j = Journal::load(&tx.journal())?;
         match j.phase {
-            Phase::Committed => return Err(SyncError::WrongState { id: plan.id.clone(), state: "applied".into(), hint: "it cannot be applied twice; `sandbox sync undo` reverts it".into() }),
-            Phase::Prepared | Phase::Committing | Phase::RollingBack => return Err(SyncError::WrongState { id: plan.id.clone(), state: "interrupted".into(), hint: "run `sandbox sync recover` first".into() }),
+            Phase::Committed => {
+                return Err(SyncError::WrongState {
+                    id: plan.id.clone(),
+                    state: "applied".into(),
+                    hint: "it cannot be applied twice; `sandbox sync undo` reverts it".into(),
+                })
+            }
+            Phase::Prepared | Phase::Committing | Phase::RollingBack => {
+                return Err(SyncError::WrongState { id: plan.id.clone(), state: "interrupted".into(), hint: "run `sandbox sync recover` first".into() })
+            }
             Phase::RolledBack => std::fs::remove_dir_all(&tx.dir).map_err(|e| SyncError::state(&tx.dir, e))?,
         }
     }
@@ -174,10 +182,21 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
         Err(e) => {
             relock(&root, &loosened);
             let _ = std::fs::remove_dir_all(&tx.dir);
-            return Err(SyncError::ApplyFailed { path: "(project folder)".into(), detail: format!("cannot create the gate's private staging folder at the top of the project ({e}); the project folder must be writable by you") });
+            return Err(SyncError::ApplyFailed {
+                path: "(project folder)".into(),
+                detail: format!("cannot create the gate's private staging folder at the top of the project ({e}); the project folder must be writable by you"),
+            });
         }
     };
-    let mut journal = Journal { id: plan.id.clone(), project: root.path().to_path_buf(), blob_dir: plan.blob_dir.clone(), phase: Phase::Prepared, ops, error: None, staging: Some(stage.name().to_string()) };
+    let mut journal = Journal {
+        id: plan.id.clone(),
+        project: root.path().to_path_buf(),
+        blob_dir: plan.blob_dir.clone(),
+        phase: Phase::Prepared,
+        ops,
+        error: None,
+        staging: Some(stage.name().to_string()),
+    };
     if let Err(e) = journal.save(&tx.journal()) {
         let _ = stage.remove(root.fd());
         relock(&root, &loosened);
@@ -186,8 +205,7 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
     fail_check(opts, FailPoint::AfterPrepared)?;
     let mut staged: Vec<Option<Staged>> = vec![None; journal.ops.len()];
     let mut n_staged = 0usize;
-    for i in 0..journal.ops.len() {
-        let op = &journal.ops[i];
+    for (i, op) in journal.ops.iter().enumerate() {
         if matches!(op.new, FileState::File { .. } | FileState::Symlink { .. }) {
             let name = slot(i, true);
             match stage_new(&stage, &name, &journal.blob_dir, &op.new).and_then(|()| stage.identify(&name)) {
@@ -235,7 +253,13 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
         return match rollback(&journal, &tx, false) {
             Ok(kept) if kept.is_empty() => Err(finish_rolled_back(&mut journal, &tx, err)),
             Ok(kept) => {
-                let e = SyncError::PartlyRolledBack { path: err_path(&err), detail: err.to_string(), first: kept[0].clone(), count: kept.len(), backups: tx.backup_dir() };
+                let e = SyncError::PartlyRolledBack {
+                    path: err_path(&err),
+                    detail: err.to_string(),
+                    first: kept[0].clone(),
+                    count: kept.len(),
+                    backups: tx.backup_dir(),
+                };
                 Err(finish_rolled_back(&mut journal, &tx, e))
             }
             Err(rb) => Err(SyncError::RollbackFailed { path: err_path(&err), detail: err.to_string(), rollback: rb.to_string(), backups: tx.backup_dir() }),
@@ -253,7 +277,13 @@ pub fn apply(plan: &Plan, opts: &ApplyOptions) -> Result<ApplyOutcome, SyncError
 
 /// Steps 1 and 2: the host's state of every op (a conflict unless `force`) and backups of
 /// everything overwritten or deleted.
-fn preflight_and_backup(root: &ProjectRoot, plan: &Plan, opts: &ApplyOptions, tx: &TxPaths, loosened: &[(RelPath, u32)]) -> Result<(Vec<JournalOp>, Vec<String>, BlobStore), SyncError> {
+fn preflight_and_backup(
+    root: &ProjectRoot,
+    plan: &Plan,
+    opts: &ApplyOptions,
+    tx: &TxPaths,
+    loosened: &[(RelPath, u32)],
+) -> Result<(Vec<JournalOp>, Vec<String>, BlobStore), SyncError> {
     // 1. Preflight against the snapshot.
     let mut ops = Vec::with_capacity(plan.ops.len());
     let mut conflicts = Vec::new();
@@ -563,7 +593,9 @@ impl Run<'_> {
                 }
                 rustix::fs::renameat(self.stage.fd(), slot_name.as_str(), &dir, name).map_err(|e| {
                     if e == rustix::io::Errno::XDEV {
-                        std::io::Error::other("it is on another file system than the project folder (a mount inside the project); the gate cannot move files across mounts")
+                        std::io::Error::other(
+                            "it is on another file system than the project folder (a mount inside the project); the gate cannot move files across mounts",
+                        )
                     } else {
                         e.into()
                     }
@@ -646,14 +678,21 @@ pub(crate) fn rollback(journal: &Journal, tx: &TxPaths, prepared_only: bool) -> 
     if prepared_only {
         drop_stage(&root, journal)?;
         // Only folders of the change may have been opened for the owner: put their modes back.
-        dir_modes(&root, &journal.ops, Side::Old, &[]).map_err(|(i, e)| SyncError::RollbackFailed { path: journal.ops[i].path.to_string(), detail: "restoring folder modes".into(), rollback: e.to_string(), backups: tx.backup_dir() })?;
+        dir_modes(&root, &journal.ops, Side::Old, &[]).map_err(|(i, e)| SyncError::RollbackFailed {
+            path: journal.ops[i].path.to_string(),
+            detail: "restoring folder modes".into(),
+            rollback: e.to_string(),
+            backups: tx.backup_dir(),
+        })?;
         return Ok(Vec::new());
     }
     let backup = tx.backup_dir();
     let stage = Stage::reopen(root.fd(), journal.staging.as_deref()).map_err(|e| SyncError::state(root.path(), e))?;
     let run = Run { root: &root, stage: &stage, source: &backup, side: Side::Old, staged: None };
     let kept = run.all(&journal.ops, &mut |_| Ok(())).map_err(|e| match e {
-        StepError::Io(i, e) => SyncError::RollbackFailed { path: journal.ops[i].path.to_string(), detail: "rolling back".into(), rollback: e.to_string(), backups: backup.clone() },
+        StepError::Io(i, e) => {
+            SyncError::RollbackFailed { path: journal.ops[i].path.to_string(), detail: "rolling back".into(), rollback: e.to_string(), backups: backup.clone() }
+        }
         StepError::Hook(e) => e,
     })?;
     sync_parents(&root, &journal.ops);

@@ -126,7 +126,9 @@ fn check_link_target(link: &RelPath, target: &str, upper: &HashMap<&RelPath, &Up
         // A host symlink counts even if this request replaces it: a partial approval may
         // apply the link without the replacement.
         if matches!(host.state_shallow(&here)?, FileState::Symlink { .. }) {
-            return Ok(Err(format!("through `{here}`, a symlink on the host (even if this request replaces it); point at the real path, or sync the replacement first")));
+            return Ok(Err(format!(
+                "through `{here}`, a symlink on the host (even if this request replaces it); point at the real path, or sync the replacement first"
+            )));
         }
         prefix = Some(here);
     }
@@ -184,7 +186,11 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
             match by_path.get(&anc) {
                 Some(UpperKind::Dir { .. }) => {}
                 Some(UpperKind::Symlink { .. }) => {
-                    findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("the path goes through the symlink `{anc}` in the change set; write to the real folder instead")));
+                    findings.push(Finding::block(
+                        p,
+                        rules::THROUGH_SYMLINK,
+                        format!("the path goes through the symlink `{anc}` in the change set; write to the real folder instead"),
+                    ));
                     continue 'entries;
                 }
                 Some(UpperKind::Refused) => {
@@ -192,18 +198,32 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
                     continue 'entries;
                 }
                 Some(_) => {
-                    findings.push(Finding::block(p, rules::INCONSISTENT, format!("the stream puts this path below `{anc}`, which it does not list as a folder; re-export the upper dir")));
+                    findings.push(Finding::block(
+                        p,
+                        rules::INCONSISTENT,
+                        format!("the stream puts this path below `{anc}`, which it does not list as a folder; re-export the upper dir"),
+                    ));
                     continue 'entries;
                 }
                 None => match host.state_shallow(&anc)? {
                     FileState::Dir { .. } => {}
                     FileState::Symlink { .. } => {
-                        findings.push(Finding::block(p, rules::THROUGH_SYMLINK, format!("`{anc}` is a symlink on the host; the gate never writes through symlinks. Replace it with a real folder on the host first")));
+                        findings.push(Finding::block(
+                            p,
+                            rules::THROUGH_SYMLINK,
+                            format!(
+                                "`{anc}` is a symlink on the host; the gate never writes through symlinks. Replace it with a real folder on the host first"
+                            ),
+                        ));
                         continue 'entries;
                     }
                     FileState::Missing => implied_dirs.push(anc.clone()),
                     _ => {
-                        findings.push(Finding::block(p, rules::INCONSISTENT, format!("`{anc}` is not a folder on the host and the stream does not replace it; re-export the upper dir")));
+                        findings.push(Finding::block(
+                            p,
+                            rules::INCONSISTENT,
+                            format!("`{anc}` is not a folder on the host and the stream does not replace it; re-export the upper dir"),
+                        ));
                         continue 'entries;
                     }
                 },
@@ -228,7 +248,11 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         };
         let old = host.state(path)?;
         if old == FileState::Special {
-            findings.push(Finding::block(p, rules::SPECIAL_FILE, "the host has a device, fifo or socket here; the gate never replaces those. Remove it on the host first"));
+            findings.push(Finding::block(
+                p,
+                rules::SPECIAL_FILE,
+                "the host has a device, fifo or socket here; the gate never replaces those. Remove it on the host first",
+            ));
             refused.insert(path.clone());
             continue;
         }
@@ -240,7 +264,11 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
                     continue;
                 }
                 if st == FileState::Special {
-                    findings.push(Finding::block(Some(child.as_str()), rules::SPECIAL_FILE, "the host has a device, fifo or socket here that the change would delete; remove it on the host first"));
+                    findings.push(Finding::block(
+                        Some(child.as_str()),
+                        rules::SPECIAL_FILE,
+                        "the host has a device, fifo or socket here that the change would delete; remove it on the host first",
+                    ));
                     continue;
                 }
                 changes.insert(child.clone(), Change { path: child, kind: ChangeKind::Deleted, old: st, new: FileState::Missing, binary: false });
@@ -254,7 +282,11 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
             // Linux gives a new folder the setgid bit of its parent: that is not the agent's doing.
             let inherited = mode & 0o6000 == 0o2000 && parent_is_setgid(path, &by_path, host)?;
             if mode & 0o6000 != 0 && !kept && !inherited {
-                findings.push(Finding::block(p, rules::SETUID, format!("folder mode {mode:o} adds the setuid/setgid bit; the gate never creates such bits. Remove it in the sandbox (chmod g-s)")));
+                findings.push(Finding::block(
+                    p,
+                    rules::SETUID,
+                    format!("folder mode {mode:o} adds the setuid/setgid bit; the gate never creates such bits. Remove it in the sandbox (chmod g-s)"),
+                ));
                 refused.insert(path.clone());
                 continue;
             }
@@ -266,7 +298,13 @@ pub fn build(upper: &Upper, host: &mut HostView, findings: &mut Vec<Finding>) ->
         changes.insert(path.clone(), Change { path: path.clone(), kind: kind_of(&old, &new), old, new, binary });
     }
     for d in implied_dirs {
-        changes.entry(d.clone()).or_insert(Change { path: d, kind: ChangeKind::Added, old: FileState::Missing, new: FileState::Dir { mode: 0o755 }, binary: false });
+        changes.entry(d.clone()).or_insert(Change {
+            path: d,
+            kind: ChangeKind::Added,
+            old: FileState::Missing,
+            new: FileState::Dir { mode: 0o755 },
+            binary: false,
+        });
     }
     Ok(changes.into_values().collect())
 }

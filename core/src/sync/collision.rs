@@ -24,9 +24,17 @@ pub fn check(changes: &[Change], host: &mut HostView, behaviour: HostFsBehaviour
             let collides_here = paths.iter().any(|o| o != p && behaviour.fold(o.file_name()) == behaviour.fold(p.file_name()));
             let msg = format!("`{p}` and `{}` differ only in case or Unicode form", others.join("`, `"));
             if collides_here {
-                findings.push(Finding::block(Some(p.as_str()), rules::NAME_COLLISION, format!("{msg}; this host's file system treats them as one file. Rename one in the sandbox")));
+                findings.push(Finding::block(
+                    Some(p.as_str()),
+                    rules::NAME_COLLISION,
+                    format!("{msg}; this host's file system treats them as one file. Rename one in the sandbox"),
+                ));
             } else {
-                findings.push(Finding::warn(Some(p.as_str()), rules::CASE_COLLISION_ELSEWHERE, format!("{msg}; they would clash on macOS/Windows file systems. Consider renaming one")));
+                findings.push(Finding::warn(
+                    Some(p.as_str()),
+                    rules::CASE_COLLISION_ELSEWHERE,
+                    format!("{msg}; they would clash on macOS/Windows file systems. Consider renaming one"),
+                ));
             }
         }
     }
@@ -49,12 +57,19 @@ pub fn check(changes: &[Change], host: &mut HostView, behaviour: HostFsBehaviour
             if existing == name {
                 continue;
             }
-            let existing_path = match &parent { Some(p) => p.join(existing), None => RelPath::parse(existing).ok().flatten().unwrap_or_else(|| c.path.clone()) };
+            let existing_path = match &parent {
+                Some(p) => p.join(existing),
+                None => RelPath::parse(existing).ok().flatten().unwrap_or_else(|| c.path.clone()),
+            };
             if deleted.contains(&existing_path) {
                 continue;
             }
             if behaviour.fold(existing) == behaviour.fold(name) {
-                findings.push(Finding::block(Some(c.path.as_str()), rules::NAME_COLLISION, format!("the host already has `{existing_path}`, which this host's file system treats as the same name; rename the file in the sandbox")));
+                findings.push(Finding::block(
+                    Some(c.path.as_str()),
+                    rules::NAME_COLLISION,
+                    format!("the host already has `{existing_path}`, which this host's file system treats as the same name; rename the file in the sandbox"),
+                ));
             } else {
                 findings.push(Finding::warn(Some(c.path.as_str()), rules::CASE_COLLISION_ELSEWHERE, format!("the host already has `{existing_path}`; the two names differ only in case or Unicode form and would clash on macOS/Windows file systems. Consider renaming one")));
             }

@@ -37,7 +37,13 @@ pub fn check(changes: &[Change], host: &mut HostView, behaviour: HostFsBehaviour
 }
 
 /// The outermost git repository `dir` is or lies in, if any.
-fn repo_of(dir: &RelPath, known: &mut HashMap<RelPath, Option<RelPath>>, after: &HashMap<String, &FileState>, key: &dyn Fn(&RelPath) -> String, host: &mut HostView) -> std::io::Result<Option<RelPath>> {
+fn repo_of(
+    dir: &RelPath,
+    known: &mut HashMap<RelPath, Option<RelPath>>,
+    after: &HashMap<String, &FileState>,
+    key: &dyn Fn(&RelPath) -> String,
+    host: &mut HostView,
+) -> std::io::Result<Option<RelPath>> {
     if let Some(k) = known.get(dir) {
         return Ok(k.clone());
     }

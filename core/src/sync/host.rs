@@ -12,9 +12,17 @@ use std::path::{Path, PathBuf};
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum FileState {
     Missing,
-    File { size: u64, sha256: String, mode: u32 },
-    Dir { mode: u32 },
-    Symlink { target: String },
+    File {
+        size: u64,
+        sha256: String,
+        mode: u32,
+    },
+    Dir {
+        mode: u32,
+    },
+    Symlink {
+        target: String,
+    },
     /// A device, fifo or socket on the host: never touched.
     Special,
 }
@@ -165,9 +173,7 @@ impl HostView {
             return Vec::new();
         }
         let abs = dir.map(|d| self.abs(d)).unwrap_or_else(|| self.root.clone());
-        std::fs::read_dir(abs)
-            .map(|it| it.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
-            .unwrap_or_default()
+        std::fs::read_dir(abs).map(|it| it.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect()).unwrap_or_default()
     }
 }
 

@@ -17,9 +17,19 @@ use tar::EntryType;
 /// What the upper layer holds at one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpperKind {
-    File { size: u64, sha256: String, mode: u32, binary: bool },
-    Dir { mode: u32, opaque: bool },
-    Symlink { target: String },
+    File {
+        size: u64,
+        sha256: String,
+        mode: u32,
+        binary: bool,
+    },
+    Dir {
+        mode: u32,
+        opaque: bool,
+    },
+    Symlink {
+        target: String,
+    },
     /// Overlay whiteout (char device 0:0): the path was deleted.
     Whiteout,
     /// Refused at ingestion (a finding says why); never applied, and nothing below it either.
@@ -248,22 +258,38 @@ fn classify<R: Read>(
             "trusted.overlay.opaque" if value.as_slice() == b"y" => opaque = true,
             "trusted.overlay.impure" | "trusted.overlay.origin" | "trusted.overlay.nlink" | "trusted.overlay.protattr" => {}
             "trusted.overlay.redirect" => {
-                upper.findings.push(Finding::block(p, rules::OVERLAY_REDIRECT, "the overlay recorded a directory rename (redirect_dir), which the gate does not support; mount the overlay with redirect_dir=off"));
+                upper.findings.push(Finding::block(
+                    p,
+                    rules::OVERLAY_REDIRECT,
+                    "the overlay recorded a directory rename (redirect_dir), which the gate does not support; mount the overlay with redirect_dir=off",
+                ));
                 return Ok(None);
             }
             "trusted.overlay.metacopy" => {
-                upper.findings.push(Finding::block(p, rules::OVERLAY_METACOPY, "the overlay holds only metadata for this file (metacopy), so its content is not in the stream; mount the overlay with metacopy=off"));
+                upper.findings.push(Finding::block(
+                    p,
+                    rules::OVERLAY_METACOPY,
+                    "the overlay holds only metadata for this file (metacopy), so its content is not in the stream; mount the overlay with metacopy=off",
+                ));
                 return Ok(None);
             }
             other => {
-                upper.findings.push(Finding::block(p, rules::OVERLAY_UNSUPPORTED, format!("unsupported overlay attribute `{other}`; the gate does not guess at it. Mount the overlay with redirect_dir=off,metacopy=off")));
+                upper.findings.push(Finding::block(
+                    p,
+                    rules::OVERLAY_UNSUPPORTED,
+                    format!("unsupported overlay attribute `{other}`; the gate does not guess at it. Mount the overlay with redirect_dir=off,metacopy=off"),
+                ));
                 return Ok(None);
             }
         }
     }
     // Folders: checked against the host in the change set (a setgid folder copied up unchanged is fine).
     if mode & 0o6000 != 0 && matches!(etype, EntryType::Regular | EntryType::Continuous | EntryType::Link) {
-        upper.findings.push(Finding::block(p, rules::SETUID, format!("mode {mode:o} has the setuid/setgid bit; the gate never creates such files. Remove the bit in the sandbox (chmod u-s,g-s)")));
+        upper.findings.push(Finding::block(
+            p,
+            rules::SETUID,
+            format!("mode {mode:o} has the setuid/setgid bit; the gate never creates such files. Remove the bit in the sandbox (chmod u-s,g-s)"),
+        ));
         return Ok(None);
     }
     let header = entry.header();
@@ -278,7 +304,11 @@ fn classify<R: Read>(
             match String::from_utf8(target) {
                 Ok(t) if !t.is_empty() && !t.chars().any(char::is_control) => Classified::Kind(UpperKind::Symlink { target: t }),
                 _ => {
-                    upper.findings.push(Finding::block(p, rules::UNSAFE_NAME, "the symlink target is empty, not UTF-8 or holds control characters; change it in the sandbox"));
+                    upper.findings.push(Finding::block(
+                        p,
+                        rules::UNSAFE_NAME,
+                        "the symlink target is empty, not UTF-8 or holds control characters; change it in the sandbox",
+                    ));
                     return Ok(None);
                 }
             }
@@ -288,14 +318,25 @@ fn classify<R: Read>(
             let target = match RelPath::from_tar(&raw) {
                 Ok(Some(t)) => t,
                 _ => {
-                    upper.findings.push(Finding::block(p, rules::HARDLINK_OUTSIDE, format!("hard link to `{}`, which is outside the change set; copy the file instead of linking it", quoted(&String::from_utf8_lossy(&raw)))));
+                    upper.findings.push(Finding::block(
+                        p,
+                        rules::HARDLINK_OUTSIDE,
+                        format!(
+                            "hard link to `{}`, which is outside the change set; copy the file instead of linking it",
+                            quoted(&String::from_utf8_lossy(&raw))
+                        ),
+                    ));
                     return Ok(None);
                 }
             };
             match index.get(&target).map(|&i| &upper.entries[i].kind) {
                 Some(UpperKind::File { .. }) => Classified::Hardlink(target),
                 _ => {
-                    upper.findings.push(Finding::block(p, rules::HARDLINK_OUTSIDE, format!("hard link to `{target}`, which is not a file in the change set; copy the file instead of linking it")));
+                    upper.findings.push(Finding::block(
+                        p,
+                        rules::HARDLINK_OUTSIDE,
+                        format!("hard link to `{target}`, which is not a file in the change set; copy the file instead of linking it"),
+                    ));
                     return Ok(None);
                 }
             }
@@ -306,7 +347,11 @@ fn classify<R: Read>(
             if major == 0 && minor == 0 {
                 Classified::Kind(UpperKind::Whiteout)
             } else {
-                upper.findings.push(Finding::block(p, rules::SPECIAL_FILE, format!("character device {major}:{minor}; the gate never creates device files. Remove it in the sandbox")));
+                upper.findings.push(Finding::block(
+                    p,
+                    rules::SPECIAL_FILE,
+                    format!("character device {major}:{minor}; the gate never creates device files. Remove it in the sandbox"),
+                ));
                 return Ok(None);
             }
         }
@@ -317,7 +362,11 @@ fn classify<R: Read>(
                 EntryType::GNUSparse => "GNU sparse file (re-export without --sparse)".to_string(),
                 o => format!("tar entry of type {:?}", o.as_byte() as char),
             };
-            upper.findings.push(Finding::block(p, rules::SPECIAL_FILE, format!("{what}; only files, folders and symlinks can be synced. Remove it in the sandbox")));
+            upper.findings.push(Finding::block(
+                p,
+                rules::SPECIAL_FILE,
+                format!("{what}; only files, folders and symlinks can be synced. Remove it in the sandbox"),
+            ));
             return Ok(None);
         }
     }))
@@ -380,12 +429,16 @@ fn path_refusal(shown: &str, problem: PathProblem) -> Finding {
         PathProblem::Absolute => (rules::ABSOLUTE_PATH, "absolute path in the change stream; only paths inside the project can be synced"),
         PathProblem::ParentDir => (rules::PARENT_DIR, "path climbs out with `..`; only paths inside the project can be synced"),
         PathProblem::NotUtf8 => (rules::UNSAFE_NAME, "file name is not valid UTF-8; rename it in the sandbox"),
-        PathProblem::ControlChar => (rules::UNSAFE_NAME, "file name contains control or bidirectional-text characters (shown escaped); rename it in the sandbox"),
+        PathProblem::ControlChar => {
+            (rules::UNSAFE_NAME, "file name contains control or bidirectional-text characters (shown escaped); rename it in the sandbox")
+        }
         PathProblem::TooDeep => (rules::PATH_TOO_DEEP, "the path has more components than the gate handles"),
         PathProblem::TooLong => (rules::PATH_TOO_DEEP, "the path is longer than the gate handles"),
     };
     let msg = match problem {
-        PathProblem::TooDeep | PathProblem::TooLong => format!("{msg} (at most {MAX_DEPTH} components and {MAX_PATH_BYTES} bytes); shorten or flatten it in the sandbox"),
+        PathProblem::TooDeep | PathProblem::TooLong => {
+            format!("{msg} (at most {MAX_DEPTH} components and {MAX_PATH_BYTES} bytes); shorten or flatten it in the sandbox")
+        }
         _ => msg.to_string(),
     };
     Finding::block(Some(shown), rule, msg)

@@ -10,7 +10,7 @@
 //! changed after the failure (neither old nor new) is kept as it is and reported. Running
 //! recovery again is harmless.
 
-use super::apply::{rollback, roll_forward, TxPaths};
+use super::apply::{roll_forward, rollback, TxPaths};
 use super::error::SyncError;
 use super::fsutil;
 use super::host::FileState;

@@ -11,11 +11,11 @@ pub mod collision;
 pub mod diff;
 pub mod error;
 pub mod finding;
-pub mod gitdir;
 #[cfg_attr(target_os = "linux", path = "flush/linux.rs")]
 #[cfg_attr(not(target_os = "linux"), path = "flush/portable.rs")]
 mod flush;
 mod fsutil;
+pub mod gitdir;
 pub mod host;
 pub mod ingest;
 pub mod journal;
@@ -39,9 +39,9 @@ pub use report::CheckReport;
 
 use crate::scan::Scanner;
 use blobs::BlobStore;
+use host::FileState;
 use ingest::{ContentSink, IngestOptions};
 use probe::HostFsBehaviour;
-use host::FileState;
 use relpath::RelPath;
 use std::collections::HashMap;
 use std::io::Read;
@@ -79,7 +79,11 @@ pub fn check_with<R: Read>(tar: R, project: &Path, policy: &SyncPolicy, scanner:
     let upper = ingest::ingest(tar, &ingest_opts, &mut sink)?;
     let mut findings = upper.findings.clone();
     if let Some(e) = probe_failed {
-        findings.push(Finding::warn(None, finding::rules::PROBE_FAILED, format!("could not probe how the project's file system treats names ({e}); assuming case-insensitive and Unicode-normalizing")));
+        findings.push(Finding::warn(
+            None,
+            finding::rules::PROBE_FAILED,
+            format!("could not probe how the project's file system treats names ({e}); assuming case-insensitive and Unicode-normalizing"),
+        ));
     }
     let changes = changeset::build(&upper, &mut host, &mut findings).map_err(project_err)?;
     collision::check(&changes, &mut host, behaviour, &mut findings);
@@ -146,10 +150,9 @@ fn gate_findings(path: &RelPath, hits: Vec<crate::scan::SecretFinding>) -> Vec<F
                     Some(path.to_string()),
                     format!("{} in the symlink's target (`{}`); point the link elsewhere in the sandbox", h.description, h.redacted_secret),
                 ),
-                crate::scan::Location::Content if h.start_line == 0 => (
-                    Some(path.to_string()),
-                    format!("{}; remove secrets from the file in the sandbox and keep them in the keychain", h.description),
-                ),
+                crate::scan::Location::Content if h.start_line == 0 => {
+                    (Some(path.to_string()), format!("{}; remove secrets from the file in the sandbox and keep them in the keychain", h.description))
+                }
                 crate::scan::Location::Content => (
                     Some(path.to_string()),
                     format!(

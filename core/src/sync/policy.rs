@@ -17,8 +17,7 @@ pub enum Treatment {
 }
 
 /// The reference set of blocked extensions (and then some).
-pub const DEFAULT_BLOCKED_EXTENSIONS: &[&str] =
-    &[".env", ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".secret", ".credentials"];
+pub const DEFAULT_BLOCKED_EXTENSIONS: &[&str] = &[".env", ".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".secret", ".credentials"];
 
 /// `[sync]` as written in the profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,14 +81,20 @@ fn compile(globs: &[String], field: &str, ignore_case: bool, issues: &mut Vec<Fi
     let mut b = GlobSetBuilder::new();
     for (i, g) in globs.iter().enumerate() {
         if g.starts_with('/') {
-            issues.push(FieldIssue { field: format!("sync.{field}[{i}]"), message: format!("`{g}` is absolute; globs are relative to the project, write `{}`", g.trim_start_matches('/')) });
+            issues.push(FieldIssue {
+                field: format!("sync.{field}[{i}]"),
+                message: format!("`{g}` is absolute; globs are relative to the project, write `{}`", g.trim_start_matches('/')),
+            });
             continue;
         }
         match GlobBuilder::new(g).case_insensitive(ignore_case).build() {
             Ok(glob) => {
                 b.add(glob);
             }
-            Err(e) => issues.push(FieldIssue { field: format!("sync.{field}[{i}]"), message: format!("`{g}` is not a valid glob ({}); e.g. `src/**` or `**/*.log`", e.kind()) }),
+            Err(e) => issues.push(FieldIssue {
+                field: format!("sync.{field}[{i}]"),
+                message: format!("`{g}` is not a valid glob ({}); e.g. `src/**` or `**/*.log`", e.kind()),
+            }),
         }
     }
     b.build().unwrap_or_else(|e| {
@@ -106,7 +111,10 @@ impl SyncPolicyConfig {
         let mut extensions = Vec::new();
         for (i, e) in self.blocked_extensions.iter().enumerate() {
             if !e.starts_with('.') || e.len() < 2 || e.contains('/') {
-                issues.push(FieldIssue { field: format!("sync.blocked_extensions[{i}]"), message: format!("`{e}` is not an extension; write it with a leading dot and no slash, e.g. `.pem`") });
+                issues.push(FieldIssue {
+                    field: format!("sync.blocked_extensions[{i}]"),
+                    message: format!("`{e}` is not an extension; write it with a leading dot and no slash, e.g. `.pem`"),
+                });
             } else {
                 extensions.push(e.to_lowercase());
             }
@@ -115,10 +123,16 @@ impl SyncPolicyConfig {
             issues.push(FieldIssue { field: "sync.max_file_bytes".into(), message: "must be above 0; e.g. 52428800 for 50 MiB".into() });
         }
         if self.max_total_bytes < self.max_file_bytes {
-            issues.push(FieldIssue { field: "sync.max_total_bytes".into(), message: format!("is below sync.max_file_bytes ({}); raise it to at least that", self.max_file_bytes) });
+            issues.push(FieldIssue {
+                field: "sync.max_total_bytes".into(),
+                message: format!("is below sync.max_file_bytes ({}); raise it to at least that", self.max_file_bytes),
+            });
         }
         if !(5..=86_400).contains(&self.yolo_interval_secs) {
-            issues.push(FieldIssue { field: "sync.yolo_interval_secs".into(), message: format!("is {}; use 5 to 86400 seconds (default 30)", self.yolo_interval_secs) });
+            issues.push(FieldIssue {
+                field: "sync.yolo_interval_secs".into(),
+                message: format!("is {}; use 5 to 86400 seconds (default 30)", self.yolo_interval_secs),
+            });
         }
         if !issues.is_empty() {
             return Err(issues);
@@ -173,11 +187,19 @@ impl SyncPolicy {
         let path = change.path.as_str();
         let p = Some(path);
         if !self.config.allow_git_internals && is_git_internal(path) {
-            out.push(Finding::block(p, rules::GIT_INTERNALS, "changes inside .git/ can run code on the host (hooks, config); make them on the host, or set sync.allow_git_internals = true"));
+            out.push(Finding::block(
+                p,
+                rules::GIT_INTERNALS,
+                "changes inside .git/ can run code on the host (hooks, config); make them on the host, or set sync.allow_git_internals = true",
+            ));
         }
         if let Some(what) = runs_code(path) {
             if !change.new.is_missing() {
-                out.push(Finding::warn(p, rules::RUNS_CODE, format!("`{what}` makes tools (git, direnv, editors, CI, package managers) run code from the project; read it before approving")));
+                out.push(Finding::warn(
+                    p,
+                    rules::RUNS_CODE,
+                    format!("`{what}` makes tools (git, direnv, editors, CI, package managers) run code from the project; read it before approving"),
+                ));
             }
         }
         if self.deny.is_match(path) {
@@ -194,10 +216,18 @@ impl SyncPolicy {
         }
         let name = change.path.file_name().to_lowercase();
         if let Some(ext) = self.extensions.iter().find(|e| name.ends_with(e.as_str()) || name.starts_with(&format!("{}.", e))) {
-            out.push(Finding::block(p, rules::BLOCKED_EXTENSION, format!("files ending in `{ext}` usually hold secrets and are blocked; keep it in the sandbox, or edit sync.blocked_extensions")));
+            out.push(Finding::block(
+                p,
+                rules::BLOCKED_EXTENSION,
+                format!("files ending in `{ext}` usually hold secrets and are blocked; keep it in the sandbox, or edit sync.blocked_extensions"),
+            ));
         }
         if *size > self.config.max_file_bytes {
-            out.push(Finding::block(p, rules::FILE_TOO_LARGE, format!("{size} bytes is above sync.max_file_bytes ({}); raise the limit or keep the file in the sandbox", self.config.max_file_bytes)));
+            out.push(Finding::block(
+                p,
+                rules::FILE_TOO_LARGE,
+                format!("{size} bytes is above sync.max_file_bytes ({}); raise the limit or keep the file in the sandbox", self.config.max_file_bytes),
+            ));
         }
         if change.binary {
             push_treated(out, self.config.binaries, p, rules::BINARY, "binary file (not UTF-8 text); review it carefully, or set sync.binaries");
@@ -210,12 +240,19 @@ impl SyncPolicy {
 
     /// Findings about a whole selection (total size).
     pub fn evaluate_total(&self, changes: &[&Change], out: &mut Vec<Finding>) {
-        let total: u64 = changes.iter().filter_map(|c| match (&c.kind, &c.new) {
-            (ChangeKind::Added | ChangeKind::Modified | ChangeKind::Mode, FileState::File { size, .. }) => Some(*size),
-            _ => None,
-        }).sum();
+        let total: u64 = changes
+            .iter()
+            .filter_map(|c| match (&c.kind, &c.new) {
+                (ChangeKind::Added | ChangeKind::Modified | ChangeKind::Mode, FileState::File { size, .. }) => Some(*size),
+                _ => None,
+            })
+            .sum();
         if total > self.config.max_total_bytes {
-            out.push(Finding::block(None, rules::TOTAL_TOO_LARGE, format!("{total} bytes of new content is above sync.max_total_bytes ({}); approve fewer paths or raise the limit", self.config.max_total_bytes)));
+            out.push(Finding::block(
+                None,
+                rules::TOTAL_TOO_LARGE,
+                format!("{total} bytes of new content is above sync.max_total_bytes ({}); approve fewer paths or raise the limit", self.config.max_total_bytes),
+            ));
         }
     }
 }

@@ -34,7 +34,11 @@ impl HostFsBehaviour {
 
 /// Create a probe file in `dir`, look it up under other spellings, remove it.
 pub fn probe(dir: &Path) -> std::io::Result<HostFsBehaviour> {
-    let tag = format!(".sandbox-sync-probe-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0));
+    let tag = format!(
+        ".sandbox-sync-probe-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    );
     let case_insensitive = probe_pair(dir, &format!("{tag}-aB"), &format!("{tag}-Ab"))?;
     let nfc = format!("{tag}-\u{e9}");
     let nfd = format!("{tag}-e\u{301}");

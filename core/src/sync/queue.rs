@@ -93,7 +93,8 @@ impl Request {
                 return Err(SyncError::UnknownPath { id: self.id.clone(), path: raw.clone() });
             }
         }
-        let new_dirs: std::collections::HashMap<&RelPath, &Change> = self.changes.iter().filter(|c| c.new.is_dir() && !c.old.is_dir()).map(|c| (&c.path, c)).collect();
+        let new_dirs: std::collections::HashMap<&RelPath, &Change> =
+            self.changes.iter().filter(|c| c.new.is_dir() && !c.old.is_dir()).map(|c| (&c.path, c)).collect();
         let selected: Vec<&RelPath> = wanted.iter().copied().collect();
         for p in selected {
             for anc in p.ancestors() {
@@ -197,12 +198,27 @@ impl Queue {
     }
 
     /// Check a change stream and queue it as a pending request (contents kept for apply).
-    pub fn create<R: Read>(&self, tar: R, project: &Path, policy: &SyncPolicy, scanner: &Scanner, host_fs: Option<HostFsBehaviour>) -> Result<Request, SyncError> {
+    pub fn create<R: Read>(
+        &self,
+        tar: R,
+        project: &Path,
+        policy: &SyncPolicy,
+        scanner: &Scanner,
+        host_fs: Option<HostFsBehaviour>,
+    ) -> Result<Request, SyncError> {
         self.create_for(SyncRoot::Project, tar, project, policy, scanner, host_fs)
     }
 
     /// [`Queue::create`] for the overlay `root`, whose host folder is `project`.
-    pub fn create_for<R: Read>(&self, root: SyncRoot, tar: R, project: &Path, policy: &SyncPolicy, scanner: &Scanner, host_fs: Option<HostFsBehaviour>) -> Result<Request, SyncError> {
+    pub fn create_for<R: Read>(
+        &self,
+        root: SyncRoot,
+        tar: R,
+        project: &Path,
+        policy: &SyncPolicy,
+        scanner: &Scanner,
+        host_fs: Option<HostFsBehaviour>,
+    ) -> Result<Request, SyncError> {
         let id = self.allocate()?;
         let result = (|| {
             let blobs = BlobStore::open(self.blob_dir(&id))?;
@@ -210,7 +226,20 @@ impl Queue {
             // Not flushed here: apply flushes before it commits, and verifies every blob's hash.
             let project = project.canonicalize().map_err(|e| SyncError::Project { path: project.to_path_buf(), source: e })?;
             let t = now();
-            let req = Request { id: id.clone(), project, root, state: RequestState::Pending, created_unix: t, updated_unix: t, changes: report.changes, findings: report.findings, blocked: report.blocked, selection: None, error: None, message: None };
+            let req = Request {
+                id: id.clone(),
+                project,
+                root,
+                state: RequestState::Pending,
+                created_unix: t,
+                updated_unix: t,
+                changes: report.changes,
+                findings: report.findings,
+                blocked: report.blocked,
+                selection: None,
+                error: None,
+                message: None,
+            };
             self.save(&req)?;
             Ok(req)
         })();

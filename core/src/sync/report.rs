@@ -44,10 +44,8 @@ pub fn contract_json(changes: &[Change], findings: &[Finding]) -> serde_json::Va
         })
         .collect();
     let blocked = findings.iter().any(|f| f.severity == Severity::Block);
-    let findings: Vec<serde_json::Value> = findings
-        .iter()
-        .map(|f| serde_json::json!({"path": f.path, "line": f.line, "rule": f.rule, "severity": f.severity, "message": f.message}))
-        .collect();
+    let findings: Vec<serde_json::Value> =
+        findings.iter().map(|f| serde_json::json!({"path": f.path, "line": f.line, "rule": f.rule, "severity": f.severity, "message": f.message})).collect();
     serde_json::json!({"changes": changes, "findings": findings, "blocked": blocked})
 }
 

@@ -239,7 +239,11 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
         } else if m.is_dir() {
             out.insert(rel.clone(), format!("dir {mode:o}"));
             let d = p.clone();
-            with_owner_access(&p, 0o700, || Ok::<(), std::io::Error>(walk(base, &d, out))).unwrap();
+            with_owner_access(&p, 0o700, || {
+                walk(base, &d, out);
+                Ok::<(), std::io::Error>(())
+            })
+            .unwrap();
         } else if m.is_file() {
             let data = with_owner_access(&p, 0o400, || std::fs::read(&p)).unwrap();
             out.insert(rel, format!("file {mode:o} {} {}", m.size(), String::from_utf8_lossy(&data)));

@@ -13,7 +13,10 @@ impl Desktop for Native {
     fn configure<R: tauri::Runtime>(_app: &mut tauri::App<R>) {}
 
     fn open_terminal(program: &Path, args: &[&str]) -> std::io::Result<()> {
-        let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no terminal emulator found (tried x-terminal-emulator, gnome-terminal, konsole, xfce4-terminal, xterm)");
+        let mut last = std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no terminal emulator found (tried x-terminal-emulator, gnome-terminal, konsole, xfce4-terminal, xterm)",
+        );
         for (term, flag) in TERMINALS {
             match Command::new(term).arg(flag).arg(program).args(args).stdin(Stdio::null()).spawn() {
                 Ok(_) => return Ok(()),

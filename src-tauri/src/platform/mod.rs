@@ -20,9 +20,5 @@ pub use imp::Native;
 
 /// The `sandbox` CLI: beside the app's own binary when bundled together, else on PATH.
 pub fn sandbox_cli() -> std::path::PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|d| d.join("sandbox")))
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| "sandbox".into())
+    std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join("sandbox"))).filter(|p| p.is_file()).unwrap_or_else(|| "sandbox".into())
 }

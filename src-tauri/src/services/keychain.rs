@@ -1,8 +1,8 @@
 //! Secrets: the OS keychain through core::secrets.
 
 use crate::error::{CmdResult, CommandError};
-use sandbox_core::sandbox::secrets::SecretsDesk;
 use sandbox_core::paths::Paths;
+use sandbox_core::sandbox::secrets::SecretsDesk;
 
 /// The OS keychain, through core's secret store. Values go in, never come out. Blocking
 /// (the store may talk to D-Bus): commands call it off the async threads.

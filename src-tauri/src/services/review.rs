@@ -73,7 +73,14 @@ impl Reviewer for CoreReviewer {
                 files: r
                     .changes
                     .iter()
-                    .map(|c| ReviewFile { path: c.path.to_string(), kind: c.kind, type_change: c.type_change().map(|(from, to)| format!("{from} → {to}")), size: c.size(), binary: c.binary, diff: queue.diff(&r, c) })
+                    .map(|c| ReviewFile {
+                        path: c.path.to_string(),
+                        kind: c.kind,
+                        type_change: c.type_change().map(|(from, to)| format!("{from} → {to}")),
+                        size: c.size(),
+                        binary: c.binary,
+                        diff: queue.diff(&r, c),
+                    })
                     .collect(),
                 id: r.id,
                 project: r.project.display().to_string(),

@@ -28,9 +28,20 @@ pub enum Flavor {
 
 impl Flavor {
     pub const TUNE: &'static [Flavor] = &[
-        Flavor::Env, Flavor::Yaml, Flavor::Json, Flavor::Python, Flavor::JavaScript,
-        Flavor::TypeScript, Flavor::Go, Flavor::Shell, Flavor::Toml, Flavor::Ini, Flavor::Java,
-        Flavor::Ruby, Flavor::Markdown, Flavor::Rust,
+        Flavor::Env,
+        Flavor::Yaml,
+        Flavor::Json,
+        Flavor::Python,
+        Flavor::JavaScript,
+        Flavor::TypeScript,
+        Flavor::Go,
+        Flavor::Shell,
+        Flavor::Toml,
+        Flavor::Ini,
+        Flavor::Java,
+        Flavor::Ruby,
+        Flavor::Markdown,
+        Flavor::Rust,
     ];
     pub const HOLDOUT: &'static [Flavor] = &[Flavor::Php, Flavor::Kotlin, Flavor::Hcl, Flavor::Xml];
 
@@ -67,8 +78,20 @@ impl Flavor {
     pub fn assign(self, rng: &mut Rng, name: &str, value: &str) -> String {
         let q = if rng.chance(0.5) { '"' } else { '\'' };
         match self {
-            Flavor::Env => if rng.chance(0.6) { format!("{name}={value}") } else { format!("{name}=\"{value}\"") },
-            Flavor::Yaml => if rng.chance(0.5) { format!("  {name}: {value}") } else { format!("  {name}: \"{value}\"") },
+            Flavor::Env => {
+                if rng.chance(0.6) {
+                    format!("{name}={value}")
+                } else {
+                    format!("{name}=\"{value}\"")
+                }
+            }
+            Flavor::Yaml => {
+                if rng.chance(0.5) {
+                    format!("  {name}: {value}")
+                } else {
+                    format!("  {name}: \"{value}\"")
+                }
+            }
             Flavor::Json => format!("  \"{name}\": \"{value}\","),
             Flavor::Python => match rng.below(3) {
                 0 => format!("{name} = {q}{value}{q}"),
@@ -80,18 +103,48 @@ impl Flavor {
                 1 => format!("  {name}: {q}{value}{q},"),
                 _ => format!("process.env.{name} = process.env.{name} || \"{value}\";"),
             },
-            Flavor::Go => if rng.chance(0.5) { format!("\t{name} = \"{value}\"") } else { format!("\t{name} := \"{value}\"") },
-            Flavor::Shell => if rng.chance(0.6) { format!("export {name}=\"{value}\"") } else { format!("{name}='{value}'") },
+            Flavor::Go => {
+                if rng.chance(0.5) {
+                    format!("\t{name} = \"{value}\"")
+                } else {
+                    format!("\t{name} := \"{value}\"")
+                }
+            }
+            Flavor::Shell => {
+                if rng.chance(0.6) {
+                    format!("export {name}=\"{value}\"")
+                } else {
+                    format!("{name}='{value}'")
+                }
+            }
             Flavor::Toml => format!("{name} = \"{value}\""),
             Flavor::Ini => format!("{name} = {value}"),
             Flavor::Java => format!("    private static final String {name} = \"{value}\";"),
-            Flavor::Ruby => if rng.chance(0.5) { format!("{name} = '{value}'") } else { format!("  config.{name} = \"{value}\"") },
+            Flavor::Ruby => {
+                if rng.chance(0.5) {
+                    format!("{name} = '{value}'")
+                } else {
+                    format!("  config.{name} = \"{value}\"")
+                }
+            }
             Flavor::Markdown => format!("```bash\nexport {name}={value}\n```"),
             Flavor::Rust => format!("const {name}: &str = \"{value}\";"),
-            Flavor::Php => if rng.chance(0.5) { format!("    '{name}' => '{value}',") } else { format!("define('{name}', '{value}');") },
+            Flavor::Php => {
+                if rng.chance(0.5) {
+                    format!("    '{name}' => '{value}',")
+                } else {
+                    format!("define('{name}', '{value}');")
+                }
+            }
             Flavor::Kotlin => format!("    val {name} = \"{value}\""),
             Flavor::Hcl => format!("  {name} = \"{value}\""),
-            Flavor::Xml => if rng.chance(0.5) { format!("  <{name}>{value}</{name}>") } else { format!("  <add key=\"{name}\" value=\"{value}\" />") },
+            Flavor::Xml => {
+                if rng.chance(0.5) {
+                    format!("  <{name}>{value}</{name}>")
+                } else {
+                    format!("  <add key=\"{name}\" value=\"{value}\" />")
+                }
+            }
         }
     }
 
@@ -109,8 +162,13 @@ impl Flavor {
     }
 
     fn any_filler_line(self, rng: &mut Rng) -> String {
-        const NOUN: &[&str] = &["user", "order", "invoice", "session", "config", "request", "item", "cache", "queue", "worker", "client", "event", "record", "account", "payload", "buffer", "index", "handler", "report", "key", "auth", "price", "cart", "product", "message", "channel", "node", "edge", "graph", "page", "layout", "image", "table", "column", "row", "schema", "file", "stream", "token", "password", "secret"];
-        const VERB: &[&str] = &["get", "load", "parse", "build", "send", "fetch", "update", "create", "delete", "render", "validate", "compute", "refresh", "rotate", "check"];
+        const NOUN: &[&str] = &[
+            "user", "order", "invoice", "session", "config", "request", "item", "cache", "queue", "worker", "client", "event", "record", "account", "payload",
+            "buffer", "index", "handler", "report", "key", "auth", "price", "cart", "product", "message", "channel", "node", "edge", "graph", "page", "layout",
+            "image", "table", "column", "row", "schema", "file", "stream", "token", "password", "secret",
+        ];
+        const VERB: &[&str] =
+            &["get", "load", "parse", "build", "send", "fetch", "update", "create", "delete", "render", "validate", "compute", "refresh", "rotate", "check"];
         let n = *rng.pick(NOUN);
         let n2 = *rng.pick(NOUN);
         let v = *rng.pick(VERB);
@@ -253,9 +311,7 @@ impl Flavor {
 
 fn is_auth_line(line: &str) -> bool {
     let l = line.to_ascii_lowercase();
-    ["password", "token", "secret", "api_key", "apikey", "credential", "bearer", "authorization"]
-        .iter()
-        .any(|w| l.contains(w))
+    ["password", "token", "secret", "api_key", "apikey", "credential", "bearer", "authorization"].iter().any(|w| l.contains(w))
 }
 
 /// Random-ish identifiers for negatives and bulk.

@@ -66,11 +66,7 @@ pub fn generate(seed: u64, per_kind: usize) -> Vec<CorpusFile> {
             let split = if i % 10 < 7 { Split::Tune } else { Split::Holdout };
             let (name, content) = positives::file(kind, split, &mut rng);
             let dir = next_dir(&mut rng);
-            out.push(CorpusFile {
-                path: format!("{dir}/{name}"),
-                content,
-                label: Label { positive: true, kind: kind.name().to_string(), split },
-            });
+            out.push(CorpusFile { path: format!("{dir}/{name}"), content, label: Label { positive: true, kind: kind.name().to_string(), split } });
         }
     }
     for &neg in negatives::NegKind::ALL {
@@ -78,11 +74,7 @@ pub fn generate(seed: u64, per_kind: usize) -> Vec<CorpusFile> {
             let split = if neg.holdout_only() || i % 10 >= 7 { Split::Holdout } else { Split::Tune };
             let (name, content) = negatives::file(neg, split, &mut rng);
             let dir = next_dir(&mut rng);
-            out.push(CorpusFile {
-                path: format!("{dir}/{name}"),
-                content,
-                label: Label { positive: false, kind: neg.name().to_string(), split },
-            });
+            out.push(CorpusFile { path: format!("{dir}/{name}"), content, label: Label { positive: false, kind: neg.name().to_string(), split } });
         }
     }
     out
@@ -116,11 +108,7 @@ pub fn bulk(seed: u64, total_bytes: usize) -> Vec<CorpusFile> {
         }
         written += content.len();
         let name = flavor.file_name(&mut rng);
-        out.push(CorpusFile {
-            path: format!("bulk/m{:03}/d{i:06}/{name}", i % 97),
-            content,
-            label,
-        });
+        out.push(CorpusFile { path: format!("bulk/m{:03}/d{i:06}/{name}", i % 97), content, label });
     }
     out
 }
@@ -137,13 +125,7 @@ pub fn write(root: &Path, files: &[CorpusFile]) -> std::io::Result<()> {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&p, &f.content)?;
-        buf.push_str(&format!(
-            "{}\t{}\t{}\t{}\n",
-            f.path,
-            if f.label.positive { "pos" } else { "neg" },
-            f.label.kind,
-            f.label.split.name()
-        ));
+        buf.push_str(&format!("{}\t{}\t{}\t{}\n", f.path, if f.label.positive { "pos" } else { "neg" }, f.label.kind, f.label.split.name()));
     }
     labels.write_all(buf.as_bytes())
 }

@@ -28,11 +28,21 @@ pub enum NegKind {
 
 impl NegKind {
     pub const ALL: &'static [NegKind] = &[
-        NegKind::Placeholders, NegKind::EnvLookups, NegKind::Hashes, NegKind::Uuids,
-        NegKind::Base64Blobs, NegKind::Lockfile, NegKind::Minified, NegKind::TestFixtures,
-        NegKind::PublicKeys, NegKind::KeywordHeavyCode, NegKind::UrlsWithoutSecrets,
+        NegKind::Placeholders,
+        NegKind::EnvLookups,
+        NegKind::Hashes,
+        NegKind::Uuids,
+        NegKind::Base64Blobs,
+        NegKind::Lockfile,
+        NegKind::Minified,
+        NegKind::TestFixtures,
+        NegKind::PublicKeys,
+        NegKind::KeywordHeavyCode,
+        NegKind::UrlsWithoutSecrets,
         NegKind::TypedDeclarations,
-        NegKind::DocsExamples, NegKind::SriAndDigests, NegKind::EncryptedValues,
+        NegKind::DocsExamples,
+        NegKind::SriAndDigests,
+        NegKind::EncryptedValues,
     ];
 
     pub fn holdout_only(self) -> bool {
@@ -65,8 +75,15 @@ fn cap(s: &str) -> String {
 }
 
 fn uuid(rng: &mut Rng) -> String {
-    format!("{}-{}-4{}-{}{}-{}", rng.string(HEX, 8), rng.string(HEX, 4), rng.string(HEX, 3),
-        rng.pick(&["8", "9", "a", "b"]), rng.string(HEX, 3), rng.string(HEX, 12))
+    format!(
+        "{}-{}-4{}-{}{}-{}",
+        rng.string(HEX, 8),
+        rng.string(HEX, 4),
+        rng.string(HEX, 3),
+        rng.pick(&["8", "9", "a", "b"]),
+        rng.string(HEX, 3),
+        rng.string(HEX, 12)
+    )
 }
 
 fn wrap(flavor: Flavor, rng: &mut Rng, lines: Vec<String>) -> String {
@@ -109,7 +126,12 @@ pub fn file(kind: NegKind, split: Split, rng: &mut Rng) -> (String, String) {
                 ("SECRET_KEY", "insert-your-secret-key-here"),
                 ("SENDGRID_API_KEY", "SG.xxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
             ];
-            let lines = (0..rng.range(2, 5)).map(|_| { let (n, v) = *rng.pick(P); flavor.assign(rng, n, v) }).collect();
+            let lines = (0..rng.range(2, 5))
+                .map(|_| {
+                    let (n, v) = *rng.pick(P);
+                    flavor.assign(rng, n, v)
+                })
+                .collect();
             (flavor.file_name(rng), wrap(flavor, rng, lines))
         }
         NegKind::EnvLookups => {
@@ -163,49 +185,63 @@ pub fn file(kind: NegKind, split: Split, rng: &mut Rng) -> (String, String) {
             for _ in 0..rng.range(1, 4) {
                 lines.push(match rng.below(3) {
                     0 => format!(".logo {{ background: url(data:image/png;base64,iVBORw0KGgo{}); }}", rng.string_between(B64, 200, 900)),
-                    1 => { let v = rng.string(B64, 120); flavor.assign(rng, "payload", &v) }
-                    _ => { let v = rng.string(B64URL, 64); flavor.assign(rng, "thumbnail", &v) }
+                    1 => {
+                        let v = rng.string(B64, 120);
+                        flavor.assign(rng, "payload", &v)
+                    }
+                    _ => {
+                        let v = rng.string(B64URL, 64);
+                        flavor.assign(rng, "thumbnail", &v)
+                    }
                 });
             }
             (flavor.file_name(rng), wrap(flavor, rng, lines))
         }
-        NegKind::Lockfile => match rng.below(4) {
-            0 => {
-                let mut s = String::from("{\n  \"name\": \"web\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
-                for _ in 0..rng.range(20, 80) {
-                    let p = ident(rng);
-                    s.push_str(&format!(
+        NegKind::Lockfile => {
+            match rng.below(4) {
+                0 => {
+                    let mut s = String::from("{\n  \"name\": \"web\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
+                    for _ in 0..rng.range(20, 80) {
+                        let p = ident(rng);
+                        s.push_str(&format!(
                         "    \"node_modules/{p}\": {{\n      \"version\": \"{}.{}.{}\",\n      \"resolved\": \"https://registry.npmjs.org/{p}/-/{p}-1.2.3.tgz\",\n      \"integrity\": \"sha512-{}==\"\n    }},\n",
                         rng.range(0, 9), rng.range(0, 30), rng.range(0, 20), rng.string(B64, 86)
                     ));
+                    }
+                    s.push_str("  }\n}\n");
+                    ("package-lock.json".into(), s)
                 }
-                s.push_str("  }\n}\n");
-                ("package-lock.json".into(), s)
-            }
-            1 => {
-                let mut s = String::from("# yarn lockfile v1\n\n");
-                for _ in 0..rng.range(20, 80) {
-                    let p = ident(rng);
-                    s.push_str(&format!("{p}@^1.0.0:\n  version \"1.{}.0\"\n  resolved \"https://registry.yarnpkg.com/{p}/-/{p}-1.0.0.tgz#{}\"\n  integrity sha512-{}==\n\n", rng.range(0, 20), rng.string(HEX, 40), rng.string(B64, 86)));
+                1 => {
+                    let mut s = String::from("# yarn lockfile v1\n\n");
+                    for _ in 0..rng.range(20, 80) {
+                        let p = ident(rng);
+                        s.push_str(&format!("{p}@^1.0.0:\n  version \"1.{}.0\"\n  resolved \"https://registry.yarnpkg.com/{p}/-/{p}-1.0.0.tgz#{}\"\n  integrity sha512-{}==\n\n", rng.range(0, 20), rng.string(HEX, 40), rng.string(B64, 86)));
+                    }
+                    ("yarn.lock".into(), s)
                 }
-                ("yarn.lock".into(), s)
-            }
-            2 => {
-                let mut s = String::from("version = 4\n\n");
-                for _ in 0..rng.range(20, 80) {
-                    s.push_str(&format!("[[package]]\nname = \"{}\"\nversion = \"0.{}.{}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n\n", ident(rng), rng.range(1, 30), rng.range(0, 9), rng.string(HEX, 64)));
+                2 => {
+                    let mut s = String::from("version = 4\n\n");
+                    for _ in 0..rng.range(20, 80) {
+                        s.push_str(&format!("[[package]]\nname = \"{}\"\nversion = \"0.{}.{}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n\n", ident(rng), rng.range(1, 30), rng.range(0, 9), rng.string(HEX, 64)));
+                    }
+                    ("Cargo.lock".into(), s)
                 }
-                ("Cargo.lock".into(), s)
-            }
-            _ => {
-                let mut s = String::new();
-                for _ in 0..rng.range(20, 80) {
-                    let m = format!("github.com/{}/{}", ident(rng), ident(rng));
-                    s.push_str(&format!("{m} v1.{}.0 h1:{}=\n{m} v1.{}.0/go.mod h1:{}=\n", rng.range(0, 9), rng.string(B64, 43), rng.range(0, 9), rng.string(B64, 43)));
+                _ => {
+                    let mut s = String::new();
+                    for _ in 0..rng.range(20, 80) {
+                        let m = format!("github.com/{}/{}", ident(rng), ident(rng));
+                        s.push_str(&format!(
+                            "{m} v1.{}.0 h1:{}=\n{m} v1.{}.0/go.mod h1:{}=\n",
+                            rng.range(0, 9),
+                            rng.string(B64, 43),
+                            rng.range(0, 9),
+                            rng.string(B64, 43)
+                        ));
+                    }
+                    ("go.sum".into(), s)
                 }
-                ("go.sum".into(), s)
             }
-        },
+        }
         NegKind::Minified => {
             let mut s = String::from("!function(e,t){\"use strict\";");
             for _ in 0..rng.range(300, 900) {
@@ -232,15 +268,33 @@ pub fn file(kind: NegKind, split: Split, rng: &mut Rng) -> (String, String) {
                 ("auth_token", "mock-auth-token-7"),
                 ("STRIPE_KEY", "sk_test_xxxxxxxxxxxxxxxxxxxxxxxx"),
             ];
-            let lines = (0..rng.range(2, 5)).map(|_| { let (n, v) = *rng.pick(F); flavor.assign(rng, n, v) }).collect();
+            let lines = (0..rng.range(2, 5))
+                .map(|_| {
+                    let (n, v) = *rng.pick(F);
+                    flavor.assign(rng, n, v)
+                })
+                .collect();
             let name = *rng.pick(&["tests/test_auth.py", "spec/fixtures/users.yml", "src/__tests__/login.test.ts", "internal/auth/auth_test.go"]);
             (name.to_string(), wrap(flavor, rng, lines))
         }
         NegKind::PublicKeys => {
             let s = match rng.below(3) {
-                0 => format!("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ{} deploy@ci\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} me@laptop\n", rng.string(B64, 360), rng.string(B64, 43)),
-                1 => format!("-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA{}\n{}\n-----END PUBLIC KEY-----\n", rng.string(B64, 20), rng.string(B64, 64)),
-                _ => format!("-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE{}\n{}\n{}\n-----END CERTIFICATE-----\n", rng.string(B64, 44), rng.string(B64, 64), rng.string(B64, 64)),
+                0 => format!(
+                    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQ{} deploy@ci\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} me@laptop\n",
+                    rng.string(B64, 360),
+                    rng.string(B64, 43)
+                ),
+                1 => format!(
+                    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA{}\n{}\n-----END PUBLIC KEY-----\n",
+                    rng.string(B64, 20),
+                    rng.string(B64, 64)
+                ),
+                _ => format!(
+                    "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE{}\n{}\n{}\n-----END CERTIFICATE-----\n",
+                    rng.string(B64, 44),
+                    rng.string(B64, 64),
+                    rng.string(B64, 64)
+                ),
             };
             (rng.pick(&["authorized_keys", "ca.pem", "server.crt", "keys/public.pem"]).to_string(), s)
         }
@@ -265,7 +319,12 @@ pub fn file(kind: NegKind, split: Split, rng: &mut Rng) -> (String, String) {
                 "https://docs.acme.io/api/v2/tokens?page=2",
                 "mongodb://root:<password>@cluster0.mongodb.net/test",
             ];
-            let lines = (0..rng.range(2, 5)).map(|_| { let u = *rng.pick(U); flavor.assign(rng, "DATABASE_URL", u) }).collect();
+            let lines = (0..rng.range(2, 5))
+                .map(|_| {
+                    let u = *rng.pick(U);
+                    flavor.assign(rng, "DATABASE_URL", u)
+                })
+                .collect();
             (flavor.file_name(rng), wrap(flavor, rng, lines))
         }
         NegKind::TypedDeclarations => {
@@ -301,7 +360,8 @@ pub fn file(kind: NegKind, split: Split, rng: &mut Rng) -> (String, String) {
             ("public/index.html".into(), s)
         }
         NegKind::EncryptedValues => {
-            let s = format!(
+            let s =
+                format!(
                 "db:\n    password: ENC[AES256_GCM,data:{},iv:{}=,tag:{}==,type:str]\nsops:\n    version: 3.8.1\n    mac: ENC[AES256_GCM,data:{},type:str]\n",
                 rng.string(B64, 24), rng.string(B64, 43), rng.string(B64, 22), rng.string(B64, 64)
             );

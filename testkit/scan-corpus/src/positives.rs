@@ -36,23 +36,16 @@ pub fn snippet(kind: SecretKind, flavor: Flavor, rng: &mut Rng) -> String {
                 Flavor::Python | Flavor::Ruby => format!("PRIVATE_KEY = \"\"\"\n{key}\n\"\"\""),
                 Flavor::JavaScript | Flavor::TypeScript => format!("const privateKey = `\n{key}\n`;"),
                 Flavor::Shell | Flavor::Markdown => format!("cat > ~/.ssh/id_deploy <<'EOF'\n{key}\nEOF"),
-                _ => format!(
-                    "  tls_key: |\n{}",
-                    key.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
-                ),
+                _ => format!("  tls_key: |\n{}", key.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")),
             }
         }
         SecretKind::GcpServiceAccount => {
             let json = gcp_service_account(rng);
-            flavor.assign(rng, "GOOGLE_CREDENTIALS_JSON", &json.replace('\n', " ").replace('"', "\\\""))
-                .replace("\\\\n", "\\n")
+            flavor.assign(rng, "GOOGLE_CREDENTIALS_JSON", &json.replace('\n', " ").replace('"', "\\\"")).replace("\\\\n", "\\n")
         }
         SecretKind::AzureStorageKey => {
-            let conn = format!(
-                "DefaultEndpointsProtocol=https;AccountName=acme{};AccountKey={};EndpointSuffix=core.windows.net",
-                rng.range(10, 99),
-                value(kind, rng)
-            );
+            let conn =
+                format!("DefaultEndpointsProtocol=https;AccountName=acme{};AccountKey={};EndpointSuffix=core.windows.net", rng.range(10, 99), value(kind, rng));
             flavor.assign(rng, "AZURE_STORAGE_CONNECTION_STRING", &conn)
         }
         SecretKind::AwsAccessKeyId => {
@@ -85,10 +78,7 @@ pub fn file(kind: SecretKind, split: Split, rng: &mut Rng) -> (String, String) {
             SecretKind::AwsSecretKey if rng.chance(0.3) => {
                 let id = value(SecretKind::AwsAccessKeyId, rng);
                 let sk = value(kind, rng);
-                return (
-                    ".aws/credentials".into(),
-                    format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {sk}\nregion = eu-west-1\n"),
-                );
+                return (".aws/credentials".into(), format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {sk}\nregion = eu-west-1\n"));
             }
             _ => {}
         }
@@ -96,7 +86,11 @@ pub fn file(kind: SecretKind, split: Split, rng: &mut Rng) -> (String, String) {
     let flavor = match split {
         Split::Tune => *rng.pick(Flavor::TUNE),
         Split::Holdout => {
-            if rng.chance(0.6) { *rng.pick(Flavor::HOLDOUT) } else { *rng.pick(Flavor::TUNE) }
+            if rng.chance(0.6) {
+                *rng.pick(Flavor::HOLDOUT)
+            } else {
+                *rng.pick(Flavor::TUNE)
+            }
         }
     };
     let mut leak = snippet(kind, flavor, rng);

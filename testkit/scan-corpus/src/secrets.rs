@@ -41,16 +41,36 @@ pub enum SecretKind {
 
 impl SecretKind {
     pub const ALL: &'static [SecretKind] = &[
-        SecretKind::AwsAccessKeyId, SecretKind::AwsSecretKey, SecretKind::GcpApiKey,
-        SecretKind::GcpServiceAccount, SecretKind::AzureStorageKey, SecretKind::AzureAdClientSecret,
-        SecretKind::GithubToken, SecretKind::GithubFineGrained, SecretKind::GitlabToken,
-        SecretKind::SlackToken, SecretKind::SlackWebhook, SecretKind::TelegramBot,
-        SecretKind::DiscordBot, SecretKind::DiscordWebhook, SecretKind::StripeKey,
-        SecretKind::StripeWebhook, SecretKind::TwilioApiKey, SecretKind::TwilioAuthToken,
-        SecretKind::SendgridKey, SecretKind::OpenAiKey, SecretKind::AnthropicKey,
-        SecretKind::HuggingFace, SecretKind::NpmToken, SecretKind::PypiToken,
-        SecretKind::RsaPrivateKey, SecretKind::OpenSshPrivateKey, SecretKind::PgpPrivateKey,
-        SecretKind::Jwt, SecretKind::UrlCredentials, SecretKind::GenericPassword,
+        SecretKind::AwsAccessKeyId,
+        SecretKind::AwsSecretKey,
+        SecretKind::GcpApiKey,
+        SecretKind::GcpServiceAccount,
+        SecretKind::AzureStorageKey,
+        SecretKind::AzureAdClientSecret,
+        SecretKind::GithubToken,
+        SecretKind::GithubFineGrained,
+        SecretKind::GitlabToken,
+        SecretKind::SlackToken,
+        SecretKind::SlackWebhook,
+        SecretKind::TelegramBot,
+        SecretKind::DiscordBot,
+        SecretKind::DiscordWebhook,
+        SecretKind::StripeKey,
+        SecretKind::StripeWebhook,
+        SecretKind::TwilioApiKey,
+        SecretKind::TwilioAuthToken,
+        SecretKind::SendgridKey,
+        SecretKind::OpenAiKey,
+        SecretKind::AnthropicKey,
+        SecretKind::HuggingFace,
+        SecretKind::NpmToken,
+        SecretKind::PypiToken,
+        SecretKind::RsaPrivateKey,
+        SecretKind::OpenSshPrivateKey,
+        SecretKind::PgpPrivateKey,
+        SecretKind::Jwt,
+        SecretKind::UrlCredentials,
+        SecretKind::GenericPassword,
         SecretKind::GenericApiKey,
     ];
 
@@ -157,18 +177,8 @@ pub fn value(kind: SecretKind, rng: &mut Rng) -> String {
             mixed(rng, 24)
         ),
         SecretKind::TelegramBot => format!("{}:AA{}", rng.range(100_000_000, 7_999_999_999), rng.string(B64URL, 33)),
-        SecretKind::DiscordBot => format!(
-            "{}{}.{}.{}",
-            rng.pick(&["M", "N", "O"]),
-            rng.string(ALNUM, 25),
-            rng.string(B64URL, 6),
-            rng.string(B64URL, 38)
-        ),
-        SecretKind::DiscordWebhook => format!(
-            "https://discord.com/api/webhooks/{}/{}",
-            rng.string(DIGITS, 18),
-            rng.string(B64URL, 68)
-        ),
+        SecretKind::DiscordBot => format!("{}{}.{}.{}", rng.pick(&["M", "N", "O"]), rng.string(ALNUM, 25), rng.string(B64URL, 6), rng.string(B64URL, 38)),
+        SecretKind::DiscordWebhook => format!("https://discord.com/api/webhooks/{}/{}", rng.string(DIGITS, 18), rng.string(B64URL, 68)),
         SecretKind::StripeKey => format!("{}_{}_{}", rng.pick(&["sk", "sk", "rk"]), rng.pick(&["live", "live", "test"]), rng.string_between(ALNUM, 24, 99)),
         SecretKind::StripeWebhook => format!("whsec_{}", mixed(rng, 32)),
         SecretKind::TwilioApiKey => format!("SK{}", rng.string(HEX, 32)),
@@ -218,11 +228,7 @@ pub fn password(rng: &mut Rng) -> String {
 
 fn b64_lines(rng: &mut Rng, total: usize, width: usize) -> String {
     let body = rng.string(B64, total);
-    body.as_bytes()
-        .chunks(width)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
+    body.as_bytes().chunks(width).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("\n")
 }
 
 /// A PEM / OpenSSH / PGP private key block (random body).
