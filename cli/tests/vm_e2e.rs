@@ -6,7 +6,7 @@
 
 mod vm_bed;
 
-use sandbox_core::provision::ctl;
+use sandbox_core::provision::overlay_ctl;
 use sandbox_core::vm::Vm;
 use std::path::Path;
 use std::process::Stdio;
@@ -99,7 +99,7 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     // core's typed handle (what the sync loop calls), listed by the host's tar
     let vm = bed.core_vm();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let tar = rt.block_on(ctl::export_upper(&vm)).expect("export-upper");
+    let tar = rt.block_on(overlay_ctl::export_upper(&vm)).expect("export-upper");
     let listing = tar_listing(&tar);
     for (name, kind) in [("./new.txt", '-'), ("./a.txt", '-'), ("./sub/b.txt", 'c'), ("./c.txt", 'c'), ("./c2.txt", '-'), ("./made/deep/d.txt", '-')] {
         let line = listing.lines().find(|l| l.ends_with(&format!(" {name}"))).unwrap_or_else(|| panic!("{name} not in upper:\n{listing}"));
@@ -126,11 +126,11 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     assert_eq!(std::fs::read_to_string(bed.path("hostname")).unwrap().trim(), format!("lima-{NAME}"));
 
     // the sync request is in the spool, for the host
-    let reqs = rt.block_on(ctl::requests(&vm)).expect("requests");
+    let reqs = rt.block_on(overlay_ctl::requests(&vm)).expect("requests");
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert_eq!(reqs[0].message, "added new.txt, please review");
     assert_eq!(reqs[0].user, "openclaw");
-    let st = rt.block_on(ctl::overlay_status(&vm)).expect("status");
+    let st = rt.block_on(overlay_ctl::overlay_status(&vm)).expect("status");
     assert_eq!((st.watcher.as_str(), st.pending_requests, st.mode.as_str()), ("active", 1, "secure"));
     assert!(st.upper_entries >= 7, "{st:?}");
 
@@ -165,7 +165,7 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     }
     assert_eq!(std::fs::read_to_string(bed.path("project/new.txt")).unwrap(), "new\n");
     // ... and the upper dir no longer holds them; /workspace still shows them (now from below)
-    let listing = tar_listing(&rt.block_on(ctl::export_upper(&vm)).expect("export-upper"));
+    let listing = tar_listing(&rt.block_on(overlay_ctl::export_upper(&vm)).expect("export-upper"));
     for name in ["new.txt", "a.txt", "sub/b.txt", "c.txt", "c2.txt", "made/deep/d.txt"] {
         assert!(!listing.lines().any(|l| l.ends_with(&format!(" ./{name}"))), "{name} still in the upper dir:\n{listing}");
     }
@@ -178,7 +178,7 @@ fn sandbox_up_ssh_down_up_destroy_in_a_real_vm() {
     let st: serde_json::Value = serde_json::from_str(&s.stdout).unwrap_or_else(|e| panic!("{e}: {}", s.all()));
     assert_eq!(st["pending_requests"], 0, "{}", s.stdout);
     assert_eq!(st["overlay"]["pending_requests"], 0, "{}", s.stdout);
-    assert!(rt.block_on(ctl::drop_entries(&vm, &["../etc/passwd".to_string()])).is_err());
+    assert!(rt.block_on(overlay_ctl::drop_entries(&vm, &["../etc/passwd".to_string()])).is_err());
 
     // secrets: 0600 files owned by the agent on tmpfs, exactly the keychain's value, nowhere on
     // disk (the journal included; the pattern comes from the file, so not even this check puts

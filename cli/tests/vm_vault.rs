@@ -8,7 +8,7 @@
 mod vm_bed;
 
 use sandbox_core::lima::LimaVm;
-use sandbox_core::provision::ctl::{self, SyncRoot};
+use sandbox_core::provision::overlay_ctl::{self, SyncRoot};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use vm_bed::*;
@@ -129,13 +129,13 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     // the request in the spool names its root; status per root
     let vm: LimaVm = bed.core_vm();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let reqs = rt.block_on(ctl::requests(&vm)).expect("requests");
+    let reqs = rt.block_on(overlay_ctl::requests(&vm)).expect("requests");
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert_eq!((reqs[0].root, reqs[0].message.as_str()), (SyncRoot::Vault, "vault: a new idea and a daily note"));
-    let vst = rt.block_on(ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
+    let vst = rt.block_on(overlay_ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
     assert_eq!((vst.watcher.as_str(), vst.pending_requests), ("active", 1), "{vst:?}");
     assert!(vst.upper_entries >= 4, "{vst:?}");
-    let pst = rt.block_on(ctl::overlay_status(&vm)).expect("project status");
+    let pst = rt.block_on(overlay_ctl::overlay_status(&vm)).expect("project status");
     assert_eq!((pst.upper_entries, pst.pending_requests), (0, 0), "{pst:?}");
     let s = bed.run(&["status", "--json"], Duration::from_secs(120));
     let st = json(&s);
@@ -150,7 +150,7 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     assert_eq!(ev["root"], "vault", "{event}");
     assert!(ev["message"].as_str().unwrap_or("").contains("a new idea"), "{event}");
     let watched_id = ev["id"].as_str().unwrap().to_string();
-    assert!(rt.block_on(ctl::requests(&vm)).expect("requests").is_empty(), "the agent's request was not answered");
+    assert!(rt.block_on(overlay_ctl::requests(&vm)).expect("requests").is_empty(), "the agent's request was not answered");
 
     // `sandbox sync --root vault --json` collects again (superseding the watcher's request);
     // without --auto and without a terminal it queues for review
@@ -210,7 +210,7 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     for p in ["notes", "new-idea.md", "daily"] {
         assert!(!bed.project().join(p).exists() && !bed.project().join("notes").join(p).exists(), "{p} in the project");
     }
-    let vst = rt.block_on(ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
+    let vst = rt.block_on(overlay_ctl::overlay_status_in(&vm, SyncRoot::Vault)).expect("vault status");
     assert_eq!((vst.upper_entries, vst.watcher.as_str()), (0, "active"), "{vst:?}");
     // fresh after sync: the agent reads the applied files from the vault below at once
     assert_eq!(

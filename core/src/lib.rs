@@ -4,6 +4,7 @@
 //! validated types here, call the facade, and render [`events::Event`]s.
 
 pub mod agent;
+pub mod agent_runtime;
 pub mod audit;
 pub mod doctor;
 pub mod events;
@@ -15,7 +16,6 @@ pub mod paths;
 pub mod profile;
 pub mod provision;
 pub mod redact;
-pub mod runtime;
 pub mod sandbox;
 pub mod scan;
 pub mod secrets;

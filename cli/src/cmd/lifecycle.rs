@@ -221,8 +221,8 @@ pub fn gateway_settings(ctx: &Ctx) -> anyhow::Result<u8> {
         "node_version": a.node_version,
         "npm_version": a.npm_version,
         "gateway_port": profile.gateway_port,
-        "settings": sandbox_core::runtime::render::sandbox_settings(&profile),
-        "dual_container_settings": sandbox_core::runtime::render::dual_container_settings(&profile),
+        "settings": sandbox_core::agent_runtime::render::sandbox_settings(&profile),
+        "dual_container_settings": sandbox_core::agent_runtime::render::dual_container_settings(&profile),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(exit::OK)

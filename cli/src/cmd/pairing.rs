@@ -3,7 +3,7 @@
 use crate::context::Ctx;
 use crate::exit;
 use clap::Subcommand;
-use sandbox_core::runtime::pairing::{PairingCode, PairingRequest};
+use sandbox_core::agent_runtime::pairing::{PairingCode, PairingRequest};
 
 #[derive(Subcommand, Debug)]
 pub enum PairingCmd {

@@ -1,5 +1,5 @@
 //! The profile's `[components]` section (optional components in the VM, see
-//! `runtime::components` for what they render into).
+//! `agent_runtime::components` for what they render into).
 
 use crate::field_issue::FieldIssue;
 use serde::{Deserialize, Serialize};

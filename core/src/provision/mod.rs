@@ -23,7 +23,7 @@
 //!   host's handle (root only) for the sync loop.
 //! - the agent user `openclaw`: no sudo, no root-equivalent groups.
 
-pub mod ctl;
+pub mod overlay_ctl;
 mod payload;
 mod render;
 

@@ -197,10 +197,10 @@ async fn a_failed_apply_says_what_failed() {
 
 #[test]
 fn drop_list_is_nul_separated_relative_paths_only() {
-    let ok = ctl::drop_list(&["new.txt".into(), "./sub/b.txt".into(), "we ird\nname".into()]).unwrap();
+    let ok = overlay_ctl::drop_list(&["new.txt".into(), "./sub/b.txt".into(), "we ird\nname".into()]).unwrap();
     assert_eq!(ok, b"new.txt\0sub/b.txt\0we ird\nname\0");
     for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./", "a/./b", "nul\0x"] {
-        let e = ctl::drop_list(&[bad.to_string()]).unwrap_err().to_string();
+        let e = overlay_ctl::drop_list(&[bad.to_string()]).unwrap_err().to_string();
         assert!(e.contains("relative paths"), "{bad:?}: {e}");
     }
 }
@@ -208,11 +208,11 @@ fn drop_list_is_nul_separated_relative_paths_only() {
 #[test]
 fn requests_parse_and_garbage_is_an_error() {
     let out = "{\"id\":\"20261127T001622-c2690784\",\"time\":\"2026-11-27T00:16:22Z\",\"user\":\"openclaw\",\"message\":\"please\"}\n\n";
-    let r = ctl::parse_requests(out).unwrap();
+    let r = overlay_ctl::parse_requests(out).unwrap();
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].message, "please");
-    assert!(ctl::parse_requests("").unwrap().is_empty());
-    let e = ctl::parse_requests("not json\n").unwrap_err().to_string();
+    assert!(overlay_ctl::parse_requests("").unwrap().is_empty());
+    let e = overlay_ctl::parse_requests("not json\n").unwrap_err().to_string();
     assert!(e.contains("requests") && e.contains("sandbox up"), "{e}");
 }
 
@@ -226,11 +226,11 @@ async fn ctl_calls_run_the_root_only_tool_with_sudo() {
             stderr: vec![],
         },
     };
-    let st = ctl::overlay_status(&vm).await.unwrap();
+    let st = overlay_ctl::overlay_status(&vm).await.unwrap();
     assert_eq!((st.upper_entries, st.watcher.as_str(), st.pending_requests), (4, "active", 1));
-    ctl::drop_entries(&vm, &["a".into(), "b/c".into()]).await.unwrap();
-    ctl::drop_entries(&vm, &[]).await.unwrap();
-    ctl::ack(&vm, &["id1".into()]).await.unwrap();
+    overlay_ctl::drop_entries(&vm, &["a".into(), "b/c".into()]).await.unwrap();
+    overlay_ctl::drop_entries(&vm, &[]).await.unwrap();
+    overlay_ctl::ack(&vm, &["id1".into()]).await.unwrap();
     let calls = vm.calls.lock().unwrap();
     assert_eq!(calls.len(), 3, "an empty drop makes no call");
     assert_eq!(calls[0].0, vec!["sudo", layout::CTL, "status"]);
@@ -245,7 +245,7 @@ async fn a_failed_ctl_call_names_the_verb() {
         calls: Mutex::default(),
         reply: ExecOutput { status: 1, stdout: vec![], stderr: b"openclaw-sandbox-ctl: mode yolo-unsafe has no overlay\n".to_vec() },
     };
-    let e = ctl::export_upper(&vm).await.unwrap_err().to_string();
+    let e = overlay_ctl::export_upper(&vm).await.unwrap_err().to_string();
     assert!(e.contains("export-upper") && e.contains("has no overlay"), "{e}");
 }
 
@@ -444,9 +444,9 @@ fn backslash_unit_names_survive_the_payload_and_the_apply_library() {
 
 #[test]
 fn ctl_argv_selects_the_root_after_the_verb() {
-    assert_eq!(ctl::argv("export-upper", ctl::SyncRoot::Project, &[]), vec!["sudo", layout::CTL, "export-upper"]);
-    assert_eq!(ctl::argv("drop", ctl::SyncRoot::Vault, &[]), vec!["sudo", layout::CTL, "drop", "--root", "vault"]);
-    assert_eq!(ctl::argv("ack", ctl::SyncRoot::Vault, &["id1"]), vec!["sudo", layout::CTL, "ack", "--root", "vault", "id1"]);
+    assert_eq!(overlay_ctl::argv("export-upper", overlay_ctl::SyncRoot::Project, &[]), vec!["sudo", layout::CTL, "export-upper"]);
+    assert_eq!(overlay_ctl::argv("drop", overlay_ctl::SyncRoot::Vault, &[]), vec!["sudo", layout::CTL, "drop", "--root", "vault"]);
+    assert_eq!(overlay_ctl::argv("ack", overlay_ctl::SyncRoot::Vault, &["id1"]), vec!["sudo", layout::CTL, "ack", "--root", "vault", "id1"]);
 }
 
 #[tokio::test]
@@ -459,11 +459,11 @@ async fn vault_ctl_calls_pass_the_root() {
             stderr: vec![],
         },
     };
-    let st = ctl::overlay_status_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
+    let st = overlay_ctl::overlay_status_in(&vm, overlay_ctl::SyncRoot::Vault).await.unwrap();
     assert_eq!(st.upper_entries, 2);
-    ctl::drop_entries_in(&vm, ctl::SyncRoot::Vault, &["notes/n.md".into()]).await.unwrap();
-    ctl::reset_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
-    ctl::export_upper_in(&vm, ctl::SyncRoot::Vault).await.unwrap();
+    overlay_ctl::drop_entries_in(&vm, overlay_ctl::SyncRoot::Vault, &["notes/n.md".into()]).await.unwrap();
+    overlay_ctl::reset_in(&vm, overlay_ctl::SyncRoot::Vault).await.unwrap();
+    overlay_ctl::export_upper_in(&vm, overlay_ctl::SyncRoot::Vault).await.unwrap();
     let calls = vm.calls.lock().unwrap();
     let argvs: Vec<Vec<String>> = calls.iter().map(|c| c.0.clone()).collect();
     for (argv, verb) in argvs.iter().zip(["status", "drop", "reset", "export-upper"]) {
@@ -475,7 +475,7 @@ async fn vault_ctl_calls_pass_the_root() {
 #[test]
 fn requests_carry_their_root_and_old_ones_are_the_projects() {
     let out = "{\"id\":\"a\",\"time\":\"t\",\"user\":\"openclaw\",\"message\":\"m\"}\n{\"id\":\"b\",\"time\":\"t\",\"user\":\"openclaw\",\"message\":\"m\",\"root\":\"vault\"}\n";
-    let r = ctl::parse_requests(out).unwrap();
-    assert_eq!((r[0].root, r[1].root), (ctl::SyncRoot::Project, ctl::SyncRoot::Vault));
-    assert!(ctl::parse_requests("{\"id\":\"c\",\"time\":\"t\",\"user\":\"u\",\"message\":\"m\",\"root\":\"etc\"}\n").is_err());
+    let r = overlay_ctl::parse_requests(out).unwrap();
+    assert_eq!((r[0].root, r[1].root), (overlay_ctl::SyncRoot::Project, overlay_ctl::SyncRoot::Vault));
+    assert!(overlay_ctl::parse_requests("{\"id\":\"c\",\"time\":\"t\",\"user\":\"u\",\"message\":\"m\",\"root\":\"etc\"}\n").is_err());
 }

@@ -36,11 +36,11 @@ pub enum SandboxError {
     #[error(transparent)]
     Firewall(#[from] crate::firewall::install::InstallError),
     #[error(transparent)]
-    Ctl(#[from] crate::provision::ctl::CtlError),
+    Ctl(#[from] crate::provision::overlay_ctl::CtlError),
     #[error("this profile is in yolo-unsafe mode: the agent writes straight into your folders, so there is no overlay to sync or reset")]
     NoOverlay,
     #[error(transparent)]
-    Pairing(#[from] crate::runtime::pairing::PairingError),
+    Pairing(#[from] crate::agent_runtime::pairing::PairingError),
 
     #[error("nothing to undo: no request has been applied")]
     NothingToUndo,
@@ -97,11 +97,11 @@ pub struct Status {
     /// Sync requests waiting for the user's review.
     pub pending_requests: usize,
     /// The overlay in the running VM: unsynced entries, audit watcher, agent's requests.
-    pub overlay: Option<crate::provision::ctl::OverlayStatus>,
+    pub overlay: Option<crate::provision::overlay_ctl::OverlayStatus>,
     /// The OpenClaw gateway on the host's forwarded port (when the VM runs).
-    pub gateway: Option<crate::runtime::health::GatewayHealth>,
+    pub gateway: Option<crate::agent_runtime::health::GatewayHealth>,
     /// The same for the vault's overlay (`/workspace-obsidian`), when the profile has a vault.
-    pub vault_overlay: Option<crate::provision::ctl::OverlayStatus>,
+    pub vault_overlay: Option<crate::provision::overlay_ctl::OverlayStatus>,
     /// Where the sandbox's Lima keeps its VMs (its own `LIMA_HOME`).
     pub lima_home: PathBuf,
     /// The VM does not exist in `lima_home` but one with its name exists in the user's own Lima
@@ -336,7 +336,7 @@ impl Sandbox {
             self.progress("up", "runtime", "Installing and starting the OpenClaw gateway", Some(1.0));
             // Installing Node and OpenClaw (hundreds of MB from npm) can take long on a slow line.
             let vm = self.vm().with_timeout(std::time::Duration::from_secs(3600));
-            let runtime = crate::runtime::apply(&vm, &self.profile).await?;
+            let runtime = crate::agent_runtime::apply(&vm, &self.profile).await?;
             report.changed.extend(runtime.changed);
             for w in &runtime.warnings {
                 self.bus.publish(Event::Notice { message: w.clone() });
@@ -411,7 +411,7 @@ impl Sandbox {
         let mut names = self.profile.secrets.clone();
         if self.profile.features.gateway {
             // The gateway's token is the sandbox's own secret: generated into the keychain once.
-            let token = crate::runtime::render::GATEWAY_TOKEN_SECRET;
+            let token = crate::agent_runtime::render::GATEWAY_TOKEN_SECRET;
             let generated = tokio::task::spawn_blocking(move || {
                 let store = crate::secrets::open_default_store()?;
                 crate::secrets::store::ensure_generated(store.as_ref(), &crate::secrets::validate_name(token)?)
@@ -479,14 +479,14 @@ impl Sandbox {
         let p = &self.profile;
         let running = matches!(&inst, Some(i) if i.status == InstanceStatus::Running) && p.mode != Mode::YoloUnsafe;
         // A VM that is not provisioned (yet) has no overlay to report.
-        let overlay = if running { crate::provision::ctl::overlay_status(&self.vm()).await.ok() } else { None };
+        let overlay = if running { crate::provision::overlay_ctl::overlay_status(&self.vm()).await.ok() } else { None };
         let vault_overlay = if running && crate::provision::vault_mount(p).is_some() {
-            crate::provision::ctl::overlay_status_in(&self.vm(), crate::sync::queue::SyncRoot::Vault).await.ok()
+            crate::provision::overlay_ctl::overlay_status_in(&self.vm(), crate::sync::queue::SyncRoot::Vault).await.ok()
         } else {
             None
         };
         let gateway = match &inst {
-            Some(i) if i.status == InstanceStatus::Running => Some(crate::runtime::health::check(p.gateway_port).await),
+            Some(i) if i.status == InstanceStatus::Running => Some(crate::agent_runtime::health::check(p.gateway_port).await),
             _ => None,
         };
         Ok(Status {

@@ -2,8 +2,8 @@
 //! only, never offered to agents), and announce new ones while the VM runs.
 
 use super::{Sandbox, SandboxError};
+use crate::agent_runtime::pairing::{approve, event, list, PairingCode, PairingError, PairingRequest, Seen, POLL_EVERY};
 use crate::events::Event;
-use crate::runtime::pairing::{approve, event, list, PairingCode, PairingError, PairingRequest, Seen, POLL_EVERY};
 
 impl Sandbox {
     fn require_telegram(&self) -> Result<(), SandboxError> {

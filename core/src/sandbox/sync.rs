@@ -11,7 +11,7 @@
 use super::{Sandbox, SandboxError};
 use crate::events::Event;
 use crate::profile::Mode;
-use crate::provision::ctl::{self, OverlayStatus};
+use crate::provision::overlay_ctl::{self, OverlayStatus};
 use crate::scan::Scanner;
 use crate::sync::apply::ApplyOutcome;
 use crate::sync::apply::{FailMode, FailPoint};
@@ -117,7 +117,7 @@ impl Sandbox {
         let io = |source| SandboxError::Io { path: dir.clone(), source };
         std::fs::create_dir_all(&dir).map_err(io)?;
         let file = tempfile::Builder::new().prefix("upper-").suffix(".tar").tempfile_in(&dir).map_err(io)?;
-        ctl::export_upper_to_in(vm, root, file.path()).await?;
+        overlay_ctl::export_upper_to_in(vm, root, file.path()).await?;
         Ok(file)
     }
 
@@ -154,7 +154,7 @@ impl Sandbox {
     pub async fn sync_collect_in(&self, root: SyncRoot, extra_message: Option<String>) -> Result<Collected, SandboxError> {
         let project = self.require_root(root)?;
         let vm = self.require_vm().await?;
-        let asked: Vec<ctl::SyncRequest> = ctl::requests(&vm).await?.into_iter().filter(|r| r.root == root).collect();
+        let asked: Vec<overlay_ctl::SyncRequest> = overlay_ctl::requests(&vm).await?.into_iter().filter(|r| r.root == root).collect();
         let tar = self.export_upper(&vm, root).await?;
         let reader = std::io::BufReader::with_capacity(256 * 1024, tar.reopen().map_err(|e| SandboxError::Io { path: tar.path().to_path_buf(), source: e })?);
         let queue = self.queue()?;
@@ -162,7 +162,7 @@ impl Sandbox {
         let mut req = queue.create_for(root, reader, &project, &self.profile().sync_policy, &Scanner::builtin(), None)?;
         if !asked.is_empty() {
             let ids: Vec<String> = asked.iter().map(|r| r.id.clone()).collect();
-            ctl::ack(&vm, &ids).await?;
+            overlay_ctl::ack(&vm, &ids).await?;
         }
         if req.changes.is_empty() && req.findings.is_empty() {
             queue.reject(&req.id)?;
@@ -212,7 +212,7 @@ impl Sandbox {
                 dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
                 drop.extend(dirs);
                 if !drop.is_empty() {
-                    ctl::drop_entries_in(&vm, req.root, &drop).await?;
+                    overlay_ctl::drop_entries_in(&vm, req.root, &drop).await?;
                 }
             }
         }
@@ -254,7 +254,7 @@ impl Sandbox {
     pub async fn reset_overlay_in(&self, root: SyncRoot) -> Result<(), SandboxError> {
         self.require_root(root)?;
         let vm = self.require_vm().await?;
-        ctl::reset_in(&vm, root).await?;
+        overlay_ctl::reset_in(&vm, root).await?;
         self.audit_log().append("reset", serde_json::json!({"instance": self.profile().name, "root": root}))?;
         Ok(())
     }
@@ -275,7 +275,7 @@ impl Sandbox {
             return Ok(None);
         }
         match self.running_vm().await? {
-            Some(vm) => Ok(Some(ctl::overlay_status_in(&vm, root).await?)),
+            Some(vm) => Ok(Some(overlay_ctl::overlay_status_in(&vm, root).await?)),
             None => Ok(None),
         }
     }
@@ -304,12 +304,12 @@ impl Sandbox {
     /// Answer the agent's pending `openclaw-sync-request`s: one collect per root asked about.
     /// Requests for a vault the profile does not have are answered with an `Error` event.
     async fn collect_requested(&self, vm: &dyn crate::vm::Vm) -> Result<(), SandboxError> {
-        let asked = ctl::requests(vm).await?;
+        let asked = overlay_ctl::requests(vm).await?;
         let roots: std::collections::BTreeSet<SyncRoot> = asked.iter().map(|r| r.root).collect();
         for root in roots {
             if let Err(SandboxError::NoVault) = self.root_folder(root) {
                 let ids: Vec<String> = asked.iter().filter(|r| r.root == root).map(|r| r.id.clone()).collect();
-                ctl::ack(vm, &ids).await?;
+                overlay_ctl::ack(vm, &ids).await?;
                 self.bus().publish(Event::Error { message: format!("the agent asked for a review of the {root}, but {}", SandboxError::NoVault) });
                 continue;
             }

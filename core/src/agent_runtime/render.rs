@@ -150,7 +150,7 @@ fn gateway_unit(profile: &Profile) -> String {
 pub fn sandbox_settings(profile: &Profile) -> Value {
     let a = &profile.agent;
     let mut env = serde_json::Map::new();
-    let passthrough = crate::runtime::config::TOOL_ENV.iter().map(|s| s.to_string()).chain(a.env_passthrough_extra.iter().cloned());
+    let passthrough = crate::agent_runtime::config::TOOL_ENV.iter().map(|s| s.to_string()).chain(a.env_passthrough_extra.iter().cloned());
     for name in passthrough {
         // Only secrets the profile pushes; the value is substituted by OpenClaw from its own
         // environment at load time, so it never lands in the file.
@@ -338,8 +338,8 @@ mod tests {
     fn components_join_the_runtime_payload_when_on() {
         let (_d, p) = profile("vault = \"vault\"\n[features]\ncadence = true\nbuildlog = true\n");
         let r = render(&p).unwrap();
-        assert!(r.file(crate::runtime::components::CADENCE_JSON).is_some());
-        assert!(r.units.iter().any(|u| u == crate::runtime::components::COMPONENTS_UNIT), "{:?}", r.units);
+        assert!(r.file(crate::agent_runtime::components::CADENCE_JSON).is_some());
+        assert!(r.units.iter().any(|u| u == crate::agent_runtime::components::COMPONENTS_UNIT), "{:?}", r.units);
     }
 
     #[test]
