@@ -115,6 +115,8 @@ fn code_for(e: &anyhow::Error) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // warnings (and more with SANDBOX_LOG=info|debug) to stderr, through core's redactor
+    sandbox_core::secrets::redact_log::init_stderr();
     let ctx = context::Ctx::new(cli.profile);
     let ctx_profile = ctx.profile_path.clone();
     let rt = match tokio::runtime::Runtime::new() {

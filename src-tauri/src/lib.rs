@@ -117,6 +117,8 @@ fn second_launch<R: Runtime>(app: &AppHandle<R>, args: Vec<String>) {
 
 /// Run the menu-bar app.
 pub fn run() {
+    // the app's log (stderr; SANDBOX_LOG=info|debug for more), through core's redactor
+    sandbox_core::secrets::redact_log::init_stderr();
     let args: Vec<String> = std::env::args().collect();
     let show = windows::requested(&args, std::env::var("OPENCLAW_SANDBOX_SHOW").ok().as_deref());
     tauri::Builder::default()

@@ -4,6 +4,8 @@
 //! sync request approved and undone, another rejected. Times, folders and the test's own
 //! names are the only differences allowed.
 
+mod ipc;
+
 use openclaw_sandbox_app::commands;
 use openclaw_sandbox_app::services::{CoreControl, CoreFirewall, CoreKeychain, CoreReviewer, Services};
 use openclaw_sandbox_app::state::AppState;
@@ -13,8 +15,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tauri::test::{mock_builder, mock_context, noop_assets};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -108,16 +109,7 @@ fn cli(bin: &Path, w: &World, args: &[&str], stdin: Option<&str>) {
 }
 
 fn call(w: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Value {
-    let req = InvokeRequest {
-        cmd: cmd.into(),
-        callback: tauri::ipc::CallbackFn(0),
-        error: tauri::ipc::CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: tauri::ipc::InvokeBody::Json(body),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    get_ipc_response(w, req).map(|b| b.deserialize::<Value>().unwrap()).unwrap_or_else(|e| panic!("{cmd}: {e:?}"))
+    ipc::call(w, cmd, body).unwrap_or_else(|e| panic!("{cmd}: {e:?}"))
 }
 
 #[test]

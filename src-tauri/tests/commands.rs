@@ -1,6 +1,8 @@
 //! The app's commands under Tauri's mock runtime (`tauri::test`): no display, no VM.
 //! Core's validation is real; the VM control, keychain and review queue are recording fakes.
 
+mod ipc;
+
 use async_trait::async_trait;
 use openclaw_sandbox_app::commands;
 use openclaw_sandbox_app::error::{CmdResult, CommandError, ErrorKind};
@@ -12,8 +14,7 @@ use sandbox_core::secrets::{MemoryStore, SecretName, SecretStore, SecretValue, S
 use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tauri::test::{mock_builder, mock_context, noop_assets};
 use tauri::{App, Manager, WebviewWindow};
 
 #[derive(Default)]
@@ -112,16 +113,7 @@ impl Harness {
     }
 
     fn call(&self, cmd: &str, body: Value) -> Result<Value, Value> {
-        let req = InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: tauri::ipc::InvokeBody::Json(body),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, req).map(|b| b.deserialize::<Value>().unwrap())
+        ipc::call(&self.window, cmd, body)
     }
 
     fn profile(&self) -> std::path::PathBuf {

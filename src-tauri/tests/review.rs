@@ -3,30 +3,19 @@
 //! only that to the project; undo restores it; a blocked request cannot be approved whole.
 //! The VM is absent (limactl is the scripted stand-in), as when reviewing after a stop.
 
+mod ipc;
+
+use ipc::call;
 use openclaw_sandbox_app::commands;
 use openclaw_sandbox_app::services::{CoreReviewer, NotInThisBuild, Services};
 use openclaw_sandbox_app::state::AppState;
 use sandbox_core::events::EventBus;
 use sandbox_core::paths::Paths;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-
-fn call(w: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
-    let req = InvokeRequest {
-        cmd: cmd.into(),
-        callback: tauri::ipc::CallbackFn(0),
-        error: tauri::ipc::CallbackFn(1),
-        url: "tauri://localhost".parse().unwrap(),
-        body: tauri::ipc::InvokeBody::Json(body),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    get_ipc_response(w, req).map(|b| b.deserialize::<Value>().unwrap())
-}
+use tauri::test::{mock_builder, mock_context, noop_assets};
 
 fn upper_tar(root: &Path, files: &[(&str, &str)]) -> PathBuf {
     let upper = root.join("upper");

@@ -23,6 +23,26 @@ impl SharedRedactor {
     }
 }
 
+/// Send this process's log to stderr through the door ([`crate::redact::door`]): every line
+/// is redacted before it is written. Level from `SANDBOX_LOG` (`error`, `warn` — the default —,
+/// `info`, `debug`, `trace`). Front ends call it once at start; a second call changes nothing.
+pub fn init_stderr() {
+    let level = match std::env::var("SANDBOX_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
+        "error" => tracing::Level::ERROR,
+        "info" => tracing::Level::INFO,
+        "debug" => tracing::Level::DEBUG,
+        "trace" => tracing::Level::TRACE,
+        _ => tracing::Level::WARN,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false)
+        .without_time()
+        .with_ansi(false)
+        .with_writer(RedactingMakeWriter::new(std::io::stderr, crate::redact::door().clone()))
+        .try_init();
+}
+
 /// Wraps any `MakeWriter` so that what each log event writes is redacted first.
 #[derive(Debug, Clone)]
 pub struct RedactingMakeWriter<M> {
