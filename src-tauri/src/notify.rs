@@ -18,9 +18,26 @@ pub mod actions {
     pub const REJECT: &str = "reject";
     pub const ALLOW: &str = "allow";
     pub const IGNORE: &str = "ignore";
+    /// Open the window about it (Settings, for a blocked connection).
+    pub const SHOW: &str = "show";
     pub const APPROVE_PAIRING: &str = "approve-pairing";
     /// A click on the notification's body (the plugin's name for it).
     pub const TAP: &str = "tap";
+}
+
+/// The buttons of each action type, in the order the OS shows them: (type, [(action id, title)]).
+/// The **first** action of a type must never decide anything: on macOS the plugin shows two or
+/// more actions under an "Options" button, and a click on that button reports the first action
+/// (tauri-plugin-notification's `NotificationBuilder::show`). So "Review…" / "Show…" come first;
+/// Approve, Reject, Allow and Approve pairing only ever answer a click on their own word.
+pub fn action_types() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    use actions::*;
+    vec![
+        (TYPE_SYNC, vec![(REVIEW, "Review…"), (APPROVE, "Approve"), (REJECT, "Reject")]),
+        (TYPE_SYNC_BLOCKED, vec![(REVIEW, "Review…")]),
+        (TYPE_BLOCKED, vec![(SHOW, "Show…"), (ALLOW, "Allow"), (IGNORE, "Ignore")]),
+        (TYPE_PAIRING, vec![(APPROVE_PAIRING, "Approve pairing")]),
+    ]
 }
 
 /// What a notification is about; travels with it (as `extra`) so its actions know their target.
@@ -207,6 +224,49 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No click made without reading a word decides anything: the body (`tap`) and, where the
+    /// OS folds several actions under one button (macOS "Options"), that button — which reports
+    /// the first action — only open a window or do nothing. On every OS.
+    #[test]
+    fn no_unread_click_approves_allows_rejects_or_pairs() {
+        let subjects = [
+            Subject::Sync { id: "r".into(), blocked: false },
+            Subject::Sync { id: "r".into(), blocked: true },
+            Subject::Blocked { target: "example.com".into() },
+            Subject::Pairing { code: "ABCD2345".into() },
+            Subject::Failure,
+        ];
+        let harmless = |r: &Reaction| matches!(r, Reaction::Open(_) | Reaction::Nothing);
+        for s in &subjects {
+            assert!(harmless(&reaction(actions::TAP, s)), "a click on the body of {s:?} did {:?}", reaction(actions::TAP, s));
+        }
+        for (t, acts) in action_types() {
+            if acts.len() >= 2 {
+                let (first, _) = acts[0];
+                for s in &subjects {
+                    let r = reaction(first, s);
+                    assert!(harmless(&r), "type {t}: its first action `{first}` (what macOS's Options button reports) does {r:?} on {s:?}");
+                }
+            }
+            // each decision is a button of its own, named by what it does
+            for (id, title) in &acts {
+                let word = match *id {
+                    actions::APPROVE => "Approve",
+                    actions::REJECT => "Reject",
+                    actions::ALLOW => "Allow",
+                    actions::APPROVE_PAIRING => "Approve pairing",
+                    _ => continue,
+                };
+                assert!(title.starts_with(word), "type {t}: `{id}` is titled {title:?}");
+            }
+        }
+        // the buttons that decide still do what they say
+        assert_eq!(reaction(actions::APPROVE, &subjects[0]), Reaction::Approve("r".into()));
+        assert_eq!(reaction(actions::ALLOW, &subjects[2]), Reaction::Allow("example.com".into()));
+        assert_eq!(reaction(actions::SHOW, &subjects[2]), Reaction::Open(WINDOW_SETTINGS));
+        assert_eq!(reaction(actions::APPROVE_PAIRING, &subjects[3]), Reaction::ApprovePairing("ABCD2345".into()));
+    }
 
     fn blocked(direction: Direction, count: u64) -> Event {
         Event::FirewallBlocked(BlockedConnection {

@@ -1,9 +1,9 @@
 //! Shows [`notify::Notice`]s through the official notification plugin (Linux: the Desktop
 //! Notifications spec over D-Bus; macOS: the plugin's notify-rust path, where several actions
-//! collapse into an "Options" menu and a click still opens the right window) and performs the
-//! user's action.
+//! collapse into an "Options" menu whose own click reports the first action — which is why the
+//! first action is never a decision, see [`notify::action_types`]) and performs the user's action.
 
-use crate::notify::{self, actions::*, Reaction, Subject, Throttle};
+use crate::notify::{self, Reaction, Subject, Throttle};
 use crate::state::AppState;
 use crate::windows;
 use sandbox_core::events::Event;
@@ -29,13 +29,12 @@ pub struct Notifier {
 pub fn register<R: Runtime>(app: &AppHandle<R>) {
     app.manage(Notifier::default());
     let n = app.notification();
-    let act = |id: &str, title: &str| Action::builder(id, title).build();
-    let _ = n.register_action_types(vec![
-        ActionType::builder(TYPE_SYNC).actions(vec![act(APPROVE, "Approve"), act(REVIEW, "Review"), act(REJECT, "Reject")]).build(),
-        ActionType::builder(TYPE_SYNC_BLOCKED).actions(vec![act(REVIEW, "Review")]).build(),
-        ActionType::builder(TYPE_BLOCKED).actions(vec![act(ALLOW, "Allow"), act(IGNORE, "Ignore")]).build(),
-        ActionType::builder(TYPE_PAIRING).actions(vec![act(APPROVE_PAIRING, "Approve pairing")]).build(),
-    ]);
+    // the order matters: see notify::action_types (the first action is never a decision)
+    let types = notify::action_types()
+        .into_iter()
+        .map(|(t, acts)| ActionType::builder(t).actions(acts.into_iter().map(|(id, title)| Action::builder(id, title).build()).collect()).build())
+        .collect();
+    let _ = n.register_action_types(types);
     let handle = app.clone();
     let _ = n.on_action(move |performed| {
         let subject = performed.notification().and_then(|n| n.extra().get("subject").cloned()).and_then(|v| serde_json::from_value::<Subject>(v).ok());

@@ -31,6 +31,7 @@ async def main():
         n = notes[0]
         assert n["summary"] == "Blocked connection to 203.0.113.7:443 (3 times)", n
         assert n["actions"].get("allow") == "Allow" and n["actions"].get("ignore") == "Ignore", n
+        assert [k for k in n["actions"] if k != "default"][0] == "show", n  # first: harmless
         print("ok: denial in the VM → notification", repr(n["summary"]), "with", n["actions"])
         # The follower reconnects and replays the same journal lines; the app's throttle keeps
         # it to one notification per connection.
