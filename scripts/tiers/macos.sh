@@ -12,4 +12,4 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
     exit 0
   fi
 fi
-CC_aarch64_apple_darwin=clang cargo check --locked --target "$target" -p sandbox-core -p openclaw-sandbox-app --no-default-features
+CC_aarch64_apple_darwin=clang cargo clippy --locked --target "$target" -p sandbox-core -p openclaw-sandbox-app --no-default-features -- -D warnings

@@ -15,11 +15,14 @@ pub mod ipc_names;
 pub mod model;
 pub mod network;
 pub mod notify;
+pub mod notify_actions;
 #[cfg(feature = "desktop-notifications")]
 pub mod notify_desktop;
 #[cfg(not(feature = "desktop-notifications"))]
 #[path = "notify_none.rs"]
 pub mod notify_desktop;
+#[cfg(target_os = "macos")]
+pub mod notify_macos;
 pub mod platform;
 pub mod services;
 pub mod state;

@@ -40,6 +40,28 @@ pub fn action_types() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> 
     ]
 }
 
+/// How the OS should treat an action's button (macOS's notification center honours all three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActionOptions {
+    /// Only on an unlocked Mac: every decision (approve, reject, allow, pair).
+    pub requires_unlock: bool,
+    /// Shown as destructive (red): throwing the agent's work away.
+    pub destructive: bool,
+    /// Brings the app forward (it opens a window).
+    pub opens_window: bool,
+}
+
+/// The options of action `id` (see [`action_types`]).
+pub fn action_options(id: &str) -> ActionOptions {
+    use actions::*;
+    match id {
+        APPROVE | ALLOW | APPROVE_PAIRING => ActionOptions { requires_unlock: true, ..Default::default() },
+        REJECT => ActionOptions { requires_unlock: true, destructive: true, ..Default::default() },
+        REVIEW | SHOW => ActionOptions { opens_window: true, ..Default::default() },
+        _ => ActionOptions::default(),
+    }
+}
+
 /// What a notification is about; travels with it (as `extra`) so its actions know their target.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "about", rename_all = "snake_case")]
@@ -261,6 +283,22 @@ mod tests {
                 assert!(title.starts_with(word), "type {t}: `{id}` is titled {title:?}");
             }
         }
+        // every decision needs an unlocked Mac; what opens a window says so (each action on the
+        // kind of notification it belongs to)
+        for (t, acts) in action_types() {
+            let subject = match t {
+                actions::TYPE_SYNC => &subjects[0],
+                actions::TYPE_SYNC_BLOCKED => &subjects[1],
+                actions::TYPE_BLOCKED => &subjects[2],
+                _ => &subjects[3],
+            };
+            for (id, _) in acts {
+                let r = reaction(id, subject);
+                assert_eq!(action_options(id).requires_unlock, !harmless(&r), "`{id}` on {subject:?} does {r:?}");
+                assert_eq!(action_options(id).opens_window, matches!(r, Reaction::Open(_)), "`{id}` on {subject:?} does {r:?}");
+            }
+        }
+        assert!(action_options(actions::REJECT).destructive);
         // the buttons that decide still do what they say
         assert_eq!(reaction(actions::APPROVE, &subjects[0]), Reaction::Approve("r".into()));
         assert_eq!(reaction(actions::ALLOW, &subjects[2]), Reaction::Allow("example.com".into()));
