@@ -207,13 +207,14 @@ async fn change(ctx: &Ctx, which: Change, text: &str) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
-    // A running VM gets the new rules at once; otherwise they apply at the next `sandbox up`.
-    let running = match ctx.sandbox() {
-        Ok(sb) => sb.running_vm().await.unwrap_or(None),
-        Err(_) => None,
+    // core's use case: a running VM gets the new rules at once; otherwise they apply at the
+    // next `sandbox up`. A profile that does not load as a whole can still be edited (the same
+    // edit and audit, with no VM to reload).
+    let changed = match ctx.sandbox() {
+        Ok(sb) => sb.firewall_change(which, &target).await,
+        Err(_) => firewall::change(&ctx.profile_path, &ctx.paths.log_dir, which, &target, None).await,
     };
-    let vm = running.as_ref().map(|v| v as &dyn sandbox_core::vm::Vm);
-    let outcome = match firewall::change(&ctx.profile_path, &ctx.paths.log_dir, which, &target, vm).await {
+    let outcome = match changed {
         Ok(o) => o,
         Err(firewall::FirewallError::Edit(e @ edit::EditError::NotListed { .. })) => {
             eprintln!("error: {e}");

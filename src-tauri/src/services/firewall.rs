@@ -27,13 +27,11 @@ pub struct CoreFirewall {
 #[async_trait]
 impl Firewall for CoreFirewall {
     async fn allow(&self, target: &str) -> CmdResult<()> {
-        use sandbox_core::firewall::{change, Change, Target};
+        use sandbox_core::firewall::{Change, Target};
         let target = Target::parse(target).map_err(CommandError::failed)?;
         let profile = Profile::load(&self.profile_path)?;
         let sandbox = Sandbox::new(profile, self.paths.clone(), Limactl::locate()?, self.bus.clone());
-        let running = sandbox.running_vm().await.unwrap_or(None);
-        let vm = running.as_ref().map(|v| v as &dyn sandbox_core::vm::Vm);
-        let outcome = change(&self.profile_path, &self.paths.log_dir, Change::Allow, &target, vm).await.map_err(CommandError::failed)?;
+        let outcome = sandbox.firewall_change(Change::Allow, &target).await.map_err(CommandError::failed)?;
         let applies = if outcome.reloaded { "now" } else { "at the next start" };
         self.bus.publish(sandbox_core::events::Event::Notice { message: format!("Allowed {target} in the profile; it applies {applies}") });
         Ok(())
