@@ -192,6 +192,12 @@ impl SharedRedactor {
         }
     }
 
+    /// Whether the stored values of all of `names` were loaded already.
+    pub fn has_loaded(&self, names: &[String]) -> bool {
+        let loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        names.iter().all(|n| loaded.contains(n))
+    }
+
     /// Of `names`, those whose stored values were not loaded yet; marks them loaded.
     pub fn take_unloaded(&self, names: &[String]) -> Vec<String> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());

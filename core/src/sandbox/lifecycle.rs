@@ -114,6 +114,7 @@ impl Sandbox {
     /// Create or start the VM, then provision it. Idempotent: on a running, provisioned VM it
     /// changes nothing and says so.
     pub async fn up(&self) -> Result<UpReport, SandboxError> {
+        self.learn_secret_values().await;
         let name = self.profile.name.clone();
         let mut report = UpReport::default();
         let version = self.limactl.checked_version().await?;

@@ -86,11 +86,21 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// The sandbox of `profile`. This process's redactor learns the stored values of the
-    /// profile's secrets (once per name, whoever constructs): a VM pushed to by another
-    /// process prints nothing they could read.
+    /// profile's secrets before anything reads the VM ([`Self::running_vm`], [`Self::require_vm`],
+    /// `up`): a VM pushed to by another process prints nothing they could read. Opening a
+    /// sandbox reads no keychain item by itself.
     pub fn new(profile: Profile, paths: Paths, limactl: Limactl, bus: EventBus) -> Self {
-        crate::secrets::redact::load_into_door(&profile.secrets);
         Sandbox { profile, paths, limactl, bus, host: HostOs::current() }
+    }
+
+    /// Teach this process's redactor the stored values of the profile's secrets (once per name;
+    /// the OS store is read off the async threads).
+    pub(crate) async fn learn_secret_values(&self) {
+        let names = self.profile.secrets.clone();
+        if crate::redact::door().has_loaded(&names) {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || crate::secrets::redact::load_into_door(&names)).await;
     }
 
     /// Whose network the VM has: the VM type Lima reports for the instance decides the DNS
@@ -160,12 +170,14 @@ impl Sandbox {
 
     /// The VM, when it is running (for live updates such as a firewall reload).
     pub async fn running_vm(&self) -> Result<Option<LimaVm>, SandboxError> {
+        self.learn_secret_values().await;
         let inst = self.limactl.instance(&self.profile.name).await?;
         Ok(matches!(inst.map(|i| i.status), Some(InstanceStatus::Running)).then(|| self.vm()))
     }
 
     /// The running VM, or an error saying how to start it.
     pub async fn require_vm(&self) -> Result<LimaVm, SandboxError> {
+        self.learn_secret_values().await;
         self.require_running().await?;
         Ok(self.vm())
     }
