@@ -231,13 +231,14 @@ impl Sandbox {
     }
 
     /// The lima.yaml for this profile on this host.
-    pub fn lima_yaml(&self) -> String {
+    pub fn lima_yaml(&self) -> Result<String, SandboxError> {
         self.lima_yaml_for(self.host)
     }
 
-    /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`).
-    pub fn lima_yaml_for(&self, host: HostOs) -> String {
-        lima::to_yaml(&lima::render(&self.profile, host), self.profile.source.as_deref())
+    /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`); a
+    /// `"system"` CA entry is read from this host.
+    pub fn lima_yaml_for(&self, host: HostOs) -> Result<String, SandboxError> {
+        Ok(lima::to_yaml(&lima::render(&self.profile, host)?, self.profile.source.as_deref()))
     }
 
     fn write_lima_yaml(&self) -> Result<PathBuf, SandboxError> {
@@ -245,7 +246,8 @@ impl Sandbox {
         let path = dir.join(format!("{}.yaml", self.profile.name));
         let io = |source| SandboxError::Io { path: path.clone(), source };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        std::fs::write(&path, self.lima_yaml()).map_err(io)?;
+        let yaml = self.lima_yaml()?;
+        std::fs::write(&path, yaml).map_err(io)?;
         Ok(path)
     }
 
@@ -368,7 +370,7 @@ impl Sandbox {
                 return Ok(None);
             }
         };
-        match lima::compare_config(&inst.name, &text, &lima::render(&self.profile, self.host)) {
+        match lima::compare_config(&inst.name, &text, &lima::render(&self.profile, self.host)?) {
             Ok(r) => Ok(r),
             Err(e @ LimaError::BadInstanceConfig { .. }) => {
                 self.bus.publish(Event::Notice { message: e.to_string() });
