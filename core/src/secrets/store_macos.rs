@@ -2,9 +2,14 @@
 //! password ("application password" in Keychain Access) per secret: service = our service
 //! name (also its label, so Keychain Access's Name column shows it), account = the secret name.
 //!
-//! Every item is written not synchronizable (never in iCloud Keychain) and with the
+//! Every item is written not synchronizable (never in iCloud Keychain) and requests the
 //! accessibility "when unlocked, this device only" (kSecAttrAccessibleWhenUnlockedThisDeviceOnly,
-//! as an access control with no further constraints). Reads match on service and account only,
+//! as an access control with no further constraints). Without kSecUseDataProtectionKeychain the
+//! SecItem API targets the file-based login keychain (Apple TN3137): a file on this Mac that
+//! iCloud does not sync, readable while it is unlocked; the accessibility class itself is
+//! enforced by the data-protection keychain only, which needs a keychain-access-groups
+//! entitlement (a provisioning profile) that neither the CLI nor the app has — and the two must
+//! share one keychain, so this store does not use it. Reads match on service and account only,
 //! so items stored by earlier versions (through the keyring crate, without those attributes)
 //! are still found; `set` replaces such an item by a new one that has them.
 //! Compiled on macOS only; Linux has store_linux.rs behind the same `open`.
