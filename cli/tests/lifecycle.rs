@@ -534,3 +534,30 @@ fn a_smaller_disk_is_refused_before_anything_is_stopped() {
     assert!(r.stderr.contains("Lima cannot shrink a disk"), "{}", r.stderr);
     assert!(env.verbs().is_empty(), "{:?}", env.verbs());
 }
+
+#[test]
+fn system_ca_certs_render_this_hosts_cas_or_say_there_are_none() {
+    let env = Env::new();
+    assert_eq!(env.init(&[]).code, 0);
+    // The answers depend on this host's trust store; each case is checked against it.
+    let host = sandbox_core::host_ca::host_extra_cas().unwrap();
+    let hint = |env: &Env| env.run(&["doctor", "--json"]).stdout.contains("\"host CAs\"");
+    assert_eq!(hint(&env), !host.is_empty(), "doctor hints at the host's CAs exactly when there are some");
+    let mut text = std::fs::read_to_string(env.profile_path()).unwrap();
+    text.push_str("\n[provisioning]\nca_certs = [\"system\"]\n");
+    std::fs::write(env.profile_path(), text).unwrap();
+    let r = env.run(&["lima-config"]);
+    if host.is_empty() {
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(r.stderr.contains("no extra CAs are trusted on this host") && r.stderr.contains("remove \"system\""), "{}", r.stderr);
+    } else {
+        assert_eq!(r.code, 0, "{}", r.all());
+        assert!(r.stdout.contains("caCerts:\n  certs:\n"), "{}", r.stdout);
+        for pem in &host {
+            let first_line = pem.as_str().lines().nth(1).unwrap();
+            assert!(r.stdout.contains(first_line), "{first_line} missing from\n{}", r.stdout);
+        }
+    }
+    // once the profile uses them, doctor has nothing to say about them
+    assert!(!hint(&env));
+}

@@ -1,9 +1,10 @@
 //! `sandbox doctor`: is everything the sandbox needs in place? Each check says what it found
 //! and, when something is wrong, what to do.
 
+use crate::host_ca::{HostCaError, Pem};
 use crate::lima::{LimaError, Limactl, MINIMUM_VERSION};
 use crate::paths::Paths;
-use crate::profile::{Profile, ProfileError};
+use crate::profile::{CaCert, Profile, ProfileError};
 use serde::Serialize;
 use std::path::Path;
 
@@ -143,6 +144,38 @@ pub fn check_lima_home(limactl: &Limactl, profile: Option<&Profile>) -> Check {
     Check::new("lima home", Health::Ok, format!("{} (private: your own Lima defaults and overrides are not applied)", home.display()), None)
 }
 
+/// A hint, only when this host trusts CAs beyond the public bundle (typically a corporate
+/// TLS-intercepting proxy's) and the profile does not hand them to the VM with `"system"` in
+/// `provisioning.ca_certs`. Nothing when the profile uses them, when there are none, or when
+/// they cannot be read (then nothing is known; rendering says why if the profile asks).
+pub fn check_host_cas(profile: Option<&Profile>, host_cas: impl FnOnce() -> Result<Vec<Pem>, HostCaError>) -> Option<Check> {
+    let profile = profile?;
+    if profile.ca_certs.contains(&CaCert::System) {
+        return None;
+    }
+    let found = match host_cas() {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!("host CAs not read for the doctor: {e}");
+            return None;
+        }
+    };
+    if found.is_empty() {
+        return None;
+    }
+    let file = profile.source.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default();
+    Some(Check::new(
+        "host CAs",
+        Health::Warn,
+        format!(
+            "this host trusts {} CA certificate(s) beyond the public bundle ({}), the VM does not: HTTPS from the VM fails if your network's proxy re-signs it",
+            found.len(),
+            crate::host_ca::where_looked()
+        ),
+        Some(format!("add \"system\" to provisioning.ca_certs{file} (then `sandbox up`)")),
+    ))
+}
+
 /// Run every check.
 pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     let mut checks = vec![check_limactl().await];
@@ -151,6 +184,7 @@ pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     checks.push(check_lima_home(&Limactl::at("limactl"), profile.as_ref()));
     checks.push(check_disk(paths));
     checks.push(check_keychain().await);
+    checks.extend(check_host_cas(profile.as_ref(), crate::host_ca::host_extra_cas));
     checks
 }
 
@@ -163,6 +197,37 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let n = free_bytes(&dir.path().join("a/b/c")).unwrap();
         assert!(n > 0);
+    }
+
+    fn profile_with(dir: &Path, ca_certs: &str) -> Profile {
+        std::fs::create_dir_all(dir.join("p")).unwrap();
+        std::fs::write(dir.join("corp.pem"), "x").unwrap();
+        let path = dir.join("profile.toml");
+        std::fs::write(&path, format!("[mounts]\nproject = \"p\"\n[provisioning]\nca_certs = {ca_certs}\n")).unwrap();
+        Profile::load(&path).unwrap()
+    }
+
+    fn one_ca() -> Result<Vec<Pem>, HostCaError> {
+        Ok(Pem::all_in("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+    }
+
+    #[test]
+    fn host_cas_hint_only_when_they_exist_and_the_profile_does_not_use_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let without = profile_with(dir.path(), "[\"corp.pem\"]");
+        let c = check_host_cas(Some(&without), one_ca).expect("a hint");
+        assert_eq!(c.health, Health::Warn);
+        assert!(c.detail.contains("1 CA certificate(s)"), "{}", c.detail);
+        let fix = c.fix.unwrap();
+        assert!(fix.contains("add \"system\" to provisioning.ca_certs") && fix.contains("profile.toml"), "{fix}");
+        // none on the host, or unreadable: nothing to say
+        assert_eq!(check_host_cas(Some(&without), || Ok(Vec::new())), None);
+        assert_eq!(check_host_cas(Some(&without), || Err(HostCaError::Unsupported)), None);
+        // the profile uses them: nothing to say, and the host is not even asked
+        let with = profile_with(dir.path(), "[\"system\"]");
+        assert_eq!(check_host_cas(Some(&with), || panic!("asked")), None);
+        // no profile: the profile check already fails
+        assert_eq!(check_host_cas(None, one_ca), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod events;
 pub mod field_issue;
 pub mod firewall;
 pub mod host;
+pub mod host_ca;
 pub mod lima;
 pub mod paths;
 pub mod profile;

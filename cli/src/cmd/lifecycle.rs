@@ -250,6 +250,6 @@ pub async fn lima_config(ctx: &Ctx, for_host: Option<ForHost>) -> anyhow::Result
     let profile = ctx.load_profile()?;
     let sb =
         sandbox_core::sandbox::Sandbox::new(profile, ctx.paths.clone(), sandbox_core::lima::Limactl::at("limactl"), sandbox_core::events::EventBus::default());
-    print!("{}", sb.lima_yaml_for(ForHost::resolve(for_host)));
+    print!("{}", sb.lima_yaml_for(ForHost::resolve(for_host))?);
     Ok(exit::OK)
 }

@@ -50,6 +50,14 @@ pub enum LimaError {
     #[error("the profile asks for a {wanted} disk, but the VM `{instance}` already has {current}: Lima cannot shrink a disk. Set `resources.disk` to {current} or more, or recreate the VM (`sandbox destroy`, then `sandbox up`; agent changes not yet synced are lost)")]
     DiskShrink { instance: String, current: String, wanted: String },
 
+    #[error(transparent)]
+    HostCas(#[from] crate::host_ca::HostCaError),
+
+    #[error(
+        "provisioning.ca_certs has \"system\", but no extra CAs are trusted on this host (looked in {looked}); remove \"system\", or list the PEM file of the CA your network needs"
+    )]
+    NoHostCas { looked: &'static str },
+
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,

@@ -17,7 +17,7 @@ pub use error::LimaError;
 pub use list::{parse_list, vm_state, Instance, InstanceStatus};
 pub use progress::{parse_line, ProgressTracker, RequirementKind, StartStep};
 pub use reconfig::{compare as compare_config, ConfigChange, Reconfig};
-pub use render::{render, to_yaml, HostOs, LimaConfig};
+pub use render::{render, render_with, to_yaml, HostOs, LimaConfig};
 pub use vm::LimaVm;
 pub use watch::{hinted_state, parse_watch_line, FollowTiming, WatchEvent};
 

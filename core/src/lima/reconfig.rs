@@ -158,13 +158,13 @@ mod tests {
 
     fn wanted(dir: &Path, resources: &str) -> LimaConfig {
         let text = format!("[mounts]\nproject = \"p\"\nagent_data = \"a\"\n[resources]\n{resources}\n");
-        render(&Profile::parse(&text, &dir.join("profile.toml"), dir).unwrap(), HostOs::Linux)
+        render(&Profile::parse(&text, &dir.join("profile.toml"), dir).unwrap(), HostOs::Linux).unwrap()
     }
 
     #[test]
     fn an_unchanged_profile_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = render(&profile(dir.path(), ""), HostOs::Linux);
+        let cfg = render(&profile(dir.path(), ""), HostOs::Linux).unwrap();
         assert_eq!(compare("box", &to_yaml(&cfg, None), &cfg).unwrap(), None);
         // Lima's own spelling of the same sizes is the same size
         let text = to_yaml(&cfg, None).replace("memory: 4GiB", "memory: 4096MiB");
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn cpus_memory_and_disk_changes_are_named_and_set_as_json() {
         let dir = tempfile::tempdir().unwrap();
-        let old = to_yaml(&render(&profile(dir.path(), ""), HostOs::Linux), None);
+        let old = to_yaml(&render(&profile(dir.path(), ""), HostOs::Linux).unwrap(), None);
         let new = wanted(dir.path(), "cpus = 4\nmemory = \"8GiB\"\ndisk = \"80GiB\"");
         let r = compare("box", &old, &new).unwrap().unwrap();
         let shown: Vec<String> = r.changes.iter().map(|c| c.to_string()).collect();
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn a_smaller_disk_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let old = to_yaml(&render(&profile(dir.path(), ""), HostOs::Linux), None);
+        let old = to_yaml(&render(&profile(dir.path(), ""), HostOs::Linux).unwrap(), None);
         let new = wanted(dir.path(), "cpus = 2\nmemory = \"4GiB\"\ndisk = \"40GiB\"");
         let e = compare("box", &old, &new).unwrap_err().to_string();
         assert!(e.contains("40GiB") && e.contains("50GiB") && e.contains("cannot shrink"), "{e}");
@@ -194,8 +194,8 @@ mod tests {
     #[test]
     fn mount_changes_are_described_and_replaced_as_a_whole_list() {
         let dir = tempfile::tempdir().unwrap();
-        let old = to_yaml(&render(&profile(dir.path(), ""), HostOs::Linux), None);
-        let new = render(&profile(dir.path(), "vault = \"v\""), HostOs::Linux);
+        let old = to_yaml(&render(&profile(dir.path(), ""), HostOs::Linux).unwrap(), None);
+        let new = render(&profile(dir.path(), "vault = \"v\""), HostOs::Linux).unwrap();
         let r = compare("box", &old, &new).unwrap().unwrap();
         assert_eq!(r.changes.len(), 1, "{:?}", r.changes);
         assert_eq!(r.changes[0].key, "mounts");
@@ -210,7 +210,7 @@ mod tests {
     #[test]
     fn old_port_forward_rules_are_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = render(&profile(dir.path(), ""), HostOs::Linux);
+        let cfg = render(&profile(dir.path(), ""), HostOs::Linux).unwrap();
         // what an older version wrote: the ignore rule without guestIP (S1)
         let old = to_yaml(&cfg, None).replace("- guestIP: 0.0.0.0\n  guestIPMustBeZero: false\n  guestPortRange:", "- guestPortRange:");
         assert_ne!(old, to_yaml(&cfg, None));
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn an_unreadable_instance_config_is_an_error_that_names_the_vm() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = render(&profile(dir.path(), ""), HostOs::Linux);
+        let cfg = render(&profile(dir.path(), ""), HostOs::Linux).unwrap();
         let e = compare("box", "cpus: [", &cfg).unwrap_err().to_string();
         assert!(e.contains("`box`"), "{e}");
     }

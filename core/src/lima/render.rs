@@ -1,7 +1,9 @@
 //! Profile → `lima.yaml`, through serde types (no string templates).
 //! Field names and defaults follow Lima's `limatype.LimaYAML` (see shared/lima/LIMA-FACTS.md).
 
-use crate::profile::{Mode, Profile};
+use super::LimaError;
+use crate::host_ca::{HostCaError, Pem};
+use crate::profile::{CaCert, Mode, Profile};
 use serde::Serialize;
 
 pub use crate::host::HostOs;
@@ -78,9 +80,13 @@ pub struct PortForward {
     pub ignore: bool,
 }
 
+/// Lima's `caCerts`: PEM files it reads on the host, and PEM texts given inline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaCerts {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -192,8 +198,15 @@ pub(crate) fn port_forwards(gateway_port: u16) -> Vec<PortForward> {
     ]
 }
 
-/// Render the Lima config for `profile` on `host`.
-pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
+/// Render the Lima config for `profile` on `host`. A `"system"` entry in
+/// `provisioning.ca_certs` is read from this host (see [`crate::host_ca::host_extra_cas`]).
+pub fn render(profile: &Profile, host: HostOs) -> Result<LimaConfig, LimaError> {
+    render_with(profile, host, crate::host_ca::host_extra_cas)
+}
+
+/// [`render`] with the host's extra CAs from `host_cas` (called only when the profile says
+/// `"system"`), so tests need not depend on this machine's trust store.
+pub fn render_with(profile: &Profile, host: HostOs, host_cas: impl FnOnce() -> Result<Vec<Pem>, HostCaError>) -> Result<LimaConfig, LimaError> {
     let (vm_type, mount_type) = match host {
         HostOs::MacOs => ("vz", "virtiofs"),
         HostOs::Linux => ("qemu", "9p"),
@@ -204,13 +217,13 @@ pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
         .map(|m| LimaMount { location: m.host.to_string_lossy().into_owned(), mount_point: m.guest.clone(), writable: m.writable })
         .collect();
     let port_forwards = port_forwards(profile.gateway_port);
-    let ca_certs = (!profile.ca_certs.is_empty()).then(|| CaCerts { files: profile.ca_certs.iter().map(|p| p.to_string_lossy().into_owned()).collect() });
+    let ca_certs = ca_certs(&profile.ca_certs, host_cas)?;
     let mode_note = match profile.mode {
         Mode::Secure => "secure: host folders are read-only; changes reach the host through `sandbox sync`",
         Mode::Yolo => "yolo: host folders are read-only; the sync gate runs by itself",
         Mode::YoloUnsafe => "yolo-unsafe: host folders are WRITABLE from this VM",
     };
-    LimaConfig {
+    Ok(LimaConfig {
         minimum_lima_version: "1.0.0".into(),
         vm_type: vm_type.into(),
         images: images(host),
@@ -225,7 +238,32 @@ pub fn render(profile: &Profile, host: HostOs) -> LimaConfig {
         ca_certs,
         provision: vec![boot_provision(profile)],
         message: format!("Managed by OpenClaw Sandbox ({mode_note}). Use `sandbox ssh` and `sandbox status`."),
+    })
+}
+
+/// The profile's CA list as Lima's `caCerts`: files by path, `"system"` as the PEM texts of the
+/// host's extra CAs (an error when there are none: the user asked for them).
+fn ca_certs(entries: &[CaCert], host_cas: impl FnOnce() -> Result<Vec<Pem>, HostCaError>) -> Result<Option<CaCerts>, LimaError> {
+    if entries.is_empty() {
+        return Ok(None);
     }
+    let mut files = Vec::new();
+    let mut certs = Vec::new();
+    let mut host_cas = Some(host_cas);
+    for entry in entries {
+        match entry {
+            CaCert::File(p) => files.push(p.to_string_lossy().into_owned()),
+            CaCert::System => {
+                let Some(read) = host_cas.take() else { continue };
+                let found = read()?;
+                if found.is_empty() {
+                    return Err(LimaError::NoHostCas { looked: crate::host_ca::where_looked() });
+                }
+                certs.extend(found.iter().map(|p| p.as_str().to_string()));
+            }
+        }
+    }
+    Ok(Some(CaCerts { files, certs }))
 }
 
 /// The config as YAML, with a header saying where it came from.

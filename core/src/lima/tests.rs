@@ -22,7 +22,7 @@ fn yaml(cfg: &LimaConfig) -> serde_yaml::Value {
 fn secure_mode_renders_read_only_mounts_except_agent_data() {
     let dir = tempfile::tempdir().unwrap();
     let p = profile("secure", dir.path());
-    let y = yaml(&render(&p, HostOs::Linux));
+    let y = yaml(&render(&p, HostOs::Linux).unwrap());
     let mounts = y["mounts"].as_sequence().unwrap();
     let got: Vec<(&str, bool)> = mounts.iter().map(|m| (m["mountPoint"].as_str().unwrap(), m["writable"].as_bool().unwrap())).collect();
     assert_eq!(got, vec![("/mnt/openclaw", false), ("/mnt/obsidian", false), ("/mnt/openclaw-agents", true)]);
@@ -35,7 +35,7 @@ fn yolo_is_read_only_and_yolo_unsafe_is_writable() {
     for (mode, writable) in [("yolo", false), ("yolo-unsafe", true)] {
         let p = profile(mode, dir.path());
         assert_eq!(p.mode, Mode::parse(mode).unwrap());
-        let y = yaml(&render(&p, HostOs::MacOs));
+        let y = yaml(&render(&p, HostOs::MacOs).unwrap());
         assert_eq!(y["mounts"][0]["writable"].as_bool(), Some(writable), "{mode}");
         assert_eq!(y["mounts"][1]["writable"].as_bool(), Some(writable), "{mode}");
     }
@@ -45,10 +45,10 @@ fn yolo_is_read_only_and_yolo_unsafe_is_writable() {
 fn vm_type_and_mount_type_follow_the_host() {
     let dir = tempfile::tempdir().unwrap();
     let p = profile("secure", dir.path());
-    let mac = yaml(&render(&p, HostOs::MacOs));
+    let mac = yaml(&render(&p, HostOs::MacOs).unwrap());
     assert_eq!(mac["vmType"].as_str(), Some("vz"));
     assert_eq!(mac["mountType"].as_str(), Some("virtiofs"));
-    let linux = yaml(&render(&p, HostOs::Linux));
+    let linux = yaml(&render(&p, HostOs::Linux).unwrap());
     assert_eq!(linux["vmType"].as_str(), Some("qemu"));
     assert_eq!(linux["mountType"].as_str(), Some("9p"));
 }
@@ -57,7 +57,7 @@ fn vm_type_and_mount_type_follow_the_host() {
 fn gateway_is_the_only_forwarded_port_and_only_on_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let p = profile("secure", dir.path());
-    let y = yaml(&render(&p, HostOs::Linux));
+    let y = yaml(&render(&p, HostOs::Linux).unwrap());
     let fwd = y["portForwards"].as_sequence().unwrap();
     assert_eq!(fwd.len(), 2);
     assert_eq!(fwd[0]["guestPort"].as_u64(), Some(18789));
@@ -152,7 +152,7 @@ fn issue_s1_only_the_gateway_reaches_the_host_whatever_address_a_listener_binds(
 fn resources_images_and_hardening_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let p = profile("secure", dir.path());
-    let y = yaml(&render(&p, HostOs::Linux));
+    let y = yaml(&render(&p, HostOs::Linux).unwrap());
     assert_eq!(y["cpus"].as_u64(), Some(3));
     assert_eq!(y["memory"].as_str(), Some("6GiB"));
     assert_eq!(y["disk"].as_str(), Some("60GiB"));
@@ -172,7 +172,7 @@ fn resources_images_and_hardening_defaults() {
         );
     }
     // macOS (vz + virtiofs): Lima's genericcloud images
-    let mac = yaml(&render(&p, HostOs::MacOs));
+    let mac = yaml(&render(&p, HostOs::MacOs).unwrap());
     let images = mac["images"].as_sequence().unwrap();
     for (arch, deb) in [("x86_64", "amd64"), ("aarch64", "arm64")] {
         let of_arch: Vec<_> = images.iter().filter(|i| i["arch"].as_str() == Some(arch)).collect();
@@ -189,7 +189,7 @@ fn resources_images_and_hardening_defaults() {
         );
         assert!(of_arch[1].get("digest").is_none());
     }
-    assert!(!to_yaml(&render(&p, HostOs::MacOs), None).contains("ubuntu"));
+    assert!(!to_yaml(&render(&p, HostOs::MacOs).unwrap(), None).contains("ubuntu"));
     assert_eq!(y["provision"][0]["mode"].as_str(), Some("system"));
     assert!(y["provision"][0]["script"].as_str().unwrap().starts_with("#!/bin/sh"));
     assert!(y.get("caCerts").is_none());
@@ -201,8 +201,48 @@ fn ca_certs_are_rendered_when_set() {
     std::fs::create_dir_all(dir.path().join("p")).unwrap();
     std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
     let p = Profile::parse("[mounts]\nproject = \"p\"\n[provisioning]\nca_certs = [\"ca.pem\"]\n", &dir.path().join("x.toml"), dir.path()).unwrap();
-    let y = yaml(&render(&p, HostOs::Linux));
+    let y = yaml(&render(&p, HostOs::Linux).unwrap());
     assert_eq!(y["caCerts"]["files"][0].as_str().unwrap(), dir.path().join("ca.pem").to_str().unwrap());
+}
+
+const CA_A: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+
+fn profile_with_cas(dir: &std::path::Path, list: &str) -> Profile {
+    std::fs::create_dir_all(dir.join("p")).unwrap();
+    std::fs::write(dir.join("ca.pem"), "x").unwrap();
+    Profile::parse(&format!("[mounts]\nproject = \"p\"\n[provisioning]\nca_certs = {list}\n"), &dir.join("x.toml"), dir).unwrap()
+}
+
+#[test]
+fn system_ca_certs_are_rendered_as_the_host_pems() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile_with_cas(dir.path(), "[\"ca.pem\", \"system\"]");
+    let cfg = crate::lima::render_with(&p, HostOs::MacOs, || Ok(crate::host_ca::Pem::all_in(CA_A))).unwrap();
+    let y = yaml(&cfg);
+    assert_eq!(y["caCerts"]["files"][0].as_str().unwrap(), dir.path().join("ca.pem").to_str().unwrap());
+    assert_eq!(y["caCerts"]["certs"][0].as_str().unwrap(), CA_A);
+    assert_eq!(y["caCerts"]["certs"].as_sequence().unwrap().len(), 1);
+    // only "system": no files key at all
+    let p = profile_with_cas(dir.path(), "[\"system\"]");
+    let y = yaml(&crate::lima::render_with(&p, HostOs::Linux, || Ok(crate::host_ca::Pem::all_in(CA_A))).unwrap());
+    assert!(y["caCerts"].get("files").is_none(), "{y:?}");
+}
+
+#[test]
+fn system_ca_certs_with_none_on_the_host_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile_with_cas(dir.path(), "[\"system\"]");
+    let e = crate::lima::render_with(&p, HostOs::Linux, || Ok(Vec::new())).unwrap_err().to_string();
+    assert!(e.contains("no extra CAs are trusted on this host") && e.contains("remove \"system\""), "{e}");
+    let e = crate::lima::render_with(&p, HostOs::Linux, || Err(crate::host_ca::HostCaError::Unsupported)).unwrap_err().to_string();
+    assert!(e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn host_cas_are_not_read_when_the_profile_does_not_ask() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = profile_with_cas(dir.path(), "[\"ca.pem\"]");
+    crate::lima::render_with(&p, HostOs::Linux, || panic!("read the host's CAs")).unwrap();
 }
 
 #[test]

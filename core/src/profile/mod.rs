@@ -116,6 +116,30 @@ pub struct Features {
     pub qortex: bool,
 }
 
+/// One entry of `provisioning.ca_certs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaCert {
+    /// `"system"`: the CAs this host trusts beyond the public bundle, read when the Lima
+    /// config is rendered (see [`crate::host_ca::host_extra_cas`]).
+    System,
+    /// A PEM file (absolute), handed to Lima as is.
+    File(PathBuf),
+}
+
+impl CaCert {
+    /// The word in `provisioning.ca_certs` that selects the host's CAs.
+    pub const SYSTEM: &'static str = "system";
+}
+
+impl Serialize for CaCert {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CaCert::System => s.serialize_str(CaCert::SYSTEM),
+            CaCert::File(p) => p.serialize(s),
+        }
+    }
+}
+
 /// A validated profile.
 #[derive(Debug, Clone, Serialize)]
 pub struct Profile {
@@ -135,8 +159,9 @@ pub struct Profile {
     /// Names of the secrets the VM gets (values live in the OS keychain only).
     pub secrets: Vec<String>,
     pub features: Features,
-    /// Extra CA certificates (PEM files) the VM must trust (corporate proxies).
-    pub ca_certs: Vec<PathBuf>,
+    /// Extra CA certificates the VM must trust (corporate proxies): PEM files, and/or the CAs
+    /// the host trusts beyond the public bundle (`"system"`).
+    pub ca_certs: Vec<CaCert>,
     /// Extra provisioning variables, passed through to the in-VM apply step.
     pub vars: BTreeMap<String, toml::Value>,
     /// The `[sync]` table as written.
@@ -564,16 +589,26 @@ impl Validator<'_> {
         out
     }
 
-    fn provisioning(&mut self, raw: raw::RawProvisioning) -> (Vec<PathBuf>, BTreeMap<String, toml::Value>) {
+    fn provisioning(&mut self, raw: raw::RawProvisioning) -> (Vec<CaCert>, BTreeMap<String, toml::Value>) {
         let mut certs = Vec::new();
         for (i, c) in raw.ca_certs.iter().enumerate() {
             let field = format!("provisioning.ca_certs[{i}]");
+            if c.get_ref().trim() == CaCert::SYSTEM {
+                if certs.contains(&CaCert::System) {
+                    self.problem(field, self.line_of(c), "repeats \"system\"; list it once");
+                } else {
+                    certs.push(CaCert::System);
+                }
+                continue;
+            }
             match expand_path(c.get_ref(), self.base) {
                 Err(m) => self.problem(field, self.line_of(c), m),
-                Ok(p) if !p.is_file() => {
-                    self.problem(field, self.line_of(c), format!("points to {}, which is not a file; give the path of a PEM certificate", p.display()))
-                }
-                Ok(p) => certs.push(p),
+                Ok(p) if !p.is_file() => self.problem(
+                    field,
+                    self.line_of(c),
+                    format!("points to {}, which is not a file; give the path of a PEM certificate, or \"system\" for the CAs this host trusts", p.display()),
+                ),
+                Ok(p) => certs.push(CaCert::File(p)),
             }
         }
         let mut vars = BTreeMap::new();

@@ -146,6 +146,8 @@ fn each_invalid_field_is_reported_with_its_line() {
         ("[mounts]\nproject = \"proj\"\n[[mounts.extra]]\npath = \"data\"\nmount_point = \"rel\"\n", "mounts.extra[0].mount_point", 5),
         ("[mounts]\nproject = \"proj\"\n[[mounts.extra]]\npath = \"data\"\nmount_point = \"/mnt/openclaw\"\n", "mounts.extra[0]", 3),
         ("[mounts]\nproject = \"proj\"\n[provisioning]\nca_certs = [\"nope.pem\"]\n", "provisioning.ca_certs[0]", 4),
+        ("[mounts]\nproject = \"proj\"\n[provisioning]\nca_certs = [\"system\", \"nope.pem\"]\n", "provisioning.ca_certs[1]", 4),
+        ("[mounts]\nproject = \"proj\"\n[provisioning]\nca_certs = [\"system\", \"system\"]\n", "provisioning.ca_certs[1]", 4),
         ("[mounts]\nproject = \"proj\"\n[network]\ngateway_port = 0\n", "network.gateway_port", 4),
         ("[mounts]\nproject = \"proj\"\n[sync]\nmax_file_bytes = 10\ndeny = [\"[\"]\n", "sync.deny[0]", 5),
         ("[mounts]\nproject = \"proj\"\n[network]\npresets = [\"llm\"]\nallowed_domains = [\"ok.example.com\", \"*\"]\n", "network.allowed_domains[1]", 5),
@@ -331,4 +333,14 @@ fn agent_table_is_validated_with_lines() {
     assert_eq!(ok.agent.openclaw_version, "2026.10.1");
     assert_eq!(ok.agent.node_version, crate::profile::agent::DEFAULT_NODE_VERSION);
     assert_eq!(ok.agent.telegram_allow_from, ["42"]);
+}
+
+#[test]
+fn ca_certs_accept_system_next_to_files() {
+    let f = Fixture::new();
+    fs::write(f.dir.path().join("corp.pem"), "x").unwrap();
+    let p = f.parse("[mounts]\nproject = \"proj\"\n[provisioning]\nca_certs = [\"system\", \"corp.pem\"]\n").unwrap();
+    assert_eq!(p.ca_certs, vec![crate::profile::CaCert::System, crate::profile::CaCert::File(f.dir.path().join("corp.pem"))]);
+    // shown as written in `sandbox config`-style JSON
+    assert_eq!(serde_json::to_value(&p.ca_certs).unwrap()[0], "system");
 }

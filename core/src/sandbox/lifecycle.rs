@@ -107,7 +107,8 @@ impl Sandbox {
         let path = dir.join(format!("{}.yaml", self.profile.name));
         let io = |source| SandboxError::Io { path: path.clone(), source };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        std::fs::write(&path, self.lima_yaml()).map_err(io)?;
+        let yaml = self.lima_yaml()?;
+        std::fs::write(&path, yaml).map_err(io)?;
         Ok(path)
     }
 
@@ -231,7 +232,7 @@ impl Sandbox {
                 return Ok(None);
             }
         };
-        match lima::compare_config(&inst.name, &text, &lima::render(&self.profile, self.host)) {
+        match lima::compare_config(&inst.name, &text, &lima::render(&self.profile, self.host)?) {
             Ok(r) => Ok(r),
             Err(e @ LimaError::BadInstanceConfig { .. }) => {
                 self.bus.publish(Event::Notice { message: e.to_string() });

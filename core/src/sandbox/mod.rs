@@ -152,13 +152,14 @@ impl Sandbox {
     }
 
     /// The lima.yaml for this profile on this host.
-    pub fn lima_yaml(&self) -> String {
+    pub fn lima_yaml(&self) -> Result<String, SandboxError> {
         self.lima_yaml_for(self.host)
     }
 
-    /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`).
-    pub fn lima_yaml_for(&self, host: HostOs) -> String {
-        lima::to_yaml(&lima::render(&self.profile, host), self.profile.source.as_deref())
+    /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`); a
+    /// `"system"` CA entry is read from this host.
+    pub fn lima_yaml_for(&self, host: HostOs) -> Result<String, SandboxError> {
+        Ok(lima::to_yaml(&lima::render(&self.profile, host)?, self.profile.source.as_deref()))
     }
 
     async fn require_running(&self) -> Result<(), SandboxError> {
