@@ -6,12 +6,14 @@
 pub mod agent;
 pub mod agent_runtime;
 pub mod audit;
+pub mod cli_link;
 pub mod doctor;
 pub mod events;
 pub mod field_issue;
 pub mod firewall;
 pub mod host;
 pub mod lima;
+pub mod mcp_clients;
 pub mod paths;
 pub mod profile;
 pub mod provision;
