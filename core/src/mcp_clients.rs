@@ -316,7 +316,10 @@ fn edit(client: Client, path: &Path, before: Option<&str>, command: &Path) -> Re
         }
     }
     let dup = |k: String| McpClientError::DuplicateKey { path: path.to_path_buf(), key: k };
-    let mut t = text.clone();
+    // a file written with CRLF throughout keeps CRLF (JSON strings hold no raw line breaks, so
+    // every line break is whitespace)
+    let crlf = text.contains("\r\n") && !text.replace("\r\n", "").contains('\n');
+    let mut t = if crlf { text.replace("\r\n", "\n") } else { text.clone() };
     let unit = indent_unit(&t);
     // 1. the servers object
     let root_obj = scan_object(&t, first_value(&t)).ok_or_else(|| McpClientError::EditCheck { path: path.to_path_buf() })?;
@@ -353,6 +356,9 @@ fn edit(client: Client, path: &Path, before: Option<&str>, command: &Path) -> Re
                 }
             }
         }
+    }
+    if crlf {
+        t = t.replace('\n', "\r\n");
     }
     match serde_json::from_str::<Value>(&t) {
         Ok(v) if v == expected => Ok(Some((t, replacing))),

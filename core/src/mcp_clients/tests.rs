@@ -201,3 +201,26 @@ fn a_relative_command_is_refused() {
     let p = plan_client(Client::Cursor, h.path(), HostOs::MacOs, Path::new("sandbox"));
     assert!(matches!(p.outcome, Outcome::Refused(McpClientError::RelativeCommand { .. })));
 }
+
+#[test]
+fn crlf_files_stay_crlf() {
+    let h = home();
+    let path = Client::Cursor.config_path(h.path(), HostOs::MacOs);
+    put(&path, "{\r\n  \"a\": 1\r\n}\r\n");
+    let p = plan_of(Client::Cursor, h.path());
+    let new = after(&p);
+    assert!(new.starts_with("{\r\n  \"a\": 1,\r\n  \"mcpServers\": {\r\n    \"openclaw-sandbox\": {\r\n"), "{new:?}");
+    assert!(!new.replace("\r\n", "").contains('\n'), "{new:?}");
+}
+
+#[test]
+fn an_entry_that_is_not_an_object_is_replaced_whole() {
+    let h = home();
+    let path = Client::Cursor.config_path(h.path(), HostOs::MacOs);
+    put(&path, "{\n  \"mcpServers\": {\n    \"openclaw-sandbox\": null\n  }\n}\n");
+    let p = plan_of(Client::Cursor, h.path());
+    assert!(matches!(&p.outcome, Outcome::Change { replacing: Some(Value::Null), .. }), "{p:?}");
+    assert!(p.summary().contains("will replace"), "{}", p.summary());
+    let v: Value = serde_json::from_str(after(&p)).unwrap();
+    assert_eq!(v, json!({"mcpServers": {"openclaw-sandbox": {"command": CMD, "args": ["mcp"]}}}));
+}
