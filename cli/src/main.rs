@@ -66,8 +66,9 @@ enum Command {
     /// Print what `sandbox up` installs and enforces for the OpenClaw gateway: the pinned
     /// versions and the settings merged into the agent's openclaw.json (JSON).
     GatewaySettings,
-    /// Serve MCP on stdio for agents (status, up, down, exec, validate, …; never approvals).
-    Mcp,
+    /// Serve MCP on stdio for agents (status, up, down, exec, validate, …; never approvals);
+    /// `sandbox mcp connect` adds this server to Claude Desktop, Cursor and VS Code.
+    Mcp(cmd::mcp_connect::McpArgs),
     /// Print where state is kept.
     Paths,
     /// Network containment: render rules, parse denial logs, allow/deny destinations.
@@ -139,7 +140,8 @@ fn main() -> ExitCode {
             Command::Doctor { json } => cmd::doctor::run(&ctx, json).await,
             Command::LimaConfig { for_host } => lifecycle::lima_config(&ctx, for_host).await,
             Command::GatewaySettings => lifecycle::gateway_settings(&ctx),
-            Command::Mcp => {
+            Command::Mcp(cmd::mcp_connect::McpArgs { cmd: Some(c) }) => cmd::mcp_connect::run(c),
+            Command::Mcp(cmd::mcp_connect::McpArgs { cmd: None }) => {
                 let api = sandbox_core::agent::AgentApi::new(ctx.paths.clone(), ctx.profile_path.clone(), sandbox_core::events::EventBus::default());
                 mcp::serve(api).await?;
                 Ok(exit::OK)

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod agent_runtime;
 pub mod audit;
+pub mod cli_link;
 pub mod doctor;
 pub mod events;
 pub mod field_issue;
@@ -13,6 +14,7 @@ pub mod firewall;
 pub mod host;
 pub mod host_ca;
 pub mod lima;
+pub mod mcp_clients;
 pub mod paths;
 pub mod profile;
 pub mod provision;

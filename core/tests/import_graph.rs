@@ -91,6 +91,9 @@ fn the_leaves_import_nothing_above_them() {
         ("field_issue", &[]),
         ("vm", &[]),
         ("events", &["redact"]),
+        // the front ends' set-up helpers: MCP client configs and the CLI's symlink
+        ("mcp_clients", &["host"]),
+        ("cli_link", &[]),
         // the profile imports the sections whose owners define them, and nothing that acts
         ("profile", &["field_issue", "firewall", "sync", "secrets", "host"]),
     ];

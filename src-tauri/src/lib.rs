@@ -2,6 +2,7 @@
 //!
 //! - `model`: the app's state folded from core events → tray view (pure, unit-tested)
 //! - `tray`: the menu-bar icon and menu; clicks go to core
+//! - `tools`: "Connect an MCP Client…" and "Install Command-Line Tool…" (dialogs over core)
 //! - `commands`: what the web UI (`ui/`) calls; one error type (`error`)
 //! - `form`: wizard/settings form ↔ profile TOML, validated by core
 //! - `services`: core's facade, keychain and review queue behind small traits
@@ -26,6 +27,7 @@ pub mod notify_macos;
 pub mod platform;
 pub mod services;
 pub mod state;
+pub mod tools;
 pub mod tray;
 pub mod windows;
 pub mod wizard_store;

@@ -99,6 +99,8 @@ pub mod ids {
     pub const SHELL: &str = "open_shell";
     pub const SETUP: &str = "setup";
     pub const SETTINGS: &str = "settings";
+    pub const CONNECT_MCP: &str = "connect_mcp";
+    pub const INSTALL_CLI: &str = "install_cli";
     pub const AUTOSTART: &str = "autostart";
     pub const QUIT: &str = "quit";
 }
@@ -238,6 +240,10 @@ impl AppModel {
             menu.push(Separator);
             menu.push(item(ids::SETTINGS, "Settings…".into(), true));
         }
+        // set-up of the user's other tools: useful before the sandbox is set up too
+        menu.push(Separator);
+        menu.push(item(ids::CONNECT_MCP, "Connect an MCP Client…".into(), true));
+        menu.push(item(ids::INSTALL_CLI, "Install Command-Line Tool…".into(), true));
         menu.push(Check { id: ids::AUTOSTART, label: "Start at Login".into(), checked: self.autostart });
         menu.push(Separator);
         menu.push(item(ids::QUIT, "Quit OpenClaw Sandbox".into(), true));
@@ -404,6 +410,18 @@ mod tests {
     fn notices_change_nothing() {
         let mut m = running();
         assert!(!m.apply(&Event::Notice { message: "hi".into() }));
+    }
+
+    #[test]
+    fn the_tool_items_are_always_offered_above_start_at_login() {
+        for m in [AppModel::default(), running()] {
+            let v = m.tray();
+            assert!(matches!(entry(&v, ids::CONNECT_MCP), Some(MenuEntry::Item { label, enabled: true, .. }) if label == "Connect an MCP Client…"));
+            assert!(matches!(entry(&v, ids::INSTALL_CLI), Some(MenuEntry::Item { label, enabled: true, .. }) if label == "Install Command-Line Tool…"));
+            let pos = |id| v.menu.iter().position(|e| e.id() == Some(id)).unwrap();
+            assert!(pos(ids::CONNECT_MCP) < pos(ids::INSTALL_CLI) && pos(ids::INSTALL_CLI) < pos(ids::AUTOSTART));
+            assert_eq!(v.menu[pos(ids::CONNECT_MCP) - 1], MenuEntry::Separator);
+        }
     }
 
     #[test]

@@ -102,6 +102,12 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                     .publish(sandbox_core::events::Event::Error { message: format!("cannot open a terminal: {e}. Run `sandbox ssh` in one yourself") });
             }
         }
+        ids::CONNECT_MCP => {
+            tauri::async_runtime::spawn(crate::tools::connect_mcp(app));
+        }
+        ids::INSTALL_CLI => {
+            tauri::async_runtime::spawn(crate::tools::install_cli(app));
+        }
         ids::AUTOSTART => crate::autostart::toggle(&app),
         ids::QUIT => app.exit(0),
         _ => {}

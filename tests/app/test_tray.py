@@ -45,6 +45,8 @@ async def no_profile():
         assert "Not set up yet" in m and m["Not set up yet"][0] is False, m
         assert m["Set Up OpenClaw Sandbox…"][0] is True, m
         assert "Start" not in m, m
+        assert m["Connect an MCP Client…"][0] is True, m
+        assert m["Install Command-Line Tool…"][0] is True, m
         render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-no-profile.png")
         print("ok: no profile → status line + Set Up only")
     finally:

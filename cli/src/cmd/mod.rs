@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod firewall;
 pub mod init;
 pub mod lifecycle;
+pub mod mcp_connect;
 pub mod pairing;
 pub mod scan;
 pub mod secrets;
