@@ -77,12 +77,12 @@ fn openclaw_gateway_and_tool_sandbox_run_confined_in_a_real_vm() {
         .replace("names = [\"ANTHROPIC_API_KEY\"]", "names = [\"GH_TOKEN\"]")
         .replace("[mounts]\n", &format!("[mounts]\nconfig = \"{}\"\n", cfg.display()));
     text.push_str("telegram_allow_from = [\"123456789\"]\n");
-    let cas: Vec<String> = std::fs::read_dir("/usr/local/share/ca-certificates")
-        .map(|d| {
-            d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "crt")).map(|p| format!("\"{}\"", p.display())).collect()
-        })
-        .unwrap_or_default();
-    text.push_str(&format!("\n[provisioning]\nca_certs = [{}]\n", cas.join(", ")));
+    // "system": the sandbox hands the VM the CAs this host trusts beyond the public bundle
+    // (here the local CA of the TLS-intercepting proxy in /usr/local/share/ca-certificates) —
+    // read when lima.yaml is rendered (caCerts.certs), no PEM path in the profile.
+    if !sandbox_core::host_ca::host_extra_cas().unwrap().is_empty() {
+        text.push_str("\n[provisioning]\nca_certs = [\"system\"]\n");
+    }
     std::fs::write(&profile, &text).unwrap();
     assert!(text.contains("[agent]\n") && text.contains("telegram = true"), "{text}");
 

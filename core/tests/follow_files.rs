@@ -65,6 +65,33 @@ async fn profile_edits_and_queue_changes_by_others_become_events() {
         std::fs::write(&tmp, text.replace("name = \"files\"", "name = \"files\"\nmode = \"yolo\"")).unwrap();
         std::fs::rename(&tmp, &profile_path).unwrap();
         next(&mut rx, "ProfileChanged", |e| matches!(e, Event::ProfileChanged { .. })).await;
+        // this process queues a request the way the facade does (under the queue lock: create,
+        // then add the agent's message, then announce it): the follower must not announce it
+        // first, half-written
+        let announced = {
+            let _lock = queue.lock().unwrap();
+            std::fs::write(upper.join("c.txt"), "sea\n").unwrap();
+            assert!(std::process::Command::new("tar").arg("-C").arg(&upper).arg("-cf").arg(&tar).arg(".").status().unwrap().success());
+            let mut req =
+                queue.create(std::fs::File::open(&tar).unwrap(), &root.join("project"), &policy, &sandbox_core::scan::Scanner::builtin(), None).unwrap();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            req.message = Some("please review".into());
+            queue.save(&req).unwrap();
+            bus.publish(Event::SyncRequested {
+                id: req.id.clone(),
+                message: req.message.clone(),
+                changes: req.changes.len(),
+                blocked: req.blocked,
+                root: req.root,
+            });
+            req.id
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        while let Ok(Ok(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if let Event::SyncRequested { id, message, .. } = &e {
+                assert!(*id != announced || message.as_deref() == Some("please review"), "announced half-written: {e:?}");
+            }
+        }
         stop_tx.send(()).unwrap();
     };
     let (r, ()) = tokio::join!(follower, others);

@@ -207,12 +207,34 @@ impl Sandbox {
                         }
                     }
                     if paths.iter().any(|p| p.starts_with(&requests)) {
-                        for req in queue.list()? {
-                            if known.get(&req.id) != Some(&req.state) {
-                                known.insert(req.id.clone(), req.state);
-                                if let Some(e) = state_event(&req) {
-                                    self.bus.publish(e);
-                                }
+                        // Read under the queue lock: whoever writes a request (this process or
+                        // another) holds it from creating the request until it is complete and
+                        // announced, so what is read is final, and what this process announced
+                        // meanwhile is on the bus already.
+                        let dir = self.paths.data_dir.join("sync");
+                        let listed = tokio::task::spawn_blocking(move || -> Result<Vec<crate::sync::queue::Request>, crate::sync::SyncError> {
+                            let q = crate::sync::queue::Queue::open(&dir)?;
+                            let _lock = q.lock()?;
+                            q.list()
+                        })
+                        .await
+                        .map_err(|e| SandboxError::Watch { detail: format!("the queue reader stopped: {e}") })??;
+                        while let Ok(ev) = events.try_recv() {
+                            use crate::sync::queue::RequestState;
+                            match ev {
+                                Event::SyncRequested { id, .. } => { known.insert(id, RequestState::Pending); }
+                                Event::SyncApplied { id, .. } => { known.insert(id, RequestState::Applied); }
+                                Event::SyncRejected { id } => { known.insert(id, RequestState::Rejected); }
+                                _ => {}
+                            }
+                        }
+                        for req in listed {
+                            let before = known.insert(req.id.clone(), req.state);
+                            // a request nobody was told about that is already decided (e.g. an
+                            // empty collection rejected at once) is news to no one
+                            let news = before != Some(req.state) && (before.is_some() || req.state == crate::sync::queue::RequestState::Pending);
+                            if let Some(e) = state_event(&req).filter(|_| news) {
+                                self.bus.publish(e);
                             }
                         }
                     }
