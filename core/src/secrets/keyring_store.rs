@@ -1,5 +1,5 @@
-//! A [`SecretStore`] over one `keyring` credential backend (Linux: Secret Service, keyutils;
-//! macOS has its own store in store_macos.rs). Errors are rebuilt from the `keyring` error kind; a platform error's payload is
+//! A [`SecretStore`] over one `keyring` credential backend (Secret Service, keyutils, macOS
+//! Keychain). Errors are rebuilt from the `keyring` error kind; a platform error's payload is
 //! never formatted when it could carry secret bytes.
 
 use super::store::{ensure_not_empty, SecretStore, StoreStatus};

@@ -13,7 +13,6 @@
 pub mod dotenv;
 mod error;
 pub mod import;
-#[cfg(target_os = "linux")]
 mod keyring_store;
 pub mod name;
 pub mod payload;
