@@ -8,6 +8,7 @@ pub mod agent_runtime;
 pub mod audit;
 pub mod cli_link;
 pub mod doctor;
+pub mod encoding;
 pub mod events;
 pub mod field_issue;
 pub mod firewall;

@@ -9,7 +9,8 @@
 //! Values shorter than [`MIN_REDACT_LEN`] are not matched: redacting every "ab" in every log
 //! line would make logs useless while protecting nothing (such a value is guessable anyway).
 //!
-//! A leaf: imports nothing from the rest of core (the secret store fills it from `secrets`).
+//! A leaf: imports nothing from the rest of core but `encoding` (the secret store fills it
+//! from `secrets`).
 
 use regex::Regex;
 use std::borrow::Cow;
@@ -124,23 +125,7 @@ impl Redactor {
     }
 }
 
-/// Standard base64 with padding (RFC 4648), as `base64 -d` in the VM reads it.
-pub fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+pub use crate::encoding::base64_encode;
 
 /// A [`Redactor`] shared by everything that shows text (the bus, error paths, the log writer)
 /// and the code that learns secret values.

@@ -25,7 +25,7 @@ const END: &str = "-----END CERTIFICATE-----";
 impl Pem {
     /// The PEM form of a DER-encoded certificate (base64, 64 columns).
     pub fn from_der(der: &[u8]) -> Pem {
-        let b64 = base64(der);
+        let b64 = crate::encoding::base64_encode(der);
         let mut text = String::with_capacity(b64.len() + b64.len() / 64 + BEGIN.len() + END.len() + 4);
         text.push_str(BEGIN);
         text.push('\n');
@@ -107,24 +107,6 @@ pub fn where_looked() -> &'static str {
     return "nowhere (not supported on this OS)";
 }
 
-/// Standard base64 with padding (RFC 4648), for DER → PEM.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,7 +116,7 @@ mod tests {
     fn base64_matches_the_reference_encoder() {
         for len in 0..70u8 {
             let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37).wrapping_add(len)).collect();
-            assert_eq!(base64(&bytes), base64::engine::general_purpose::STANDARD.encode(&bytes), "len {len}");
+            assert_eq!(crate::encoding::base64_encode(&bytes), base64::engine::general_purpose::STANDARD.encode(&bytes), "len {len}");
         }
     }
 
