@@ -158,6 +158,18 @@ impl Drop for Bed {
             std::mem::forget(std::mem::replace(&mut self.root, tempfile::tempdir().unwrap()));
             return;
         }
+        if std::thread::panicking() {
+            // The test failed: keep the VM's console (its boot, its services) where CI shows it,
+            // before the VM and its folder go.
+            let serial = self.lima_home().join(self.name).join("serial.log");
+            if let Ok(text) = std::fs::read_to_string(&serial) {
+                let dest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifacts/vm").join(self.name);
+                let _ = std::fs::create_dir_all(&dest).and_then(|()| std::fs::write(dest.join("serial.log"), &text));
+                let tail: Vec<&str> = text.lines().rev().take(25).collect();
+                let tail: String = tail.into_iter().rev().map(|l| l.replace('\u{1b}', "")).collect::<Vec<_>>().join("\n");
+                eprintln!("--- the end of `{}`'s console (all of it: target/artifacts/vm/{}/serial.log):\n{tail}", self.name, self.name);
+            }
+        }
         let mut c = Command::new(shim());
         c.args(["delete", "-f", self.name]);
         self.env(&mut c);
