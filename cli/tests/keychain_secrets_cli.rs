@@ -1,4 +1,4 @@
-#![cfg(feature = "keychain-tests")]
+#![cfg(all(feature = "keychain-tests", target_os = "linux"))]
 //! `sandbox secrets …` against the real Secret Service (scripts/test keychain): the canary
 //! test, plus what `check` says when the store is missing or locked.
 

@@ -1,3 +1,4 @@
+#![cfg(target_os = "linux")] // the kernel keyutils store; on macOS these would use the login keychain
 //! Redaction at the door (issue 15), through the CLI as a user runs it: a secret stored with
 //! `sandbox secrets set` (kernel keyutils store) and a token shape, both printed by the "VM"
 //! (the scripted limactl), never reach the terminal — not in an error, not in `sandbox watch`'s

@@ -1,3 +1,4 @@
+#![cfg(target_os = "linux")] // the kernel keyutils store; on macOS these would use the login keychain
 //! `sandbox secrets …` as a user runs it, against the kernel keyutils store (a real OS store
 //! that needs no daemon) and the scripted limactl stand-in. The Secret Service variant of the
 //! canary test is in keychain_secrets_cli.rs (scripts/test keychain).

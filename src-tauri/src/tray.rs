@@ -39,9 +39,23 @@ fn menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<Menu<R
     Ok(menu)
 }
 
+/// Where the tray writes its icon files (Linux: the indicator reads the icon from a file). The
+/// user's runtime folder when the session has one (private, on tmpfs); else the app's data folder,
+/// never the shared `/tmp/tray-icon` the toolkit falls back to: another user may own it (then the
+/// tray fails with "Permission denied") or plant files in it.
+fn icon_dir(paths: &sandbox_core::paths::Paths) -> std::path::PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(d) if !d.is_empty() => std::path::PathBuf::from(d).join(sandbox_core::paths::APP_DIR).join("tray-icon"),
+        _ => paths.data_dir.join("tray-icon"),
+    }
+}
+
 /// Put the tray icon in the menu bar.
 pub fn create<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<()> {
+    let dir = icon_dir(&app.state::<AppState>().paths);
+    create_private_dir(&dir)?;
     TrayIconBuilder::with_id(TRAY_ID)
+        .temp_dir_path(&dir)
         .icon(icon(view.icon)?)
         .icon_as_template(true)
         .tooltip(&view.status_line)
@@ -50,6 +64,14 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<
         .on_menu_event(on_click)
         .build(app)?;
     Ok(())
+}
+
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
 
 /// Re-render after the model changed.

@@ -1,3 +1,4 @@
+#![cfg(target_os = "linux")] // both front ends store secrets in the kernel keyutils store here
 //! One use-case layer (issue 15): the same use cases driven through the `sandbox` CLI process
 //! and through the app's commands write the same audit lines — secrets stored, removed and
 //! imported (kernel keyutils store, a real OS store), an address allowed in the firewall, a
