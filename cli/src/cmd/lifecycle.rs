@@ -124,7 +124,7 @@ pub async fn watch(ctx: &Ctx, json: bool) -> anyhow::Result<u8> {
             if json {
                 println!("{}", serde_json::to_string(&event).unwrap_or_default());
             } else {
-                println!("{event:?}");
+                println!("{}", crate::render::line(&event));
             }
         }
     });
