@@ -214,6 +214,23 @@ test("settings: loads the profile, shows core's problems, saves", async () => {
   await dark.close();
 });
 
+test("settings: a profile changed elsewhere reloads the form, unless it has unsaved edits", async () => {
+  const page = await open("settings", { view: { profile_present: true, state: "stopped", icon: "stopped", status_line: "Stopped", pending: [], blocked: 0 } });
+  assert.equal(await page.inputValue("#f-memory"), "8GiB");
+  // Another process (an editor, `sandbox firewall allow`) rewrote the profile.
+  await page.evaluate(() => { window.__scenario.form = { memory: "12GiB" }; });
+  await page.evaluate(() => window.__emit("sandbox://event", { type: "profile_changed", path: "/home/me/.config/openclaw-sandbox/profile.toml" }));
+  await page.waitForFunction(() => document.querySelector("#f-memory").value === "12GiB");
+  // With an unsaved edit the form is kept and says why.
+  await page.fill("#f-cpus", "6");
+  await page.evaluate(() => { window.__scenario.form = { memory: "16GiB" }; });
+  await page.evaluate(() => window.__emit("sandbox://event", { type: "profile_changed", path: "/home/me/.config/openclaw-sandbox/profile.toml" }));
+  await page.waitForSelector("text=The profile was changed elsewhere.");
+  assert.equal(await page.inputValue("#f-cpus"), "6", "the user's edit is kept");
+  assert.equal(await page.inputValue("#f-memory"), "12GiB");
+  await page.close();
+});
+
 const REQUESTS = [
   { id: "r1", project: "/home/me/code/my-app", message: "Refactored the parser", blocked: false,
     files: [{ path: "src/parser.rs", kind: "modified", size: 2048, binary: false, diff: "--- a/src/parser.rs\n+++ b/src/parser.rs\n-old\n+new" },

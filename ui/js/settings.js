@@ -35,14 +35,36 @@ export async function startSettings(root) {
     showProblems(root, e, box);
   }
   wireModeWarning(root);
-  const reload = async () => fillForm(root, await call(COMMANDS.settings_load));
+  // Unsaved edits: a change of the profile elsewhere (`sandbox firewall allow`, an editor, another
+  // window) reloads the form only when there are none, and never silently discards them.
+  let dirty = false;
+  form.addEventListener("input", () => { dirty = true; });
+  const reload = async () => {
+    const loaded = await call(COMMANDS.settings_load);
+    fillForm(root, loaded);
+    dirty = false;
+    await markStored(root, loaded.secrets);
+  };
   renderRecentBlocks(root, await call(COMMANDS.app_view), reload);
   await listen(EVENTS.view, (v) => renderRecentBlocks(root, v, reload));
+  await listen(EVENTS.core, async (ev) => {
+    if (!ev || ev.type !== "profile_changed") return;
+    if (dirty) {
+      status.textContent = "The profile was changed elsewhere. Saving now replaces that change with what you see here; close and reopen Settings to see it instead.";
+      return;
+    }
+    try {
+      await reload();
+    } catch (e) {
+      showProblems(root, e, box);
+    }
+  });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     status.textContent = "";
     try {
       await call(COMMANDS.settings_save, { form: readForm(root) });
+      dirty = false;
       showProblems(root, { problems: [] }, box);
       box.hidden = true;
       status.textContent = "Saved. Changes to folders and resources apply at the next start.";
