@@ -173,11 +173,45 @@ async def started_and_stopped_elsewhere():
         sb.cleanup()
 
 
+async def renamed_in_the_profile():
+    """The profile names the VM: renamed (in Settings, an editor), the tray follows the new one."""
+    import time
+    from harness import FAKE_LIMACTL
+    sb = Sandbox()
+    sb.write_profile()
+    bus, app, tray = await run_app(sb)
+    env = sb.env(LIMA_HOME=str(sb.home / "lima"))
+
+    def limactl(*args):
+        subprocess.run([str(FAKE_LIMACTL), *args], env=env, check=True, capture_output=True)
+
+    async def shows(word, within):
+        async def menu_says():
+            m = labels(await tray.menu())
+            return m if any(k.startswith(word) for k in m) else None
+        return await wait_async(menu_says, within, f"the menu showing {word}")
+    try:
+        await shows("Not created yet", 30)
+        limactl("create", "--name", "renamed")
+        limactl("start", "renamed")
+        await asyncio.sleep(1)
+        assert any(k.startswith("Not created yet") for k in labels(await tray.menu())), "another VM is not ours"
+        t = time.monotonic()
+        sb.profile.write_text(sb.profile.read_text().replace('name = "apptest"', 'name = "renamed"'))
+        await shows("Running", 10)
+        print(f"ok: the profile renamed the VM → the tray follows the new one (Running after {time.monotonic() - t:.2f} s)")
+    finally:
+        stop(app)
+        limactl("stop", "-f", "renamed")
+        sb.cleanup()
+
+
 async def main():
     await no_profile()
     await stopped_then_start_then_stop()
     await broken()
     await started_and_stopped_elsewhere()
+    await renamed_in_the_profile()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,20 @@ pub trait Control: Send + Sync {
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()>;
 }
 
+/// Returns once the profile at `path` names another VM than `name` (after a `ProfileChanged`).
+async fn renamed(bus: &EventBus, path: &std::path::Path, name: &str) {
+    use sandbox_core::events::Event;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = bus.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(Event::ProfileChanged { .. }) if Profile::load(path).is_ok_and(|p| p.name != name) => return,
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+            _ => {}
+        }
+    }
+}
+
 /// The real thing: a fresh `Sandbox` per call (the profile may have changed in Settings).
 pub struct CoreControl {
     pub paths: Paths,
@@ -62,15 +76,30 @@ impl Control for CoreControl {
     }
 
     async fn follow(&self) -> CmdResult<()> {
-        // the VM's state, and what other processes change in the profile and the review queue
-        let sandbox = self.sandbox()?;
-        let files = async {
-            if let Err(e) = sandbox.follow_files(std::future::pending()).await {
-                tracing::warn!("not following the profile and the review queue: {e}");
+        // The VM's state, and what other processes change in the profile and the review queue.
+        // The profile names the VM: renamed (Settings, an editor), the followers stop and start
+        // again on the new name.
+        loop {
+            let sandbox = self.sandbox()?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+            let stop = |mut rx: tokio::sync::watch::Receiver<()>| async move {
+                let _ = rx.changed().await;
+            };
+            let files = async {
+                if let Err(e) = sandbox.follow_files(stop(stop_rx.clone())).await {
+                    tracing::warn!("not following the profile and the review queue: {e}");
+                }
+            };
+            let both = async { tokio::join!(sandbox.follow_vm_state(stop(stop_rx.clone())), files).0 };
+            tokio::pin!(both);
+            tokio::select! {
+                r = &mut both => return Ok(r?),
+                () = renamed(&self.bus, &self.profile_path, &sandbox.profile().name) => {
+                    let _ = stop_tx.send(());
+                    both.await?;
+                }
             }
-        };
-        let (state, _) = tokio::join!(sandbox.follow_vm_state(std::future::pending()), files);
-        Ok(state?)
+        }
     }
 
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
