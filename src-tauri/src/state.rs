@@ -73,8 +73,16 @@ impl AppState {
         }
     }
 
-    /// Fold one core event into the model.
+    /// Fold one core event into the model. A changed profile (the release check may have been
+    /// turned on or the pin changed) or a VM that came up asks core's release check again, off
+    /// the event loop; it asks the registry at most once a day, and only when opted in.
     pub fn apply(&self, event: &Event) {
+        if matches!(event, Event::ProfileChanged { .. } | Event::StateChanged { state: sandbox_core::events::VmState::Running, .. }) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let control = self.control.clone();
+                rt.spawn(async move { check_release(control.as_ref()).await });
+            }
+        }
         self.update(|m| m.apply(event));
     }
 
@@ -110,11 +118,15 @@ impl AppState {
     pub async fn follow_vm(&self) {
         loop {
             self.load_pending().await;
-            match self.control.follow().await {
-                Ok(()) => {}
-                Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
-                Err(_) => self.refresh_state().await,
-            }
+            let follow = async {
+                match self.control.follow().await {
+                    Ok(()) => {}
+                    Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
+                    Err(_) => self.refresh_state().await,
+                }
+            };
+            // at launch and after set-up: the release check runs beside the follower
+            tokio::join!(check_release(self.control.as_ref()), follow);
             self.kick.notified().await;
         }
     }
@@ -175,6 +187,15 @@ impl AppState {
             Ok((instance, state)) => self.apply(&Event::StateChanged { instance, state }),
             Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
             Err(e) => self.apply(&Event::Error { message: e.message }),
+        }
+    }
+}
+
+/// Core's release check; its answer arrives as an event (no profile yet: nothing to check).
+async fn check_release(control: &dyn Control) {
+    if let Err(e) = control.check_release().await {
+        if e.kind != crate::error::ErrorKind::NoProfile {
+            tracing::debug!("release check not run: {}", e.message);
         }
     }
 }
