@@ -143,10 +143,21 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     innermost.map(|s| s.to_string()).unwrap_or_else(|| e.to_string())
 }
 
+/// Which proxy variable the request went through, if any (by name: its value may hold a
+/// password).
+fn proxy_note(url: &str) -> String {
+    let vars: [&str; 4] = if url.starts_with("https:") {
+        ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    };
+    vars.iter().find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty())).map(|v| format!(" (through the proxy in {v})")).unwrap_or_default()
+}
+
 /// The registry's `latest` for [`PACKAGE`], asked over the network (no cache).
 async fn fetch_latest(registry: &Registry, timeout: Duration) -> Result<String, ReleaseError> {
     let url = registry.dist_tags_url();
-    let request_error = |e: reqwest::Error| ReleaseError::Request { url: url.clone(), detail: describe(&e, timeout) };
+    let request_error = |e: reqwest::Error| ReleaseError::Request { url: url.clone(), detail: format!("{}{}", describe(&e, timeout), proxy_note(&url)) };
     let client = reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(3)))
         .timeout(timeout)
