@@ -112,3 +112,20 @@ fn doctor_tells_of_a_newer_openclaw_only_when_asked_and_once_a_day() {
     // a newer release does not fail the doctor: the exit code is the other checks'
     assert_eq!(r.code, j.code);
 }
+
+#[test]
+fn the_release_check_goes_through_the_users_proxy() {
+    let env = Env::new();
+    assert_eq!(env.init(&[]).code, 0);
+    edit_profile(&env, "[agent]\n", "[agent]\ncheck_openclaw_updates = true\n");
+    // the proxy answers for the registry (a name that resolves nowhere: only the proxy can reach it)
+    let proxy = serve("HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{\"latest\":\"2026.9.6\"}");
+    let mut c = env.command(&["doctor"]);
+    for var in PROXY_VARS {
+        c.env_remove(var);
+    }
+    c.env("npm_config_registry", "http://registry.mirror.invalid/").env("http_proxy", format!("http://127.0.0.1:{}", proxy.port));
+    let r = env.run_cmd(c);
+    assert!(r.stdout.contains("[ok  ] openclaw release: the profile pins OpenClaw 2026.9.6; the registry's latest is 2026.9.6"), "{}", r.stdout);
+    assert_eq!(proxy.lines.lock().unwrap().as_slice(), ["GET http://registry.mirror.invalid/-/package/openclaw/dist-tags HTTP/1.1"]);
+}
