@@ -82,8 +82,11 @@ pub struct SshInfo {
 pub struct GatewayInfo {
     pub url: String,
     pub port: u16,
-    /// A TCP connection to it succeeded just now.
+    /// It answered `GET /health` with `"ok":true` just now: the check `sandbox status` makes
+    /// (a TCP connection alone also succeeds while the gateway is still starting).
     pub reachable: bool,
+    /// What it answered, or why not ("Connection refused (os error 111)", "timed out after 2 s").
+    pub detail: String,
 }
 
 /// A review request as the agent may see it.
@@ -269,7 +272,7 @@ impl AgentApi {
     pub async fn gateway_info(&self) -> Result<GatewayInfo, AgentError> {
         let profile = Profile::load(&self.profile_path)?;
         let port = profile.gateway_port;
-        let reachable = matches!(tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(("127.0.0.1", port))).await, Ok(Ok(_)));
-        Ok(GatewayInfo { url: format!("http://127.0.0.1:{port}"), port, reachable })
+        let h = crate::agent_runtime::health::check_within(port, Duration::from_secs(2)).await;
+        Ok(GatewayInfo { url: h.url, port, reachable: h.healthy, detail: h.detail })
     }
 }

@@ -1,6 +1,7 @@
 //! `sandbox doctor`: is everything the sandbox needs in place? Each check says what it found
 //! and, when something is wrong, what to do.
 
+use crate::events::ReleaseStatus;
 use crate::host_ca::{HostCaError, Pem};
 use crate::lima::{LimaError, Limactl, MINIMUM_VERSION};
 use crate::paths::Paths;
@@ -176,6 +177,36 @@ pub fn check_host_cas(profile: Option<&Profile>, host_cas: impl FnOnce() -> Resu
     ))
 }
 
+/// The opt-in OpenClaw release check (`check_openclaw_updates` under `[agent]`): off, it only
+/// says how to opt in and asks nothing; on, the registry's `latest` (cached a day in the data
+/// folder) against the profile's pin. Never installs. Nothing without a profile.
+pub async fn check_release(paths: &Paths, profile: Option<&Profile>) -> Option<Check> {
+    let profile = profile?;
+    let file = profile.source.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default();
+    let name = "openclaw release";
+    Some(match crate::release_check::check(profile, &paths.data_dir).await {
+        ReleaseStatus::Off if !profile.features.gateway => Check::new(name, Health::Ok, "not checked: features.gateway is off (no OpenClaw in the VM)", None),
+        ReleaseStatus::Off => Check::new(
+            name,
+            Health::Ok,
+            format!("not checked (off); to be told of newer OpenClaw releases, set check_openclaw_updates = true under [agent]{file}"),
+            None,
+        ),
+        ReleaseStatus::UpToDate { current, latest } => {
+            Check::new(name, Health::Ok, format!("the profile pins OpenClaw {current}; the registry's latest is {latest}"), None)
+        }
+        ReleaseStatus::Newer { current, latest } => Check::new(
+            name,
+            Health::Warn,
+            format!("OpenClaw {latest} is available (the profile pins {current}); nothing is installed until you change the pin"),
+            Some(crate::release_check::upgrade_hint(&latest, profile.source.as_deref())),
+        ),
+        ReleaseStatus::Unknown { current, why } => {
+            Check::new(name, Health::Warn, format!("cannot tell whether a newer OpenClaw than {current} is out: {why}"), None)
+        }
+    })
+}
+
 /// Run every check.
 pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     let mut checks = vec![check_limactl().await];
@@ -185,6 +216,7 @@ pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     checks.push(check_disk(paths));
     checks.push(check_keychain().await);
     checks.extend(check_host_cas(profile.as_ref(), crate::host_ca::host_extra_cas));
+    checks.extend(check_release(paths, profile.as_ref()).await);
     checks
 }
 

@@ -101,6 +101,22 @@ pub struct BlockedConnection {
     pub count: u64,
 }
 
+/// What the opt-in check for a newer OpenClaw release found (`check_openclaw_updates` under
+/// `[agent]` in the profile; `core::release_check`). `current` is the profile's pin, the version
+/// `sandbox up` installs. Nothing is ever installed by the check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ReleaseStatus {
+    /// The check is off (the default), or the profile runs no gateway: nothing was asked.
+    Off,
+    /// The registry's `latest` is not newer than the pin.
+    UpToDate { current: String, latest: String },
+    /// The registry's `latest` is newer than the pin.
+    Newer { current: String, latest: String },
+    /// The registry could not be asked or its answer not read; `why` says what happened.
+    Unknown { current: String, why: String },
+}
+
 /// Everything core tells front ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -137,6 +153,9 @@ pub enum Event {
     /// A stranger DMed the Telegram bot and got a pairing `code`; only the user approves it
     /// (`sandbox pairing approve CODE`). `name` is the sender's @username or name, when known.
     PairingRequested { channel: String, code: String, sender: String, name: Option<String> },
+    /// The opt-in release check ran (also when it is off: then `release` is `off`, and front
+    /// ends drop what they showed).
+    ReleaseChecked { release: ReleaseStatus },
 }
 
 /// A cheap, cloneable broadcast bus for [`Event`]s.
@@ -223,5 +242,12 @@ mod tests {
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], "state_changed");
         assert_eq!(v["state"], "running");
+        let e = Event::ReleaseChecked { release: ReleaseStatus::Newer { current: "1.0.0".into(), latest: "1.1.0".into() } };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            (v["type"].as_str(), v["release"]["status"].as_str(), v["release"]["latest"].as_str()),
+            (Some("release_checked"), Some("newer"), Some("1.1.0"))
+        );
+        assert_eq!(serde_json::from_value::<Event>(v).unwrap(), e);
     }
 }

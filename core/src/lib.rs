@@ -20,6 +20,7 @@ pub mod paths;
 pub mod profile;
 pub mod provision;
 pub mod redact;
+pub mod release_check;
 pub mod sandbox;
 pub mod scan;
 pub mod secrets;

@@ -4,7 +4,7 @@
 //! The model only ever changes through [`AppModel::apply`] (a core event) or the few
 //! user facts the app owns (profile present, start-at-login, alerts seen).
 
-use sandbox_core::events::{Event, VmState};
+use sandbox_core::events::{Event, ReleaseStatus, VmState};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -53,6 +53,8 @@ pub struct AppModel {
     /// Newest first, at most [`RECENT_BLOCKS`].
     pub recent_blocks: Vec<RecentBlock>,
     pub autostart: bool,
+    /// The opt-in OpenClaw release check's last answer (`Off` until core says otherwise).
+    pub release: ReleaseStatus,
 }
 
 impl Default for AppModel {
@@ -67,6 +69,7 @@ impl Default for AppModel {
             blocked: 0,
             recent_blocks: Vec::new(),
             autostart: false,
+            release: ReleaseStatus::Off,
         }
     }
 }
@@ -91,6 +94,8 @@ impl MenuEntry {
 /// Menu item ids (the tray's click handler matches on these).
 pub mod ids {
     pub const STATUS: &str = "status";
+    /// Informational (disabled): a newer OpenClaw is on the npm registry.
+    pub const RELEASE: &str = "openclaw_release";
     pub const START: &str = "start";
     pub const STOP: &str = "stop";
     pub const FORCE_STOP: &str = "force_stop";
@@ -125,6 +130,8 @@ pub struct AppView {
     pub pending: Vec<PendingSync>,
     pub blocked: u64,
     pub recent_blocks: Vec<RecentBlock>,
+    /// The opt-in OpenClaw release check (`{"status": "off" | "up_to_date" | "newer" | "unknown", …}`).
+    pub release: ReleaseStatus,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -172,6 +179,7 @@ impl AppModel {
                     self.recent_blocks.truncate(RECENT_BLOCKS);
                 }
             }
+            Event::ReleaseChecked { release } => self.release = release.clone(),
             Event::Notice { .. } | Event::OverlayChanged { .. } | Event::PairingRequested { .. } | Event::ProfileChanged { .. } => {}
         }
         *self != before
@@ -223,7 +231,12 @@ impl AppModel {
     pub fn tray(&self) -> TrayView {
         use MenuEntry::*;
         let item = |id, label: String, enabled| Item { id, label, enabled };
-        let mut menu = vec![item(ids::STATUS, self.status_line(), false), Separator];
+        let mut menu = vec![item(ids::STATUS, self.status_line(), false)];
+        // only a newer release earns a line (never installed from here: the profile pins it)
+        if let (true, ReleaseStatus::Newer { current, latest }) = (self.profile_present, &self.release) {
+            menu.push(item(ids::RELEASE, format!("OpenClaw {latest} available (profile pins {current})"), false));
+        }
+        menu.push(Separator);
         if !self.profile_present {
             menu.push(item(ids::SETUP, "Set Up OpenClaw Sandbox…".into(), true));
         } else {
@@ -261,6 +274,7 @@ impl AppModel {
             pending: self.pending.values().cloned().collect(),
             blocked: self.blocked,
             recent_blocks: self.recent_blocks.clone(),
+            release: self.release.clone(),
         }
     }
 }
@@ -422,6 +436,33 @@ mod tests {
             assert!(pos(ids::CONNECT_MCP) < pos(ids::INSTALL_CLI) && pos(ids::INSTALL_CLI) < pos(ids::AUTOSTART));
             assert_eq!(v.menu[pos(ids::CONNECT_MCP) - 1], MenuEntry::Separator);
         }
+    }
+
+    #[test]
+    fn a_newer_openclaw_is_one_disabled_line_under_the_status() {
+        let mut m = running();
+        let newer = ReleaseStatus::Newer { current: "2026.9.6".into(), latest: "2026.10.1".into() };
+        assert!(m.apply(&Event::ReleaseChecked { release: newer.clone() }));
+        let v = m.tray();
+        assert_eq!(v.menu[1], MenuEntry::Item { id: ids::RELEASE, label: "OpenClaw 2026.10.1 available (profile pins 2026.9.6)".into(), enabled: false });
+        assert_eq!(v.menu[2], MenuEntry::Separator);
+        assert_eq!((v.icon, v.status_line.as_str()), (TrayIcon::Running, "Running"), "news, not a problem");
+        assert_eq!(m.view().release, newer);
+        // up to date, unknown (offline) or turned off: no line
+        for release in [
+            ReleaseStatus::UpToDate { current: "2026.10.1".into(), latest: "2026.10.1".into() },
+            ReleaseStatus::Unknown { current: "2026.9.6".into(), why: "timed out after 5 s".into() },
+            ReleaseStatus::Off,
+        ] {
+            m.apply(&Event::ReleaseChecked { release });
+            let v = m.tray();
+            assert!(entry(&v, ids::RELEASE).is_none(), "{:?}", m.release);
+            assert_eq!(v.menu[1], MenuEntry::Separator);
+        }
+        // no profile: nothing to upgrade
+        let mut fresh = AppModel::default();
+        fresh.apply(&Event::ReleaseChecked { release: newer });
+        assert!(entry(&fresh.tray(), ids::RELEASE).is_none());
     }
 
     #[test]

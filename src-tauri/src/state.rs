@@ -73,8 +73,16 @@ impl AppState {
         }
     }
 
-    /// Fold one core event into the model.
+    /// Fold one core event into the model. A changed profile (the release check may have been
+    /// turned on or the pin changed) or a VM that came up asks core's release check again, off
+    /// the event loop; it asks the registry at most once a day, and only when opted in.
     pub fn apply(&self, event: &Event) {
+        if matches!(event, Event::ProfileChanged { .. } | Event::StateChanged { state: sandbox_core::events::VmState::Running, .. }) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let control = self.control.clone();
+                rt.spawn(async move { check_release(control.as_ref()).await });
+            }
+        }
         self.update(|m| m.apply(event));
     }
 
@@ -110,11 +118,15 @@ impl AppState {
     pub async fn follow_vm(&self) {
         loop {
             self.load_pending().await;
-            match self.control.follow().await {
-                Ok(()) => {}
-                Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
-                Err(_) => self.refresh_state().await,
-            }
+            let follow = async {
+                match self.control.follow().await {
+                    Ok(()) => {}
+                    Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
+                    Err(_) => self.refresh_state().await,
+                }
+            };
+            // at launch and after set-up: the release check runs beside the follower
+            tokio::join!(check_release(self.control.as_ref()), follow);
             self.kick.notified().await;
         }
     }
@@ -176,5 +188,97 @@ impl AppState {
             Err(e) if e.kind == crate::error::ErrorKind::NoProfile => {}
             Err(e) => self.apply(&Event::Error { message: e.message }),
         }
+    }
+}
+
+/// Core's release check; its answer arrives as an event (no profile yet: nothing to check).
+async fn check_release(control: &dyn Control) {
+    if let Err(e) = control.check_release().await {
+        if e.kind != crate::error::ErrorKind::NoProfile {
+            tracing::debug!("release check not run: {}", e.message);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::CmdResult;
+    use crate::services::NotInThisBuild;
+    use sandbox_core::events::{ReleaseStatus, VmState};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts release checks; each publishes a newer release, as core would.
+    struct Checks(AtomicUsize, EventBus);
+
+    #[async_trait::async_trait]
+    impl Control for Checks {
+        async fn up(&self) -> CmdResult<()> {
+            Ok(())
+        }
+        async fn down(&self, _: bool) -> CmdResult<()> {
+            Ok(())
+        }
+        async fn state(&self) -> CmdResult<(String, VmState)> {
+            Ok(("i".into(), VmState::Stopped))
+        }
+        async fn follow(&self) -> CmdResult<()> {
+            Ok(())
+        }
+        async fn follow_alerts(&self, _: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
+            Ok(())
+        }
+        async fn check_release(&self) -> CmdResult<()> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            self.1.publish(Event::ReleaseChecked { release: ReleaseStatus::Newer { current: "2026.9.6".into(), latest: "2026.10.1".into() } });
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_changed_profile_or_a_started_vm_asks_the_release_check_and_its_answer_reaches_the_tray() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(dir.path().join("config/profile.toml"), "").unwrap();
+        let paths = Paths::under(dir.path());
+        let bus = EventBus::default();
+        let mut rx = bus.subscribe();
+        let checks = Arc::new(Checks(AtomicUsize::new(0), bus.clone()));
+        let services = Services {
+            control: checks.clone(),
+            keychain: Arc::new(NotInThisBuild("k")),
+            reviewer: Arc::new(NotInThisBuild("r")),
+            firewall: Arc::new(NotInThisBuild("f")),
+        };
+        let state = AppState::new(paths.clone(), paths.profile_file(), bus, services);
+        let settle = || tokio::time::sleep(std::time::Duration::from_millis(20));
+        for quiet in [Event::Notice { message: "hi".into() }, Event::StateChanged { instance: "i".into(), state: VmState::Stopped }] {
+            state.apply(&quiet);
+        }
+        settle().await;
+        assert_eq!(checks.0.load(Ordering::SeqCst), 0);
+        state.apply(&Event::ProfileChanged { path: "p".into() });
+        settle().await;
+        assert_eq!(checks.0.load(Ordering::SeqCst), 1);
+        state.apply(&Event::StateChanged { instance: "i".into(), state: VmState::Running });
+        settle().await;
+        assert_eq!(checks.0.load(Ordering::SeqCst), 2);
+        // the answer comes back on the bus; folded like every event (the app's forwarder does this)
+        let answer = loop {
+            match rx.recv().await.unwrap() {
+                e @ Event::ReleaseChecked { .. } => break e,
+                _ => continue,
+            }
+        };
+        state.apply(&answer);
+        settle().await;
+        let tray = state.model().tray();
+        assert!(
+            tray.menu.iter().any(
+                |e| matches!(e, crate::model::MenuEntry::Item { label, enabled: false, .. } if label == "OpenClaw 2026.10.1 available (profile pins 2026.9.6)")
+            ),
+            "{tray:?}"
+        );
+        assert_eq!(checks.0.load(Ordering::SeqCst), 2, "an answer does not ask again");
     }
 }

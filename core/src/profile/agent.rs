@@ -38,6 +38,9 @@ pub struct AgentConfig {
     pub env_passthrough_extra: Vec<String>,
     /// Telegram senders (numeric ids or @usernames) allowed to DM the bot without pairing.
     pub telegram_allow_from: Vec<String>,
+    /// Opt-in: ask the npm registry (at most once a day) whether a newer `openclaw` than
+    /// `openclaw_version` is out, and say so in `sandbox doctor` and the menu. Never installs.
+    pub check_openclaw_updates: bool,
 }
 
 impl Default for AgentConfig {
@@ -50,6 +53,7 @@ impl Default for AgentConfig {
             network_exec_allow_extra: Vec::new(),
             env_passthrough_extra: Vec::new(),
             telegram_allow_from: Vec::new(),
+            check_openclaw_updates: false,
         }
     }
 }

@@ -84,6 +84,7 @@ impl Draft {
         t.push_str("# network_allow_extra = []        # tools besides web_fetch, web_search that get the network container\n");
         t.push_str("# network_exec_allow_extra = []   # commands besides gh\n");
         t.push_str("# telegram_allow_from = []        # Telegram user ids allowed without pairing\n");
+        t.push_str("# check_openclaw_updates = true   # say when the npm registry has a newer OpenClaw (doctor, menu); never installs\n");
         if !self.vars.is_empty() {
             t.push_str("\n[provisioning.vars]\n");
             for (k, v) in &self.vars {

@@ -333,6 +333,16 @@ fn agent_table_is_validated_with_lines() {
     assert_eq!(ok.agent.openclaw_version, "2026.10.1");
     assert_eq!(ok.agent.node_version, crate::profile::agent::DEFAULT_NODE_VERSION);
     assert_eq!(ok.agent.telegram_allow_from, ["42"]);
+    assert!(!ok.agent.check_openclaw_updates, "the release check is off unless asked for");
+}
+
+#[test]
+fn the_release_check_is_a_boolean_under_agent() {
+    let f = Fixture::new();
+    let on = f.parse("[mounts]\nproject = \"proj\"\n[agent]\ncheck_openclaw_updates = true\n").unwrap();
+    assert!(on.agent.check_openclaw_updates);
+    let e = f.parse("[mounts]\nproject = \"proj\"\n[agent]\ncheck_openclaw_updates = \"yes\"\n").unwrap_err().to_string();
+    assert!(e.contains("line 4") && e.contains("expected true or false"), "{e}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The use-case layer (issue 15): what a user can do, the same for every front end (the CLI,
 //! the app, the MCP server through `agent::AgentApi`). One constructor, [`Sandbox::new`]; a
 //! file per area: [`lifecycle`] (up, down, destroy, status), [`sync`] (the review queue),
-//! [`secrets`], `firewall` (the allowlist), `pairing`, `watch` (the one follower). Each use case audits itself and
+//! [`secrets`], `firewall` (the allowlist), `pairing`, `release` (the opt-in OpenClaw release
+//! check), `watch` (the one follower). Each use case audits itself and
 //! publishes [`Event`]s as it goes; front ends only render.
 
 use crate::audit::{AuditError, AuditLog};
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 mod firewall;
 mod lifecycle;
 mod pairing;
+mod release;
 pub mod secrets;
 pub mod sync;
 mod watch;

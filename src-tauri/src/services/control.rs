@@ -25,6 +25,11 @@ pub trait Control: Send + Sync {
     /// (core turns its review requests into `SyncRequested`, its writes into `OverlayChanged`),
     /// and in yolo mode run the gate by itself.
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()>;
+    /// Core's opt-in OpenClaw release check: publishes `ReleaseChecked` on the bus (no request
+    /// unless the profile opted in; at most one a day). Errors only when there is no profile.
+    async fn check_release(&self) -> CmdResult<()> {
+        Ok(())
+    }
 }
 
 /// Returns once the profile at `path` names another VM than `name` (after a `ProfileChanged`).
@@ -100,6 +105,14 @@ impl Control for CoreControl {
                 }
             }
         }
+    }
+
+    async fn check_release(&self) -> CmdResult<()> {
+        // no Lima needed to ask the npm registry: a missing limactl is the doctor's business
+        let profile = Profile::load(&self.profile_path)?;
+        let limactl = Limactl::locate().unwrap_or_else(|_| Limactl::at("limactl"));
+        Sandbox::new(profile, self.paths.clone(), limactl, self.bus.clone()).check_openclaw_release().await;
+        Ok(())
     }
 
     async fn follow_alerts(&self, stop: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
