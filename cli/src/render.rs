@@ -71,7 +71,7 @@ fn show(event: &Event, bar: Option<&ProgressBar>) {
 
 /// One line of text for `event`, as `sandbox watch` prints it (and `--json` prints the event).
 pub fn line(event: &Event) -> String {
-    use sandbox_core::events::Direction;
+    use sandbox_core::events::{Direction, ReleaseStatus};
     let plural = |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
     match event {
         Event::StateChanged { instance, state } => {
@@ -116,6 +116,14 @@ pub fn line(event: &Event) -> String {
             }
         }
         Event::ProfileChanged { path } => format!("profile changed: {path}"),
+        Event::ReleaseChecked { release } => match release {
+            ReleaseStatus::Off => "OpenClaw release check: off".into(),
+            ReleaseStatus::UpToDate { current, latest } => format!("OpenClaw {current} is current (npm's latest: {latest})"),
+            ReleaseStatus::Newer { current, latest } => {
+                format!("OpenClaw {latest} is available (the profile pins {current}): set openclaw_version = \"{latest}\" under [agent], then `sandbox up`")
+            }
+            ReleaseStatus::Unknown { why, .. } => format!("cannot tell whether a newer OpenClaw exists: {why}"),
+        },
         Event::PairingRequested { channel, code, sender, name } => {
             let who = name.as_deref().unwrap_or(sender);
             format!("{channel} pairing request from {who} (code {code}); approve only if you know them: `sandbox pairing approve {code}`")
@@ -155,6 +163,10 @@ mod tests {
                 "review request r2 (project): 1 file changed; something blocks it; see `sandbox sync show r2`",
             ),
             (Event::SyncApplied { id: "r1".into(), files: 1 }, "applied r1: 1 file written"),
+            (
+                Event::ReleaseChecked { release: sandbox_core::events::ReleaseStatus::Newer { current: "2026.9.6".into(), latest: "2026.10.1".into() } },
+                "OpenClaw 2026.10.1 is available (the profile pins 2026.9.6): set openclaw_version = \"2026.10.1\" under [agent], then `sandbox up`",
+            ),
             (Event::OverlayChanged { path: "/workspace/a".into(), action: "create".into() }, "agent create: /workspace/a"),
             (
                 blocked(Direction::Outbound, Some(443)),

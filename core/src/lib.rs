@@ -14,6 +14,7 @@ pub mod field_issue;
 pub mod firewall;
 pub mod host;
 pub mod host_ca;
+pub mod http_error;
 pub mod lima;
 pub mod mcp_clients;
 pub mod paths;

@@ -128,21 +128,6 @@ fn write_cache(file: &Path, registry: &Registry, latest: &str, now: SystemTime) 
     }
 }
 
-/// The reason of a failed request, in words (reqwest's own message is the URL and "error
-/// sending request"; the cause is further down its chain).
-fn describe(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!("timed out after {} s", timeout.as_secs_f32());
-    }
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut innermost = None;
-    while let Some(s) = source {
-        innermost = Some(s);
-        source = s.source();
-    }
-    innermost.map(|s| s.to_string()).unwrap_or_else(|| e.to_string())
-}
-
 /// Which proxy variable the request went through, if any (by name: its value may hold a
 /// password).
 fn proxy_note(url: &str) -> String {
@@ -157,7 +142,8 @@ fn proxy_note(url: &str) -> String {
 /// The registry's `latest` for [`PACKAGE`], asked over the network (no cache).
 async fn fetch_latest(registry: &Registry, timeout: Duration) -> Result<String, ReleaseError> {
     let url = registry.dist_tags_url();
-    let request_error = |e: reqwest::Error| ReleaseError::Request { url: url.clone(), detail: format!("{}{}", describe(&e, timeout), proxy_note(&url)) };
+    let request_error =
+        |e: reqwest::Error| ReleaseError::Request { url: url.clone(), detail: format!("{}{}", crate::http_error::cause(&e, timeout), proxy_note(&url)) };
     let client = reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(3)))
         .timeout(timeout)

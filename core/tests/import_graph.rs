@@ -95,6 +95,7 @@ fn the_leaves_import_nothing_above_them() {
         // the front ends' set-up helpers: MCP client configs and the CLI's symlink
         ("mcp_clients", &["host"]),
         ("cli_link", &[]),
+        ("http_error", &[]),
         // the profile imports the sections whose owners define them, and nothing that acts
         ("profile", &["field_issue", "firewall", "sync", "secrets", "host"]),
     ];

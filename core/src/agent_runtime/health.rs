@@ -45,7 +45,7 @@ pub async fn check_within(port: u16, timeout: Duration) -> GatewayHealth {
     let url = format!("http://127.0.0.1:{port}");
     let (healthy, detail) = match ask(&format!("{url}/health"), timeout).await {
         Ok((status, body)) => judge(&status, &body),
-        Err(e) => (false, describe(&e, timeout)),
+        Err(e) => (false, crate::http_error::cause(&e, timeout)),
     };
     GatewayHealth { url, healthy, detail }
 }
@@ -80,24 +80,6 @@ fn loopback_client() -> Result<&'static reqwest::Client, reqwest::Error> {
         .pool_max_idle_per_host(0)
         .build()?;
     Ok(CLIENT.get_or_init(|| c))
-}
-
-/// Why there was no answer, in the words of its cause ("Connection refused (os error 111)",
-/// "connection closed before message completed"), not reqwest's "error sending request".
-fn describe(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!("timed out after {} s", timeout.as_secs_f32());
-    }
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    let text = cause.to_string();
-    if text.is_empty() {
-        e.to_string()
-    } else {
-        text
-    }
 }
 
 #[cfg(test)]
