@@ -140,10 +140,10 @@ pub fn run() {
         })
         .build(tauri::generate_context!())
         .expect("the app could not start (see the messages above)")
-        .run(|_app, event| {
+        .run(|_app, event| match event {
             // A menu-bar app lives on when its last window closes.
-            if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event {
-                api.prevent_exit();
-            }
+            tauri::RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+            tauri::RunEvent::WindowEvent { event: tauri::WindowEvent::Destroyed, .. } => windows::destroyed(),
+            _ => {}
         });
 }

@@ -26,6 +26,22 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, label: &str) -> tauri::Result<()> {
     Ok(())
 }
 
+/// A window was destroyed (closing one destroys it: nothing stays hidden, and WebKitGTK ends
+/// its web process). Hand the heap it freed back to the system: glibc keeps freed memory in its
+/// arenas otherwise.
+pub fn destroyed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+        }
+        // SAFETY: glibc's malloc_trim takes no pointers and is thread-safe.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 /// Windows asked for on the command line (`--show LABEL`, repeatable) or in
 /// `OPENCLAW_SANDBOX_SHOW=LABEL[,LABEL]` — how tests make windows visible, hence interactable.
 pub fn requested(args: &[String], env: Option<&str>) -> Vec<String> {
