@@ -135,7 +135,12 @@ pub fn run() {
         .invoke_handler(commands::handler())
         .setup(move |app| {
             Native::configure(app);
-            setup(app.handle(), show)?;
+            if let Err(e) = setup(app.handle(), show) {
+                // Tauri would panic on a failed set-up; say what failed and exit instead.
+                tracing::error!("the app could not start: {e}");
+                eprintln!("OpenClaw Sandbox could not start: {e}");
+                std::process::exit(1);
+            }
             Ok(())
         })
         .build(tauri::generate_context!())

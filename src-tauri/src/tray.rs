@@ -53,7 +53,7 @@ fn icon_dir(paths: &sandbox_core::paths::Paths) -> std::path::PathBuf {
 /// Put the tray icon in the menu bar.
 pub fn create<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<()> {
     let dir = icon_dir(&app.state::<AppState>().paths);
-    create_private_dir(&dir)?;
+    create_private_dir(&dir).map_err(|e| std::io::Error::new(e.kind(), format!("cannot create the tray icon's folder {}: {e}", dir.display())))?;
     TrayIconBuilder::with_id(TRAY_ID)
         .temp_dir_path(&dir)
         .icon(icon(view.icon)?)

@@ -1,0 +1,24 @@
+"""A set-up that cannot finish (here: the tray icon's folder cannot be created) ends the app with
+a sentence naming what failed and exit code 1 — not a panic."""
+import subprocess
+import sys
+
+from harness import APP, Sandbox
+
+
+def main():
+    sb = Sandbox()
+    sb.write_profile()
+    try:
+        out = subprocess.run([str(APP)], env=sb.env(XDG_RUNTIME_DIR="/proc/nonexistent"), capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1, (out.returncode, out.stderr[-2000:])
+        assert "OpenClaw Sandbox could not start: cannot create the tray icon's folder /proc/nonexistent/" in out.stderr, out.stderr[-2000:]
+        assert "panicked" not in out.stderr, out.stderr[-2000:]
+        print("ok: a failed set-up says what failed and exits 1, without a panic")
+    finally:
+        sb.cleanup()
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
