@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, "tests/app")
 import footprint as fp  # noqa: E402
-from harness import Sandbox, Tray, session_bus, start_watcher, watch_senders  # noqa: E402
+from harness import Sandbox, Tray, session_bus, start_watcher, watch_senders, stop_app  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
 TITLES = {"onboarding": "Set Up OpenClaw Sandbox", "settings": "OpenClaw Sandbox Settings", "review": "Review Changes"}
@@ -87,11 +87,7 @@ async def main():
         if app.poll() is not None:
             raise fp.MeasureError(f"the app exited ({app.returncode}) during the bench")
     finally:
-        app.terminate()
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop_app(app, 10)
         sb.cleanup()
 
 

@@ -39,6 +39,16 @@ def wait_for(pred, timeout=30.0, what="condition", interval=0.1):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def stop_app(proc, wait=5):
+    """End an app started by a test: SIGTERM, then SIGKILL if it is still there after `wait` s."""
+    proc.terminate()
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(wait)
+
+
 class Sandbox:
     """An isolated SANDBOX_HOME + fake limactl state, and the env the app runs with."""
 

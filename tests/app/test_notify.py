@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tomllib
 
-from harness import APP, FAKE_LIMACTL, Sandbox, session_bus, start_notification_server, wait_async
+from harness import APP, FAKE_LIMACTL, Sandbox, session_bus, start_notification_server, wait_async, stop_app
 
 KERNEL = "OPENCLAW-DROP-OUT IN= OUT=eth0 SRC=192.168.5.15 DST=203.0.113.7 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40112 DPT=443 WINDOW=64240 RES=0x00 SYN URGP=0 "
 
@@ -49,11 +49,7 @@ async def main():
         await wait_async(lambda: asyncio.sleep(0, result=audit.exists() and "firewall.allow" in audit.read_text()), 30, "the audit record")
         print("ok: Allow (invoked over D-Bus) → core::firewall added 203.0.113.7:443/tcp to the profile and audited it")
     finally:
-        app.terminate()
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop_app(app, 5)
         sb.cleanup()
 
 

@@ -3,7 +3,7 @@ which opens the window asked for — and exits; the first keeps running."""
 import subprocess
 import sys
 
-from harness import APP, Sandbox, wait_for
+from harness import APP, Sandbox, wait_for, stop_app
 
 
 def windows():
@@ -26,11 +26,7 @@ def main():
         assert first.poll() is None, "the first instance keeps running"
         print("ok: a second launch exits and the running app opens Settings")
     finally:
-        first.terminate()
-        try:
-            first.wait(5)
-        except subprocess.TimeoutExpired:
-            first.kill()
+        stop_app(first, 5)
         sb.cleanup()
 
 

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from harness import APP, ARTIFACTS, Sandbox, Tray, render_menu, session_bus, start_watcher, wait_async, watch_senders
+from harness import APP, ARTIFACTS, Sandbox, Tray, render_menu, session_bus, start_watcher, wait_async, watch_senders, stop_app
 
 
 def labels(menu):
@@ -28,14 +28,6 @@ async def run_app(sb, **env):
     return bus, app, tray
 
 
-def stop(app):
-    app.terminate()
-    try:
-        app.wait(5)
-    except subprocess.TimeoutExpired:
-        app.kill()
-
-
 async def no_profile():
     sb = Sandbox()
     bus, app, tray = await run_app(sb)
@@ -50,7 +42,7 @@ async def no_profile():
         render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-no-profile.png")
         print("ok: no profile → status line + Set Up only")
     finally:
-        stop(app)
+        stop_app(app)
         sb.cleanup()
 
 
@@ -102,7 +94,7 @@ async def stopped_then_start_then_stop():
         assert list((sb.root / ".config/autostart").glob("*.desktop")), "autostart entry written"
         print("ok: Start at Login toggles through the autostart plugin")
     finally:
-        stop(app)
+        stop_app(app)
         sb.cleanup()
 
 
@@ -121,7 +113,7 @@ async def broken():
         render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-broken.png")
         print("ok: Broken → Force Stop offered")
     finally:
-        stop(app)
+        stop_app(app)
         sb.cleanup()
 
 
@@ -168,7 +160,7 @@ async def started_and_stopped_elsewhere():
         assert m["Force Stop"][0] is True, m
         print(f"ok: host agent crashed → Broken in the tray after {took:.2f} s")
     finally:
-        stop(app)
+        stop_app(app)
         limactl("stop", "-f", "apptest")
         sb.cleanup()
 
@@ -201,7 +193,7 @@ async def renamed_in_the_profile():
         await shows("Running", 10)
         print(f"ok: the profile renamed the VM → the tray follows the new one (Running after {time.monotonic() - t:.2f} s)")
     finally:
-        stop(app)
+        stop_app(app)
         limactl("stop", "-f", "renamed")
         sb.cleanup()
 

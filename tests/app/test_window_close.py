@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import footprint as fp
-from harness import APP, Sandbox, wait_for
+from harness import APP, Sandbox, wait_for, stop_app
 
 
 def gl_drivers(pid):
@@ -31,11 +31,7 @@ def main():
         assert app.poll() is None, "the app lives on when its last window closes"
         print(f"ok: no GL driver at idle; a closed window is destroyed and its web process ended after {took:.1f} s")
     finally:
-        app.terminate()
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop_app(app, 5)
         sb.cleanup()
 
 

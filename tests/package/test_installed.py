@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
-from harness import Sandbox, Tray, session_bus, start_watcher, wait_async, watch_senders  # noqa: E402
+from harness import Sandbox, Tray, session_bus, start_watcher, wait_async, watch_senders, stop_app  # noqa: E402
 
 APP = os.environ["INSTALLED_APP"]
 CLI = os.environ["INSTALLED_CLI"]
@@ -46,11 +46,7 @@ async def main():
         assert app.poll() is None, "the installed app exited"
         print(f"ok: the installed app (uid {os.getuid()}) shows its tray: {labels}")
     finally:
-        app.terminate()
-        try:
-            app.wait(10)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop_app(app, 10)
         err = app.stderr.read() if app.stderr else ""
         if err.strip():
             print(f"(the app's stderr)\n{err[-3000:]}", file=sys.stderr)
