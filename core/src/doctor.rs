@@ -185,6 +185,8 @@ pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     checks.push(check_disk(paths));
     checks.push(check_keychain().await);
     checks.extend(check_host_cas(profile.as_ref(), crate::host_ca::host_extra_cas));
+    let vault = profile.as_ref().and_then(crate::vault::plan);
+    checks.extend(vault.map(|v| Check::new("vault", if v.risky() { Health::Warn } else { Health::Ok }, v.describe(), v.fix())));
     checks
 }
 
