@@ -1,7 +1,7 @@
 // Settings: the same fields as the wizard, saved through core's validation.
 import { call, listen } from "./ipc.js";
 import { COMMANDS, EVENTS } from "./names.js";
-import { readForm, fillForm, showProblems, loadPresets, wireBrowse, wireModeWarning } from "./form.js";
+import { readForm, fillForm, showProblems, loadPresets, wireBrowse, wireModeWarning, wireVaultHint } from "./form.js";
 
 const SECTIONS = [["folders", "Folders"], ["mode", "Mode"], ["resources", "Resources"], ["network", "Network"], ["secrets", "API keys"]];
 
@@ -35,6 +35,7 @@ export async function startSettings(root) {
     showProblems(root, e, box);
   }
   wireModeWarning(root);
+  wireVaultHint(root)();
   const reload = async () => fillForm(root, await call(COMMANDS.settings_load));
   renderRecentBlocks(root, await call(COMMANDS.app_view), reload);
   await listen(EVENTS.view, (v) => renderRecentBlocks(root, v, reload));
