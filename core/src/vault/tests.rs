@@ -415,3 +415,53 @@ fn the_vm_side_applies_good_streams_and_refuses_escapes() {
     let (code, _, err) = run("apply", &del.into_inner().unwrap());
     assert_eq!(code, 3, "an unsafe deletion must be refused: {err}");
 }
+
+#[tokio::test]
+async fn a_refresh_asks_the_copys_manifest_then_ships_one_stream_to_the_root_only_tool() {
+    use crate::vm::testing::RecordingVm;
+    let d = vault_fixture();
+    let vm = RecordingVm::replying("", 0, "");
+    let report = copy::refresh(&vm, d.path(), std::sync::Arc::new(stream::HostFiles), quick(), Box::new(|_| {})).await.unwrap();
+    let calls = vm.calls.lock().unwrap();
+    let tool = crate::provision::layout::VAULT_COPY_TOOL;
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].0, ["sudo", tool, "manifest"]);
+    assert_eq!(calls[1].0, ["sudo", tool, "apply"]);
+    let names = tar_names(calls[1].1.as_ref().unwrap());
+    assert!(names.contains(&"v/notes/daily/d.md".to_string()) && !names.iter().any(|n| n.contains("workspace.json")), "{names:?}");
+    assert_eq!((report.shipped, report.deleted, report.bytes), (10, 0, 6));
+    assert_eq!(report.skipped.len(), 2, "the links leaving the vault are reported: {:?}", report.skipped);
+}
+
+#[tokio::test]
+async fn the_follower_ships_what_changed_and_deletes_what_is_gone() {
+    use crate::vm::testing::RecordingVm;
+    let d = vault_fixture();
+    let vm = RecordingVm::replying("", 0, "");
+    let changed = ["notes/a.md", "notes/gone.md", ".obsidian/workspace.json", "notes/daily", "../escape"].map(String::from).to_vec();
+    let report = copy::ship_changes(&mut copy::OneShot(&vm), d.path(), changed, std::sync::Arc::new(stream::HostFiles), quick()).await.unwrap();
+    {
+        let calls = vm.calls.lock().unwrap();
+        assert_eq!(calls.len(), 1, "one call per batch");
+        let tar = calls[0].1.as_ref().unwrap();
+        let names = tar_names(tar);
+        assert_eq!(
+            names,
+            ["deleted", "v/notes/a.md", "v/notes/daily", "v/notes/daily/d.md"],
+            "a changed folder travels whole; excluded and unsafe paths never"
+        );
+        let mut a = ::tar::Archive::new(tar.as_slice());
+        let mut first = a.entries().unwrap().next().unwrap().unwrap();
+        let mut list = String::new();
+        std::io::Read::read_to_string(&mut first, &mut list).unwrap();
+        assert_eq!(list, "notes/gone.md\0");
+        assert_eq!((report.shipped, report.deleted), (3, 1));
+        assert_eq!(report.skipped.len(), 1, "notes/daily/evil2 points outside: {:?}", report.skipped);
+    }
+    // the VM refusing a stream is an error that says so
+    let vm = RecordingVm::replying("", 3, "openclaw-vault-copy: refused: unsafe path 'v/../x'\n");
+    let e =
+        copy::ship_changes(&mut copy::OneShot(&vm), d.path(), vec!["notes/a.md".into()], std::sync::Arc::new(stream::HostFiles), quick()).await.unwrap_err();
+    assert!(matches!(&e, VaultError::Remote { code: 3, message } if message.contains("refused")), "{e}");
+    assert!(e.to_string().contains("sandbox up"), "{e}");
+}
