@@ -103,7 +103,7 @@ impl Sandbox {
     pub async fn follow_vault_copy(&self, stop: impl Future<Output = ()>) -> Result<(), SandboxError> {
         use notify::{RecursiveMode, Watcher};
         let Some(plan) = self.vault_plan().filter(|p| p.copy) else { return Ok(()) };
-        let root = plan.host.canonicalize().map_err(|e| SandboxError::Io { path: plan.host.clone(), source: e })?;
+        let root = plan.host.canonicalize().map_err(|source| VaultError::Read { path: plan.host.clone(), source })?;
         // `None`: look at everything again (the watcher lost events).
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<std::path::PathBuf>>();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
