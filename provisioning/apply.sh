@@ -104,7 +104,11 @@ if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
   systemctl is-active --quiet openclaw-audit.service || fail "the audit watcher is not running (journalctl -u openclaw-audit)"
 fi
 if [ -n "${OPENCLAW_VAULT:-}" ]; then
-  mountpoint -q "$OPENCLAW_VAULT" || fail "the vault folder is not mounted at $OPENCLAW_VAULT"
+  if [ "${OPENCLAW_VAULT_COPY:-0}" = 1 ]; then
+    [ -d "$OPENCLAW_VAULT" ] || fail "the vault copy $OPENCLAW_VAULT is missing (journalctl -u openclaw-lower-vault.service)"
+  else
+    mountpoint -q "$OPENCLAW_VAULT" || fail "the vault folder is not mounted at $OPENCLAW_VAULT"
+  fi
   mountpoint -q "$OPENCLAW_VAULT_WORKSPACE" || fail "$OPENCLAW_VAULT_WORKSPACE is not mounted (journalctl -u '$OPENCLAW_VAULT_UNIT')"
   if [ "$OPENCLAW_MODE" != yolo-unsafe ]; then
     findmnt -n -o FSTYPE "$OPENCLAW_VAULT_WORKSPACE" | grep -qx overlay || fail "$OPENCLAW_VAULT_WORKSPACE is not an overlay"

@@ -2,14 +2,20 @@
 //! Tier 3: the Obsidian vault's overlay (`/workspace-obsidian`) in a real VM (QEMU, Debian 12,
 //! behind the test-bed limactl shim tests/vm/limactl), with a project AND a vault: the agent
 //! writes into the vault's overlay, the host vault stays untouched until the user approves the
-//! vault request, which lands in the vault and not in the project. The VM is deleted when the
-//! test ends, pass or fail. Run by `scripts/test vm` (root). Harness: cli/tests/vm_bed.
+//! vault request, which lands in the vault and not in the project. Then, in the same VM (no
+//! second boot: a copied vault has no Lima mount, so switching to it needs no restart), a vault
+//! in a provider folder that evicts files (tests/vm/evicting-fs, a FUSE stand-in for iCloud
+//! Drive): the copy, the follower, the gate back into it, a conflict (issue 17). The VM is
+//! deleted when the test ends, pass or fail. Run by `scripts/test vm` (root). Harness:
+//! cli/tests/vm_bed.
 
 mod vm_bed;
 
 use sandbox_core::lima::LimaVm;
 use sandbox_core::provision::overlay_ctl::{self, SyncRoot};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use vm_bed::*;
 
@@ -244,8 +250,239 @@ fn the_vault_overlay_syncs_into_the_host_vault_only() {
     assert!(!out.contains("watcher-active"), "{out}");
     assert!(out.contains("has no vault") && out.ends_with("keep\n"), "{out}");
 
+    // issue 17: the vault comes back, now in "iCloud Drive" (the evicting FUSE stand-in): copied
+    copied_vault_from_an_evicting_provider(&mut bed);
+
     let r = bed.time("destroy", |b| b.run(&["destroy", "--yes"], Duration::from_secs(300)));
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(bed.qemu_pid().is_none());
     bed.print_timings("vm vault");
+}
+
+/// The evicting stand-in mounted over a backing folder; unmounted (and its process ended) on drop.
+struct CloudVault {
+    backing: PathBuf,
+    mount: PathBuf,
+    control: PathBuf,
+    child: Child,
+}
+
+impl CloudVault {
+    fn start(bed: &Bed, evicted: &[&str]) -> CloudVault {
+        let (backing, mount, control) = (bed.path("cloud-backing"), bed.path("iCloud Obsidian"), bed.path("cloud-control"));
+        std::fs::create_dir_all(&mount).unwrap();
+        let mut c = Command::new(repo().join("tests/vm/evicting-fs"));
+        c.arg(&backing).arg(&mount).arg(&control);
+        for e in evicted {
+            c.args(["--evict", e]);
+        }
+        let log = std::fs::File::create(bed.path("evicting-fs.log")).unwrap();
+        let child = c.stdout(log.try_clone().unwrap()).stderr(log).spawn().expect("tests/vm/evicting-fs (python3-fusepy, fuse3)");
+        let t = Instant::now();
+        while !std::fs::read_to_string("/proc/self/mountinfo").unwrap().contains("fuse.icloud-standin") {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the stand-in did not mount: {}",
+                std::fs::read_to_string(bed.path("evicting-fs.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        CloudVault { backing, mount, control, child }
+    }
+    fn offline(&self, on: bool) {
+        let flag = self.control.join("offline");
+        if on {
+            std::fs::write(flag, "").unwrap();
+        } else {
+            let _ = std::fs::remove_file(flag);
+        }
+    }
+    fn downloads(&self) -> String {
+        std::fs::read_to_string(self.control.join("downloads")).unwrap_or_default()
+    }
+}
+
+impl Drop for CloudVault {
+    fn drop(&mut self) {
+        let _ = Command::new("fusermount3").arg("-u").arg(&self.mount).status();
+        let _ = Command::new("umount").arg("-l").arg(&self.mount).stderr(Stdio::null()).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `sandbox watch` in the background (the follower keeps the copy current); ended on drop.
+struct Watching(Child);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// From a host write (`write`) until the agent reads `needle` in `file` under /workspace-obsidian
+/// (or no longer finds the file, `gone`): a poller in the VM is started first and says "ready";
+/// the time is taken on the host from the write to the poller's "seen" line.
+fn host_to_agent(bed: &Bed, file: &str, needle: &str, gone: bool, write: impl FnOnce()) -> Duration {
+    let cond = if gone { format!("! test -e '{file}'") } else { format!("grep -q '{needle}' '{file}' 2>/dev/null") };
+    let script = format!("cd /workspace-obsidian; echo ready; i=0; until {cond}; do i=$((i+1)); [ $i -gt 1200 ] && exit 9; sleep 0.05; done; echo seen");
+    let mut child = bed.sandbox(&["ssh", "--", "sudo", "-u", "openclaw", "bash", "-c", &script]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().and_then(|l| l.ok()).as_deref(), Some("ready"), "the poller did not start");
+    let t = Instant::now();
+    write();
+    let seen = lines.next().and_then(|l| l.ok());
+    let took = t.elapsed();
+    let _ = child.wait();
+    assert_eq!(seen.as_deref(), Some("seen"), "the agent never saw the host's change to {file} (waited {:.1} s)", took.as_secs_f64());
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn copied_vault_from_an_evicting_provider(bed: &mut Bed) {
+    // the backing store: notes, Obsidian's settings, a plugin, and what must not travel
+    for d in ["cloud-backing/notes/daily", "cloud-backing/.obsidian/plugins/dataview"] {
+        std::fs::create_dir_all(bed.path(d)).unwrap();
+    }
+    for (p, text) in [
+        ("notes/hello.md", "# Hello from iCloud\n"),
+        ("notes/evicted.md", "I was only in the cloud\n"),
+        ("notes/daily/old.md", "old\n"),
+        ("notes/conflict.md", "base\n"),
+        (".obsidian/app.json", "{}\n"),
+        (".obsidian/plugins/dataview/main.js", "// plugin\n"),
+        (".obsidian/workspace.json", "{\"layout\": \"this Mac\"}\n"),
+        (".DS_Store", "finder"),
+    ] {
+        std::fs::write(bed.path("cloud-backing").join(p), text).unwrap();
+    }
+    chown_tree(&bed.path("cloud-backing"), HOST_UID, HOST_GID);
+    let cloud = CloudVault::start(bed, &["notes/evicted.md", ".obsidian/plugins/dataview/main.js"]);
+    // through the mount an evicted file lists, and its read fails (as virtiofs shows it)
+    assert!(std::fs::metadata(cloud.mount.join("notes/evicted.md")).unwrap().len() > 0);
+    let err = std::fs::read(cloud.mount.join("notes/evicted.md")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EDEADLK), "{err}");
+
+    // the vault is back in the profile, now this provider folder; doctor says what will happen
+    let text = std::fs::read_to_string(bed.profile()).unwrap().replace("[mounts]\n", &format!("[mounts]\nvault = {:?}\n", cloud.mount.to_str().unwrap()));
+    std::fs::write(bed.profile(), text).unwrap();
+    let r = bed.run(&["doctor", "--json"], Duration::from_secs(60));
+    let vault_check = json(&r).as_array().unwrap().iter().find(|c| c["name"] == "vault").cloned().unwrap_or_else(|| panic!("no vault check: {}", r.stdout));
+    let detail = vault_check["detail"].as_str().unwrap();
+    assert!(detail.contains("FUSE (fuse.icloud-standin)") && detail.contains("copied into the VM") && detail.contains(".obsidian/workspace*.json"), "{detail}");
+    assert_eq!(vault_check["health"], "ok");
+
+    // offline: `up` copies what it can and names the files the provider did not deliver
+    cloud.offline(true);
+    let mut up = bed.sandbox(&["up"]);
+    up.env("SANDBOX_VAULT_DOWNLOAD_TIMEOUT", "3");
+    let r = bed.time("up with a copied vault, offline (no restart: no mount changes)", |_| run_bounded(up, Duration::from_secs(900), "sandbox up"));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.all().contains("Stopping"), "a copied vault must not restart the VM:\n{}", r.all());
+    let all = r.all();
+    assert!(all.contains("2 vault file(s) could not be downloaded") && all.contains("notes/evicted.md") && all.contains("offline"), "{all}");
+    let out = bed.vm_ok(
+        "findmnt -n /mnt/obsidian || echo no-vault-mount; sudo stat -c '%U %a' /var/lib/openclaw/vault-copy; \
+         systemctl is-active 'workspace\\x2dobsidian.mount' openclaw-lower-vault.service; \
+         cd /workspace-obsidian; cat notes/hello.md; test -e notes/evicted.md || echo evicted-absent",
+    );
+    assert!(out.starts_with("no-vault-mount\nroot 700\nactive\nactive\n# Hello from iCloud\nevicted-absent\n"), "{out}");
+
+    // online again: the follower (`sandbox watch`) brings the rest — its first read starts each
+    // download, EDEADLK is retried until it lands
+    cloud.offline(false);
+    let downloads_before = cloud.downloads().lines().count();
+    let watch_log = std::fs::File::create(bed.path("watch.log")).unwrap();
+    let watch =
+        Watching(bed.sandbox(&["watch", "--json"]).env("SANDBOX_LOG", "info").stdout(watch_log.try_clone().unwrap()).stderr(watch_log).spawn().unwrap());
+    let t = Instant::now();
+    let out = bed.vm_ok(
+        "cd /workspace-obsidian; i=0; until test -e notes/evicted.md && test -e .obsidian/plugins/dataview/main.js; do i=$((i+1)); [ $i -gt 600 ] && break; sleep 0.1; done; \
+         sudo -u openclaw cat notes/evicted.md .obsidian/plugins/dataview/main.js .obsidian/app.json; ls -A . .obsidian; stat -c %U notes/evicted.md",
+    );
+    bed.timings.push(("follower: evicted files downloaded and copied".into(), t.elapsed()));
+    assert!(out.starts_with("I was only in the cloud\n// plugin\n{}\n"), "{out}");
+    assert!(!out.contains("workspace.json") && !out.contains(".DS_Store"), "excluded files travelled: {out}");
+    assert!(out.trim_end().ends_with("openclaw"), "the agent owns the copy's files (id-mapped): {out}");
+    let downloads = cloud.downloads();
+    assert!(downloads.lines().count() > downloads_before && downloads.contains("notes/evicted.md"), "{downloads}");
+
+    // a host edit reaches the agent within 2 s of the write (several, for a median)
+    let n: usize = std::env::var("OPENCLAW_VAULT_BENCH_EDITS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let mut times = Vec::new();
+    for i in 0..n {
+        let mark = format!("edit-{i}-{}", std::process::id());
+        let path = cloud.mount.join("notes/hello.md");
+        times.push(host_to_agent(bed, "notes/hello.md", &mark, false, || std::fs::write(&path, format!("# Hello from iCloud\n{mark}\n")).unwrap()));
+    }
+    let m = median(times.clone());
+    // what the follower says it did (its own timing, and the VM's apply)
+    for l in
+        std::fs::read_to_string(bed.path("watch.log")).unwrap_or_default().lines().filter(|l| l.contains("Vault copy") || l.contains("vault copy in the VM"))
+    {
+        eprintln!("  follower: {}", l.chars().take(240).collect::<String>());
+    }
+    eprintln!(
+        "host edit -> agent sees it: median {:.2} s of {n} ({:?})",
+        m.as_secs_f64(),
+        times.iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect::<Vec<_>>()
+    );
+    bed.timings.push((format!("host edit -> agent sees it (median of {n})"), m));
+    assert!(m < Duration::from_secs(2), "host edit -> agent: {:.2} s", m.as_secs_f64());
+    // a new file in a new folder, and a delete
+    let (mount, new_dir) = (cloud.mount.clone(), cloud.mount.join("notes/new"));
+    host_to_agent(bed, "notes/new/made-on-mac.md", "mac", false, || {
+        std::fs::create_dir(&new_dir).unwrap();
+        std::fs::write(new_dir.join("made-on-mac.md"), "mac\n").unwrap();
+    });
+    let took = host_to_agent(bed, "notes/daily/old.md", "", true, || std::fs::remove_file(mount.join("notes/daily/old.md")).unwrap());
+    bed.timings.push(("host delete -> gone for the agent".into(), took));
+    assert!(took < Duration::from_secs(2), "host delete -> agent: {:.2} s", took.as_secs_f64());
+
+    // the agent edits the vault; the gate brings it back into the provider folder
+    let before_agent = snapshot(&cloud.backing);
+    bed.vm_ok(
+        "sudo -u openclaw bash -euc 'cd /workspace-obsidian; echo agent >> notes/evicted.md; echo idea > notes/agent-idea.md; echo mine > notes/conflict.md'",
+    );
+    assert_eq!(snapshot(&cloud.backing), before_agent, "the agent's writes reached the host vault without the gate");
+    let r = bed.run(&["sync", "--root", "vault", "--json"], Duration::from_secs(600));
+    assert_eq!(r.code, 0, "{}", r.all());
+    let id = json(&r)["request"].as_str().unwrap().to_string();
+    // the host changes conflict.md meanwhile (as another device would, through iCloud)
+    std::fs::write(cloud.mount.join("notes/conflict.md"), "host\n").unwrap();
+    let r = bed.run(&["sync", "approve", &id, "--json"], Duration::from_secs(600));
+    assert_eq!(r.code, 4, "a host change after the review must be a conflict: {}", r.all());
+    assert!(r.all().contains("notes/conflict.md"), "{}", r.all());
+    assert_eq!(std::fs::read_to_string(cloud.backing.join("notes/conflict.md")).unwrap(), "host\n");
+    // the follower shipped the host's version into the copy, but the agent's own edit stays
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/conflict.md"), "mine\n", "the follower overwrote what the agent changed");
+    // the user applies the rest (without the conflicting file): it lands in the provider folder
+    // the user collects again (the review now shows the host's conflict.md as the base) and
+    // applies the rest: it lands in the provider folder through the FUSE mount
+    let r = bed.run(&["sync", "--root", "vault", "--json"], Duration::from_secs(600));
+    assert_eq!(r.code, 0, "{}", r.all());
+    let id2 = json(&r)["request"].as_str().unwrap().to_string();
+    let r = bed.run(&["sync", "approve", &id2, "--paths", "notes/evicted.md", "notes/agent-idea.md", "--json"], Duration::from_secs(600));
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(std::fs::read_to_string(cloud.backing.join("notes/evicted.md")).unwrap(), "I was only in the cloud\nagent\n");
+    assert_eq!(std::fs::read_to_string(cloud.backing.join("notes/agent-idea.md")).unwrap(), "idea\n");
+    assert_eq!(
+        std::fs::read_to_string(cloud.backing.join(".obsidian/workspace.json")).unwrap(),
+        "{\"layout\": \"this Mac\"}\n",
+        "excluded files are left alone"
+    );
+    assert!(
+        std::fs::read_dir(&cloud.backing).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().starts_with(".sandbox-sync")),
+        "gate leftovers in the vault"
+    );
+    // and the agent reads the applied files at once, from the refreshed copy
+    assert_eq!(bed.vm_ok("cat /workspace-obsidian/notes/evicted.md /workspace-obsidian/notes/agent-idea.md"), "I was only in the cloud\nagent\nidea\n");
+    drop(watch);
+    drop(cloud);
 }

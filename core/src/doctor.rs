@@ -217,6 +217,8 @@ pub async fn run(paths: &Paths, profile_path: &Path) -> Vec<Check> {
     checks.push(check_keychain().await);
     checks.extend(check_host_cas(profile.as_ref(), crate::host_ca::host_extra_cas));
     checks.extend(check_release(paths, profile.as_ref()).await);
+    let vault = profile.as_ref().and_then(crate::vault::plan);
+    checks.extend(vault.map(|v| Check::new("vault", if v.risky() { Health::Warn } else { Health::Ok }, v.describe(), v.fix())));
     checks
 }
 

@@ -26,4 +26,5 @@ pub mod sandbox;
 pub mod scan;
 pub mod secrets;
 pub mod sync;
+pub mod vault;
 pub mod vm;

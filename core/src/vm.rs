@@ -30,6 +30,13 @@ impl ExecOutput {
 /// A line-readable stream of a command's stdout; dropping it kills the command.
 pub type OutputStream = Box<dyn tokio::io::AsyncBufRead + Send + Unpin>;
 
+/// A command kept running in the VM: write to its stdin, read its stdout (lines); dropping it
+/// ends the command (its stdin closes, the local process group is killed).
+pub struct Session {
+    pub stdin: Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+    pub stdout: OutputStream,
+}
+
 /// Failure to run something in the VM at all (not a non-zero remote exit code).
 #[derive(Debug, thiserror::Error)]
 pub enum VmError {
@@ -64,6 +71,13 @@ pub trait Vm: Send + Sync {
 
     /// Run `argv` with its stdout written to the host file `stdout_to` (large outputs such as
     /// the overlay's tar never sit in memory); the result's `stdout` is empty.
+    /// Start `argv` and keep it running with its stdin and stdout open (e.g. a receiver that
+    /// takes one framed request after another, so each costs no process start in the VM).
+    async fn exec_session(&self, argv: &[String]) -> Result<Session, VmError> {
+        let _ = argv;
+        Err(VmError::Unsupported { what: "keep a command running with its stdin open".into() })
+    }
+
     async fn exec_to_file(&self, argv: &[String], stdout_to: &Path) -> Result<ExecOutput, VmError> {
         let mut out = self.exec(argv, None).await?;
         std::fs::write(stdout_to, &out.stdout).map_err(|e| VmError::Unsupported { what: format!("write {}: {e}", stdout_to.display()) })?;

@@ -49,6 +49,12 @@ pub fn wizard_check(state: State<'_, AppState>, step: Step, form: ProfileForm) -
     form::for_step(step, form::validate(&form.to_new_toml(), &state.profile_path))
 }
 
+/// Which kind of vault a folder is and what will happen to it (core decides; see form::vault_hint).
+#[tauri::command]
+pub fn vault_hint(state: State<'_, AppState>, path: String) -> Option<String> {
+    form::vault_hint(&path, &state.profile_path)
+}
+
 /// Validate everything and write the profile (never over an existing one).
 #[tauri::command]
 pub async fn wizard_finish(state: State<'_, AppState>, form: ProfileForm) -> CmdResult<String> {
@@ -199,6 +205,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         wizard_save,
         wizard_check,
         wizard_finish,
+        vault_hint,
         network_presets,
         pick_folder,
         secret_set,

@@ -241,6 +241,24 @@ pub fn write_profile(path: &Path, text: &str, replace: bool) -> CmdResult<()> {
     Ok(sandbox_core::profile::write_text(path, text, replace)?)
 }
 
+/// The wizard's and Settings' line under the vault field: which kind of vault `path` is and what
+/// the sandbox will do with it — core's words (`sandbox_core::vault`), for the profile's
+/// `vault_mode` and mode when a profile exists. `None` for an empty or missing folder.
+pub fn vault_hint(path: &str, profile_path: &Path) -> Option<String> {
+    use sandbox_core::profile::{Mode, VaultMode};
+    let path = path.trim();
+    if path.is_empty() {
+        return None;
+    }
+    let expanded = match path.strip_prefix("~/") {
+        Some(rest) => PathBuf::from(std::env::var_os("HOME")?).join(rest),
+        None => Path::new(path).to_path_buf(),
+    };
+    let host = expanded.canonicalize().ok().filter(|p| p.is_dir())?;
+    let (vault_mode, mode) = Profile::load(profile_path).map(|p| (p.vault_mode, p.mode)).unwrap_or((VaultMode::Auto, Mode::Secure));
+    Some(sandbox_core::vault::plan_for(&host, vault_mode, mode).describe())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,5 +381,16 @@ mod tests {
         assert_eq!(e.kind, crate::error::ErrorKind::Exists);
         write_profile(&path, "version = 1\nname = \"b\"\n", true).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().contains("\"b\""));
+    }
+
+    #[test]
+    fn the_vault_hint_is_cores_description_of_the_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let vault = d.path().join("Main");
+        std::fs::create_dir(&vault).unwrap();
+        let hint = vault_hint(vault.to_str().unwrap(), &d.path().join("no-profile.toml")).unwrap();
+        assert!(hint.contains("is a local folder") && hint.contains("mounted read-only"), "{hint}");
+        assert_eq!(vault_hint("", &d.path().join("p.toml")), None);
+        assert_eq!(vault_hint(d.path().join("missing").to_str().unwrap(), &d.path().join("p.toml")), None);
     }
 }

@@ -24,6 +24,7 @@ pub const COMMANDS: &[&str] = &[
     "wizard_save",
     "wizard_check",
     "wizard_finish",
+    "vault_hint",
     "network_presets",
     "pick_folder",
     "secret_set",

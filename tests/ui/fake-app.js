@@ -27,6 +27,8 @@
         return null;
       }
       case "wizard_finish": return "/home/me/.config/openclaw-sandbox/profile.toml";
+      // core's text for a vault folder (sandbox_core::vault::VaultPlan::describe)
+      case "vault_hint": return s.vaultHint ?? null;
       case "sandbox_start": return null;
       case "pick_folder": return "/home/me/code/my-app";
       case "secret_set": return null;

@@ -240,6 +240,18 @@ const REQUESTS = [
     findings: [{ path: ".env", line: 1, rule: "secret", severity: "block", message: "looks like an Anthropic API key" }] },
 ];
 
+test("settings: the vault field says which kind of vault it is (core's text, asked for the folder)", async () => {
+  const hint = "The vault /Users/me/Library/Mobile Documents/iCloud~md~obsidian/Documents/Main is in iCloud Drive: …; it is copied into the VM.";
+  const page = await open("settings", { view: { profile_present: true, state: "stopped", icon: "stopped", status_line: "Stopped", pending: [], blocked: 0 }, vaultHint: hint, form: { vault: "/Users/me/Library/Mobile Documents/iCloud~md~obsidian/Documents/Main" } });
+  await page.locator("#vault-hint:not([hidden])").waitFor();
+  assert.equal(await page.textContent("#vault-hint"), hint);
+  assert.deepEqual((await calls(page, "vault_hint")).at(-1), { path: "/Users/me/Library/Mobile Documents/iCloud~md~obsidian/Documents/Main" });
+  await page.fill("#f-vault", "");
+  await page.locator("#vault-hint[hidden]").waitFor({ state: "attached" });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test("settings: recently blocked connections can be allowed (core edits the allowlist)", async () => {
   const view = { profile_present: true, state: "running", icon: "attention", status_line: "Running", pending: [], blocked: 2,
     recent_blocks: [{ title: "Blocked connection to 203.0.113.7:443 (3 times)", target: "203.0.113.7:443/tcp" }, { title: "Blocked an incoming connection on port 22", target: "" }] };

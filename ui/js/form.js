@@ -166,7 +166,11 @@ export function wireBrowse(root) {
   for (const b of root.querySelectorAll("button.browse")) {
     b.addEventListener("click", async () => {
       const path = await call(COMMANDS.pick_folder);
-      if (path) root.querySelector(`#${b.dataset.for}`).value = path;
+      if (path) {
+        const input = root.querySelector(`#${b.dataset.for}`);
+        input.value = path;
+        input.dispatchEvent(new Event("change"));
+      }
     });
   }
   root.querySelector("#secret-add")?.addEventListener("click", () => addSecretRow(root).querySelector("input").focus());
@@ -185,4 +189,32 @@ export function wireModeWarning(root) {
   };
   for (const r of root.querySelectorAll('input[name="mode"]')) r.addEventListener("change", update);
   update();
+}
+
+/** Under the vault field: which kind of vault the folder is and what will happen (core's text). */
+export function wireVaultHint(root) {
+  const input = root.querySelector("#f-vault");
+  const hint = root.querySelector("#vault-hint");
+  if (!input || !hint) return async () => {};
+  let timer;
+  const update = async () => {
+    const path = input.value.trim();
+    let text = null;
+    if (path) {
+      try {
+        text = await call(COMMANDS.vault_hint, { path });
+      } catch {
+        text = null;
+      }
+    }
+    if (input.value.trim() !== path) return;
+    hint.textContent = text ?? "";
+    hint.hidden = !text;
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, 400);
+  });
+  input.addEventListener("change", update);
+  return update;
 }

@@ -17,6 +17,7 @@ export const COMMANDS = Object.freeze({
   wizard_save: "wizard_save",
   wizard_check: "wizard_check",
   wizard_finish: "wizard_finish",
+  vault_hint: "vault_hint",
   network_presets: "network_presets",
   pick_folder: "pick_folder",
   secret_set: "secret_set",

@@ -1,7 +1,7 @@
 // Settings: the same fields as the wizard, saved through core's validation.
 import { call, listen } from "./ipc.js";
 import { COMMANDS, EVENTS } from "./names.js";
-import { readForm, fillForm, showProblems, loadPresets, wireBrowse, wireModeWarning } from "./form.js";
+import { readForm, fillForm, showProblems, loadPresets, wireBrowse, wireModeWarning, wireVaultHint } from "./form.js";
 
 const SECTIONS = [["folders", "Folders"], ["mode", "Mode"], ["resources", "Resources"], ["network", "Network"], ["secrets", "API keys"]];
 
@@ -35,6 +35,8 @@ export async function startSettings(root) {
     showProblems(root, e, box);
   }
   wireModeWarning(root);
+  const vaultHint = wireVaultHint(root);
+  vaultHint();
   // Unsaved edits: a change of the profile elsewhere (`sandbox firewall allow`, an editor, another
   // window) reloads the form only when there are none, and never silently discards them.
   let dirty = false;
@@ -44,6 +46,7 @@ export async function startSettings(root) {
     fillForm(root, loaded);
     dirty = false;
     await markStored(root, loaded.secrets);
+    await vaultHint();
   };
   renderRecentBlocks(root, await call(COMMANDS.app_view), reload);
   await listen(EVENTS.view, (v) => renderRecentBlocks(root, v, reload));

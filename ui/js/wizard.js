@@ -2,7 +2,7 @@
 // progress is saved on every move, so closing and reopening resumes.
 import { call } from "./ipc.js";
 import { COMMANDS } from "./names.js";
-import { readForm, fillForm, showProblems, clearProblems, loadPresets, wireBrowse, wireModeWarning } from "./form.js";
+import { readForm, fillForm, showProblems, clearProblems, loadPresets, wireBrowse, wireModeWarning, wireVaultHint } from "./form.js";
 
 export const STEPS = ["welcome", "lima", "folders", "secrets", "network", "mode", "resources", "summary"];
 const TITLES = { welcome: "Welcome", lima: "Lima", folders: "Folders", secrets: "API keys", network: "Network", mode: "Mode", resources: "Resources", summary: "Summary" };
@@ -30,6 +30,7 @@ export async function startWizard(root) {
   }
   fillForm(root, snapshot.form);
   wireModeWarning(root);
+  wireVaultHint(root)();
 
   function show(s) {
     step = s;

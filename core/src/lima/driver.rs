@@ -463,6 +463,20 @@ impl Limactl {
         Ok(ChildStdoutStream { reader: BufReader::new(stdout), _child: child })
     }
 
+    /// `limactl shell NAME -- ARGV…` kept running: its stdin to write to and its stdout to read
+    /// (stderr discarded). Dropping both ends the command: its stdin closes in the VM, and the
+    /// local process group (limactl, ssh) is killed with the stdout half.
+    pub fn shell_session(&self, name: &str, argv: &[String]) -> Result<(tokio::process::ChildStdin, ChildStdoutStream), LimaError> {
+        let mut args: Vec<&str> = vec!["shell", "--workdir", "/", name, "--"];
+        args.extend(argv.iter().map(String::as_str));
+        let mut cmd = self.command(&args);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = GroupChild::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let stdin = child.child_mut().stdin.take().expect("stdin is piped");
+        let stdout = child.child_mut().stdout.take().expect("stdout is piped");
+        Ok((stdin, ChildStdoutStream { reader: BufReader::new(stdout), _child: child }))
+    }
+
     /// An interactive `limactl shell --workdir WORKDIR` (or one command) on the caller's
     /// terminal; returns the exit code. Lima otherwise `cd`s to the host's cwd when it lies
     /// under any mount's location (lima:cmd/limactl/shell.go), which the guest does not have.

@@ -55,6 +55,11 @@ impl Vm for LimaVm {
         Ok(Box::new(self.limactl.shell_stream(&self.name, argv)?))
     }
 
+    async fn exec_session(&self, argv: &[String]) -> Result<crate::vm::Session, VmError> {
+        let (stdin, stdout) = self.limactl.shell_session(&self.name, argv)?;
+        Ok(crate::vm::Session { stdin: Box::new(stdin), stdout: Box::new(stdout) })
+    }
+
     async fn copy_in(&self, host: &Path, guest: &str) -> Result<(), VmError> {
         Ok(self.limactl.copy(&host.to_string_lossy(), &format!("{}:{guest}", self.name)).await?)
     }

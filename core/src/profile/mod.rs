@@ -86,6 +86,41 @@ pub struct Mount {
     pub writable: bool,
 }
 
+/// How the Obsidian vault reaches the VM (`[mounts] vault_mode`). What `auto` resolves to is
+/// decided by `crate::vault` from the vault's path and what the host says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VaultMode {
+    /// A vault in iCloud Drive or another File Provider / FUSE folder is copied into the VM;
+    /// a plain local vault is mounted read-only.
+    #[default]
+    Auto,
+    /// Always copy the vault into the VM (and keep the copy current while `sandbox watch` or the
+    /// app runs).
+    Copy,
+    /// Always mount the vault read-only (the agent may see holes where a cloud folder has
+    /// evicted files).
+    Mount,
+}
+
+impl VaultMode {
+    pub fn parse(s: &str) -> Option<VaultMode> {
+        match s {
+            "auto" => Some(VaultMode::Auto),
+            "copy" => Some(VaultMode::Copy),
+            "mount" => Some(VaultMode::Mount),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VaultMode::Auto => "auto",
+            VaultMode::Copy => "copy",
+            VaultMode::Mount => "mount",
+        }
+    }
+}
+
 /// VM size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Resources {
@@ -148,6 +183,8 @@ pub struct Profile {
     pub mode: Mode,
     /// Project first, then vault, config, agent data, extras.
     pub mounts: Vec<Mount>,
+    /// How the vault reaches the VM (`[mounts] vault_mode`).
+    pub vault_mode: VaultMode,
     pub resources: Resources,
     /// The `[network]` table as written.
     pub network: crate::firewall::NetworkConfig,
@@ -373,7 +410,7 @@ impl Validator<'_> {
             }),
             None => Mode::Secure,
         };
-        let mounts = self.mounts(raw.mounts, mode);
+        let (mounts, vault_mode) = self.mounts(raw.mounts, mode);
         let resources = self.resources(raw.resources.unwrap_or_default());
         let (network, network_policy) = self.network(raw.network);
         let gateway_port = network_policy.gateway_port;
@@ -403,6 +440,7 @@ impl Validator<'_> {
             name,
             mode,
             mounts,
+            vault_mode,
             resources,
             network,
             network_policy,
@@ -438,14 +476,36 @@ impl Validator<'_> {
         }
     }
 
-    fn mounts(&mut self, raw: Option<Spanned<raw::RawMounts>>, mode: Mode) -> Vec<Mount> {
+    fn mounts(&mut self, raw: Option<Spanned<raw::RawMounts>>, mode: Mode) -> (Vec<Mount>, VaultMode) {
         let Some(raw) = raw else {
             self.problem("mounts.project", None, "is missing; add a [mounts] section with project = \"/path/to/your/project\"");
-            return Vec::new();
+            return (Vec::new(), VaultMode::Auto);
         };
         let section_line = self.line_of(&raw);
         let raw = raw.into_inner();
         let mut out = Vec::new();
+        let vault_mode = match &raw.vault_mode {
+            None => VaultMode::Auto,
+            Some(v) => match VaultMode::parse(v.get_ref()) {
+                None => {
+                    self.problem("mounts.vault_mode", self.line_of(v), format!("is `{}`; use \"auto\", \"copy\" or \"mount\"", v.get_ref()));
+                    VaultMode::Auto
+                }
+                Some(m) if raw.vault.is_none() => {
+                    self.problem("mounts.vault_mode", self.line_of(v), "is set but `mounts.vault` is not; add the vault folder or remove vault_mode");
+                    m
+                }
+                Some(VaultMode::Copy) if mode == Mode::YoloUnsafe => {
+                    self.problem(
+                        "mounts.vault_mode",
+                        self.line_of(v),
+                        "is \"copy\", but yolo-unsafe lets the agent write straight into the vault: there is no copy to keep; use \"mount\" or another mode",
+                    );
+                    VaultMode::Mount
+                }
+                Some(m) => m,
+            },
+        };
         match &raw.project {
             None => self.problem("mounts.project", section_line, "is missing; set it to the folder the agent works on"),
             Some(s) => {
@@ -515,7 +575,7 @@ impl Validator<'_> {
             // Extra mounts are reference material: read-only even in yolo-unsafe.
             out.push(Mount { role: MountRole::Extra, host, guest, writable: false });
         }
-        out
+        (out, vault_mode)
     }
 
     fn resources(&mut self, raw: raw::RawResources) -> Resources {

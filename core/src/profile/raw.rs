@@ -28,6 +28,8 @@ pub struct RawMounts {
     pub vault: Option<Spanned<String>>,
     pub config: Option<Spanned<String>>,
     pub agent_data: Option<Spanned<String>>,
+    /// How the vault reaches the VM: "auto" (default), "copy", "mount".
+    pub vault_mode: Option<Spanned<String>>,
     #[serde(default)]
     pub extra: Vec<Spanned<RawExtraMount>>,
 }

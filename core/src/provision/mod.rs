@@ -17,6 +17,9 @@
 //!   (`openclaw-audit-vault.service`, same log, `"root": "vault"`).
 //! - `openclaw-audit.service`: every write in the upper dir as a JSON line in
 //!   `/var/log/openclaw/overlay-audit.jsonl`.
+//! - a vault in iCloud Drive or another provider folder (issue 17) is copied instead of
+//!   mounted: `/var/lib/openclaw/vault-copy` (root only), filled by the host through
+//!   `openclaw-vault-copy apply`, takes the mount's place under the same lower and overlay.
 //! - `openclaw-sync-request [--vault] "message"`: the agent files a request in
 //!   `/var/spool/openclaw/sync-requests/` (the agent may create, not read or delete).
 //! - `openclaw-sandbox-ctl export-upper|drop|reset|requests|ack|status [--root vault]`: the
@@ -28,7 +31,7 @@ mod payload;
 mod render;
 
 pub use payload::{bootstrap, Payload};
-pub use render::{layout, mount_unit_name, render, vault_mount, GuestFile, Rendered};
+pub use render::{layout, mount_unit_name, render, render_for, vault_mount, GuestFile, Rendered, VaultLower};
 
 use crate::profile::Profile;
 use crate::vm::{Vm, VmError};
@@ -52,7 +55,12 @@ pub fn apply_argv() -> Vec<String> {
 /// Render, push and apply the provisioning for `profile`; returns the items that changed
 /// (empty when the VM already matched the profile).
 pub async fn apply(vm: &dyn Vm, profile: &Profile) -> Result<Vec<String>, ProvisionError> {
-    let rendered = render(profile)?;
+    apply_for(vm, profile, VaultLower::Mount).await
+}
+
+/// [`apply`] with the vault mounted or copied (`crate::vault::plan` decides).
+pub async fn apply_for(vm: &dyn Vm, profile: &Profile, vault_lower: VaultLower) -> Result<Vec<String>, ProvisionError> {
+    let rendered = render_for(profile, vault_lower)?;
     let stream = Payload::new(&rendered).to_stream()?;
     run_payload(vm, stream, "").await
 }

@@ -479,3 +479,36 @@ fn requests_carry_their_root_and_old_ones_are_the_projects() {
     assert_eq!((r[0].root, r[1].root), (overlay_ctl::SyncRoot::Project, overlay_ctl::SyncRoot::Vault));
     assert!(overlay_ctl::parse_requests("{\"id\":\"c\",\"time\":\"t\",\"user\":\"u\",\"message\":\"m\",\"root\":\"etc\"}\n").is_err());
 }
+
+// ---- a copied vault (issue 17) ----
+
+#[test]
+fn a_copied_vault_lies_under_the_same_overlay_from_a_root_only_folder() {
+    use super::{render_for, VaultLower};
+    let (_d, p) = vault_profile("secure", None);
+    let mounted = render(&p).unwrap();
+    let copied = render_for(&p, VaultLower::Copy).unwrap();
+    // the overlay and its watcher are the same units, byte for byte
+    for unit in ["/etc/systemd/system/workspace\\x2dobsidian.mount", "/etc/systemd/system/openclaw-audit-vault.service"] {
+        assert_eq!(text(&copied, unit), text(&mounted, unit), "{unit}");
+    }
+    // the lower maps the copy, with nothing to wait for, and makes the copy root's alone
+    let lower = text(&copied, "/etc/systemd/system/openclaw-lower-vault.service");
+    assert!(!lower.contains("mountpoint -q") && !lower.contains("/mnt/obsidian"), "{lower}");
+    assert!(lower.contains("ExecStartPre=/bin/sh -c 'install -d -m 0700 -o root -g root /var/lib/openclaw/vault-copy'"), "{lower}");
+    assert!(
+        lower.contains("bindfs -o ro,entry_timeout=0.1,attr_timeout=0.1 --force-user=openclaw --force-group=openclaw /var/lib/openclaw/vault-copy /var/lib/openclaw/lower/vault'"),
+        "{lower}"
+    );
+    // the host's handle on the copy, root only; the env names the copy
+    let tool = copied.file(layout::VAULT_COPY_TOOL).unwrap();
+    assert_eq!((tool.mode, tool.owner.as_str()), (0o700, "root:root"));
+    assert!(mounted.file(layout::VAULT_COPY_TOOL).is_none());
+    assert!(copied.env.contains("OPENCLAW_VAULT=/var/lib/openclaw/vault-copy\n") && copied.env.contains("OPENCLAW_VAULT_COPY=1\n"), "{}", copied.env);
+    assert!(mounted.env.contains("OPENCLAW_VAULT=/mnt/obsidian\n") && mounted.env.contains("OPENCLAW_VAULT_COPY=0\n"));
+    // the project is untouched by the vault's way in
+    assert_eq!(text(&copied, "/etc/systemd/system/workspace.mount"), text(&mounted, "/etc/systemd/system/workspace.mount"));
+    // yolo-unsafe has no copy: the agent writes to the vault itself there
+    let (_d, u) = vault_profile("yolo-unsafe", None);
+    assert!(render_for(&u, VaultLower::Copy).unwrap().file(layout::VAULT_COPY_TOOL).is_none());
+}

@@ -176,6 +176,11 @@ impl Sandbox {
         }
         self.progress("up", "provision", "Provisioning", Some(1.0));
         report.changed = self.provision().await?;
+        // A vault in iCloud Drive (or another provider folder) is copied, not mounted: bring
+        // the copy up to date now, so a follower that was not running loses nothing.
+        if let Some(w) = self.refresh_vault_copy().await? {
+            report.warnings.push(w);
+        }
         self.progress("up", "firewall", "Loading the firewall and DNS allowlist", Some(1.0));
         let guest = self.guest_network().await;
         crate::firewall::install::install_and_load(&self.vm(), &self.profile.network_policy.for_host(guest)).await?;
@@ -232,7 +237,7 @@ impl Sandbox {
                 return Ok(None);
             }
         };
-        match lima::compare_config(&inst.name, &text, &lima::render(&self.profile, self.host)?) {
+        match lima::compare_config(&inst.name, &text, &lima::render(&self.lima_profile(), self.host)?) {
             Ok(r) => Ok(r),
             Err(e @ LimaError::BadInstanceConfig { .. }) => {
                 self.bus.publish(Event::Notice { message: e.to_string() });
@@ -265,7 +270,7 @@ impl Sandbox {
 
     /// Run the idempotent apply step in the VM; returns the items it changed.
     async fn provision(&self) -> Result<Vec<String>, SandboxError> {
-        Ok(crate::provision::apply(&self.vm(), &self.profile).await?)
+        Ok(crate::provision::apply_for(&self.vm(), &self.profile, self.vault_lower()).await?)
     }
 
     /// Write the profile's secrets from the OS keychain into the running VM's tmpfs (values over

@@ -21,6 +21,7 @@ mod pairing;
 mod release;
 pub mod secrets;
 pub mod sync;
+mod vault;
 mod watch;
 pub use lifecycle::{user_lima_home_note, DownOutcome, Forward, MountStatus, Status, UpReport};
 pub use sync::{Collected, SyncDesk};
@@ -46,6 +47,8 @@ pub enum SandboxError {
     NoOverlay,
     #[error(transparent)]
     Pairing(#[from] crate::agent_runtime::pairing::PairingError),
+    #[error(transparent)]
+    Vault(crate::vault::VaultError),
 
     #[error("nothing to undo: no request has been applied")]
     NothingToUndo,
@@ -161,7 +164,7 @@ impl Sandbox {
     /// The lima.yaml for this profile as `host` would get it (`sandbox lima-config --for`); a
     /// `"system"` CA entry is read from this host.
     pub fn lima_yaml_for(&self, host: HostOs) -> Result<String, SandboxError> {
-        Ok(lima::to_yaml(&lima::render(&self.profile, host)?, self.profile.source.as_deref()))
+        Ok(lima::to_yaml(&lima::render(&self.lima_profile(), host)?, self.profile.source.as_deref()))
     }
 
     async fn require_running(&self) -> Result<(), SandboxError> {

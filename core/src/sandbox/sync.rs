@@ -211,6 +211,10 @@ impl Sandbox {
                 let mut dirs: Vec<String> = selected.iter().filter(|c| c.kind == ChangeKind::Added && c.new.is_dir()).map(|c| c.path.to_string()).collect();
                 dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
                 drop.extend(dirs);
+                if req.root == SyncRoot::Vault && !drop.is_empty() {
+                    // a copied vault: the copy gets what was applied before the upper lets go
+                    self.ship_applied_to_vault_copy(&vm, &drop).await?;
+                }
                 if !drop.is_empty() {
                     overlay_ctl::drop_entries_in(&vm, req.root, &drop).await?;
                 }

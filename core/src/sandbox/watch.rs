@@ -26,7 +26,8 @@ impl Sandbox {
 
     /// While the VM runs, until `stop`: its firewall denials (throttled `FirewallBlocked`,
     /// reconnecting if the stream drops), the agent (`SyncRequested`, `OverlayChanged`),
-    /// Telegram pairing requests, and in yolo mode the gate by itself. A part that cannot run
+    /// Telegram pairing requests, in yolo mode the gate by itself, and a copied vault
+    /// ([`Self::follow_vault_copy`]). A part that cannot run
     /// (no overlay in yolo-unsafe, Telegram off) says why in the log and leaves the rest.
     pub async fn follow_running(&self, stop: impl Future<Output = ()>) -> Result<(), SandboxError> {
         use crate::firewall::follow::{follow_reconnecting, journal_follow_argv};
@@ -58,7 +59,12 @@ impl Sandbox {
                 self.bus.publish(Event::Error { message: format!("yolo sync stopped: {e}") });
             }
         };
-        tokio::join!(stopper, alerts, agent, pairing, yolo);
+        let vault = async {
+            if let Err(e) = self.follow_vault_copy(stopped(stop_rx.clone())).await {
+                self.bus.publish(Event::Error { message: format!("the vault copy is not kept current: {e}") });
+            }
+        };
+        tokio::join!(stopper, alerts, agent, pairing, yolo, vault);
         Ok(())
     }
 
