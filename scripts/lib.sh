@@ -67,3 +67,21 @@ ensure_packages() {
     return 1
   fi
 }
+
+# use_testbed_lima_home NAME: a private Lima home for the VM test bed (tests/vm/limactl), exported
+# as OPENCLAW_TESTBED_LIMA_HOME; whatever happens, its instances are deleted (which stops their
+# QEMU and ssh processes) and the folder removed when the calling script exits.
+use_testbed_lima_home() {
+  export OPENCLAW_TESTBED_LIMA_HOME
+  OPENCLAW_TESTBED_LIMA_HOME=$(mktemp -d "/tmp/$1.XXXXXX")
+  trap _delete_testbed_instances EXIT
+}
+_delete_testbed_instances() {
+  local d limactl
+  limactl="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/vm/limactl"
+  for d in "$OPENCLAW_TESTBED_LIMA_HOME"/*/; do
+    [ -d "$d" ] || continue
+    LIMA_HOME=$OPENCLAW_TESTBED_LIMA_HOME timeout 120 "$limactl" delete -f "$(basename "$d")" || true
+  done
+  rm -rf "$OPENCLAW_TESTBED_LIMA_HOME"
+}

@@ -13,17 +13,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 root=$PWD
-export OPENCLAW_TESTBED_LIMA_HOME
-OPENCLAW_TESTBED_LIMA_HOME=$(mktemp -d /tmp/openclaw-vault-bench.XXXXXX)
-cleanup() {
-  local d
-  for d in "$OPENCLAW_TESTBED_LIMA_HOME"/*/; do
-    [ -d "$d" ] || continue
-    LIMA_HOME=$OPENCLAW_TESTBED_LIMA_HOME timeout 120 "$root/tests/vm/limactl" delete -f "$(basename "$d")" || true
-  done
-  rm -rf "$OPENCLAW_TESTBED_LIMA_HOME"
-}
-trap cleanup EXIT
+source "$root/scripts/lib.sh"
+use_testbed_lima_home openclaw-vault-bench
 "$root/tests/vm/build-image" >/dev/null
 log=$(mktemp)
 OPENCLAW_VAULT_BENCH_EDITS=$edits cargo test -p sandbox-cli --locked --features vm-tests --test vm_vault -- --nocapture >"$log" 2>&1 || {

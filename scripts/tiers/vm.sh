@@ -10,17 +10,8 @@ fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # Instances live here, so whatever happens to the test, this trap deletes them (and so stops
 # their QEMU and ssh processes).
-export OPENCLAW_TESTBED_LIMA_HOME
-OPENCLAW_TESTBED_LIMA_HOME=$(mktemp -d /tmp/openclaw-vm-tier.XXXXXX)
-cleanup() {
-  local d
-  for d in "$OPENCLAW_TESTBED_LIMA_HOME"/*/; do
-    [ -d "$d" ] || continue
-    LIMA_HOME=$OPENCLAW_TESTBED_LIMA_HOME timeout 120 "$root/tests/vm/limactl" delete -f "$(basename "$d")" || true
-  done
-  rm -rf "$OPENCLAW_TESTBED_LIMA_HOME"
-}
-trap cleanup EXIT
+source "$root/scripts/lib.sh"
+use_testbed_lima_home openclaw-vm-tier
 start=$(date +%s)
 "$root/tests/vm/build-image" >/dev/null
 echo "vm tier: image ready after $(( $(date +%s) - start )) s"

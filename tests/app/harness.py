@@ -39,6 +39,14 @@ def wait_for(pred, timeout=30.0, what="condition", interval=0.1):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
+def wait_app_up(timeout=30):
+    """Wait until the app owns its single-instance name on the session bus, i.e. is up."""
+    def up():
+        names = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"], capture_output=True, text=True).stdout
+        return "dev.openclaw.sandbox" in names
+    wait_for(up, timeout, "the app's single-instance name")
+
+
 def stop_app(proc, wait=5):
     """End an app started by a test: SIGTERM, then SIGKILL if it is still there after `wait` s."""
     proc.terminate()

@@ -3,7 +3,7 @@ which opens the window asked for — and exits; the first keeps running."""
 import subprocess
 import sys
 
-from harness import APP, Sandbox, wait_for, stop_app
+from harness import APP, Sandbox, wait_for, stop_app, wait_app_up
 
 
 def windows():
@@ -18,7 +18,7 @@ def main():
     try:
         # With a profile, the app starts with no window (menu bar only); wait until it owns
         # its single-instance name on the session bus, i.e. is up.
-        wait_for(lambda: "dev.openclaw.sandbox" in subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"], capture_output=True, text=True).stdout, 30, "the app's single-instance name")
+        wait_app_up()
         assert "OpenClaw Sandbox Settings" not in windows()
         second = subprocess.run([str(APP), "--show", "settings"], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         assert second.returncode == 0, second.returncode

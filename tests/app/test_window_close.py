@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import footprint as fp
-from harness import APP, Sandbox, wait_for, stop_app
+from harness import APP, Sandbox, wait_for, stop_app, wait_app_up
 
 
 def gl_drivers(pid):
@@ -18,7 +18,7 @@ def main():
     sb.write_profile()
     app = subprocess.Popen([str(APP)], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: "dev.openclaw.sandbox" in subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"], capture_output=True, text=True).stdout, 30, "the app's single-instance name")
+        wait_app_up()
         assert not gl_drivers(app.pid), f"GL driver loaded at idle: {gl_drivers(app.pid)}"
         title = "OpenClaw Sandbox Settings"
         second = subprocess.run([str(APP), "--show", "settings"], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
