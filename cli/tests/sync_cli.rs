@@ -135,6 +135,18 @@ fn queue_verbs_conflict_exit_4_and_force() {
     let out = sandbox(&root, &["sync", "approve", &id3], None, &[]);
     assert_ne!(code(&out), 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("rejected"));
+
+    // A conflict leaves the request approved; choosing other paths then applies those, never
+    // the earlier choice in their place.
+    let t4 = write_tar(&root, "t4.tar", Tar::new().root().file("a.txt", b"agent\n").file("c.txt", b"c\n").build());
+    let out = sandbox(&root, &["sync", "apply", "--from-tar", &t4, "--project", &proj(&root), "--json"], None, &[]);
+    let id4 = json(&out)["request"].as_str().unwrap().to_string();
+    root.write("a.txt", b"user again\n");
+    assert_eq!(code(&sandbox(&root, &["sync", "approve", &id4], None, &[])), 4);
+    let out = sandbox(&root, &["sync", "approve", &id4, "--paths", "c.txt"], None, &[]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(root.read("c.txt"), b"c\n");
+    assert_eq!(root.read("a.txt"), b"user again\n");
 }
 
 fn crash_then_recover(point: &str, expect_new: bool) {

@@ -43,7 +43,8 @@ impl SyncDesk<'_> {
     }
 
     /// Approve (all, or `paths`) a pending request under `policy` and apply it to its host
-    /// folder; an approved one is applied as approved.
+    /// folder; an approved one (left so by a conflict) is applied as approved, or as newly
+    /// chosen when `paths` are given; a failed one is approved again.
     pub fn apply(
         &self,
         id: &str,
@@ -53,7 +54,10 @@ impl SyncDesk<'_> {
         fail: Option<(FailPoint, FailMode)>,
     ) -> Result<(Request, ApplyOutcome), SandboxError> {
         let req = self.queue.load(id)?;
-        if req.state == RequestState::Pending {
+        // Approve what is asked: a pending or failed request as chosen; one left approved by a
+        // conflict is applied as approved, unless new paths are chosen (then those, never the
+        // old selection in their place).
+        if matches!(req.state, RequestState::Pending | RequestState::Failed) || (req.state == RequestState::Approved && paths.is_some()) {
             self.queue.approve(id, paths, policy)?;
         }
         let (req, outcome) = self.queue.apply(id, force, fail)?;
