@@ -561,3 +561,27 @@ fn system_ca_certs_render_this_hosts_cas_or_say_there_are_none() {
     // once the profile uses them, doctor has nothing to say about them
     assert!(!hint(&env));
 }
+
+#[test]
+fn status_says_where_a_copied_vault_is() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("vault/notes")).unwrap();
+    let vault = env.path("vault");
+    assert_eq!(env.init(&["--vault", vault.to_str().unwrap()]).code, 0);
+    let text = std::fs::read_to_string(env.profile_path()).unwrap();
+    // a local folder is mounted; `vault_mode = "copy"` copies it as a provider folder would be
+    let s = env.run(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    let vault_entry = |v: &serde_json::Value| v["mounts"].as_array().unwrap().iter().find(|m| m["role"] == "vault").cloned().unwrap();
+    assert_eq!(vault_entry(&v)["guest"], "/mnt/obsidian", "{}", s.stdout);
+    assert!(vault_entry(&v).get("copied").is_none(), "{}", s.stdout);
+    std::fs::write(env.profile_path(), text.replacen("[mounts]\n", "[mounts]\nvault_mode = \"copy\"\n", 1)).unwrap();
+    let s = env.run(&["status", "--json"]);
+    assert_eq!(s.code, 0, "{}", s.all());
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(vault_entry(&v)["guest"], "/var/lib/openclaw/vault-copy", "{}", s.stdout);
+    assert_eq!(vault_entry(&v)["copied"], true);
+    assert!(v["mounts"][0].get("copied").is_none(), "only the copied vault says so: {}", s.stdout);
+    let s = env.run(&["status"]);
+    assert!(s.stdout.contains("/var/lib/openclaw/vault-copy (copied into the VM, kept current)"), "{}", s.stdout);
+}

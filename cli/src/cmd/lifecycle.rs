@@ -161,7 +161,14 @@ fn print_status(s: &Status) {
     }
     println!("mounts:");
     for m in &s.mounts {
-        println!("  {} -> {} ({})", m.host.display(), m.guest, if m.writable { "writable" } else { "read-only" });
+        let how = if m.copied {
+            "copied into the VM, kept current"
+        } else if m.writable {
+            "writable"
+        } else {
+            "read-only"
+        };
+        println!("  {} -> {} ({how})", m.host.display(), m.guest);
     }
     for (o, workspace) in [(&s.overlay, layout::WORKSPACE), (&s.vault_overlay, layout::VAULT_WORKSPACE)] {
         if let Some(o) = o {

@@ -22,8 +22,12 @@ pub struct Forward {
 pub struct MountStatus {
     pub role: MountRole,
     pub host: PathBuf,
+    /// Where the VM has it: the mount point, or for a copied vault the copy's folder.
     pub guest: String,
     pub writable: bool,
+    /// A vault copied into the VM instead of mounted (iCloud Drive and other provider folders).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copied: bool,
 }
 
 /// What `sandbox status` shows (its `--json` form is documented in the README).
@@ -354,6 +358,7 @@ impl Sandbox {
         } else {
             None
         };
+        let vault_copied = self.vault_lower() == crate::provision::VaultLower::Copy;
         let gateway = match &inst {
             Some(i) if i.status == InstanceStatus::Running => Some(crate::agent_runtime::health::check(p.gateway_port).await),
             _ => None,
@@ -367,7 +372,15 @@ impl Sandbox {
             state: vm_state(inst.as_ref()),
             lima_status: inst.as_ref().map(|i| i.status.label()).unwrap_or_default(),
             mode: p.mode,
-            mounts: p.mounts.iter().map(|m| MountStatus { role: m.role, host: m.host.clone(), guest: m.guest.clone(), writable: m.writable }).collect(),
+            mounts: p
+                .mounts
+                .iter()
+                .map(|m| {
+                    let copied = m.role == MountRole::Vault && vault_copied;
+                    let guest = if copied { crate::provision::layout::VAULT_COPY.to_string() } else { m.guest.clone() };
+                    MountStatus { role: m.role, host: m.host.clone(), guest, writable: m.writable, copied }
+                })
+                .collect(),
             forwarded_ports: vec![Forward { name: "gateway".into(), guest_port: p.gateway_port, host: format!("127.0.0.1:{}", p.gateway_port) }],
             ssh_port: inst.as_ref().and_then(|i| i.ssh_local_port),
             cpus: inst.as_ref().and_then(|i| i.cpus),
