@@ -1,6 +1,7 @@
 """The app's footprint (scripts/benches/app.sh runs this under Xvfb + a private D-Bus session):
 idle CPU and memory with no window, then each window opened the app's own way (a second launch
-with `--show LABEL`, handed over by the single-instance plugin) and closed for real (the X11
+with `--show LABEL`, handed over by the single-instance plugin; the window runs in a window
+process the app starts, counted with it while open) and closed for real (the X11
 WM_DELETE_WINDOW message a window manager sends on a click on the close button), memory read
 while it is open and again after it closed. Memory is RSS, PSS, USS and anon (see
 tests/app/footprint.py), summed over the app and its WebKitGTK processes. A reading of 0, a
@@ -74,9 +75,15 @@ async def main():
             fp.close_window(title)
             fp.wait_gone(title)
             gone = fp.wait_web_processes_gone(app.pid)
+            t0 = time.monotonic()
+            while fp.window_processes(app.pid) or fp.engine_processes(app.pid):
+                if time.monotonic() - t0 > 15:
+                    raise fp.MeasureError(f"the {label} window's process is still running 15 s after its window closed")
+                await asyncio.sleep(0.1)
+            ended = gone + time.monotonic() - t0
             await asyncio.sleep(5)  # let the app settle
             after[label] = fp.measure(app.pid)
-            print(f"{label}: window closed (WM_DELETE_WINDOW); its web process ended {gone:.1f} s later")
+            print(f"{label}: window closed (WM_DELETE_WINDOW); its web process ended {gone:.1f} s later, its window process {ended:.1f} s later")
             print(row(f"after {label} closed", after[label]))
         print(f"summary (MiB; target: idle <= {TARGET_MIB}, after each window within {RETURN_WITHIN:.0%} of idle):")
         for k, _ in fp.METRICS:

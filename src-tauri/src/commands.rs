@@ -40,6 +40,7 @@ pub fn wizard_load(state: State<'_, AppState>) -> WizardSnapshot {
 
 #[tauri::command]
 pub fn wizard_save(state: State<'_, AppState>, step: Step, form: ProfileForm) -> CmdResult<()> {
+    let _busy = state.busy();
     wizard_store::save(&state.paths.data_dir, &wizard_store::Progress { step, form }).map_err(CommandError::failed)
 }
 
@@ -58,16 +59,12 @@ pub fn vault_hint(state: State<'_, AppState>, path: String) -> Option<String> {
 /// Validate everything and write the profile (never over an existing one).
 #[tauri::command]
 pub async fn wizard_finish(state: State<'_, AppState>, form: ProfileForm) -> CmdResult<String> {
+    let _busy = state.busy();
     let text = form.to_new_toml();
     form::validate(&text, &state.profile_path)?;
     form::write_profile(&state.profile_path, &text, false)?;
     wizard_store::clear(&state.paths.data_dir);
-    state.update(|m| {
-        m.profile_present = true;
-        true
-    });
-    state.refresh_state().await;
-    state.kick.notify_one();
+    state.profile_written().await;
     Ok(state.profile_path.display().to_string())
 }
 
@@ -100,12 +97,14 @@ async fn keychain<T: Send + 'static>(state: &AppState, f: impl FnOnce(&dyn crate
 /// Store a secret's value in the OS keychain (through core). The value is never echoed.
 #[tauri::command]
 pub async fn secret_set(state: State<'_, AppState>, name: String, value: String) -> CmdResult<()> {
+    let _busy = state.busy();
     checked_name(&name)?;
     keychain(&state, move |k| k.set(&name, value)).await
 }
 
 #[tauri::command]
 pub async fn secret_remove(state: State<'_, AppState>, name: String) -> CmdResult<bool> {
+    let _busy = state.busy();
     checked_name(&name)?;
     keychain(&state, move |k| k.remove(&name)).await
 }
@@ -120,6 +119,7 @@ pub async fn secrets_list(state: State<'_, AppState>, names: Vec<String>) -> Cmd
 /// Returns the names stored, for the form's list.
 #[tauri::command]
 pub async fn secrets_import(state: State<'_, AppState>, path: String, delete: bool) -> CmdResult<Vec<String>> {
+    let _busy = state.busy();
     keychain(&state, move |k| k.import_env(std::path::Path::new(&path), delete)).await
 }
 
@@ -152,6 +152,7 @@ pub fn settings_load(state: State<'_, AppState>) -> CmdResult<ProfileForm> {
 /// Save the settings into the profile, keeping every key the form does not show.
 #[tauri::command]
 pub fn settings_save(state: State<'_, AppState>, form: ProfileForm) -> CmdResult<()> {
+    let _busy = state.busy();
     let (_, mut doc) = read_profile(&state)?;
     form.apply_to(&mut doc);
     let text = doc.to_string();
@@ -172,6 +173,7 @@ pub async fn sandbox_stop(state: State<'_, AppState>, force: bool) -> CmdResult<
 /// "Allow" on a blocked connection (Settings → Network): core edits the allowlist.
 #[tauri::command]
 pub async fn firewall_allow(state: State<'_, AppState>, target: String) -> CmdResult<()> {
+    let _busy = state.busy();
     state.firewall.allow(&target).await
 }
 
@@ -183,16 +185,19 @@ pub async fn sync_list(state: State<'_, AppState>) -> CmdResult<Vec<crate::servi
 /// Approve (all, or `paths`) and apply; core refuses anything blocked.
 #[tauri::command]
 pub async fn sync_approve(state: State<'_, AppState>, id: String, paths: Option<Vec<String>>) -> CmdResult<serde_json::Value> {
+    let _busy = state.busy();
     state.reviewer.approve(&id, paths).await
 }
 
 #[tauri::command]
 pub async fn sync_reject(state: State<'_, AppState>, id: String) -> CmdResult<()> {
+    let _busy = state.busy();
     state.reviewer.reject(&id).await
 }
 
 #[tauri::command]
 pub async fn sync_undo(state: State<'_, AppState>) -> CmdResult<serde_json::Value> {
+    let _busy = state.busy();
     state.reviewer.undo().await
 }
 

@@ -5,10 +5,10 @@
 //! each message next to its input.
 
 use sandbox_core::profile::{Problem, ProfileError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of failure, so the UI can choose where to show it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The input failed core's validation; see `problems`.
@@ -24,7 +24,7 @@ pub enum ErrorKind {
 }
 
 /// One problem with one form field (core's `Problem`, minus the line when the UI made the file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldProblem {
     /// Dotted profile field, e.g. `mounts.project`, `resources.memory`.
     pub field: String,
@@ -39,7 +39,7 @@ impl From<&Problem> for FieldProblem {
 }
 
 /// The serializable error of every command.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct CommandError {
     pub kind: ErrorKind,

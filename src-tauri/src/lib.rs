@@ -2,6 +2,8 @@
 //!
 //! - `model`: the app's state folded from core events → tray view (pure, unit-tested)
 //! - `tray`: the menu-bar icon and menu; clicks go to core
+//! - `windows`, `window_process`, `window_link`: each window in a short-lived process of its own
+//!   (the menu-bar process starts no web engine), and what the two say to each other
 //! - `tools`: "Connect an MCP Client…" and "Install Command-Line Tool…" (dialogs over core)
 //! - `commands`: what the web UI (`ui/`) calls; one error type (`error`)
 //! - `form`: wizard/settings form ↔ profile TOML, validated by core
@@ -29,6 +31,8 @@ pub mod services;
 pub mod state;
 pub mod tools;
 pub mod tray;
+pub mod window_link;
+pub mod window_process;
 pub mod windows;
 pub mod wizard_store;
 
@@ -38,7 +42,7 @@ use crate::state::AppState;
 use sandbox_core::events::{Event, EventBus};
 use sandbox_core::paths::Paths;
 use std::sync::Arc;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 /// The state the real app runs with.
 pub fn core_state() -> AppState {
@@ -54,8 +58,8 @@ pub fn core_state() -> AppState {
     AppState::new(paths, profile_path, bus, services)
 }
 
-/// Forward every core event to the windows and fold it into the model (which re-renders the
-/// tray). This task sleeps until core publishes: no timers, no polling.
+/// Forward every core event to the window processes and fold it into the model (which
+/// re-renders the tray). This task sleeps until core publishes: no timers, no polling.
 fn forward_events<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     let mut rx = app.state::<AppState>().bus.subscribe();
@@ -70,7 +74,7 @@ fn forward_events<R: Runtime>(app: &AppHandle<R>) {
                             tauri::async_runtime::spawn(async move { app.state::<AppState>().run_alerts(follower).await });
                         }
                     }
-                    let _ = app.emit(ipc_names::EVENT_CORE, &event);
+                    app.state::<windows::WindowProcesses>().broadcast(&window_link::ToWindow::Event { event: event.clone() });
                     app.state::<AppState>().apply(&event);
                     notify_desktop::on_event(&app, &event);
                 }
@@ -92,7 +96,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>, show: Vec<String>) -> tauri::Result<()>
     let handle = app.clone();
     state.set_renderer(move |m| {
         tray::render(&handle, &m.tray());
-        let _ = handle.emit(ipc_names::EVENT_VIEW, m.view());
+        windows::model_changed(&handle, m);
     });
     notify_desktop::register(app);
     forward_events(app);
@@ -103,7 +107,7 @@ fn setup<R: Runtime>(app: &AppHandle<R>, show: Vec<String>) -> tauri::Result<()>
         show.insert(0, ipc_names::WINDOW_ONBOARDING.into());
     }
     for label in show {
-        windows::show(app, &label)?;
+        windows::show(app, &label).map_err(|e| tauri::Error::Io(std::io::Error::new(e.kind(), format!("cannot open the {label} window: {e}"))))?;
     }
     Ok(())
 }
@@ -116,7 +120,9 @@ fn second_launch<R: Runtime>(app: &AppHandle<R>, args: Vec<String>) {
         show.push(if present { ipc_names::WINDOW_SETTINGS } else { ipc_names::WINDOW_ONBOARDING }.into());
     }
     for label in show {
-        let _ = windows::show(app, &label);
+        if let Err(e) = windows::show(app, &label) {
+            tracing::warn!("cannot open the {label} window: {e}");
+        }
     }
 }
 
@@ -125,6 +131,9 @@ pub fn run() {
     // the app's log (stderr; SANDBOX_LOG=info|debug for more), through core's redactor
     sandbox_core::secrets::redact_log::init_stderr();
     let args: Vec<String> = std::env::args().collect();
+    if let Some(label) = windows::window_requested(&args) {
+        return window_process::run(label);
+    }
     let show = windows::requested(&args, std::env::var("OPENCLAW_SANDBOX_SHOW").ok().as_deref());
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| second_launch(app, args)))
@@ -132,7 +141,7 @@ pub fn run() {
         .plugin(notify_desktop::plugin())
         .plugin(tauri_plugin_dialog::init())
         .manage(core_state())
-        .invoke_handler(commands::handler())
+        .manage(windows::WindowProcesses::default())
         .setup(move |app| {
             Native::configure(app);
             if let Err(e) = setup(app.handle(), show) {
@@ -145,10 +154,10 @@ pub fn run() {
         })
         .build(tauri::generate_context!())
         .expect("the app could not start (see the messages above)")
-        .run(|_app, event| match event {
-            // A menu-bar app lives on when its last window closes.
-            tauri::RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
-            tauri::RunEvent::WindowEvent { event: tauri::WindowEvent::Destroyed, .. } => windows::destroyed(),
-            _ => {}
+        .run(|_app, event| {
+            // A menu-bar app lives on without windows (it has none of its own: see `windows`).
+            if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event {
+                api.prevent_exit();
+            }
         });
 }

@@ -5,7 +5,7 @@
 //! user facts the app owns (profile present, start-at-login, alerts seen).
 
 use sandbox_core::events::{Event, ReleaseStatus, VmState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Which tray icon (one template image per value, see `icons/generate.py`).
@@ -20,7 +20,7 @@ pub enum TrayIcon {
 }
 
 /// A pending sync request, as the tray counts it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSync {
     pub id: String,
     pub changes: usize,
@@ -29,7 +29,7 @@ pub struct PendingSync {
 }
 
 /// A recent blocked connection, as Settings lists it (with what "Allow" would add).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecentBlock {
     pub title: String,
     /// Core's allow syntax (domain or `IP:PORT/PROTO`); empty when nothing can be allowed.
@@ -39,8 +39,8 @@ pub struct RecentBlock {
 /// How many recent blocked connections the app remembers.
 pub const RECENT_BLOCKS: usize = 20;
 
-/// Everything the app knows, folded from events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything the app knows, folded from events (the tray hands it whole to its window processes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppModel {
     pub profile_present: bool,
     pub instance: Option<String>,

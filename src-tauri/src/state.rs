@@ -31,6 +31,22 @@ pub struct AppState {
     renderer: OnceLock<Renderer>,
     /// Counts Stop requests: a start that fails after the user stopped the VM is not an error.
     stops: std::sync::atomic::AtomicU64,
+    /// In a window process: the menu-bar process it belongs to, which owns starts and stops.
+    tray: OnceLock<Arc<crate::window_process::TrayLink>>,
+    /// Commands at work (see [`Self::busy`]); a window process ends only when this is 0.
+    busy: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// A command at work, from [`AppState::busy`] until dropped.
+pub struct Busy<'a>(&'a AppState);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if self.0.busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl AppState {
@@ -50,7 +66,50 @@ impl AppState {
             model: Mutex::new(model),
             renderer: OnceLock::new(),
             stops: std::sync::atomic::AtomicU64::new(0),
+            tray: OnceLock::new(),
+            busy: std::sync::atomic::AtomicUsize::new(0),
+            idle: tokio::sync::Notify::new(),
         }
+    }
+
+    /// This state is a window process's: starts, stops and a new profile go to its tray.
+    pub fn set_tray(&self, link: Arc<crate::window_process::TrayLink>) {
+        let _ = self.tray.set(link);
+    }
+
+    /// Mark a command at work that must not be cut off (an apply, a write to the keychain or
+    /// the profile): its window process outlives its window until the command is done.
+    pub fn busy(&self) -> Busy<'_> {
+        self.busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(self)
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(std::sync::atomic::Ordering::SeqCst) > 0
+    }
+
+    /// Wait until no command is at work.
+    pub async fn until_idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if !self.is_busy() {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// The wizard wrote the profile: count it present, ask the VM's state, wake the follower.
+    pub async fn profile_written(&self) {
+        if let Some(tray) = self.tray.get() {
+            if let Err(e) = tray.call(crate::window_link::TrayCall::ProfileWritten).await {
+                tracing::warn!("the menu-bar app did not hear of the new profile: {}", e.message);
+            }
+            return;
+        }
+        self.update(|m| !std::mem::replace(&mut m.profile_present, true));
+        self.refresh_state().await;
+        self.kick.notify_one();
     }
 
     /// Where the tray and windows get re-rendered (set once, in the app's setup).
@@ -89,6 +148,9 @@ impl AppState {
     /// Start the sandbox; a failure is published as an event (tray and windows show it).
     pub async fn start(&self) -> crate::error::CmdResult<()> {
         use std::sync::atomic::Ordering;
+        if let Some(tray) = self.tray.get() {
+            return tray.call(crate::window_link::TrayCall::Start).await;
+        }
         let stops_before = self.stops.load(Ordering::SeqCst);
         let r = self.control.up().await;
         self.kick.notify_one();
@@ -103,6 +165,9 @@ impl AppState {
     }
 
     pub async fn stop(&self, force: bool) -> crate::error::CmdResult<()> {
+        if let Some(tray) = self.tray.get() {
+            return tray.call(crate::window_link::TrayCall::Stop { force }).await;
+        }
         self.stops.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let r = self.control.down(force).await;
         if let Err(e) = &r {

@@ -1,6 +1,6 @@
 //! The menu-bar (tray) icon and menu: rendered from [`TrayView`], clicks dispatched to core.
 
-use crate::ipc_names::{EVENT_NAVIGATE, WINDOW_ONBOARDING, WINDOW_REVIEW, WINDOW_SETTINGS};
+use crate::ipc_names::{WINDOW_ONBOARDING, WINDOW_REVIEW, WINDOW_SETTINGS};
 use crate::model::{ids, MenuEntry, TrayIcon, TrayView};
 use crate::platform::{Desktop, Native};
 use crate::state::AppState;
@@ -8,7 +8,7 @@ use crate::windows;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 pub const TRAY_ID: &str = "openclaw-sandbox";
 
@@ -111,8 +111,9 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         }
         ids::REVIEW => show(&app, WINDOW_REVIEW),
         ids::BLOCKED => {
-            show(&app, WINDOW_SETTINGS);
-            let _ = app.emit_to(WINDOW_SETTINGS, EVENT_NAVIGATE, "network");
+            if let Err(e) = windows::show_at(&app, WINDOW_SETTINGS, Some("network")) {
+                tracing::warn!("cannot open the settings window: {e}");
+            }
             app.state::<AppState>().update(|m| std::mem::replace(&mut m.blocked, 0) != 0);
         }
         ids::SETUP => show(&app, WINDOW_ONBOARDING),

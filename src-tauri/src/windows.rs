@@ -1,13 +1,148 @@
-//! The app's windows. Each is created on first use and shows the UI view named by its label.
+//! The app's windows. The menu-bar process starts no web engine: each window is a window process
+//! (`--window LABEL`, `window_process.rs`) it starts on first use, talks to over the process's
+//! stdin/stdout (`window_link.rs`) and forgets when it ends. Closing a window ends its process.
 
 use crate::ipc_names::{WINDOW_ONBOARDING, WINDOW_REVIEW, WINDOW_SETTINGS};
+use crate::model::AppModel;
+use crate::state::AppState;
+use crate::window_link::{self, ToTray, ToWindow, TrayCall};
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::sync::Mutex;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
 /// Known window labels.
 pub const ALL: &[&str] = &[WINDOW_ONBOARDING, WINDOW_SETTINGS, WINDOW_REVIEW];
 
-/// Show (creating if needed) and focus the window `label`.
-pub fn show<R: Runtime>(app: &AppHandle<R>, label: &str) -> tauri::Result<()> {
+/// The tray's window processes, by label (managed state of the menu-bar process).
+#[derive(Default)]
+pub struct WindowProcesses {
+    open: Mutex<HashMap<String, (u64, mpsc::Sender<ToWindow>)>>,
+    started: std::sync::atomic::AtomicU64,
+}
+
+impl WindowProcesses {
+    /// Hand `msg` to the window process `label`; false when there is none.
+    fn send(&self, label: &str, msg: ToWindow) -> bool {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get(label).is_some_and(|(_, tx)| tx.send(msg).is_ok())
+    }
+
+    /// Hand `msg` to every window process.
+    pub fn broadcast(&self, msg: &ToWindow) {
+        for (_, tx) in self.open.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            let _ = tx.send(msg.clone());
+        }
+    }
+
+    /// Labels with a window process (tests and the bench read the processes themselves).
+    pub fn labels(&self) -> Vec<String> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+    }
+
+    fn ended(&self, label: &str, generation: u64) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.get(label).is_some_and(|(g, _)| *g == generation) {
+            open.remove(label);
+        }
+    }
+}
+
+/// Show the window `label` (from the tray): focus its process's window, or start one.
+pub fn show<R: Runtime>(app: &AppHandle<R>, label: &str) -> std::io::Result<()> {
+    show_at(app, label, None)
+}
+
+/// [`show`], then ask the window for one of its views (e.g. Settings → "network").
+pub fn show_at<R: Runtime>(app: &AppHandle<R>, label: &str, view: Option<&str>) -> std::io::Result<()> {
+    if !ALL.contains(&label) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("no window is called {label:?}")));
+    }
+    let procs = app.state::<WindowProcesses>();
+    if !procs.send(label, ToWindow::Focus) {
+        start(app, label)?;
+    }
+    if let Some(view) = view {
+        procs.send(label, ToWindow::Navigate { view: view.into() });
+    }
+    Ok(())
+}
+
+/// Start the window process `label`: a writer thread feeds its stdin, a reader thread acts on
+/// its stdout and forgets the process when it ends.
+fn start<R: Runtime>(app: &AppHandle<R>, label: &str) -> std::io::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .arg("--window")
+        .arg(label)
+        .env(window_link::ENV_SPAWNED_BY_TRAY, std::process::id().to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let (mut stdin, stdout) = (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"));
+    let (tx, rx) = mpsc::channel::<ToWindow>();
+    let _ = tx.send(ToWindow::Model { model: app.state::<AppState>().model() });
+    let procs = app.state::<WindowProcesses>();
+    let generation = procs.started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    procs.open.lock().unwrap_or_else(|e| e.into_inner()).insert(label.to_string(), (generation, tx.clone()));
+    std::thread::spawn(move || {
+        for msg in rx {
+            if stdin.write_all(window_link::encode(&msg).as_bytes()).and_then(|_| stdin.flush()).is_err() {
+                break;
+            }
+        }
+    });
+    let (app, label) = (app.clone(), label.to_string());
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(msg) = window_link::decode::<ToTray>(&line) {
+                on_message(&app, &tx, msg);
+            }
+        }
+        let status = child.wait();
+        app.state::<WindowProcesses>().ended(&label, generation);
+        match status {
+            Ok(s) if !s.success() => tracing::warn!("the {label} window's process ended: {s}"),
+            Err(e) => tracing::warn!("the {label} window's process: {e}"),
+            Ok(_) => {}
+        }
+    });
+    Ok(())
+}
+
+/// Act on one line from a window process.
+fn on_message<R: Runtime>(app: &AppHandle<R>, reply: &mpsc::Sender<ToWindow>, msg: ToTray) {
+    match msg {
+        ToTray::Event { event } => app.state::<AppState>().bus.publish(event),
+        ToTray::Call { id, call } => {
+            let (app, reply) = (app.clone(), reply.clone());
+            tauri::async_runtime::spawn(async move {
+                let state = app.state::<AppState>();
+                let result = match call {
+                    TrayCall::Start => state.start().await,
+                    TrayCall::Stop { force } => state.stop(force).await,
+                    TrayCall::ProfileWritten => {
+                        state.profile_written().await;
+                        Ok(())
+                    }
+                };
+                let _ = reply.send(ToWindow::Reply { id, result });
+            });
+        }
+    }
+}
+
+/// The tray's model changed: every window process gets it whole.
+pub fn model_changed<R: Runtime>(app: &AppHandle<R>, model: &AppModel) {
+    app.state::<WindowProcesses>().broadcast(&ToWindow::Model { model: model.clone() });
+}
+
+/// In a window process: show (creating if needed) and focus the window `label`.
+pub fn create_or_focus<R: Runtime>(app: &AppHandle<R>, label: &str) -> tauri::Result<()> {
     if let Some(w) = app.get_webview_window(label) {
         w.show()?;
         w.unminimize()?;
@@ -22,24 +157,23 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, label: &str) -> tauri::Result<()> {
         .title(title)
         .inner_size(width, height)
         .min_inner_size(480.0, 420.0)
+        .focused(true)
         .build()?;
     Ok(())
 }
 
-/// A window was destroyed (closing one destroys it: nothing stays hidden, and WebKitGTK ends
-/// its web process). Hand the heap it freed back to the system: glibc keeps freed memory in its
-/// arenas otherwise.
-pub fn destroyed() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+/// `--window LABEL`: this process is a window process.
+pub fn window_requested(args: &[String]) -> Option<String> {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--window" {
+            return it.next().cloned();
         }
-        // SAFETY: glibc's malloc_trim takes no pointers and is thread-safe.
-        unsafe {
-            malloc_trim(0);
+        if let Some(v) = a.strip_prefix("--window=") {
+            return Some(v.to_string());
         }
     }
+    None
 }
 
 /// Windows asked for on the command line (`--show LABEL`, repeatable) or in
@@ -68,5 +202,13 @@ mod tests {
         let args: Vec<String> = ["app", "--show", "settings", "--show=review", "--show", "bogus"].iter().map(|s| s.to_string()).collect();
         assert_eq!(requested(&args, Some("onboarding, x")), vec!["settings", "review", "onboarding"]);
         assert!(requested(&[], None).is_empty());
+    }
+
+    #[test]
+    fn a_window_process_is_named_by_its_flag() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(window_requested(&args(&["app", "--window", "review"])), Some("review".into()));
+        assert_eq!(window_requested(&args(&["app", "--window=settings"])), Some("settings".into()));
+        assert_eq!(window_requested(&args(&["app", "--show", "settings"])), None);
     }
 }

@@ -199,6 +199,29 @@ def wait_shown(title, timeout=30.0):
     raise MeasureError(f"the window {title!r} did not appear within {timeout:.0f} s")
 
 
+def cmdline(p):
+    try:
+        with open(f"/proc/{p}/cmdline", "rb") as f:
+            return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def window_processes(pid):
+    """The app's window processes (`--window LABEL`, one per open window): {pid: label}."""
+    out = {}
+    for p in children(pid):
+        args = cmdline(p)
+        if "--window" in args[:-1]:
+            out[p] = args[args.index("--window") + 1]
+    return out
+
+
+def engine_processes(pid):
+    """Every WebKitGTK helper process (web content, network) under the app."""
+    return [p for p in tree(pid) if comm(p).startswith("WebKit")]
+
+
 def web_processes(pid):
     """The app's WebKitGTK web-content processes (one per open webview)."""
     return [p for p in tree(pid) if comm(p).startswith("WebKitWebProces")]

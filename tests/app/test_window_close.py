@@ -1,8 +1,11 @@
-"""Footprint (scripts/bench app measures it): at idle the app has loaded no GL driver (GTK's
-GL probe is off), and closing a window for real — the WM_DELETE_WINDOW message a window
-manager sends — destroys it: the window goes, its WebKitWebProcess ends, the app lives on."""
+"""Footprint (scripts/bench app measures it): the menu-bar process starts no web engine — at
+idle it has no GL driver (GTK's GL probe is off) and no WebKit process; a window runs in a window
+process of its own (`--window LABEL`, started by the tray, reused when asked for again), and
+closing it for real — the WM_DELETE_WINDOW message a window manager sends — ends that process
+with its web engine, while the app lives on."""
 import subprocess
 import sys
+import time
 
 import footprint as fp
 from harness import APP, Sandbox, wait_for, stop_app, wait_app_up
@@ -13,23 +16,49 @@ def gl_drivers(pid):
         return sorted({line.split()[-1] for line in f if "/dri/" in line or "libLLVM" in line})
 
 
+def show(sb, label):
+    second = subprocess.run([str(APP), "--show", label], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    assert second.returncode == 0, second.returncode
+
+
 def main():
     sb = Sandbox()
     sb.write_profile()
     app = subprocess.Popen([str(APP)], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_app_up()
+        time.sleep(1)
         assert not gl_drivers(app.pid), f"GL driver loaded at idle: {gl_drivers(app.pid)}"
+        assert not fp.engine_processes(app.pid), f"a web engine at idle: {fp.engine_processes(app.pid)}"
+        assert not fp.window_processes(app.pid), fp.window_processes(app.pid)
         title = "OpenClaw Sandbox Settings"
-        second = subprocess.run([str(APP), "--show", "settings"], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
-        assert second.returncode == 0, second.returncode
+        show(sb, "settings")
         fp.wait_shown(title)
         wait_for(lambda: fp.web_processes(app.pid), 30, "the window's WebKitWebProcess")
+        procs = fp.window_processes(app.pid)
+        assert list(procs.values()) == ["settings"], procs
+        window_pid = next(iter(procs))
+        assert all(p in fp.tree(window_pid) for p in fp.engine_processes(app.pid)), "the web engine runs under the window process"
+        assert not gl_drivers(app.pid), f"the menu-bar process loaded a GL driver: {gl_drivers(app.pid)}"
+        show(sb, "settings")  # asked for again: the same process brings its window to the front
+        time.sleep(1)
+        assert fp.window_processes(app.pid) == procs, fp.window_processes(app.pid)
         fp.close_window(title)
         fp.wait_gone(title, 15)
-        took = fp.wait_web_processes_gone(app.pid, 10)
+        wait_for(lambda: not fp.window_processes(app.pid), 15, "the window process to end")
+        t0 = time.monotonic()
+        wait_for(lambda: not fp.engine_processes(app.pid), 15, "the web engine's processes to end")
         assert app.poll() is None, "the app lives on when its last window closes"
-        print(f"ok: no GL driver at idle; a closed window is destroyed and its web process ended after {took:.1f} s")
+        assert not gl_drivers(app.pid), gl_drivers(app.pid)
+        print(f"ok: no web engine or GL driver in the menu-bar process; the window ran in its own process (reused when asked again); closing it ended that process and its engine ({time.monotonic() - t0:.1f} s after)")
+        show(sb, "settings")  # and a new one opens after that
+        fp.wait_shown(title)
+        procs = fp.window_processes(app.pid)
+        assert list(procs.values()) == ["settings"], procs
+        stop_app(app, 5)  # the menu-bar app quits: its window goes with it
+        window_pid = next(iter(procs))
+        wait_for(lambda: fp.comm(window_pid) == "?" or open(f"/proc/{window_pid}/stat").read().split(")")[1].split()[0] == "Z", 15, "the window process to end with the app")
+        print("ok: the window process ends when the menu-bar app does")
     finally:
         stop_app(app, 5)
         sb.cleanup()

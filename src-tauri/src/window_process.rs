@@ -1,0 +1,166 @@
+//! A window process: `openclaw-sandbox-app --window LABEL`, started by the menu-bar process
+//! (see `windows.rs` for that side and `window_link.rs` for why and what they say). It shows one
+//! window, runs that window's commands, and ends when the window closes — after any command
+//! still at work (an apply, a keychain import) has finished — or when the tray is gone.
+
+use crate::error::{CmdResult, CommandError};
+use crate::ipc_names::{EVENT_CORE, EVENT_NAVIGATE, EVENT_VIEW};
+use crate::platform::{Desktop, Native};
+use crate::state::AppState;
+use crate::window_link::{self, ToTray, ToWindow, TrayCall};
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+/// The window process's line to its tray: messages out on stdout, replies matched by id.
+#[derive(Default)]
+pub struct TrayLink {
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, tokio::sync::oneshot::Sender<CmdResult<()>>>>,
+    gone: std::sync::atomic::AtomicBool,
+}
+
+impl TrayLink {
+    pub fn send(&self, msg: &ToTray) {
+        let mut out = std::io::stdout().lock();
+        if out.write_all(window_link::encode(msg).as_bytes()).and_then(|_| out.flush()).is_err() {
+            self.gone.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Ask the tray to do something and wait for its answer.
+    pub async fn call(&self, call: TrayCall) -> CmdResult<()> {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
+        if !self.gone.load(Ordering::SeqCst) {
+            self.send(&ToTray::Call { id, call });
+        }
+        if self.gone.load(Ordering::SeqCst) {
+            self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        }
+        rx.await.unwrap_or_else(|_| Err(Self::tray_gone()))
+    }
+
+    fn answered(&self, id: u64, result: CmdResult<()>) {
+        if let Some(tx) = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
+            let _ = tx.send(result);
+        }
+    }
+
+    /// The tray closed our stdin: every waiting call fails with a message, none hangs.
+    fn close(&self) {
+        self.gone.store(true, Ordering::SeqCst);
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    fn tray_gone() -> CommandError {
+        CommandError::failed("the OpenClaw Sandbox menu-bar app has quit; open it again and retry")
+    }
+}
+
+/// Handle one line from the tray.
+fn on_message<R: Runtime>(app: &AppHandle<R>, label: &str, link: &TrayLink, msg: ToWindow) {
+    let state = app.state::<AppState>();
+    match msg {
+        ToWindow::Model { model } => state.update(|m| {
+            let changed = *m != model;
+            *m = model;
+            changed
+        }),
+        ToWindow::Event { event } => {
+            let _ = app.emit(EVENT_CORE, &event);
+        }
+        ToWindow::Focus => {
+            if let Err(e) = crate::windows::create_or_focus(app, label) {
+                tracing::warn!("cannot bring the {label} window to the front: {e}");
+            }
+        }
+        ToWindow::Navigate { view } => {
+            let _ = app.emit_to(label, EVENT_NAVIGATE, view);
+        }
+        ToWindow::Reply { id, result } => link.answered(id, result),
+    }
+}
+
+/// Read the tray's lines until it closes our stdin; then end (once idle).
+fn read_tray<R: Runtime>(app: AppHandle<R>, label: String, link: Arc<TrayLink>) {
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if let Some(msg) = window_link::decode::<ToWindow>(&line) {
+                on_message(&app, &label, &link, msg);
+            }
+        }
+        link.close();
+        tauri::async_runtime::spawn(async move {
+            app.state::<AppState>().until_idle().await;
+            app.exit(0);
+        });
+    });
+}
+
+/// Tell the tray about every event this process's commands publish.
+fn forward_to_tray<R: Runtime>(app: &AppHandle<R>, link: Arc<TrayLink>) {
+    let mut rx = app.state::<AppState>().bus.subscribe();
+    tauri::async_runtime::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match rx.recv().await {
+                Ok(event) => link.send(&ToTray::Event { event }),
+                Err(RecvError::Lagged(n)) => tracing::warn!("the window missed {n} of its own events"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Run the window process for `label`.
+pub fn run(label: String) {
+    if std::env::var_os(window_link::ENV_SPAWNED_BY_TRAY).is_none() {
+        eprintln!("--window is how the menu-bar app opens its own windows; to open one yourself, run `openclaw-sandbox-app --show {label}`");
+        std::process::exit(2);
+    }
+    if !crate::windows::ALL.contains(&label.as_str()) {
+        eprintln!("no window is called {label:?} (windows: {})", crate::windows::ALL.join(", "));
+        std::process::exit(2);
+    }
+    let link = Arc::new(TrayLink::default());
+    let state = crate::core_state();
+    state.set_tray(link.clone());
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .invoke_handler(crate::commands::handler())
+        .setup(move |app| {
+            Native::configure(app);
+            let handle = app.handle().clone();
+            app.state::<AppState>().set_renderer(move |m| {
+                let _ = handle.emit(EVENT_VIEW, m.view());
+            });
+            forward_to_tray(app.handle(), link.clone());
+            if let Err(e) = crate::windows::create_or_focus(app.handle(), &label) {
+                eprintln!("OpenClaw Sandbox could not open the {label} window: {e}");
+                std::process::exit(1);
+            }
+            read_tray(app.handle().clone(), label, link);
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("the window could not start (see the messages above)")
+        .run(|app, event| {
+            // The window closed: end, but not in the middle of a command (an apply, an import).
+            if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event {
+                if app.state::<AppState>().is_busy() {
+                    api.prevent_exit();
+                    let app = app.clone();
+                    tauri::async_runtime::spawn(async move {
+                        app.state::<AppState>().until_idle().await;
+                        app.exit(0);
+                    });
+                }
+            }
+        });
+}
