@@ -66,10 +66,12 @@ async def main():
         print(row("idle", idle))
         after = {}
         for label, title in TITLES.items():
+            t_ask = time.monotonic()
             second = subprocess.run([app_bin, "--show", label], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
             if second.returncode != 0:
                 raise fp.MeasureError(f"the second launch (--show {label}) exited {second.returncode}")
             fp.wait_shown(title)
+            print(f"{label}: window shown {time.monotonic() - t_ask:.2f} s after `--show {label}` (the second launch's hand-over included)")
             await asyncio.sleep(3)  # let the page load and paint
             print(row(f"{label} open", fp.measure(app.pid)))
             fp.close_window(title)

@@ -300,6 +300,115 @@ mod tests {
         }
     }
 
+    /// Counts starts and stops that reach core in this process.
+    #[derive(Default)]
+    struct Local(AtomicUsize);
+
+    #[async_trait::async_trait]
+    impl Control for Local {
+        async fn up(&self) -> CmdResult<()> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        async fn down(&self, _: bool) -> CmdResult<()> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+        async fn state(&self) -> CmdResult<(String, VmState)> {
+            Ok(("i".into(), VmState::Stopped))
+        }
+        async fn follow(&self) -> CmdResult<()> {
+            Ok(())
+        }
+        async fn follow_alerts(&self, _: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
+            Ok(())
+        }
+        async fn check_release(&self) -> CmdResult<()> {
+            Ok(())
+        }
+    }
+
+    fn local_state(dir: &std::path::Path, control: Arc<Local>) -> AppState {
+        let paths = Paths::under(dir);
+        let services =
+            Services { control, keychain: Arc::new(NotInThisBuild("k")), reviewer: Arc::new(NotInThisBuild("r")), firewall: Arc::new(NotInThisBuild("f")) };
+        AppState::new(paths.clone(), paths.profile_file(), EventBus::default(), services)
+    }
+
+    #[tokio::test]
+    async fn in_a_window_process_start_stop_and_a_new_profile_go_to_the_tray_not_to_core() {
+        use crate::window_link::{decode, ToTray, TrayCall};
+        let dir = tempfile::tempdir().unwrap();
+        let control = Arc::new(Local::default());
+        let state = Arc::new(local_state(dir.path(), control.clone()));
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let sink = calls.clone();
+        let link = Arc::new(crate::window_process::TrayLink::new(move |l| {
+            if let Some(ToTray::Call { id, call }) = decode::<ToTray>(std::str::from_utf8(l).unwrap()) {
+                sink.lock().unwrap().push((id, call));
+            }
+            Ok(())
+        }));
+        state.set_tray(link.clone());
+        let answer = |want: TrayCall| {
+            let (calls, link) = (calls.clone(), link.clone());
+            async move {
+                for _ in 0..200 {
+                    let got = calls.lock().unwrap().pop();
+                    if let Some((id, call)) = got {
+                        assert_eq!(call, want);
+                        link.answered(id, Ok(()));
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                panic!("{want:?} never reached the tray");
+            }
+        };
+        let (r, ()) = tokio::join!(state.start(), answer(TrayCall::Start));
+        r.unwrap();
+        let (r, ()) = tokio::join!(state.stop(true), answer(TrayCall::Stop { force: true }));
+        r.unwrap();
+        let ((), ()) = tokio::join!(state.profile_written(), answer(TrayCall::ProfileWritten));
+        assert_eq!(control.0.load(Ordering::SeqCst), 0, "nothing ran in the window process itself");
+        assert!(!state.model().profile_present, "the model is the tray's to change");
+        // without a tray (the menu-bar process itself) they run here
+        let tray = local_state(dir.path(), control.clone());
+        tray.start().await.unwrap();
+        tray.stop(false).await.unwrap();
+        tray.profile_written().await;
+        assert_eq!(control.0.load(Ordering::SeqCst), 2);
+        assert!(tray.model().profile_present);
+    }
+
+    #[tokio::test]
+    async fn a_window_process_waits_for_commands_at_work_before_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = Arc::new(local_state(dir.path(), Arc::default()));
+        tokio::time::timeout(std::time::Duration::from_secs(1), state.until_idle()).await.expect("idle at once");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let worker = tokio::spawn({
+            let state = state.clone();
+            async move {
+                let _busy = state.busy();
+                let _inner = state.busy();
+                rx.await.unwrap();
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(state.is_busy());
+        let waiter = tokio::spawn({
+            let state = state.clone();
+            async move { state.until_idle().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "it waits while a command works");
+        tx.send(()).unwrap();
+        worker.await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(1), waiter).await.expect("idle after the command").unwrap();
+        assert!(!state.is_busy());
+    }
+
     #[tokio::test]
     async fn a_changed_profile_or_a_started_vm_asks_the_release_check_and_its_answer_reaches_the_tray() {
         let dir = tempfile::tempdir().unwrap();

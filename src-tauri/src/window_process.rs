@@ -14,18 +14,32 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
+type Writer = Box<dyn Fn(&[u8]) -> std::io::Result<()> + Send + Sync>;
+
 /// The window process's line to its tray: messages out on stdout, replies matched by id.
-#[derive(Default)]
 pub struct TrayLink {
+    write: Writer,
     next: AtomicU64,
     waiting: Mutex<HashMap<u64, tokio::sync::oneshot::Sender<CmdResult<()>>>>,
     gone: std::sync::atomic::AtomicBool,
 }
 
 impl TrayLink {
+    /// The link over this process's stdout.
+    pub fn stdout() -> Self {
+        Self::new(|line| {
+            let mut out = std::io::stdout().lock();
+            out.write_all(line).and_then(|_| out.flush())
+        })
+    }
+
+    /// A link that writes its lines with `write` (tests).
+    pub fn new(write: impl Fn(&[u8]) -> std::io::Result<()> + Send + Sync + 'static) -> Self {
+        TrayLink { write: Box::new(write), next: AtomicU64::new(1), waiting: Mutex::new(HashMap::new()), gone: Default::default() }
+    }
+
     pub fn send(&self, msg: &ToTray) {
-        let mut out = std::io::stdout().lock();
-        if out.write_all(window_link::encode(msg).as_bytes()).and_then(|_| out.flush()).is_err() {
+        if (self.write)(window_link::encode(msg).as_bytes()).is_err() {
             self.gone.store(true, Ordering::SeqCst);
         }
     }
@@ -44,14 +58,14 @@ impl TrayLink {
         rx.await.unwrap_or_else(|_| Err(Self::tray_gone()))
     }
 
-    fn answered(&self, id: u64, result: CmdResult<()>) {
+    pub fn answered(&self, id: u64, result: CmdResult<()>) {
         if let Some(tx) = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
             let _ = tx.send(result);
         }
     }
 
     /// The tray closed our stdin: every waiting call fails with a message, none hangs.
-    fn close(&self) {
+    pub fn close(&self) {
         self.gone.store(true, Ordering::SeqCst);
         self.waiting.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
@@ -127,7 +141,7 @@ pub fn run(label: String) {
         eprintln!("no window is called {label:?} (windows: {})", crate::windows::ALL.join(", "));
         std::process::exit(2);
     }
-    let link = Arc::new(TrayLink::default());
+    let link = Arc::new(TrayLink::stdout());
     let state = crate::core_state();
     state.set_tray(link.clone());
     tauri::Builder::default()
@@ -163,4 +177,69 @@ pub fn run(label: String) {
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window_link::decode;
+
+    fn captured() -> (Arc<TrayLink>, Arc<Mutex<Vec<ToTray>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let link = TrayLink::new(move |l| {
+            sink.lock().unwrap().extend(decode::<ToTray>(std::str::from_utf8(l).unwrap()));
+            Ok(())
+        });
+        (Arc::new(link), lines)
+    }
+
+    async fn next_call(lines: &Mutex<Vec<ToTray>>) -> (u64, TrayCall) {
+        for _ in 0..200 {
+            if let Some(ToTray::Call { id, call }) = lines.lock().unwrap().pop() {
+                return (id, call);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("no call reached the tray");
+    }
+
+    #[tokio::test]
+    async fn a_call_waits_for_the_tray_and_gets_its_own_answer() {
+        let (link, lines) = captured();
+        let first = tokio::spawn({
+            let link = link.clone();
+            async move { link.call(TrayCall::Start).await }
+        });
+        let (id1, call1) = next_call(&lines).await;
+        let second = tokio::spawn({
+            let link = link.clone();
+            async move { link.call(TrayCall::Stop { force: false }).await }
+        });
+        let (id2, call2) = next_call(&lines).await;
+        assert_eq!((call1, call2), (TrayCall::Start, TrayCall::Stop { force: false }));
+        assert_ne!(id1, id2);
+        link.answered(id2, Err(CommandError::failed("no VM")));
+        link.answered(id1, Ok(()));
+        assert_eq!(first.await.unwrap(), Ok(()));
+        assert_eq!(second.await.unwrap().unwrap_err().message, "no VM");
+        link.answered(99, Ok(())); // an answer nobody waits for is dropped
+    }
+
+    #[tokio::test]
+    async fn when_the_tray_is_gone_a_call_fails_with_a_sentence_and_never_hangs() {
+        let (link, lines) = captured();
+        let waiting = tokio::spawn({
+            let link = link.clone();
+            async move { link.call(TrayCall::ProfileWritten).await }
+        });
+        next_call(&lines).await;
+        link.close();
+        let e = waiting.await.unwrap().unwrap_err();
+        assert!(e.message.contains("has quit"), "{e:?}");
+        // and a call after that fails at once, as does one whose line cannot be written
+        assert!(link.call(TrayCall::Start).await.is_err());
+        let broken = TrayLink::new(|_| Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
+        assert!(broken.call(TrayCall::Start).await.is_err());
+    }
 }

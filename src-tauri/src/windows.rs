@@ -71,7 +71,7 @@ pub fn show_at<R: Runtime>(app: &AppHandle<R>, label: &str, view: Option<&str>) 
 }
 
 /// Start the window process `label`: a writer thread feeds its stdin, a reader thread acts on
-/// its stdout and forgets the process when it ends.
+/// its stdout, a waiter forgets the process when it ends.
 fn start<R: Runtime>(app: &AppHandle<R>, label: &str) -> std::io::Result<()> {
     let exe = std::env::current_exe()?;
     let mut child = Command::new(exe)
@@ -95,14 +95,19 @@ fn start<R: Runtime>(app: &AppHandle<R>, label: &str) -> std::io::Result<()> {
             }
         }
     });
-    let (app, label) = (app.clone(), label.to_string());
+    let reader_app = app.clone();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             if let Some(msg) = window_link::decode::<ToTray>(&line) {
-                on_message(&app, &tx, msg);
+                on_message(&reader_app, &tx, msg);
             }
         }
+    });
+    // Forgotten when it exits, not when its stdout closes (the web engine's helpers may hold
+    // that a moment longer): a window asked for after that starts a new process.
+    let (app, label) = (app.clone(), label.to_string());
+    std::thread::spawn(move || {
         let status = child.wait();
         app.state::<WindowProcesses>().ended(&label, generation);
         match status {

@@ -103,7 +103,12 @@ class Sandbox:
 
 
 class WebDriver:
-    """Just enough of the W3C WebDriver protocol, against tauri-driver."""
+    """Just enough of the W3C WebDriver protocol, against tauri-driver.
+
+    tauri-driver starts the menu-bar app; the session drives the window process the app starts
+    (the test asks for one window). That works as the user's app does: WebKitWebDriver hands the
+    app its inspector address in the environment, the window process inherits it, and the
+    menu-bar process never starts a web engine, so never claims that address itself."""
 
     def __init__(self, env, port=4444):
         self.base = f"http://127.0.0.1:{port}"
