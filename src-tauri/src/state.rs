@@ -273,45 +273,23 @@ mod tests {
     use sandbox_core::events::{ReleaseStatus, VmState};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Counts release checks; each publishes a newer release, as core would.
-    struct Checks(AtomicUsize, EventBus);
-
-    #[async_trait::async_trait]
-    impl Control for Checks {
-        async fn up(&self) -> CmdResult<()> {
-            Ok(())
-        }
-        async fn down(&self, _: bool) -> CmdResult<()> {
-            Ok(())
-        }
-        async fn state(&self) -> CmdResult<(String, VmState)> {
-            Ok(("i".into(), VmState::Stopped))
-        }
-        async fn follow(&self) -> CmdResult<()> {
-            Ok(())
-        }
-        async fn follow_alerts(&self, _: tokio::sync::oneshot::Receiver<()>) -> CmdResult<()> {
-            Ok(())
-        }
-        async fn check_release(&self) -> CmdResult<()> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            self.1.publish(Event::ReleaseChecked { release: ReleaseStatus::Newer { current: "2026.9.6".into(), latest: "2026.10.1".into() } });
-            Ok(())
-        }
-    }
-
-    /// Counts starts and stops that reach core in this process.
+    /// Counts what reaches core in this process: starts and stops, and release checks (each
+    /// publishes a newer release, as core would).
     #[derive(Default)]
-    struct Local(AtomicUsize);
+    struct Fake {
+        ups_and_downs: AtomicUsize,
+        checks: AtomicUsize,
+        bus: EventBus,
+    }
 
     #[async_trait::async_trait]
-    impl Control for Local {
+    impl Control for Fake {
         async fn up(&self) -> CmdResult<()> {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            self.ups_and_downs.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }
         async fn down(&self, _: bool) -> CmdResult<()> {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            self.ups_and_downs.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }
         async fn state(&self) -> CmdResult<(String, VmState)> {
@@ -324,11 +302,13 @@ mod tests {
             Ok(())
         }
         async fn check_release(&self) -> CmdResult<()> {
+            self.checks.fetch_add(1, Ordering::SeqCst);
+            self.bus.publish(Event::ReleaseChecked { release: ReleaseStatus::Newer { current: "2026.9.6".into(), latest: "2026.10.1".into() } });
             Ok(())
         }
     }
 
-    fn local_state(dir: &std::path::Path, control: Arc<Local>) -> AppState {
+    fn local_state(dir: &std::path::Path, control: Arc<Fake>) -> AppState {
         let paths = Paths::under(dir);
         let services =
             Services { control, keychain: Arc::new(NotInThisBuild("k")), reviewer: Arc::new(NotInThisBuild("r")), firewall: Arc::new(NotInThisBuild("f")) };
@@ -339,7 +319,7 @@ mod tests {
     async fn in_a_window_process_start_stop_and_a_new_profile_go_to_the_tray_not_to_core() {
         use crate::window_link::{decode, ToTray, TrayCall};
         let dir = tempfile::tempdir().unwrap();
-        let control = Arc::new(Local::default());
+        let control = Arc::new(Fake::default());
         let state = Arc::new(local_state(dir.path(), control.clone()));
         let calls = Arc::new(Mutex::new(Vec::new()));
         let sink = calls.clone();
@@ -370,14 +350,14 @@ mod tests {
         let (r, ()) = tokio::join!(state.stop(true), answer(TrayCall::Stop { force: true }));
         r.unwrap();
         let ((), ()) = tokio::join!(state.profile_written(), answer(TrayCall::ProfileWritten));
-        assert_eq!(control.0.load(Ordering::SeqCst), 0, "nothing ran in the window process itself");
+        assert_eq!(control.ups_and_downs.load(Ordering::SeqCst), 0, "nothing ran in the window process itself");
         assert!(!state.model().profile_present, "the model is the tray's to change");
         // without a tray (the menu-bar process itself) they run here
         let tray = local_state(dir.path(), control.clone());
         tray.start().await.unwrap();
         tray.stop(false).await.unwrap();
         tray.profile_written().await;
-        assert_eq!(control.0.load(Ordering::SeqCst), 2);
+        assert_eq!(control.ups_and_downs.load(Ordering::SeqCst), 2);
         assert!(tray.model().profile_present);
     }
 
@@ -414,29 +394,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
         std::fs::write(dir.path().join("config/profile.toml"), "").unwrap();
-        let paths = Paths::under(dir.path());
-        let bus = EventBus::default();
-        let mut rx = bus.subscribe();
-        let checks = Arc::new(Checks(AtomicUsize::new(0), bus.clone()));
-        let services = Services {
-            control: checks.clone(),
-            keychain: Arc::new(NotInThisBuild("k")),
-            reviewer: Arc::new(NotInThisBuild("r")),
-            firewall: Arc::new(NotInThisBuild("f")),
-        };
-        let state = AppState::new(paths.clone(), paths.profile_file(), bus, services);
+        let checks = Arc::new(Fake::default());
+        let mut rx = checks.bus.subscribe();
+        let state = local_state(dir.path(), checks.clone());
         let settle = || tokio::time::sleep(std::time::Duration::from_millis(20));
         for quiet in [Event::Notice { message: "hi".into() }, Event::StateChanged { instance: "i".into(), state: VmState::Stopped }] {
             state.apply(&quiet);
         }
         settle().await;
-        assert_eq!(checks.0.load(Ordering::SeqCst), 0);
+        assert_eq!(checks.checks.load(Ordering::SeqCst), 0);
         state.apply(&Event::ProfileChanged { path: "p".into() });
         settle().await;
-        assert_eq!(checks.0.load(Ordering::SeqCst), 1);
+        assert_eq!(checks.checks.load(Ordering::SeqCst), 1);
         state.apply(&Event::StateChanged { instance: "i".into(), state: VmState::Running });
         settle().await;
-        assert_eq!(checks.0.load(Ordering::SeqCst), 2);
+        assert_eq!(checks.checks.load(Ordering::SeqCst), 2);
         // the answer comes back on the bus; folded like every event (the app's forwarder does this)
         let answer = loop {
             match rx.recv().await.unwrap() {
@@ -453,6 +425,6 @@ mod tests {
             ),
             "{tray:?}"
         );
-        assert_eq!(checks.0.load(Ordering::SeqCst), 2, "an answer does not ask again");
+        assert_eq!(checks.checks.load(Ordering::SeqCst), 2, "an answer does not ask again");
     }
 }
