@@ -8,6 +8,10 @@
 #    "Allow" invoked over D-Bus → core::firewall edits the profile.
 #  - test_sync_notify.py: the agent's review request → notification with Approve / Review /
 #    Reject → "Approve" invoked over D-Bus → core applies it to the project.
+#  - test_review_window.py: Approve clicked in the review window (a window process of its own)
+#    → applied by core; the tray's Review Changes count drops to 0.
+#  - test_window_close.py: no web engine in the menu-bar process; one process per window, ended
+#    by a close and by Quit.
 #  - test_single_instance.py: a second launch hands over to the running app and exits.
 # Each test runs in its own dbus-run-session under timeout. VM: the scripted fake limactl.
 set -euo pipefail
