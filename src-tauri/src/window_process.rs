@@ -16,7 +16,8 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 type Writer = Box<dyn Fn(&[u8]) -> std::io::Result<()> + Send + Sync>;
 
-/// The window process's line to its tray: messages out on stdout, replies matched by id.
+/// The window process's line to its tray: messages out on the pipe that was its stdout, replies
+/// matched by id.
 pub struct TrayLink {
     write: Writer,
     next: AtomicU64,
@@ -25,10 +26,11 @@ pub struct TrayLink {
 }
 
 impl TrayLink {
-    /// The link over this process's stdout.
-    pub fn stdout() -> Self {
-        Self::new(|line| {
-            let mut out = std::io::stdout().lock();
+    /// The link over the tray's pipe (see [`take_pipes`]).
+    fn over(out: std::fs::File) -> Self {
+        let out = Mutex::new(out);
+        Self::new(move |line| {
+            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
             out.write_all(line).and_then(|_| out.flush())
         })
     }
@@ -64,7 +66,7 @@ impl TrayLink {
         }
     }
 
-    /// The tray closed our stdin: every waiting call fails with a message, none hangs.
+    /// The tray closed its pipe: every waiting call fails with a message, none hangs.
     pub fn close(&self) {
         self.gone.store(true, Ordering::SeqCst);
         self.waiting.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -99,10 +101,10 @@ fn on_message<R: Runtime>(app: &AppHandle<R>, label: &str, link: &TrayLink, msg:
     }
 }
 
-/// Read the tray's lines until it closes our stdin; then end (once idle).
-fn read_tray<R: Runtime>(app: AppHandle<R>, label: String, link: Arc<TrayLink>) {
+/// Read the tray's lines until it closes its pipe; then end (once idle).
+fn read_tray<R: Runtime>(app: AppHandle<R>, label: String, link: Arc<TrayLink>, from_tray: std::fs::File) {
     std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
+        for line in std::io::BufReader::new(from_tray).lines() {
             let Ok(line) = line else { break };
             if let Some(msg) = window_link::decode::<ToWindow>(&line) {
                 on_message(&app, &label, &link, msg);
@@ -131,6 +133,24 @@ fn forward_to_tray<R: Runtime>(app: &AppHandle<R>, link: Arc<TrayLink>) {
     });
 }
 
+/// Take the tray's pipes off stdin and stdout: the conversation moves to private copies that no
+/// child inherits (close-on-exec), stdin becomes /dev/null and stdout goes to stderr. A program
+/// core runs with inherited stdio (limactl, ssh) can then neither read the tray's lines nor write
+/// into the conversation.
+fn take_pipes() -> std::io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::{AsFd, AsRawFd};
+    let from_tray = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
+    let to_tray = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    let null = std::fs::File::open("/dev/null")?;
+    // SAFETY: dup2 on descriptors this process owns; 0 and 1 are replaced atomically, and the
+    // originals stay open through the copies above.
+    let (a, b) = unsafe { (libc::dup2(null.as_raw_fd(), 0), libc::dup2(2, 1)) };
+    if a < 0 || b < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((from_tray, to_tray))
+}
+
 /// Run the window process for `label`.
 pub fn run(label: String) {
     if std::env::var_os(window_link::ENV_SPAWNED_BY_TRAY).is_none() {
@@ -141,7 +161,14 @@ pub fn run(label: String) {
         eprintln!("no window is called {label:?} (windows: {})", crate::windows::ALL.join(", "));
         std::process::exit(2);
     }
-    let link = Arc::new(TrayLink::stdout());
+    let (from_tray, to_tray) = match take_pipes() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("OpenClaw Sandbox could not open the {label} window: its pipes to the menu-bar app: {e}");
+            std::process::exit(1);
+        }
+    };
+    let link = Arc::new(TrayLink::over(to_tray));
     let state = crate::core_state();
     state.set_tray(link.clone());
     tauri::Builder::default()
@@ -159,7 +186,7 @@ pub fn run(label: String) {
                 eprintln!("OpenClaw Sandbox could not open the {label} window: {e}");
                 std::process::exit(1);
             }
-            read_tray(app.handle().clone(), label, link);
+            read_tray(app.handle().clone(), label, link, from_tray);
             Ok(())
         })
         .build(tauri::generate_context!())

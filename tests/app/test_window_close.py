@@ -2,7 +2,8 @@
 idle it has no GL driver (GTK's GL probe is off) and no WebKit process; a window runs in a window
 process of its own (`--window LABEL`, started by the tray, reused when asked for again), and
 closing it for real — the WM_DELETE_WINDOW message a window manager sends — ends that process
-with its web engine, while the app lives on."""
+with its web engine, while the app lives on. The pipes between the two are private to them."""
+import os
 import subprocess
 import sys
 import time
@@ -14,6 +15,16 @@ from harness import APP, Sandbox, wait_for, stop_app, wait_app_up
 def gl_drivers(pid):
     with open(f"/proc/{pid}/maps") as f:
         return sorted({line.split()[-1] for line in f if "/dri/" in line or "libLLVM" in line})
+
+
+def fds(pid):
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            out[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            pass
+    return out
 
 
 def show(sb, label):
@@ -40,6 +51,15 @@ def main():
         window_pid = next(iter(procs))
         assert all(p in fp.tree(window_pid) for p in fp.engine_processes(app.pid)), "the web engine runs under the window process"
         assert not gl_drivers(app.pid), f"the menu-bar process loaded a GL driver: {gl_drivers(app.pid)}"
+        # The conversation's pipes are the window process's own: its stdin is /dev/null, its stdout
+        # goes to stderr, and no program it starts (here WebKit's) holds the tray's pipes.
+        mine = fds(window_pid)
+        assert mine[0] == "/dev/null" and mine[1] == mine[2], {k: mine[k] for k in (0, 1, 2)}
+        shared = {t for t in mine.values() if t.startswith("pipe:")} & {t for t in fds(app.pid).values() if t.startswith("pipe:")}
+        assert len(shared) >= 2, (shared, mine)
+        for p in fp.engine_processes(app.pid):
+            leaked = shared & set(fds(p).values())
+            assert not leaked, f"{fp.comm(p)} ({p}) holds the tray's pipes {leaked}"
         show(sb, "settings")  # asked for again: the same process brings its window to the front
         time.sleep(1)
         assert fp.window_processes(app.pid) == procs, fp.window_processes(app.pid)
