@@ -9,8 +9,14 @@
 //!   package document (`GET /openclaw`, npm/registry `docs/responses/package-metadata.md`) is
 //!   ~10 MB even abbreviated (`Accept: application/vnd.npm.install-v1+json`; 133 versions) and
 //!   `GET /openclaw/latest` (that version's manifest) ~130 KB, as measured on 2026-12-05.
-//! - **Registry**: npm's own setting, `npm_config_registry` / `NPM_CONFIG_REGISTRY`, when set
-//!   (a corporate npm mirror); else `https://registry.npmjs.org/`.
+//! - **Registry**: npm's own setting (a corporate npm mirror), looked up as npm does for a user
+//!   outside a project (npm's `docs/lib/content/configuring-npm/npmrc.md`; its precedence: the
+//!   environment, then the per-user file): `npm_config_registry` / `NPM_CONFIG_REGISTRY`, else
+//!   `registry = …` in the user's npmrc — `$HOME/.npmrc`, or the file `npm_config_userconfig`
+//!   names — an ini file whose `#`/`;` lines are comments, whose last `registry` wins and whose
+//!   values may name `${VARIABLES}`; else `https://registry.npmjs.org/`. Not read: npm's global
+//!   file (`$PREFIX/etc/npmrc`: finding the prefix means running npm) and scoped registries
+//!   (`@scope:registry`: `openclaw` is unscoped).
 //! - **TLS**: reqwest with `native-tls`, i.e. the OS's own TLS and trust store: Security.framework
 //!   on macOS (Keychain trust settings, so a corporate proxy's CA installed by MDM or "Always
 //!   Trust" is honoured), OpenSSL with the system CA bundle on Linux. Chosen over rustls because
@@ -45,8 +51,8 @@ const MAX_BODY: usize = 64 * 1024;
 /// Why the registry's answer is unknown.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReleaseError {
-    #[error("{var} is `{value}`, not an http(s) URL; fix it (it is npm's registry setting) or unset it")]
-    BadRegistry { var: &'static str, value: String },
+    #[error("{source_} is `{value}`, not an http(s) URL; fix it (it is npm's registry setting) or remove it")]
+    BadRegistry { source_: String, value: String },
     #[error("cannot reach {url}: {detail}")]
     Request { url: String, detail: String },
     #[error("{url} answered {status}")]
@@ -60,16 +66,27 @@ pub enum ReleaseError {
 pub struct Registry(String);
 
 impl Registry {
-    /// npm's own setting when set (`npm_config_registry`, then `NPM_CONFIG_REGISTRY`: npm reads
-    /// its `npm_config_*` variables case-insensitively), else the public registry.
+    /// npm's own setting (see the module's doc): the environment (`npm_config_registry`, then
+    /// `NPM_CONFIG_REGISTRY`: npm reads its `npm_config_*` variables case-insensitively), then
+    /// the user's npmrc, else the public registry.
     pub fn from_env() -> Result<Registry, ReleaseError> {
-        Self::from_vars(|k| std::env::var(k).ok())
+        Self::from_sources(|k| std::env::var(k).ok(), |p| std::fs::read_to_string(p).ok())
     }
 
-    fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Registry, ReleaseError> {
+    fn from_sources(env: impl Fn(&str) -> Option<String>, read: impl Fn(&Path) -> Option<String>) -> Result<Registry, ReleaseError> {
+        let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
         for var in ["npm_config_registry", "NPM_CONFIG_REGISTRY"] {
-            if let Some(v) = get(var).filter(|v| !v.trim().is_empty()) {
-                return Registry::parse(&v).ok_or(ReleaseError::BadRegistry { var, value: v });
+            if let Some(v) = set(var) {
+                return Registry::parse(&v).ok_or(ReleaseError::BadRegistry { source_: var.into(), value: v });
+            }
+        }
+        let userconfig = set("npm_config_userconfig")
+            .or_else(|| set("NPM_CONFIG_USERCONFIG"))
+            .map(PathBuf::from)
+            .or_else(|| set("HOME").map(|h| Path::new(&h).join(".npmrc")));
+        if let Some(file) = userconfig {
+            if let Some(v) = read(&file).and_then(|text| npmrc_registry(&text, &env)) {
+                return Registry::parse(&v).ok_or(ReleaseError::BadRegistry { source_: format!("`registry` in {}", file.display()), value: v });
             }
         }
         Ok(Registry(DEFAULT_REGISTRY.into()))
@@ -90,6 +107,38 @@ impl Registry {
     fn dist_tags_url(&self) -> String {
         format!("{}-/package/{PACKAGE}/dist-tags", self.0)
     }
+}
+
+/// The last `registry = VALUE` of an npmrc (ini: `#` and `;` start comments, values may be
+/// quoted), with `${NAME}` replaced from `env` (left as written when unset, as npm does); `None`
+/// when the file sets no registry.
+fn npmrc_registry(text: &str, env: &impl Fn(&str) -> Option<String>) -> Option<String> {
+    let mut found = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        if key.trim() != "registry" {
+            continue;
+        }
+        let value = value.trim();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        found = Some(value.to_string());
+    }
+    let value = found.filter(|v| !v.is_empty())?;
+    // @npmcli/config lib/env-replace.js: `${NAME}` → the variable, or left as written when unset
+    let (mut out, mut rest) = (String::new(), value.as_str());
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let (name, whole) = (&rest[start + 2..start + len], &rest[start..start + len + 1]);
+        out.push_str(&rest[..start]);
+        out.push_str(&env(name).unwrap_or_else(|| whole.to_string()));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// What the cache file holds: the registry's answer, not the comparison (the pin may change).
@@ -392,16 +441,32 @@ mod tests {
     #[test]
     fn the_registry_is_npms_own_setting() {
         let env = |pairs: &'static [(&'static str, &'static str)]| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
-        assert_eq!(Registry::from_vars(env(&[])).unwrap().as_str(), DEFAULT_REGISTRY);
+        let no_file = |_: &Path| None;
+        let npmrc = |pairs: &'static [(&'static str, &'static str)]| {
+            let e = env(pairs);
+            move |vars: &'static [(&'static str, &'static str)]| Registry::from_sources(env(vars), |p: &Path| e(p.to_str().unwrap()))
+        };
+        assert_eq!(Registry::from_sources(env(&[]), no_file).unwrap().as_str(), DEFAULT_REGISTRY);
         assert_eq!(
-            Registry::from_vars(env(&[("NPM_CONFIG_REGISTRY", "https://npm.corp.example/api/npm")])).unwrap().as_str(),
+            Registry::from_sources(env(&[("NPM_CONFIG_REGISTRY", "https://npm.corp.example/api/npm")]), no_file).unwrap().as_str(),
             "https://npm.corp.example/api/npm/"
         );
         let both = env(&[("npm_config_registry", "http://mirror:4873/"), ("NPM_CONFIG_REGISTRY", "https://other/")]);
-        assert_eq!(Registry::from_vars(both).unwrap().dist_tags_url(), "http://mirror:4873/-/package/openclaw/dist-tags");
-        assert_eq!(Registry::from_vars(env(&[("npm_config_registry", " ")])).unwrap().as_str(), DEFAULT_REGISTRY);
-        let e = Registry::from_vars(env(&[("npm_config_registry", "registry.npmjs.org")])).unwrap_err().to_string();
+        assert_eq!(Registry::from_sources(both, no_file).unwrap().dist_tags_url(), "http://mirror:4873/-/package/openclaw/dist-tags");
+        assert_eq!(Registry::from_sources(env(&[("npm_config_registry", " ")]), no_file).unwrap().as_str(), DEFAULT_REGISTRY);
+        let e = Registry::from_sources(env(&[("npm_config_registry", "registry.npmjs.org")]), no_file).unwrap_err().to_string();
         assert!(e.contains("npm_config_registry is `registry.npmjs.org`, not an http(s) URL"), "{e}");
+        // the user's npmrc: $HOME/.npmrc, the last `registry` wins, comments and quotes as ini has them
+        let user = npmrc(&[("/home/u/.npmrc", "; mirror\n# registry=https://commented.example/\nregistry = https://first.example/\n@corp:registry=https://scoped.example/\nregistry=\"https://npm.corp.example/${NPM_PATH}/\"\n")]);
+        assert_eq!(user(&[("HOME", "/home/u"), ("NPM_PATH", "api/npm")]).unwrap().as_str(), "https://npm.corp.example/api/npm/");
+        // the environment beats the file; npm_config_userconfig names another file
+        assert_eq!(user(&[("HOME", "/home/u"), ("npm_config_registry", "https://env.example")]).unwrap().as_str(), "https://env.example/");
+        assert_eq!(user(&[("HOME", "/home/u")]).unwrap().as_str(), "https://npm.corp.example/${NPM_PATH}/", "unset: left as written");
+        let other = npmrc(&[("/etc/team.npmrc", "registry=http://verdaccio:4873")]);
+        assert_eq!(other(&[("HOME", "/home/u"), ("npm_config_userconfig", "/etc/team.npmrc")]).unwrap().as_str(), "http://verdaccio:4873/");
+        assert_eq!(npmrc(&[("/home/u/.npmrc", "always-auth=true\n")])(&[("HOME", "/home/u")]).unwrap().as_str(), DEFAULT_REGISTRY);
+        let e = npmrc(&[("/home/u/.npmrc", "registry=npm.corp.example\n")])(&[("HOME", "/home/u")]).unwrap_err().to_string();
+        assert!(e.contains("`registry` in /home/u/.npmrc is `npm.corp.example`, not an http(s) URL"), "{e}");
         assert!(Registry::parse("https:///x").is_none() && Registry::parse("ftp://x").is_none());
     }
 
