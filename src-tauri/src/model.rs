@@ -132,6 +132,8 @@ pub struct AppView {
     pub recent_blocks: Vec<RecentBlock>,
     /// The opt-in OpenClaw release check (`{"status": "off" | "up_to_date" | "newer" | "unknown", …}`).
     pub release: ReleaseStatus,
+    /// The same line as the menu's when a newer release is out (see [`AppModel::release_line`]).
+    pub release_line: Option<String>,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -227,14 +229,22 @@ impl AppModel {
         line
     }
 
+    /// What the opt-in release check found that earns a line in the menu and the windows: only a
+    /// newer release (never installed from here: the profile pins it).
+    pub fn release_line(&self) -> Option<String> {
+        match (self.profile_present, &self.release) {
+            (true, ReleaseStatus::Newer { current, latest }) => Some(format!("OpenClaw {latest} available (profile pins {current})")),
+            _ => None,
+        }
+    }
+
     /// The tray menu for the current state.
     pub fn tray(&self) -> TrayView {
         use MenuEntry::*;
         let item = |id, label: String, enabled| Item { id, label, enabled };
         let mut menu = vec![item(ids::STATUS, self.status_line(), false)];
-        // only a newer release earns a line (never installed from here: the profile pins it)
-        if let (true, ReleaseStatus::Newer { current, latest }) = (self.profile_present, &self.release) {
-            menu.push(item(ids::RELEASE, format!("OpenClaw {latest} available (profile pins {current})"), false));
+        if let Some(line) = self.release_line() {
+            menu.push(item(ids::RELEASE, line, false));
         }
         menu.push(Separator);
         if !self.profile_present {
@@ -275,6 +285,7 @@ impl AppModel {
             blocked: self.blocked,
             recent_blocks: self.recent_blocks.clone(),
             release: self.release.clone(),
+            release_line: self.release_line(),
         }
     }
 }
@@ -448,6 +459,7 @@ mod tests {
         assert_eq!(v.menu[2], MenuEntry::Separator);
         assert_eq!((v.icon, v.status_line.as_str()), (TrayIcon::Running, "Running"), "news, not a problem");
         assert_eq!(m.view().release, newer);
+        assert_eq!(m.view().release_line.as_deref(), Some("OpenClaw 2026.10.1 available (profile pins 2026.9.6)"));
         // up to date, unknown (offline) or turned off: no line
         for release in [
             ReleaseStatus::UpToDate { current: "2026.10.1".into(), latest: "2026.10.1".into() },
@@ -458,6 +470,7 @@ mod tests {
             let v = m.tray();
             assert!(entry(&v, ids::RELEASE).is_none(), "{:?}", m.release);
             assert_eq!(v.menu[1], MenuEntry::Separator);
+            assert_eq!(m.view().release_line, None);
         }
         // no profile: nothing to upgrade
         let mut fresh = AppModel::default();

@@ -214,6 +214,16 @@ test("settings: loads the profile, shows core's problems, saves", async () => {
   await dark.close();
 });
 
+test("a newer OpenClaw (the opt-in release check) is a line in the window's header, gone when there is none", async () => {
+  const view = { profile_present: true, state: "running", icon: "running", status_line: "Running", pending: [], blocked: 0 };
+  const page = await open("settings", { view: { ...view, release_line: "OpenClaw 2026.10.1 available (profile pins 2026.9.6)" } });
+  assert.equal(await page.textContent("#release-line"), "OpenClaw 2026.10.1 available (profile pins 2026.9.6)");
+  assert.equal(await page.isVisible("#release-line"), true);
+  await page.evaluate((v) => window.__emit("sandbox://view", v), { ...view, release_line: null });
+  await page.waitForFunction(() => document.querySelector("#release-line").hidden);
+  await page.close();
+});
+
 test("settings: a profile changed elsewhere reloads the form, unless it has unsaved edits", async () => {
   const page = await open("settings", { view: { profile_present: true, state: "stopped", icon: "stopped", status_line: "Stopped", pending: [], blocked: 0 } });
   assert.equal(await page.inputValue("#f-memory"), "8GiB");

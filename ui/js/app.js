@@ -1,5 +1,6 @@
 // Entry point: pick the view from the window's label (`#onboarding`, `#settings`, `#review`),
-// keep the status line current from the app's view events.
+// keep the status line (and the release check's line, when a newer OpenClaw is out) current
+// from the app's view events.
 import { call, listen } from "./ipc.js";
 import { COMMANDS, EVENTS, WINDOWS } from "./names.js";
 import { startWizard } from "./wizard.js";
@@ -9,6 +10,9 @@ import { startReview } from "./review.js";
 function renderStatus(view) {
   document.getElementById("status-line").textContent = view.status_line;
   document.getElementById("status-dot").dataset.icon = view.icon;
+  const release = document.getElementById("release-line");
+  release.textContent = view.release_line ?? "";
+  release.hidden = !view.release_line;
 }
 
 async function main() {
