@@ -23,8 +23,11 @@
 //!   it adds 4 small crates to the build (native-tls, hyper-tls, tokio-native-tls,
 //!   openssl-probe) and no crypto to compile, where rustls needs a crypto provider (ring or
 //!   aws-lc-rs, C builds) plus the platform verifier to see the same trust settings.
-//! - **Proxy**: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` from the environment are honoured
-//!   (reqwest's default); the macOS system proxy settings are not read.
+//! - **Proxy**: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` from the environment, and when none is
+//!   set, on macOS the system's proxy settings (System Settings → Network → Proxies, read through
+//!   SystemConfiguration: reqwest's `system-proxy` feature, hyper-util's `Matcher::from_system`,
+//!   `src/client/proxy/matcher.rs`; a PAC file is not evaluated). The gateway's health check, on
+//!   the forwarded localhost port, uses no proxy at all (`agent_runtime::health`).
 //! - **Cost**: at most one request a day: the answer is cached for 24 h in the data folder
 //!   (`openclaw-release.json`); 5 s at most per request; errors are not cached, and any
 //!   failure is [`ReleaseStatus::Unknown`] with the reason, never a panic or a hang.
