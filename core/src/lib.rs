@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod events;
 pub mod field_issue;
 pub mod firewall;
+pub mod fs_watch;
 pub mod host;
 pub mod host_ca;
 pub mod http_error;

@@ -97,3 +97,60 @@ async fn profile_edits_and_queue_changes_by_others_become_events() {
     let (r, ()) = tokio::join!(follower, others);
     r.unwrap();
 }
+
+/// Reading what changed must not wake the follower again: inotify reports opens, and the
+/// follower opens the profile and the queue to read them (seen: the app re-reading both ~20 times
+/// a second at idle). After one edit, nothing opens the profile or the queue any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_follower_does_not_wake_itself_by_reading() {
+    use notify::Watcher;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("project")).unwrap();
+    let paths = Paths::under(&root.join("home"));
+    let profile_path = paths.profile_file();
+    std::fs::create_dir_all(profile_path.parent().unwrap()).unwrap();
+    let text = format!("version = 1\nname = \"quiet\"\n[mounts]\nproject = {:?}\n", root.join("project"));
+    std::fs::write(&profile_path, &text).unwrap();
+    let profile = Profile::load(&profile_path).unwrap();
+    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/fake-limactl");
+    let sb = Sandbox::new(profile, paths.clone(), Limactl::at(fake).with_lima_home(root.join("lima")), EventBus::default());
+    let requests = paths.data_dir.join("sync/requests");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let follower = async {
+        sb.follow_files(async {
+            let _ = stop_rx.await;
+        })
+        .await
+    };
+    let check = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // count every open of the profile and of the queue's folder, as inotify reports them
+        let opens = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = opens.clone();
+        let watched = (profile_path.clone(), requests.clone());
+        let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if let Ok(ev) = res {
+                let open = matches!(ev.kind, notify::EventKind::Access(notify::event::AccessKind::Open(_)));
+                if open && ev.paths.iter().any(|p| p == &watched.0 || p.starts_with(&watched.1)) {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        })
+        .unwrap();
+        w.watch(profile_path.parent().unwrap(), notify::RecursiveMode::NonRecursive).unwrap();
+        w.watch(&requests, notify::RecursiveMode::Recursive).unwrap();
+        // one real change: the follower reads the profile (and may list the queue) once
+        std::fs::write(&profile_path, text.replace("quiet", "quieter")).unwrap();
+        std::fs::create_dir_all(requests.join("not-a-request")).unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let settled = opens.load(std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let later = opens.load(std::sync::atomic::Ordering::SeqCst) - settled;
+        let _ = stop_tx.send(());
+        assert_eq!(later, 0, "the follower kept opening the profile or the queue after it had read the change ({settled} opens while it did)");
+        assert!(settled >= 1, "the follower never read the change: the check would prove nothing");
+    };
+    let (r, ()) = tokio::join!(follower, check);
+    r.unwrap();
+}

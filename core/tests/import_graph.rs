@@ -96,6 +96,7 @@ fn the_leaves_import_nothing_above_them() {
         ("mcp_clients", &["host"]),
         ("cli_link", &[]),
         ("http_error", &[]),
+        ("fs_watch", &[]),
         // the profile imports the sections whose owners define them, and nothing that acts
         ("profile", &["field_issue", "firewall", "sync", "secrets", "host"]),
     ];

@@ -32,6 +32,15 @@ async fn state_within(rx: &mut tokio::sync::broadcast::Receiver<Event>, within: 
     }
 }
 
+/// How many `limactl list` the stand-in has run (its calls.jsonl).
+fn lists(fake_dir: &Path) -> usize {
+    let log = std::fs::read_to_string(fake_dir.join("calls.jsonl")).unwrap_or_default();
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|c| c["argv"].as_array().is_some_and(|a| a.iter().any(|x| x == "list")))
+        .count()
+}
+
 fn pid_in(home: &Path, file: &str) -> i32 {
     std::fs::read_to_string(home.join("box").join(file)).unwrap().trim().parse().unwrap()
 }
@@ -65,6 +74,12 @@ async fn follow_the_vm_as_others_drive_it(no_watch: bool) {
     state_within(&mut rx, two, VmState::Stopped).await;
     limactl(&fake_dir, &home, &["start", "box"]);
     let started = state_within(&mut rx, two, VmState::Running).await;
+    // running and idle: the follower reads nothing more (`limactl list` opens the pid files it
+    // watches; an open is a look, not a change — crate::fs_watch)
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = lists(&fake_dir);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(lists(&fake_dir), before, "the follower kept running `limactl list` while nothing changed");
     // an external `limactl stop`: Stopped, although `watch` never ends
     limactl(&fake_dir, &home, &["stop", "box"]);
     let stopped = state_within(&mut rx, two, VmState::Stopped).await;

@@ -134,7 +134,8 @@ impl Limactl {
         let files_tx = tx.clone();
         let dir_for_filter = instance_dir.clone();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if let Ok(ev) = res {
+            // `limactl list` opens the pid files: a look, not a change (crate::fs_watch)
+            if let Some(ev) = res.ok().filter(crate::fs_watch::is_change) {
                 if ev.paths.iter().any(|p| is_state_file(p, &dir_for_filter)) {
                     let _ = files_tx.send(Wake::Files);
                 }

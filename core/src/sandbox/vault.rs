@@ -107,8 +107,8 @@ impl Sandbox {
         // `None`: look at everything again (the watcher lost events).
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Option<std::path::PathBuf>>();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-            // reads (ours too: shipping a file opens it) change nothing
-            Ok(ev) if ev.kind.is_access() => {}
+            // reads (ours too: shipping a file opens it) change nothing (crate::fs_watch)
+            Ok(ev) if !crate::fs_watch::is_change(&ev) => {}
             Ok(ev) if ev.need_rescan() => {
                 let _ = tx.send(None);
             }

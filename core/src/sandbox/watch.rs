@@ -170,7 +170,8 @@ impl Sandbox {
         std::fs::create_dir_all(&requests).map_err(|e| SandboxError::Io { path: requests.clone(), source: e })?;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<std::path::PathBuf>();
         let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if let Ok(ev) = res {
+            // our own reads of the profile and the queue are not news (crate::fs_watch)
+            if let Some(ev) = res.ok().filter(crate::fs_watch::is_change) {
                 for p in ev.paths {
                     let _ = tx.send(p);
                 }
