@@ -86,6 +86,21 @@ class Sandbox:
         self.profile.parent.mkdir(parents=True, exist_ok=True)
         self.profile.write_text(f'version = 1\nname = "apptest"\nmode = "secure"\n[mounts]\nproject = "{self.project}"\n')
 
+    def agent_request(self, files, message):
+        """The VM running with one review request from the agent: `files` ({path: text}) are
+        its upper layer, exported as a real GNU tar by `openclaw-sandbox-ctl export-upper`."""
+        upper = self.root / "upper"
+        for rel, text in files.items():
+            (upper / rel).parent.mkdir(parents=True, exist_ok=True)
+            (upper / rel).write_text(text)
+        tar = self.root / "upper.tar"
+        subprocess.run(["tar", "--xattrs", "-C", str(upper), "-cf", str(tar), "."], check=True)
+        subprocess.run([str(FAKE_LIMACTL), "--tty=false", "start", "apptest"], env=self.env(), check=True, stderr=subprocess.DEVNULL)
+        (self.lima / "shell.json").write_text(json.dumps([
+            {"match": "openclaw-sandbox-ctl export-upper", "stdout_file": str(tar)},
+            {"match": "openclaw-sandbox-ctl requests", "stdout": json.dumps({"id": "r1", "time": "t", "user": "openclaw", "message": message}) + "\n"},
+        ]))
+
     def calls(self):
         f = self.lima / "calls.jsonl"
         return [json.loads(l) for l in f.read_text().splitlines()] if f.exists() else []

@@ -5,28 +5,16 @@ events the window process hands it, and core's follower of the review queue, whi
 an approval from a terminal reaches it; the scripted limactl keeps listing the request, so the
 VM's side cannot be what takes the count down.)"""
 import asyncio
-import json
-import subprocess
 import sys
 
-from harness import FAKE_LIMACTL, Sandbox, Tray, WebDriver, session_bus, start_watcher, wait_async, watch_senders
+from harness import Sandbox, Tray, WebDriver, session_bus, start_watcher, wait_async, watch_senders
 
 
 async def main():
     sb = Sandbox()
     sb.write_profile()
-    env = sb.env()
     (sb.project / "a.txt").write_text("alpha\n")
-    upper = sb.root / "upper"
-    upper.mkdir(parents=True)
-    (upper / "a.txt").write_text("alpha\nfrom the review window\n")
-    tar = sb.root / "upper.tar"
-    subprocess.run(["tar", "--xattrs", "-C", str(upper), "-cf", str(tar), "."], check=True)
-    subprocess.run([str(FAKE_LIMACTL), "--tty=false", "start", "apptest"], env=env, check=True, stderr=subprocess.DEVNULL)
-    (sb.lima / "shell.json").write_text(json.dumps([
-        {"match": "openclaw-sandbox-ctl export-upper", "stdout_file": str(tar)},
-        {"match": "openclaw-sandbox-ctl requests", "stdout": '{"id":"r1","time":"t","user":"openclaw","message":"one edit"}\n'},
-    ]))
+    sb.agent_request({"a.txt": "alpha\nfrom the review window\n"}, "one edit")
     bus = await session_bus()
     await watch_senders(bus)
     items = await start_watcher(bus)

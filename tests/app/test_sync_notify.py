@@ -4,29 +4,16 @@ invoked over D-Bus → core applies the agent's change to the host project.
 The VM is the scripted limactl: the agent has filed a review request, and
 `openclaw-sandbox-ctl export-upper` returns a real GNU tar of an upper dir."""
 import asyncio
-import json
-import subprocess
 import sys
 
-from harness import ARTIFACTS, FAKE_LIMACTL, Sandbox, WebDriver, session_bus, start_notification_server, wait_async
+from harness import ARTIFACTS, Sandbox, WebDriver, session_bus, start_notification_server, wait_async
 
 
 async def main():
     sb = Sandbox()
     sb.write_profile()
-    env = sb.env()
     (sb.project / "a.txt").write_text("alpha\n")
-    upper = sb.root / "upper"
-    (upper / "new").mkdir(parents=True)
-    (upper / "a.txt").write_text("alpha\nmore\n")
-    (upper / "new/n.txt").write_text("new\n")
-    tar = sb.root / "upper.tar"
-    subprocess.run(["tar", "--xattrs", "-C", str(upper), "-cf", str(tar), "."], check=True)
-    subprocess.run([str(FAKE_LIMACTL), "--tty=false", "start", "apptest"], env=env, check=True, stderr=subprocess.DEVNULL)
-    (sb.lima / "shell.json").write_text(json.dumps([
-        {"match": "openclaw-sandbox-ctl export-upper", "stdout_file": str(tar)},
-        {"match": "openclaw-sandbox-ctl requests", "stdout": '{"id":"r1","time":"t","user":"openclaw","message":"please review"}\n'},
-    ]))
+    sb.agent_request({"a.txt": "alpha\nmore\n", "new/n.txt": "new\n"}, "please review")
     bus = await session_bus()
     server = await start_notification_server(bus)
     # The app runs under WebDriver with its review window shown, to watch it update live.
