@@ -66,8 +66,13 @@ apply_manifest() {
 }
 
 # apply_units DIR: enable and run every unit of DIR/units; restart those whose files changed.
+# Lima calls a VM ready when ssh, its boot scripts and the guest agent are (the requirements in
+# lima:pkg/hostagent/requirements.go), not when systemd has finished booting: on a slow boot this
+# runs while the boot's own jobs are still queued. A unit the boot has yet to start is not a
+# change, so before starting an inactive unit, wait (once, at most 2 minutes) for the boot to
+# finish (`systemctl is-system-running --wait`) and look again.
 apply_units() {
-  local d=$1 unit
+  local d=$1 unit booted=no
   while read -r unit; do
     [ -n "$unit" ] || continue
     if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
@@ -78,6 +83,11 @@ apply_units() {
       systemctl restart "$unit"
       echo "changed restarted $unit"
     elif ! systemctl is-active --quiet "$unit"; then
+      if [ $booted = no ]; then
+        booted=yes
+        timeout 120 systemctl is-system-running --wait >/dev/null 2>&1 || true
+        if systemctl is-active --quiet "$unit"; then continue; fi
+      fi
       systemctl start "$unit"
       echo "changed started $unit"
     fi

@@ -442,6 +442,38 @@ fn backslash_unit_names_survive_the_payload_and_the_apply_library() {
     assert!(!std::path::Path::new(&target).exists());
 }
 
+/// A unit the boot is still starting when provisioning runs (Lima is ready before systemd has
+/// finished booting) is the boot's, not a change: lib.sh waits for the boot once and looks again.
+#[test]
+fn a_unit_the_boot_has_yet_to_start_is_not_a_change() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("lib.sh"), std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../provisioning/lib/apply-files.sh")).unwrap()).unwrap();
+    std::fs::write(d.join("units"), "workspace.mount\nlate.service\n").unwrap();
+    let bin = d.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // systemd mid-boot: workspace.mount becomes active once the boot is done; late.service never
+    let stub = format!(
+        "#!/bin/bash\nprintf '%s\\n' \"$*\" >> '{d}/calls'\ncase $1 in\n  is-enabled) exit 0;;\n  is-system-running) touch '{d}/booted';;\n  is-active) [ -e '{d}/booted' ] && [ \"$3\" = workspace.mount ];;\nesac\n",
+        d = d.display()
+    );
+    std::fs::write(bin.join("systemctl"), stub).unwrap();
+    std::fs::set_permissions(bin.join("systemctl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -euo pipefail; source '{0}/lib.sh'; declare -A restart=(); apply_units '{0}'", d.display()))
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "changed started late.service\n", "only the unit nobody started is a change");
+    let calls = std::fs::read_to_string(d.join("calls")).unwrap();
+    assert_eq!(calls.matches("is-system-running --wait").count(), 1, "the boot is waited for once: {calls}");
+    assert!(!calls.contains("start workspace.mount") && calls.contains("start late.service"), "{calls}");
+}
+
 #[test]
 fn ctl_argv_selects_the_root_after_the_verb() {
     assert_eq!(overlay_ctl::argv("export-upper", overlay_ctl::SyncRoot::Project, &[]), vec!["sudo", layout::CTL, "export-upper"]);
