@@ -65,6 +65,13 @@ apply_manifest() {
   if [ $reload = yes ]; then systemctl daemon-reload; fi
 }
 
+# unit_running UNIT: active, or being (re)started by systemd itself — `activating` covers a
+# Restart= loop's wait (a gateway that keeps failing is systemd's to restart, not a change of
+# ours to report on every `up`).
+unit_running() {
+  case $(systemctl is-active "$1" 2>/dev/null) in active | activating | reloading) return 0 ;; *) return 1 ;; esac
+}
+
 # apply_units DIR: enable and run every unit of DIR/units; restart those whose files changed.
 # Lima calls a VM ready when ssh, its boot scripts and the guest agent are (the requirements in
 # lima:pkg/hostagent/requirements.go), not when systemd has finished booting: on a slow boot this
@@ -82,11 +89,11 @@ apply_units() {
     if [ -n "${restart[$unit]:-}" ] && systemctl is-active --quiet "$unit"; then
       systemctl restart "$unit"
       echo "changed restarted $unit"
-    elif ! systemctl is-active --quiet "$unit"; then
+    elif ! unit_running "$unit"; then
       if [ $booted = no ]; then
         booted=yes
         timeout 120 systemctl is-system-running --wait >/dev/null 2>&1 || true
-        if systemctl is-active --quiet "$unit"; then continue; fi
+        if unit_running "$unit"; then continue; fi
       fi
       systemctl start "$unit"
       echo "changed started $unit"
