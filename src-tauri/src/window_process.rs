@@ -111,10 +111,15 @@ fn read_tray<R: Runtime>(app: AppHandle<R>, label: String, link: Arc<TrayLink>, 
             }
         }
         link.close();
-        tauri::async_runtime::spawn(async move {
-            app.state::<AppState>().until_idle().await;
-            app.exit(0);
-        });
+        exit_when_idle(app);
+    });
+}
+
+/// End this process once no command is at work (an apply, an import is never cut off).
+fn exit_when_idle<R: Runtime>(app: AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        app.state::<AppState>().until_idle().await;
+        app.exit(0);
     });
 }
 
@@ -196,11 +201,7 @@ pub fn run(label: String) {
             if let tauri::RunEvent::ExitRequested { code: None, api, .. } = event {
                 if app.state::<AppState>().is_busy() {
                     api.prevent_exit();
-                    let app = app.clone();
-                    tauri::async_runtime::spawn(async move {
-                        app.state::<AppState>().until_idle().await;
-                        app.exit(0);
-                    });
+                    exit_when_idle(app.clone());
                 }
             }
         });
