@@ -15,7 +15,7 @@ secs=${1:-60}
 if [ -n "${APP_BIN:-}" ]; then
   bin=$APP_BIN
 else
-  cargo build --release -p openclaw-sandbox-app --locked >&2
+  cargo build --release -p openclaw-sandbox-app -p openclaw-sandbox-menubar --locked >&2
   bin="$root/target/release/openclaw-sandbox-app"
 fi
 size=$(stat -c %s "$bin")

@@ -17,7 +17,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-cargo build -p openclaw-sandbox-app --locked
+cargo build -p openclaw-sandbox-app -p openclaw-sandbox-menubar --locked
 export APP_BIN="$root/target/debug/openclaw-sandbox-app"
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   cargo install tauri-driver@2.1.0 --locked

@@ -1,81 +1,15 @@
 //! A window process: `openclaw-sandbox-app --window LABEL`, started by the menu-bar process
-//! (see `windows.rs` for that side and `window_link.rs` for why and what they say). It shows one
+//! (`menubar/src/windows.rs` is that side; `sandbox_desk::window_link` says why and what they
+//! say). It shows one
 //! window, runs that window's commands, and ends when the window closes — after any command
 //! still at work (an apply, a keychain import) has finished — or when the tray is gone.
 
-use crate::error::{CmdResult, CommandError};
-use crate::ipc_names::{EVENT_CORE, EVENT_NAVIGATE, EVENT_VIEW};
-use crate::platform::{Desktop, Native};
+use crate::ipc_names::{EVENT_CORE, EVENT_NAVIGATE, EVENT_VIEW, WINDOWS};
 use crate::state::AppState;
-use crate::window_link::{self, ToTray, ToWindow, TrayCall};
-use std::collections::HashMap;
-use std::io::{BufRead, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use crate::window_link::{self, ToTray, ToWindow, TrayLink};
+use std::io::BufRead;
+use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-
-type Writer = Box<dyn Fn(&[u8]) -> std::io::Result<()> + Send + Sync>;
-
-/// The window process's line to its tray: messages out on the pipe that was its stdout, replies
-/// matched by id.
-pub struct TrayLink {
-    write: Writer,
-    next: AtomicU64,
-    waiting: Mutex<HashMap<u64, tokio::sync::oneshot::Sender<CmdResult<()>>>>,
-    gone: std::sync::atomic::AtomicBool,
-}
-
-impl TrayLink {
-    /// The link over the tray's pipe (see [`take_pipes`]).
-    fn over(out: std::fs::File) -> Self {
-        let out = Mutex::new(out);
-        Self::new(move |line| {
-            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-            out.write_all(line).and_then(|_| out.flush())
-        })
-    }
-
-    /// A link that writes its lines with `write` (tests).
-    pub fn new(write: impl Fn(&[u8]) -> std::io::Result<()> + Send + Sync + 'static) -> Self {
-        TrayLink { write: Box::new(write), next: AtomicU64::new(1), waiting: Mutex::new(HashMap::new()), gone: Default::default() }
-    }
-
-    pub fn send(&self, msg: &ToTray) {
-        if (self.write)(window_link::encode(msg).as_bytes()).is_err() {
-            self.gone.store(true, Ordering::SeqCst);
-        }
-    }
-
-    /// Ask the tray to do something and wait for its answer.
-    pub async fn call(&self, call: TrayCall) -> CmdResult<()> {
-        let id = self.next.fetch_add(1, Ordering::SeqCst);
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
-        if !self.gone.load(Ordering::SeqCst) {
-            self.send(&ToTray::Call { id, call });
-        }
-        if self.gone.load(Ordering::SeqCst) {
-            self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-        }
-        rx.await.unwrap_or_else(|_| Err(Self::tray_gone()))
-    }
-
-    pub fn answered(&self, id: u64, result: CmdResult<()>) {
-        if let Some(tx) = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id) {
-            let _ = tx.send(result);
-        }
-    }
-
-    /// The tray closed its pipe: every waiting call fails with a message, none hangs.
-    pub fn close(&self) {
-        self.gone.store(true, Ordering::SeqCst);
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
-
-    fn tray_gone() -> CommandError {
-        CommandError::failed("the OpenClaw Sandbox menu-bar app has quit; open it again and retry")
-    }
-}
 
 /// Handle one line from the tray.
 fn on_message<R: Runtime>(app: &AppHandle<R>, label: &str, link: &TrayLink, msg: ToWindow) {
@@ -162,8 +96,8 @@ pub fn run(label: String) {
         eprintln!("--window is how the menu-bar app opens its own windows; to open one yourself, run `openclaw-sandbox-app --show {label}`");
         std::process::exit(2);
     }
-    if !crate::windows::ALL.contains(&label.as_str()) {
-        eprintln!("no window is called {label:?} (windows: {})", crate::windows::ALL.join(", "));
+    if !WINDOWS.contains(&label.as_str()) {
+        eprintln!("no window is called {label:?} (windows: {})", WINDOWS.join(", "));
         std::process::exit(2);
     }
     let (from_tray, to_tray) = match take_pipes() {
@@ -181,7 +115,9 @@ pub fn run(label: String) {
         .manage(state)
         .invoke_handler(crate::commands::handler())
         .setup(move |app| {
-            Native::configure(app);
+            // Like the menu bar: no Dock icon, no app menu (LSUIElement says the same).
+            #[cfg(target_os = "macos")]
+            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();
             app.state::<AppState>().set_renderer(move |m| {
                 let _ = handle.emit(EVENT_VIEW, m.view());
@@ -205,69 +141,4 @@ pub fn run(label: String) {
                 }
             }
         });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::window_link::decode;
-
-    fn captured() -> (Arc<TrayLink>, Arc<Mutex<Vec<ToTray>>>) {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let link = TrayLink::new(move |l| {
-            sink.lock().unwrap().extend(decode::<ToTray>(std::str::from_utf8(l).unwrap()));
-            Ok(())
-        });
-        (Arc::new(link), lines)
-    }
-
-    async fn next_call(lines: &Mutex<Vec<ToTray>>) -> (u64, TrayCall) {
-        for _ in 0..200 {
-            if let Some(ToTray::Call { id, call }) = lines.lock().unwrap().pop() {
-                return (id, call);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        panic!("no call reached the tray");
-    }
-
-    #[tokio::test]
-    async fn a_call_waits_for_the_tray_and_gets_its_own_answer() {
-        let (link, lines) = captured();
-        let first = tokio::spawn({
-            let link = link.clone();
-            async move { link.call(TrayCall::Start).await }
-        });
-        let (id1, call1) = next_call(&lines).await;
-        let second = tokio::spawn({
-            let link = link.clone();
-            async move { link.call(TrayCall::Stop { force: false }).await }
-        });
-        let (id2, call2) = next_call(&lines).await;
-        assert_eq!((call1, call2), (TrayCall::Start, TrayCall::Stop { force: false }));
-        assert_ne!(id1, id2);
-        link.answered(id2, Err(CommandError::failed("no VM")));
-        link.answered(id1, Ok(()));
-        assert_eq!(first.await.unwrap(), Ok(()));
-        assert_eq!(second.await.unwrap().unwrap_err().message, "no VM");
-        link.answered(99, Ok(())); // an answer nobody waits for is dropped
-    }
-
-    #[tokio::test]
-    async fn when_the_tray_is_gone_a_call_fails_with_a_sentence_and_never_hangs() {
-        let (link, lines) = captured();
-        let waiting = tokio::spawn({
-            let link = link.clone();
-            async move { link.call(TrayCall::ProfileWritten).await }
-        });
-        next_call(&lines).await;
-        link.close();
-        let e = waiting.await.unwrap().unwrap_err();
-        assert!(e.message.contains("has quit"), "{e:?}");
-        // and a call after that fails at once, as does one whose line cannot be written
-        assert!(link.call(TrayCall::Start).await.is_err());
-        let broken = TrayLink::new(|_| Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)));
-        assert!(broken.call(TrayCall::Start).await.is_err());
-    }
 }

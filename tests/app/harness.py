@@ -39,12 +39,11 @@ def wait_for(pred, timeout=30.0, what="condition", interval=0.1):
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
-def wait_app_up(timeout=30):
-    """Wait until the app owns its single-instance name on the session bus, i.e. is up."""
-    def up():
-        names = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"], capture_output=True, text=True).stdout
-        return "dev.openclaw.sandbox" in names
-    wait_for(up, timeout, "the app's single-instance name")
+def wait_app_up(sb, timeout=30):
+    """Wait until the menu-bar process listens on its single-instance socket (in the app's data
+    folder, `menubar/src/single_instance.rs`), i.e. is up and would take a second launch."""
+    sock = sb.home / "data/menubar.sock"
+    wait_for(lambda: sock.is_socket(), timeout, f"the app's single-instance socket {sock}")
 
 
 def stop_app(proc, wait=5):

@@ -1,4 +1,4 @@
-"""Single instance (official plugin): a second launch hands its request to the running app —
+"""Single instance (menubar/src/single_instance.rs): a second launch hands its request to the running app —
 which opens the window asked for — and exits; the first keeps running."""
 import subprocess
 import sys
@@ -17,8 +17,8 @@ def main():
     first = subprocess.Popen([str(APP)], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # With a profile, the app starts with no window (menu bar only); wait until it owns
-        # its single-instance name on the session bus, i.e. is up.
-        wait_app_up()
+        # its single-instance socket, i.e. is up.
+        wait_app_up(sb)
         assert "OpenClaw Sandbox Settings" not in windows()
         second = subprocess.run([str(APP), "--show", "settings"], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         assert second.returncode == 0, second.returncode

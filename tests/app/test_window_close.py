@@ -1,5 +1,6 @@
-"""Footprint (scripts/bench app measures it): the menu-bar process starts no web engine — at
-idle it has no GL driver (GTK's GL probe is off) and no WebKit process; a window runs in a window
+"""Footprint (scripts/bench app measures it): the app's program hands over to the menu-bar
+binary (`openclaw-sandbox-menubar`, same process), which links no web engine at all — at
+idle it has no WebKit library mapped, no GL driver (GTK's GL probe is off) and no WebKit process; a window runs in a window
 process of its own (`--window LABEL`, started by the tray, reused when asked for again), and
 closing it for real — the WM_DELETE_WINDOW message a window manager sends — ends that process
 with its web engine, while the app lives on. The pipes between the two are private to them."""
@@ -10,6 +11,11 @@ import time
 
 import footprint as fp
 from harness import APP, Sandbox, wait_for, stop_app, wait_app_up
+
+
+def web_libraries(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return sorted({line.split()[-1] for line in f if "webkit" in line.lower() or "javascriptcore" in line.lower()})
 
 
 def gl_drivers(pid):
@@ -37,8 +43,11 @@ def main():
     sb.write_profile()
     app = subprocess.Popen([str(APP)], env=sb.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_app_up()
+        wait_app_up(sb)
         time.sleep(1)
+        exe = os.readlink(f"/proc/{app.pid}/exe")
+        assert exe.endswith("/openclaw-sandbox-menubar"), f"the app did not hand over to the menu-bar binary: {exe}"
+        assert not web_libraries(app.pid), f"the menu-bar process maps a web engine: {web_libraries(app.pid)}"
         assert not gl_drivers(app.pid), f"GL driver loaded at idle: {gl_drivers(app.pid)}"
         assert not fp.engine_processes(app.pid), f"a web engine at idle: {fp.engine_processes(app.pid)}"
         assert not fp.window_processes(app.pid), fp.window_processes(app.pid)
@@ -51,6 +60,7 @@ def main():
         window_pid = next(iter(procs))
         assert all(p in fp.tree(window_pid) for p in fp.engine_processes(app.pid)), "the web engine runs under the window process"
         assert not gl_drivers(app.pid), f"the menu-bar process loaded a GL driver: {gl_drivers(app.pid)}"
+        assert not web_libraries(app.pid), f"the menu-bar process mapped a web engine: {web_libraries(app.pid)}"
         # The conversation's pipes are the window process's own: its stdin is /dev/null, its stdout
         # goes to stderr, and no program it starts (here WebKit's) holds the tray's pipes.
         mine = fds(window_pid)
@@ -70,7 +80,7 @@ def main():
         wait_for(lambda: not fp.engine_processes(app.pid), 15, "the web engine's processes to end")
         assert app.poll() is None, "the app lives on when its last window closes"
         assert not gl_drivers(app.pid), gl_drivers(app.pid)
-        print(f"ok: no web engine or GL driver in the menu-bar process; the window ran in its own process (reused when asked again); closing it ended that process and its engine ({time.monotonic() - t0:.1f} s after)")
+        print(f"ok: the menu-bar binary maps no web engine library and loads no GL driver; the window ran in its own process (reused when asked again); closing it ended that process and its engine ({time.monotonic() - t0:.1f} s after)")
         show(sb, "settings")  # and a new one opens after that
         fp.wait_shown(title)
         procs = fp.window_processes(app.pid)

@@ -1,5 +1,5 @@
-// Generated from src-tauri/src/ipc_names.rs — do not edit.
-// Regenerate: UPDATE_IPC_NAMES=1 cargo test -p openclaw-sandbox-app ipc_names
+// Generated from desk/src/ipc_names.rs — do not edit.
+// Regenerate: UPDATE_IPC_NAMES=1 cargo test -p sandbox-desk ipc_names
 export const EVENTS = Object.freeze({
   core: "sandbox://event",
   view: "sandbox://view",

@@ -10,8 +10,6 @@ pub struct Native;
 const TERMINALS: &[(&str, &str)] = &[("x-terminal-emulator", "-e"), ("gnome-terminal", "--"), ("konsole", "-e"), ("xfce4-terminal", "-x"), ("xterm", "-e")];
 
 impl Desktop for Native {
-    fn configure<R: tauri::Runtime>(_app: &mut tauri::App<R>) {}
-
     fn open_terminal(program: &Path, args: &[&str]) -> std::io::Result<()> {
         let mut last = std::io::Error::new(
             std::io::ErrorKind::NotFound,

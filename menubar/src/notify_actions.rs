@@ -2,6 +2,7 @@
 //! notification plugin, or macOS's own notification center): the throttle, the subjects of
 //! the notifications shown (so a click maps to its target), and performing the reaction.
 
+use crate::app::App;
 use crate::notify::{Notice, Reaction, Subject, Throttle};
 use crate::state::AppState;
 use crate::windows;
@@ -10,9 +11,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
-use tauri::{AppHandle, Manager, Runtime};
 
-/// Managed state: the throttle, the next notification id, and what each shown one is about.
+/// The throttle, the next notification id, and what each shown one is about.
 #[derive(Default)]
 pub struct Notifier {
     throttle: Mutex<Throttle>,
@@ -25,9 +25,8 @@ const REMEMBERED: usize = 256;
 
 impl Notifier {
     /// The notification `event` deserves with its id, unless there is none or it is throttled.
-    pub fn next<R: Runtime>(&self, app: &AppHandle<R>, event: &Event) -> Option<(i32, Notice)> {
-        let state = app.state::<AppState>();
-        let notice = crate::notify::plan(event, &project_name(&state))?;
+    pub fn next(&self, state: &AppState, event: &Event) -> Option<(i32, Notice)> {
+        let notice = crate::notify::plan(event, &project_name(state))?;
         if !self.throttle.lock().unwrap_or_else(|e| e.into_inner()).allow(&notice.key, Instant::now()) {
             return None;
         }
@@ -40,6 +39,7 @@ impl Notifier {
         Some((id, notice))
     }
 
+    #[cfg_attr(not(target_os = "macos"), allow(dead_code))]
     /// What notification `id` was about (`None` after a restart or for a forgotten one).
     pub fn subject(&self, id: i32) -> Option<Subject> {
         self.subjects.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
@@ -54,16 +54,16 @@ fn project_name(state: &AppState) -> String {
 }
 
 /// Do what the user's click means.
-pub fn perform<R: Runtime>(app: &AppHandle<R>, reaction: Reaction) {
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let state = app.state::<AppState>();
+pub fn perform(app: &App, reaction: Reaction) {
+    let task = app.clone();
+    app.spawn(async move {
+        let (app, state) = (&task, &task.state);
         let result = match reaction {
             Reaction::Approve(id) => state.reviewer.approve(&id, None).await.map(|_| ()),
             Reaction::Reject(id) => state.reviewer.reject(&id).await,
-            Reaction::Open(label) => windows::show(&app, label).map_err(crate::error::CommandError::failed),
+            Reaction::Open(label) => windows::show(app, label).map_err(crate::error::CommandError::failed),
             Reaction::Allow(target) => state.firewall.allow(&target).await,
-            Reaction::ApprovePairing(code) => approve_pairing(&state, &code).await,
+            Reaction::ApprovePairing(code) => approve_pairing(state, &code).await,
             Reaction::Nothing => Ok(()),
         };
         if let Err(e) = result {
@@ -85,13 +85,13 @@ async fn approve_pairing(state: &AppState, code: &str) -> crate::error::CmdResul
 /// macOS's own notification center, when the app runs from its bundle (it needs one): real
 /// buttons, Approve/Allow only on an unlocked Mac. Returns whether it took over.
 #[cfg(target_os = "macos")]
-pub fn register_native<R: Runtime>(app: &AppHandle<R>) -> bool {
+pub fn register_native(app: &App) -> bool {
     if !crate::notify_macos::available() {
         return false;
     }
     let handle = app.clone();
     crate::notify_macos::register(move |action, id| {
-        let notifier = handle.state::<Notifier>();
+        let notifier = &handle.notifier;
         // A notification from before a restart: its target is unknown, so open the window.
         let reaction = match id.parse::<i32>().ok().and_then(|id| notifier.subject(id)) {
             Some(subject) => crate::notify::reaction(&action, &subject),
@@ -103,6 +103,6 @@ pub fn register_native<R: Runtime>(app: &AppHandle<R>) -> bool {
 }
 
 #[cfg(not(target_os = "macos"))]
-pub fn register_native<R: Runtime>(_app: &AppHandle<R>) -> bool {
+pub fn register_native(_app: &App) -> bool {
     false
 }

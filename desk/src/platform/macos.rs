@@ -1,5 +1,5 @@
-//! macOS: a menu-bar-only app (no Dock icon; `LSUIElement` in Info.plist does the same for
-//! the bundle) and Terminal.app for the shell.
+//! macOS: Terminal.app for the shell. (Menu-bar only, no Dock icon: `LSUIElement` in the
+//! bundle's Info.plist, and each process's activation policy where it starts its event loop.)
 
 use super::Desktop;
 use std::path::Path;
@@ -8,10 +8,6 @@ use std::process::Command;
 pub struct Native;
 
 impl Desktop for Native {
-    fn configure<R: tauri::Runtime>(app: &mut tauri::App<R>) {
-        app.set_activation_policy(tauri::ActivationPolicy::Accessory);
-    }
-
     fn open_terminal(program: &Path, args: &[&str]) -> std::io::Result<()> {
         let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
         let mut line = quote(&program.to_string_lossy());

@@ -2,7 +2,7 @@
 //!
 //! This file is the one place they are defined. `ui/js/names.js` is generated from it
 //! (`render_js`); a unit test fails when the two drift, and `UPDATE_IPC_NAMES=1 cargo test -p
-//! openclaw-sandbox-app ipc_names` rewrites the JS file.
+//! sandbox-desk ipc_names` rewrites the JS file.
 
 /// Every core [`sandbox_core::events::Event`], as published (payload: the event's JSON).
 pub const EVENT_CORE: &str = "sandbox://event";
@@ -15,6 +15,8 @@ pub const EVENT_NAVIGATE: &str = "sandbox://navigate";
 pub const WINDOW_ONBOARDING: &str = "onboarding";
 pub const WINDOW_SETTINGS: &str = "settings";
 pub const WINDOW_REVIEW: &str = "review";
+/// Every window label.
+pub const WINDOWS: &[&str] = &[WINDOW_ONBOARDING, WINDOW_SETTINGS, WINDOW_REVIEW];
 
 /// Every command the app registers (the UI calls them by these names).
 pub const COMMANDS: &[&str] = &[
@@ -45,8 +47,8 @@ pub const COMMANDS: &[&str] = &[
 
 /// The JS module the UI imports (`ui/js/names.js`).
 pub fn render_js() -> String {
-    let mut s = String::from("// Generated from src-tauri/src/ipc_names.rs — do not edit.\n");
-    s.push_str("// Regenerate: UPDATE_IPC_NAMES=1 cargo test -p openclaw-sandbox-app ipc_names\n");
+    let mut s = String::from("// Generated from desk/src/ipc_names.rs — do not edit.\n");
+    s.push_str("// Regenerate: UPDATE_IPC_NAMES=1 cargo test -p sandbox-desk ipc_names\n");
     s.push_str("export const EVENTS = Object.freeze({\n");
     for (k, v) in [("core", EVENT_CORE), ("view", EVENT_VIEW), ("navigate", EVENT_NAVIGATE)] {
         s.push_str(&format!("  {k}: \"{v}\",\n"));
@@ -75,6 +77,6 @@ mod tests {
             std::fs::write(&path, &want).unwrap();
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(have, want, "ui/js/names.js is stale: run UPDATE_IPC_NAMES=1 cargo test -p openclaw-sandbox-app ipc_names");
+        assert_eq!(have, want, "ui/js/names.js is stale: run UPDATE_IPC_NAMES=1 cargo test -p sandbox-desk ipc_names");
     }
 }

@@ -32,7 +32,7 @@ pub struct AppState {
     /// Counts Stop requests: a start that fails after the user stopped the VM is not an error.
     stops: std::sync::atomic::AtomicU64,
     /// In a window process: the menu-bar process it belongs to, which owns starts and stops.
-    tray: OnceLock<Arc<crate::window_process::TrayLink>>,
+    tray: OnceLock<Arc<crate::window_link::TrayLink>>,
     /// Commands at work (see [`Self::busy`]); a window process ends only when this is 0.
     busy: std::sync::atomic::AtomicUsize,
     idle: tokio::sync::Notify,
@@ -73,7 +73,7 @@ impl AppState {
     }
 
     /// This state is a window process's: starts, stops and a new profile go to its tray.
-    pub fn set_tray(&self, link: Arc<crate::window_process::TrayLink>) {
+    pub fn set_tray(&self, link: Arc<crate::window_link::TrayLink>) {
         let _ = self.tray.set(link);
     }
 
@@ -323,7 +323,7 @@ mod tests {
         let state = Arc::new(local_state(dir.path(), control.clone()));
         let calls = Arc::new(Mutex::new(Vec::new()));
         let sink = calls.clone();
-        let link = Arc::new(crate::window_process::TrayLink::new(move |l| {
+        let link = Arc::new(crate::window_link::TrayLink::new(move |l| {
             if let Some(ToTray::Call { id, call }) = decode::<ToTray>(std::str::from_utf8(l).unwrap()) {
                 sink.lock().unwrap().push((id, call));
             }

@@ -98,23 +98,37 @@ fn home() -> Option<PathBuf> {
 
 // ---- glue: show the dialogs, call core --------------------------------------------------
 
-use crate::state::AppState;
+use crate::app::App;
 use sandbox_core::events::Event;
-use tauri::{AppHandle, Manager, Runtime};
 
-/// Show `d`; `true` when the user chose its confirm button.
-async fn show<R: Runtime>(app: &AppHandle<R>, d: Dialog) -> bool {
-    use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+/// Show `d`; `true` when the user chose its confirm button. The dialog is made on the main
+/// thread (the toolkit's) and awaited here, as the dialog plugin did.
+async fn show(app: &App, d: Dialog) -> bool {
+    use rfd::{MessageButtons, MessageDialogResult, MessageLevel};
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut b = app.dialog().message(d.message).title(d.title).kind(if d.error { MessageDialogKind::Error } else { MessageDialogKind::Info });
-    b = match d.confirm {
-        Some(label) => b.buttons(MessageDialogButtons::OkCancelCustom(label, "Cancel".into())),
-        None => b.buttons(MessageDialogButtons::Ok),
-    };
-    b.show(move |ok| {
-        let _ = tx.send(ok);
+    let confirm = d.confirm.clone();
+    let runtime = tokio::runtime::Handle::current();
+    app.on_main(move || {
+        let mut b = rfd::AsyncMessageDialog::new().set_title(&d.title).set_description(&d.message).set_level(if d.error {
+            MessageLevel::Error
+        } else {
+            MessageLevel::Info
+        });
+        b = match &d.confirm {
+            Some(label) => b.set_buttons(MessageButtons::OkCancelCustom(label.clone(), "Cancel".into())),
+            None => b.set_buttons(MessageButtons::Ok),
+        };
+        let shown = b.show();
+        runtime.spawn(async move {
+            let _ = tx.send(shown.await);
+        });
     });
-    rx.await.unwrap_or(false)
+    match rx.await {
+        // On Linux a custom OK button reports `Ok`, elsewhere its label.
+        Ok(MessageDialogResult::Ok) => true,
+        Ok(MessageDialogResult::Custom(label)) => confirm.is_some_and(|c| c == label),
+        _ => false,
+    }
 }
 
 fn notice(title: &str, message: String) -> Dialog {
@@ -122,8 +136,8 @@ fn notice(title: &str, message: String) -> Dialog {
 }
 
 /// The tray's "Connect an MCP Client…".
-pub async fn connect_mcp<R: Runtime>(app: AppHandle<R>) {
-    let bus = app.state::<AppState>().bus.clone();
+pub async fn connect_mcp(app: App) {
+    let bus = app.state.bus.clone();
     let home = home();
     let Some(command) = sandbox_command(home.as_deref()) else {
         let message = "No `sandbox` command was found beside the app or on your PATH, so there is nothing to connect. Reinstall the app (it bundles `sandbox`), or install the CLI and run `sandbox mcp connect` in a terminal.";
@@ -139,7 +153,7 @@ pub async fn connect_mcp<R: Runtime>(app: AppHandle<R>) {
         return;
     };
     let cmd = command.clone();
-    let plans = match tauri::async_runtime::spawn_blocking(move || mcp_clients::plan(&home, sandbox_core::host::HostOs::current(), &cmd)).await {
+    let plans = match tokio::task::spawn_blocking(move || mcp_clients::plan(&home, sandbox_core::host::HostOs::current(), &cmd)).await {
         Ok(p) => p,
         Err(e) => {
             bus.publish(Event::Error { message: format!("cannot look at the MCP clients' configs: {e}") });
@@ -151,7 +165,7 @@ pub async fn connect_mcp<R: Runtime>(app: AppHandle<R>) {
     if !show(&app, dialog).await || !asks {
         return;
     }
-    let results = tauri::async_runtime::spawn_blocking(move || {
+    let results = tokio::task::spawn_blocking(move || {
         plans.iter().filter(|p| p.is_change()).map(|p| (p.client.name().to_string(), mcp_clients::apply(p).map_err(|e| e.to_string()))).collect::<Vec<_>>()
     })
     .await
@@ -167,8 +181,8 @@ pub async fn connect_mcp<R: Runtime>(app: AppHandle<R>) {
 }
 
 /// The tray's "Install Command-Line Tool…".
-pub async fn install_cli<R: Runtime>(app: AppHandle<R>) {
-    let bus = app.state::<AppState>().bus.clone();
+pub async fn install_cli(app: App) {
+    let bus = app.state.bus.clone();
     let bundled = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join("sandbox"))).unwrap_or_else(|| PathBuf::from("sandbox"));
     let home = home().unwrap_or_else(|| PathBuf::from("/"));
     let path_var = std::env::var_os("PATH");
