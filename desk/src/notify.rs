@@ -1,6 +1,6 @@
 //! Actionable notifications: which core events become one, with which actions, how often,
-//! and what each action does. Pure (`plan`, `Throttle`, `reaction`); `notify_desktop.rs`
-//! shows them through the official notification plugin and reports the actions back.
+//! and what each action does. Pure (`plan`, `Throttle`, `reaction`); the menu-bar process
+//! (`menubar/src/notify_desktop.rs`, `notify_macos.rs`) shows them and reports the actions back.
 
 use crate::ipc_names::{WINDOW_REVIEW, WINDOW_SETTINGS};
 use sandbox_core::events::{BlockedConnection, Direction, Event};
@@ -26,9 +26,10 @@ pub mod actions {
 }
 
 /// The buttons of each action type, in the order the OS shows them: (type, [(action id, title)]).
-/// The **first** action of a type must never decide anything: on macOS the plugin shows two or
-/// more actions under an "Options" button, and a click on that button reports the first action
-/// (tauri-plugin-notification's `NotificationBuilder::show`). So "Review…" / "Show…" come first;
+/// The **first** action of a type must never decide anything: macOS's older notification path
+/// (the one notify-rust and tauri-plugin-notification use outside a bundle) shows two or more
+/// actions under an "Options" button, and a click on that button reports the first action
+/// (tauri-plugin-notification's `NotificationBuilder::show`); other servers may do likewise. So "Review…" / "Show…" come first;
 /// Approve, Reject, Allow and Approve pairing only ever answer a click on their own word.
 pub fn action_types() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     use actions::*;

@@ -1,5 +1,5 @@
 //! What the app does with a notification and with a click on it, whatever shows it (the
-//! notification plugin, or macOS's own notification center): the throttle, the subjects of
+//! desktop's notification server, or macOS's own notification center): the throttle, the subjects of
 //! the notifications shown (so a click maps to its target), and performing the reaction.
 
 use crate::app::App;

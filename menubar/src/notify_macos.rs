@@ -1,10 +1,10 @@
 //! macOS: notifications through the system's own notification center (UserNotifications),
-//! with real buttons instead of the plugin's "Options" menu. Each kind of notification is a
+//! with real buttons instead of the older path's "Options" menu. Each kind of notification is a
 //! category whose actions come from [`crate::notify::action_types`]; every decision (Approve,
 //! Reject, Allow, Approve pairing) is marked authentication-required, so macOS asks for the
 //! Mac to be unlocked before it reaches the app; a click on the body reports the default
 //! action (`tap`), which only opens a window. It needs the app to run from its bundle
-//! ([`available`]); otherwise the app keeps the notification plugin.
+//! ([`available`]); otherwise the app falls back to notify-rust (`notify_desktop.rs`).
 
 use crate::notify::{action_options, action_types, Notice};
 use block2::RcBlock;
@@ -70,7 +70,7 @@ impl Delegate {
 }
 
 /// The notification center works only for an app with a bundle identifier (run from its
-/// `.app`); `cargo run` and the bare binary use the plugin instead.
+/// `.app`); `cargo run` and the bare binary fall back to notify-rust.
 pub fn available() -> bool {
     NSBundle::mainBundle().bundleIdentifier().is_some()
 }

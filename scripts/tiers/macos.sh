@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tier: the Mac build, checked on Linux.
 #  1. Type-check every crate and every test target for macOS (aarch64-apple-darwin) with clippy,
-#     warnings as errors. Crates that need the macOS SDK headers (the notification plugin's
-#     mac-notification-sys) sit behind the app's default `desktop-notifications` feature, which
+#     warnings as errors. Crates that need the macOS SDK headers (notify-rust's
+#     mac-notification-sys) sit behind the menu-bar's default `desktop-notifications` feature, which
 #     this check leaves off. If the Rust target cannot be fetched (no rustup network), it says so
 #     and skips this part.
 #  2. Lint the macOS CI workflow (.github/workflows/) with actionlint (rhysd/actionlint 1.7.7 as

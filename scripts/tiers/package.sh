@@ -30,7 +30,7 @@ if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok install
 fi
 # Every non-directory the package puts down.
 mapfile -t files < <(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); sub(/^\.?\//, ""); print "/" $0 }')
-for want in /usr/bin/openclaw-sandbox-app /usr/bin/sandbox; do
+for want in /usr/bin/openclaw-sandbox-app /usr/bin/openclaw-sandbox-menubar /usr/bin/sandbox; do
   printf '%s\n' "${files[@]}" | grep -qx "$want" || { echo "package tier: the package lacks $want" >&2; exit 1; }
 done
 

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import footprint as fp
 from harness import APP, ARTIFACTS, Sandbox, Tray, render_menu, session_bus, start_watcher, wait_async, watch_senders, stop_app
 
 
@@ -41,6 +42,16 @@ async def no_profile():
         assert m["Install Command-Line Tool…"][0] is True, m
         render_menu(await tray.menu(separators=True), ARTIFACTS / "tray-no-profile.png")
         print("ok: no profile → status line + Set Up only")
+        # The tools' native dialogs (rfd on the menu-bar's GTK main loop): shown, then dismissed
+        # as a window manager would; the tray answers after each.
+        for item, title in (("Install Command-Line Tool…", "Install Command-Line Tool"), ("Connect an MCP Client…", "Connect an MCP Client")):
+            await tray.click(item)
+            fp.wait_shown(title, 20)
+            fp.close_window(title)
+            fp.wait_gone(title, 10)
+            assert labels(await tray.menu())["Set Up OpenClaw Sandbox…"][0] is True
+        assert app.poll() is None
+        print("ok: Install Command-Line Tool… and Connect an MCP Client… open their dialogs; closing one changes nothing")
     finally:
         stop_app(app)
         sb.cleanup()
@@ -92,7 +103,7 @@ async def stopped_then_start_then_stop():
             return m["Start at Login"][1] == 1
         await wait_async(autostart_on, 10, "Start at Login checked")
         assert list((sb.root / ".config/autostart").glob("*.desktop")), "autostart entry written"
-        print("ok: Start at Login toggles through the autostart plugin")
+        print("ok: Start at Login toggles an XDG autostart entry")
     finally:
         stop_app(app)
         sb.cleanup()

@@ -44,7 +44,9 @@ async def main():
         for want in ("Start", "Connect an MCP Client", "Install Command-Line Tool", "Quit"):
             assert any(label.startswith(want) for label in labels), f"{want!r} missing from the tray menu {labels}"
         assert app.poll() is None, "the installed app exited"
-        print(f"ok: the installed app (uid {os.getuid()}) shows its tray: {labels}")
+        exe = os.readlink(f"/proc/{app.pid}/exe")
+        assert exe == "/usr/bin/openclaw-sandbox-menubar", f"the installed app did not hand over to its menu-bar binary: {exe}"
+        print(f"ok: the installed app (uid {os.getuid()}) shows its tray from {exe}: {labels}")
     finally:
         stop_app(app, 10)
         err = app.stderr.read() if app.stderr else ""
