@@ -1,11 +1,13 @@
 """The app's footprint (scripts/benches/app.sh runs this under Xvfb + a private D-Bus session):
 idle CPU and memory with no window, then each window opened the app's own way (a second launch
-with `--show LABEL`, handed over by the single-instance plugin; the window runs in a window
+with `--show LABEL`, handed over through the single-instance socket; the window runs in a window
 process the app starts, counted with it while open) and closed for real (the X11
 WM_DELETE_WINDOW message a window manager sends on a click on the close button), memory read
 while it is open and again after it closed. Memory is RSS, PSS, USS and anon (see
 tests/app/footprint.py), summed over the app and its WebKitGTK processes. A reading of 0, a
-process gone, or a window that does not open or close is an error (exit 1), not a result."""
+process gone, or a window that does not open or close is an error (exit 1), not a result.
+The app started is `openclaw-sandbox-app`, which hands over to the menu-bar binary beside it
+(the same pid): what idles is `openclaw-sandbox-menubar`, which links no web engine."""
 import asyncio
 import os
 import subprocess

@@ -18,7 +18,8 @@ else
   cargo build --release -p openclaw-sandbox-app -p openclaw-sandbox-menubar --locked >&2
   bin="$root/target/release/openclaw-sandbox-app"
 fi
-size=$(stat -c %s "$bin")
+menubar="$(dirname "$bin")/openclaw-sandbox-menubar"
+[ -x "$menubar" ] || { echo "bench app: no menu-bar binary beside $bin (build it: cargo build --release -p openclaw-sandbox-menubar)" >&2; exit 1; }
 
 display=:$(( 80 + RANDOM % 9 ))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
@@ -29,6 +30,8 @@ for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1
 
 APP_BIN="$bin" BENCH_SECONDS="$secs" timeout $(( secs + 180 )) dbus-run-session -- /usr/bin/python3 scripts/benches/app.py \
   2> >(grep -v -e 'Failed to set fd limit' -e 'org.a11y.Bus' -e 'dbus-daemon' -e 'SpiRegistry' -e 'GNOME_KEYRING' >&2)
-echo "release binary: $bin"
-echo "release binary size: $(( size / 1024 / 1024 )) MiB ($size bytes)"
+for b in "$menubar" "$bin"; do
+  size=$(stat -c %s "$b")
+  echo "binary: $b: $(( size / 1024 / 1024 )) MiB ($size bytes)"
+done
 echo "(2-core shared noisy machine: quote medians of several runs)"
