@@ -78,7 +78,7 @@ pub fn run(show: Vec<String>, args: Vec<String>) -> Result<(), String> {
     std::mem::forget(runtime.enter());
 
     #[allow(unused_mut)]
-    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let mut event_loop = build_event_loop()?;
     // Menu bar only: no Dock icon, no app menu (the bundle's LSUIElement says the same).
     #[cfg(target_os = "macos")]
     {
@@ -126,6 +126,26 @@ pub fn run(show: Vec<String>, args: Vec<String>) -> Result<(), String> {
             }
             _ => {}
         }
+    })
+}
+
+/// The toolkit's event loop, or a sentence when there is no desktop session to open: tao
+/// panics when GTK cannot start (no `DISPLAY`, a display that refuses the connection); that
+/// panic is caught here, quietly, and said the user's way.
+fn build_event_loop() -> Result<tao::event_loop::EventLoop<UserEvent>, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(|| EventLoopBuilder::<UserEvent>::with_user_event().build());
+    std::panic::set_hook(hook);
+    built.map_err(|panic| {
+        let why = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("unknown reason");
+        let var = |k: &str| std::env::var(k).map(|v| format!("{k}={v:?}")).unwrap_or_else(|_| format!("{k} unset"));
+        format!(
+            "cannot open the desktop session ({}, {}): {}. The menu-bar app needs a graphical session; without one, use the `sandbox` command (`sandbox up`, `sandbox status`)",
+            var("DISPLAY"),
+            var("WAYLAND_DISPLAY"),
+            why.split(": BoolError").next().unwrap_or(why).trim_end_matches('!')
+        )
     })
 }
 

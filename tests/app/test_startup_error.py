@@ -1,5 +1,5 @@
-"""A set-up that cannot finish (here: the tray icon's folder cannot be created) ends the app with
-a sentence naming what failed and exit code 1 — not a panic. A window process (`--window`) run
+"""A set-up that cannot finish (the tray icon's folder cannot be created; no desktop session) ends
+the app with a sentence naming what failed and exit code 1 — not a panic. A window process (`--window`) run
 by hand, or asked for a window that does not exist, says what to do instead and exits 2."""
 import subprocess
 import sys
@@ -16,6 +16,14 @@ def main():
         assert "OpenClaw Sandbox could not start: cannot create the tray icon's folder /proc/nonexistent/" in out.stderr, out.stderr[-2000:]
         assert "panicked" not in out.stderr, out.stderr[-2000:]
         print("ok: a failed set-up says what failed and exits 1, without a panic")
+        env = sb.env()
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        out = subprocess.run([str(APP)], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1, (out.returncode, out.stderr[-2000:])
+        assert "OpenClaw Sandbox could not start: cannot open the desktop session (DISPLAY unset" in out.stderr, out.stderr[-2000:]
+        assert "use the `sandbox` command" in out.stderr and "panicked" not in out.stderr, out.stderr[-2000:]
+        print("ok: without a desktop session the app says so and points to the CLI (exit 1, no panic)")
         out = subprocess.run([str(APP), "--window", "settings"], env=sb.env(), capture_output=True, text=True, timeout=60)
         assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
         assert "run `openclaw-sandbox-app --show settings`" in out.stderr, out.stderr[-2000:]
