@@ -14,6 +14,9 @@ use std::time::Duration;
 
 const LOCK: &str = "menubar.lock";
 const SOCKET: &str = "menubar.sock";
+/// The longest socket path every supported OS takes (`sun_path` is 104 bytes on macOS, 108 on
+/// Linux, with a terminating NUL).
+const MAX_SOCKET_PATH: usize = 103;
 /// A request longer than this is not a launch's arguments.
 const MAX_REQUEST: u64 = 64 * 1024;
 
@@ -40,6 +43,13 @@ pub fn acquire(dir: &Path, args: &[String]) -> Result<Instance, String> {
     let socket = dir.join(SOCKET);
     // SAFETY: flock on a file descriptor this function owns.
     if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        if socket.as_os_str().len() > MAX_SOCKET_PATH {
+            return Err(format!(
+                "the app's data folder {} is too deep for its single-instance socket ({} bytes; a socket path has at most {MAX_SOCKET_PATH}); set SANDBOX_HOME to a shorter folder",
+                dir.display(),
+                socket.as_os_str().len()
+            ));
+        }
         // Whatever is left at the path is an earlier process's (the lock says none runs).
         let _ = std::fs::remove_file(&socket);
         let listener = UnixListener::bind(&socket).map_err(|e| format!("cannot listen on {}: {e}", socket.display()))?;
@@ -122,6 +132,14 @@ mod tests {
         std::fs::create_dir_all(t.path()).unwrap();
         std::fs::write(t.path().join(SOCKET), "").unwrap();
         assert!(matches!(acquire(t.path(), &[]).unwrap(), Instance::First(_)));
+    }
+
+    #[test]
+    fn a_data_folder_too_deep_for_a_socket_is_a_sentence() {
+        let t = tempfile::tempdir().unwrap();
+        let deep = t.path().join("d".repeat(120));
+        let Err(e) = acquire(&deep, &[]) else { panic!("a too-deep folder was accepted") };
+        assert!(e.contains("too deep") && e.contains("SANDBOX_HOME"), "{e}");
     }
 
     use std::os::unix::fs::PermissionsExt;
