@@ -104,6 +104,11 @@ async def stopped_then_start_then_stop():
         await wait_async(autostart_on, 10, "Start at Login checked")
         assert list((sb.root / ".config/autostart").glob("*.desktop")), "autostart entry written"
         print("ok: Start at Login toggles an XDG autostart entry")
+
+        await tray.click("Quit OpenClaw Sandbox")
+        code = await asyncio.get_running_loop().run_in_executor(None, lambda: app.wait(15))
+        assert code == 0, f"Quit ended the app with {code}"
+        print("ok: Quit ends the app (exit 0)")
     finally:
         stop_app(app)
         sb.cleanup()
