@@ -85,18 +85,15 @@ pub fn run(show: Vec<String>, args: Vec<String>) -> Result<(), String> {
         use tao::platform::macos::{ActivationPolicy, EventLoopExtMacOS};
         event_loop.set_activation_policy(ActivationPolicy::Accessory);
     }
-    let proxy = event_loop.create_proxy();
-    let menu_proxy = Mutex::new(event_loop.create_proxy());
-    tray_icon::menu::MenuEvent::set_event_handler(Some(move |e: tray_icon::menu::MenuEvent| {
-        let _ = menu_proxy.lock().unwrap_or_else(|e| e.into_inner()).send_event(UserEvent::Menu(e.id.0));
-    }));
     let app: App = Arc::new(MenuBar {
         state,
         windows: WindowProcesses::default(),
         notifier: Notifier::default(),
         runtime: runtime.handle().clone(),
-        proxy: Mutex::new(proxy),
+        proxy: Mutex::new(event_loop.create_proxy()),
     });
+    let clicks = app.clone();
+    tray_icon::menu::MenuEvent::set_event_handler(Some(move |e: tray_icon::menu::MenuEvent| clicks.send(UserEvent::Menu(e.id.0))));
     let second = app.clone();
     handover.serve(move |args| second_launch(&second, &args));
 

@@ -34,10 +34,7 @@ pub struct Handover {
 
 /// Become the menu-bar process, or hand `args` to the one that is.
 pub fn acquire(dir: &Path, args: &[String]) -> Result<Instance, String> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir).map_err(|e| format!("cannot create the app's data folder {}: {e}", dir.display()))?;
+    crate::platform::create_private_dir(dir).map_err(|e| format!("cannot create the app's data folder {}: {e}", dir.display()))?;
     let lock_path = dir.join(LOCK);
     let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
     let socket = dir.join(SOCKET);

@@ -70,7 +70,7 @@ fn icon_dir(paths: &sandbox_core::paths::Paths) -> std::path::PathBuf {
 /// Put the tray icon in the menu bar.
 pub fn create(paths: &sandbox_core::paths::Paths, view: &TrayView) -> Result<tray_icon::TrayIcon, String> {
     let dir = icon_dir(paths);
-    create_private_dir(&dir).map_err(|e| format!("cannot create the tray icon's folder {}: {e}", dir.display()))?;
+    crate::platform::create_private_dir(&dir).map_err(|e| format!("cannot create the tray icon's folder {}: {e}", dir.display()))?;
     TrayIconBuilder::new()
         .with_id(TRAY_ID)
         .with_temp_dir_path(&dir)
@@ -81,13 +81,6 @@ pub fn create(paths: &sandbox_core::paths::Paths, view: &TrayView) -> Result<tra
         .with_menu_on_left_click(true)
         .build()
         .map_err(|e| format!("cannot put the icon in the menu bar: {e}"))
-}
-
-fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir)
 }
 
 /// Re-render after the model changed.

@@ -67,13 +67,7 @@ pub fn show_at(app: &App, label: &str, view: Option<&str>) -> std::io::Result<()
 /// The window processes' binary: `openclaw-sandbox-app`, beside this one (bundle, package or
 /// build folder).
 fn window_binary() -> std::io::Result<std::path::PathBuf> {
-    crate::platform::beside_this_binary(WINDOW_BINARY).ok_or_else(|| {
-        let here = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.display().to_string())).unwrap_or_default();
-        std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!("the app's window program {WINDOW_BINARY} is missing from {here}; reinstall OpenClaw Sandbox"),
-        )
-    })
+    crate::platform::required_beside_this_binary(WINDOW_BINARY, "window program").map_err(|e| std::io::Error::new(std::io::ErrorKind::NotFound, e))
 }
 
 /// The binary with the web view (Tauri), which runs each window.

@@ -23,10 +23,12 @@ fn main() {
 /// Become the menu-bar process; only returns by exiting with a sentence.
 fn hand_over(args: &[String]) -> ! {
     use std::os::unix::process::CommandExt;
-    let Some(menubar) = openclaw_sandbox_app::platform::beside_this_binary(MENUBAR) else {
-        let here = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.display().to_string())).unwrap_or_default();
-        eprintln!("OpenClaw Sandbox could not start: its menu-bar program {MENUBAR} is missing from {here}; reinstall the app (or build it: cargo build -p {MENUBAR})");
-        std::process::exit(1);
+    let menubar = match openclaw_sandbox_app::platform::required_beside_this_binary(MENUBAR, "menu-bar program") {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("OpenClaw Sandbox could not start: {e}");
+            std::process::exit(1);
+        }
     };
     let e = std::process::Command::new(&menubar).args(args.iter().skip(1)).exec();
     eprintln!("OpenClaw Sandbox could not start {}: {e}", menubar.display());
